@@ -1,0 +1,116 @@
+"""The ``parcero`` command: no arguments opens the window; subcommands run jobs headless.
+
+    parcero                      open the GUI
+    parcero --version
+    parcero info                 device, versions
+    parcero transcribe AUDIO... --model DIR [--beam N] [--ctc-weight W] [--device auto|cpu|cuda]
+                                 [--format txt|json]
+
+Errors in the user's input (a bad audio file, a broken model folder) are printed
+as one line naming the file and the problem; other files are still processed and
+the exit status is 1 if any failed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from engine import __version__
+from engine.errors import ParceroError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="parcero",
+        description="Parcero: a Spanish-first workbench for Transformer speech recognition. "
+        "Run without a command to open the window.",
+    )
+    parser.add_argument("--version", action="version", version=f"parcero {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser("gui", help="open the window (the default with no command)")
+    sub.add_parser("info", help="show the compute device and library versions")
+
+    t = sub.add_parser("transcribe", help="transcribe audio files (wav, flac, ogg, mp3)")
+    t.add_argument("audio", nargs="+", type=Path, metavar="AUDIO", help="audio files")
+    t.add_argument("--model", "-m", type=Path, required=True, help="model folder (or a file inside it)")
+    t.add_argument("--beam", type=int, default=1, help="beam size; 1 = greedy (default: 1)")
+    t.add_argument("--ctc-weight", type=float, default=0.0, help="joint CTC/attention weight in [0, 1) (default: 0)")
+    t.add_argument("--length-penalty", type=float, default=1.0, help="beam length normalisation exponent")
+    t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: cuda if available")
+    t.add_argument("--format", default="txt", choices=["txt", "json"],
+                   help="txt: the transcript (path<TAB>text for several files); json: one JSON object a line")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command in (None, "gui"):
+        # Imported here so that the CLI never loads Qt; the engine itself never imports it.
+        from app.main import main as gui_main
+
+        return gui_main([sys.argv[0]])
+    try:
+        if args.command == "info":
+            return _info()
+        if args.command == "transcribe":
+            return _transcribe(args)
+    except ParceroError as e:
+        print(f"parcero: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("parcero: interrupted", file=sys.stderr)
+        return 130
+    return 2
+
+
+def _info() -> int:
+    import torch
+    import torchaudio
+
+    from engine.device import describe_device
+
+    print(f"parcero {__version__}")
+    print(f"device: {describe_device()}")
+    print(f"torch {torch.__version__}, torchaudio {torchaudio.__version__}, CUDA {torch.version.cuda or 'none'}")
+    return 0
+
+
+def _transcribe(args: argparse.Namespace) -> int:
+    from engine.decode import DecodeOptions
+    from engine.device import pick_device
+    from engine.models.io import load_model
+    from engine.transcribe import transcribe_file
+
+    if args.beam < 1:
+        raise ParceroError(f"--beam must be at least 1, got {args.beam}")
+    if not 0.0 <= args.ctc_weight < 1.0:
+        raise ParceroError(f"--ctc-weight must be in [0, 1), got {args.ctc_weight}")
+    device = pick_device(args.device)
+    loaded = load_model(args.model, device=device)
+    if args.ctc_weight > 0 and loaded.model.ctc_head is None:
+        raise ParceroError(f"{args.model}: this model has no CTC head; use --ctc-weight 0")
+    options = DecodeOptions(beam_size=args.beam, ctc_weight=args.ctc_weight, length_penalty=args.length_penalty)
+    failures = 0
+    several = len(args.audio) > 1
+    for path in args.audio:
+        try:
+            result = transcribe_file(loaded, path, options)
+        except ParceroError as e:
+            failures += 1
+            print(f"parcero: error: {e}", file=sys.stderr)
+            continue
+        if args.format == "json":
+            print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
+        else:
+            print(f"{path}\t{result.text}" if several else result.text, flush=True)
+    if failures:
+        print(f"parcero: {failures} of {len(args.audio)} file(s) failed", file=sys.stderr)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

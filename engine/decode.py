@@ -1,0 +1,298 @@
+"""Greedy and beam-search decoding, batched over utterances, with optional joint CTC scoring.
+
+Works with any encoder-decoder that offers ``encode(feats, feat_lens, recorder)``,
+``decode(tokens, xa, enc_lens, cache, recorder)`` and ``ctc_log_probs(xa)``
+(the Speech-Transformer here, Whisper later).
+
+Joint CTC/attention scoring follows Watanabe et al. (2017): a hypothesis' score is
+(1 - w) * log p_att + w * log p_ctc(prefix), where the CTC prefix probability
+sums over every alignment of the prefix to the audio. It keeps the decoder from
+looping or stopping early, which attention alone does on short or noisy clips.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from engine.models.speech_transformer import AttentionRecorder, KVCache
+
+NEG_INF = float("-inf")
+IMPOSSIBLE = -1e9  # log-probabilities below this count as log 0 in CTC prefix scoring
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    beam_size: int = 1
+    length_penalty: float = 1.0  # final score = log p / (tokens + 1) ** length_penalty
+    ctc_weight: float = 0.0  # 0: attention only; needs a model with a CTC head when > 0
+    max_len_ratio: float = 1.0  # at most ratio * encoder frames (40 ms each) + 10 tokens
+    pre_beam_factor: float = 1.5  # joint scoring looks at this many x beam candidates per hypothesis
+    capture_attention: bool = False  # keep decoder cross-attention in the results
+
+
+@dataclass
+class Hypothesis:
+    tokens: list[int]  # without <sos> and <eos>
+    score: float  # length-normalised log-probability used for ranking
+    log_prob: float  # total log-probability (joint when CTC is used)
+    cross_attention: np.ndarray | None = None  # (n_layers, H, len(tokens) + 1, T) float16, last row = <eos>
+
+
+@dataclass
+class StepInfo:
+    """What a per-step callback receives: the best hypothesis of each utterance so far."""
+
+    step: int
+    tokens: list[list[int]]  # per utterance, tokens so far (no <sos>)
+    cross_attention: list[Tensor] | None  # per decoder layer, (B, H, T) rows for the newest token
+    finished: list[bool] = field(default_factory=list)
+
+
+StepCallback = Callable[[StepInfo], None]
+
+
+@torch.inference_mode()
+def decode_batch(
+    model,
+    feats: Tensor,
+    feat_lens: Tensor,
+    sos_id: int,
+    eos_id: int,
+    options: DecodeOptions = DecodeOptions(),
+    *,
+    banned_ids: tuple[int, ...] = (),
+    on_step: StepCallback | None = None,
+) -> list[Hypothesis]:
+    """Decode a batch of utterances; returns the best hypothesis of each.
+
+    Parameters
+    ----------
+    feats : (B, T_in, n_mels) features, padded.
+    feat_lens : (B,) valid frames.
+    banned_ids : tokens the decoder may never emit (CTC blank, <sos>, ...).
+    on_step : called after every decoding step with a :class:`StepInfo`.
+    """
+    xa, enc_lens = model.encode(feats, feat_lens)
+    return decode_encoded(model, xa, enc_lens, sos_id, eos_id, options, banned_ids=banned_ids, on_step=on_step)
+
+
+@torch.inference_mode()
+def decode_encoded(
+    model,
+    xa: Tensor,
+    enc_lens: Tensor,
+    sos_id: int,
+    eos_id: int,
+    options: DecodeOptions = DecodeOptions(),
+    *,
+    banned_ids: tuple[int, ...] = (),
+    on_step: StepCallback | None = None,
+    ctc_log_probs: Tensor | None = None,
+) -> list[Hypothesis]:
+    """Like :func:`decode_batch` from encoder output xa (B, T, D) and enc_lens (B,).
+
+    ``ctc_log_probs`` (B, T, V) may be passed when the caller has them already.
+    """
+    if options.beam_size < 1:
+        raise ValueError(f"beam_size must be at least 1, got {options.beam_size}")
+    want_attn = options.capture_attention or on_step is not None
+    recorder_kinds = ("decoder_cross",) if want_attn else ()
+    ctc_lp = None
+    if options.ctc_weight > 0:
+        lp = ctc_log_probs if ctc_log_probs is not None else model.ctc_log_probs(xa)
+        ctc_lp = pad_ctc_log_probs(lp, enc_lens, blank_id=0)
+    return _beam_search(
+        model, xa, enc_lens, ctc_lp, sos_id, eos_id, options, banned_ids, on_step, recorder_kinds
+    )
+
+
+def pad_ctc_log_probs(lp: Tensor, lens: Tensor, blank_id: int) -> Tensor:
+    """Make frames past each utterance's end emit blank with certainty, in float64.
+
+    Then every utterance can be scored over the batch's full length T: blank
+    frames add nothing to a prefix and carry its probability to the last frame.
+    """
+    lp = lp.double().clone()
+    pad = torch.arange(lp.shape[1], device=lp.device)[None, :] >= lens[:, None]  # (B, T)
+    lp[pad] = NEG_INF
+    lp[..., blank_id] = lp[..., blank_id].masked_fill(pad, 0.0)
+    return lp
+
+
+def ctc_prefix_scores(
+    x: Tensor, r_prev: Tensor, last: Tensor, cand: Tensor, eos_id: int, blank_id: int, first: bool
+) -> tuple[Tensor, Tensor]:
+    """CTC prefix log-probabilities of each hypothesis extended by each candidate token.
+
+    Parameters
+    ----------
+    x : (N, T, V) CTC log-probabilities (padded with :func:`pad_ctc_log_probs`).
+    r_prev : (N, T, 2) log r^n_t and r^b_t of each prefix g (paths ending in a non-blank / blank).
+    last : (N,) last token of each prefix (ignored when ``first``).
+    cand : (N, P) candidate tokens c.
+    first : the prefixes are just <sos>.
+
+    Returns
+    -------
+    psi : (N, P) log p_ctc(g + c ...), or for c = <eos> the probability of exactly g.
+    r_new : (N, T, 2, P) the forward variables of every extension.
+
+    The recursions r^n_t = (r^n_{t-1} + phi_{t-1}) x_t(c) and r^b_t = (r^b_{t-1} + r^n_{t-1}) x_t(blank)
+    are first-order linear, so they are solved for all t at once with cumulative
+    sums and ``logcumsumexp`` instead of a Python loop over frames.
+    """
+    N, T, _ = x.shape
+    # A finite stand-in for log 0, so that cumulative sums never give inf - inf.
+    # Anything that comes out below IMPOSSIBLE used such a frame and is set back to -inf,
+    # so a padded utterance scores exactly as it would alone.
+    big_neg = -1e10
+    xc = x.gather(2, cand[:, None, :].expand(N, T, cand.shape[1])).clamp(min=big_neg)  # (N, T, P)
+    xb = x[:, :, blank_id].clamp(min=big_neg)[..., None]  # (N, T, 1)
+    r_sum = torch.logaddexp(r_prev[..., 0], r_prev[..., 1])  # (N, T)
+    phi = r_sum[..., None].expand_as(xc).clone()
+    if not first:
+        same = cand == last[:, None]  # a repeated character needs a blank between
+        phi = torch.where(same[:, None, :], r_prev[..., 1][..., None].expand_as(xc), phi)
+    A = xc.cumsum(dim=1)
+    z = torch.empty_like(xc)
+    z[:, 0] = 0.0 if first else NEG_INF
+    z[:, 1:] = phi[:, :-1] - A[:, :-1]
+    r_n = A + z.logcumsumexp(dim=1)
+    Bc = xb.cumsum(dim=1).expand_as(xc)
+    w = torch.empty_like(xc)
+    w[:, 0] = NEG_INF
+    w[:, 1:] = r_n[:, :-1] - Bc[:, :-1]
+    r_b = Bc + w.logcumsumexp(dim=1)
+    terms = torch.cat([z[:, :1] + xc[:, :1], phi[:, :-1] + xc[:, 1:]], dim=1)  # (N, T, P)
+    psi = terms.logsumexp(dim=1)
+    psi = torch.where(cand == eos_id, r_sum[:, -1:].expand_as(psi), psi)
+    psi = psi.masked_fill(psi < IMPOSSIBLE, NEG_INF)
+    r_new = torch.stack([r_n, r_b], dim=2)
+    return psi, r_new.masked_fill(r_new < IMPOSSIBLE, NEG_INF)
+
+
+def _beam_search(model, xa, enc_lens, ctc_lp, sos_id, eos_id, opts, banned_ids, on_step, kinds):
+    B, T, _ = xa.shape
+    K = opts.beam_size
+    device = xa.device
+    N = B * K
+    xa = xa.repeat_interleave(K, dim=0)  # (N, T, D)
+    lens = enc_lens.repeat_interleave(K, dim=0)
+    max_lens = (enc_lens.float() * opts.max_len_ratio).long() + 10  # (B,)
+    tokens = torch.full((N, 1), sos_id, dtype=torch.long, device=device)
+    scores = torch.full((B, K), NEG_INF, dtype=torch.float64, device=device)
+    scores[:, 0] = 0.0  # only one live beam at the start; the others are copies
+    cache = KVCache()
+    use_ctc = ctc_lp is not None
+    if use_ctc:
+        x = ctc_lp.repeat_interleave(K, dim=0)  # (N, T, V)
+        r = torch.full((N, T, 2), NEG_INF, dtype=torch.float64, device=device)
+        r[..., 1] = x[..., 0].cumsum(dim=1)  # <sos> alone: all blanks so far
+        psi_prev = torch.zeros(N, dtype=torch.float64, device=device)
+    attn_hist: list[Tensor] = []  # per step (n_layers, N, H, T), reordered with the beams
+    finished: list[list[Hypothesis]] = [[] for _ in range(B)]
+    done = [False] * B
+
+    for step in range(int(max_lens.max())):
+        recorder = AttentionRecorder(kinds) if kinds else None
+        logits = model.decode(tokens[:, -1:], xa, lens, cache, recorder)[:, -1].float()  # (N, V)
+        V = logits.shape[-1]
+        logp = logits.log_softmax(dim=-1).double()
+        if banned_ids:
+            logp[:, list(banned_ids)] = NEG_INF
+        if use_ctc:
+            P = min(V, max(K + 1, int(K * opts.pre_beam_factor) + 1))
+            cand = logp.topk(P, dim=-1).indices  # (N, P)
+            psi, r_new = ctc_prefix_scores(x, r, tokens[:, -1], cand, eos_id, 0, first=step == 0)
+            joint = (1 - opts.ctc_weight) * logp.gather(1, cand) + opts.ctc_weight * (psi - psi_prev[:, None])
+        else:
+            P = V
+            cand = None
+            joint = logp
+        if recorder is not None:
+            attn_hist.append(torch.stack([w[:, :, -1] for w in recorder.of_kind("decoder_cross")]))
+        total = (scores.view(N, 1) + joint).view(B, K * P)
+        top_scores, top_idx = total.topk(min(2 * K, K * P), dim=-1)  # (B, 2K)
+        next_src, next_tok, next_scores, next_p = [], [], [], []
+        top_scores, top_idx = top_scores.tolist(), top_idx.tolist()
+        for b in range(B):
+            kept = []
+            for s, i in zip(top_scores[b], top_idx[b]):
+                src, p = b * K + i // P, i % P
+                tok = int(cand[src, p]) if use_ctc else p
+                if s == NEG_INF:
+                    break
+                if tok == eos_id or step + 1 >= int(max_lens[b]):
+                    if not done[b]:
+                        seq = tokens[src, 1:].tolist() + ([] if tok == eos_id else [tok])
+                        finished[b].append(_hypothesis(seq, s, opts, attn_hist, src, tok))
+                    continue
+                kept.append((src, tok, s, p))
+                if len(kept) == K:
+                    break
+            if not kept and not finished[b] and not done[b]:
+                # Nothing can be extended (e.g. CTC allows no more tokens than frames):
+                # the live hypotheses as they stand are the answer.
+                for k in range(K):
+                    if scores[b, k] > NEG_INF:
+                        seq = tokens[b * K + k, 1:].tolist()
+                        finished[b].append(_hypothesis(seq, float(scores[b, k]), opts, attn_hist[:-1], b * K + k, None))
+            # Stop once K hypotheses have ended and no live one can still beat the best of
+            # them: log-probabilities only fall as tokens are added. (Counting finished
+            # hypotheses alone lets a short wrong one end the search first.)
+            best_live = max((s for _, _, s, _ in kept), default=NEG_INF)
+            beaten = finished[b] and best_live < max(h.log_prob for h in finished[b])
+            if (len(finished[b]) >= K and beaten) or step + 1 >= int(max_lens[b]) or not kept:
+                done[b] = True
+            while len(kept) < K:  # dead slots keep shapes fixed; their score is -inf
+                kept.append((b * K, eos_id, NEG_INF, 0))
+            for src, tok, s, p in kept:
+                next_src.append(src)
+                next_tok.append(tok)
+                next_scores.append(s if not done[b] else NEG_INF)
+                next_p.append(p)
+        src_idx = torch.tensor(next_src, device=device)
+        tokens = torch.cat([tokens[src_idx], torch.tensor(next_tok, device=device)[:, None]], dim=1)
+        scores = torch.tensor(next_scores, dtype=torch.float64, device=device).view(B, K)
+        cache.reorder(src_idx)
+        attn_hist = [a[:, src_idx] for a in attn_hist]
+        if use_ctc:
+            p_idx = torch.tensor(next_p, device=device)
+            r = r_new[src_idx, :, :, p_idx]
+            psi_prev = psi[src_idx, p_idx]
+        if on_step is not None:
+            _report_step(on_step, step, tokens, scores, attn_hist, finished, done, K, eos_id)
+        if all(done):
+            break
+    return [max(f, key=lambda h: h.score) if f else Hypothesis([], NEG_INF, NEG_INF) for f in finished]
+
+
+def _hypothesis(seq, log_prob, opts, attn_hist, src, tok) -> Hypothesis:
+    n = len(seq) + 1  # count <eos>: stopping is a decision too
+    score = log_prob / (n**opts.length_penalty) if opts.length_penalty else log_prob
+    attn = None
+    if opts.capture_attention and attn_hist:
+        attn = torch.stack([a[:, src] for a in attn_hist], dim=2).half().cpu().numpy()  # (layers, H, steps, T)
+    return Hypothesis(tokens=[int(t) for t in seq], score=float(score), log_prob=float(log_prob), cross_attention=attn)
+
+
+def _report_step(on_step, step, tokens, scores, attn_hist, finished, done, K, eos_id):
+    B = scores.shape[0]
+    best_tokens, rows = [], []
+    for b in range(B):
+        k = int(scores[b].argmax())
+        if done[b] and finished[b]:
+            best_tokens.append(max(finished[b], key=lambda h: h.score).tokens)
+        else:
+            best_tokens.append([t for t in tokens[b * K + k, 1:].tolist() if t != eos_id])
+        rows.append(b * K + k)
+    attn = None
+    if attn_hist:
+        last = attn_hist[-1][:, rows]  # (n_layers, B, H, T)
+        attn = [last[i].float() for i in range(last.shape[0])]
+    on_step(StepInfo(step=step, tokens=best_tokens, cross_attention=attn, finished=list(done)))

@@ -1,0 +1,350 @@
+"""Log-mel filterbank features and SpecAugment.
+
+The model never sees raw audio: :class:`LogMel` turns a 16 kHz waveform into
+80 log-mel energies every 10 ms, time first, normalised per utterance. The
+same module runs in training (batched, on the GPU) and in transcription
+(one clip, via :func:`compute_features`), so the two cannot drift apart.
+
+Silence must never produce NaN. A silent clip has a constant log-mel of
+``log(log_eps)`` in every bin, hence zero variance; the normalisation divides
+by ``sqrt(var + norm_eps)`` and the result is all zeros, not 0/0.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import torch
+import torchaudio
+
+from engine.errors import ConfigError
+
+NORMALIZE_MODES = ("utterance", "none")
+
+
+def _config_from_dict(cls: type, d: dict[str, Any]) -> Any:
+    """Build a flat dataclass config from a dict, checking keys and types.
+
+    ``int`` fields take ints only (``True`` is not an int here); ``float``
+    fields take ints too, as JSON writes ``1.0`` as ``1`` in some tools.
+    """
+    if not isinstance(d, dict):
+        raise ConfigError(f"{cls.__name__}: expected a mapping, got {type(d).__name__}")
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(d) - set(fields))
+    if unknown:
+        raise ConfigError(f"{cls.__name__}: unknown key(s) {', '.join(map(repr, unknown))}")
+    values = {}
+    for name, value in d.items():
+        # With postponed annotations f.type is the string "int", "float", ...
+        kind = fields[name].type
+        ok = {
+            "int": isinstance(value, int) and not isinstance(value, bool),
+            "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+            "str": isinstance(value, str),
+            "bool": isinstance(value, bool),
+        }[kind]
+        if not ok:
+            raise ConfigError(
+                f"{cls.__name__}.{name}: expected {kind}, got {type(value).__name__} {value!r}"
+            )
+        values[name] = float(value) if kind == "float" else value
+    return cls(**values)
+
+
+@dataclass(frozen=True)
+class FeatureConfig:
+    """How waveforms become log-mel features. Stored in every checkpoint.
+
+    The defaults are the usual ASR front end: 25 ms windows every 10 ms at
+    16 kHz, 80 mel bins from 20 Hz to 7.6 kHz (just under Nyquist, where
+    anti-aliasing filters of resampled audio leave little energy).
+    """
+
+    sample_rate: int = 16000
+    n_mels: int = 80
+    n_fft: int = 400
+    hop_length: int = 160
+    win_length: int = 400
+    f_min: float = 20.0
+    f_max: float = 7600.0
+    log_eps: float = 1e-6
+    normalize: str = "utterance"  # "utterance" or "none"
+    norm_eps: float = 1e-5
+
+    def __post_init__(self) -> None:
+        if self.normalize not in NORMALIZE_MODES:
+            raise ConfigError(
+                f"FeatureConfig.normalize: expected one of {NORMALIZE_MODES}, "
+                f"got {self.normalize!r}"
+            )
+        for name in ("sample_rate", "n_mels", "n_fft", "hop_length", "win_length"):
+            if getattr(self, name) <= 0:
+                value = getattr(self, name)
+                raise ConfigError(f"FeatureConfig.{name}: must be positive, got {value}")
+        if self.win_length > self.n_fft:
+            raise ConfigError(
+                f"FeatureConfig.win_length ({self.win_length}) must not exceed n_fft ({self.n_fft})"
+            )
+        if not 0 <= self.f_min < self.f_max <= self.sample_rate / 2:
+            raise ConfigError(
+                f"FeatureConfig: need 0 <= f_min < f_max <= sample_rate/2, "
+                f"got f_min={self.f_min}, f_max={self.f_max}, sample_rate={self.sample_rate}"
+            )
+        if self.log_eps <= 0 or self.norm_eps <= 0:
+            raise ConfigError("FeatureConfig.log_eps and norm_eps must be positive")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FeatureConfig:
+        """Inverse of :meth:`to_dict`; raises ConfigError on unknown keys or bad types."""
+        return _config_from_dict(cls, d)
+
+
+def num_frames(n_samples: int | torch.Tensor, config: FeatureConfig) -> int | torch.Tensor:
+    """Number of feature frames for ``n_samples`` of audio.
+
+    With ``center=True`` the STFT pads ``n_fft // 2`` on both sides and puts a
+    frame at every multiple of ``hop_length``, including 0, so the count is
+    ``n_samples // hop_length + 1`` (101 frames for one second at 16 kHz).
+    Works elementwise on an integer tensor of lengths.
+    """
+    return n_samples // config.hop_length + 1
+
+
+class LogMel(torch.nn.Module):
+    """Waveform -> normalised log-mel features, time first.
+
+    Uses the HTK mel scale without filter-area normalisation: the same
+    ``1127 ln(1 + f/700)`` scale as Kaldi fbank and torchaudio's default, so
+    features resemble the ones most ASR recipes are tuned for. (Slaney's scale
+    differs mainly below 1 kHz; with per-utterance normalisation either works,
+    but the choice is fixed here so checkpoints stay compatible.)
+
+    Frames at the edges are padded with zeros rather than reflected, so a clip
+    in a zero-padded batch gets exactly the features it gets alone, and clips
+    shorter than ``n_fft // 2`` samples (where reflection fails) still work.
+    """
+
+    def __init__(self, config: FeatureConfig = FeatureConfig()):
+        super().__init__()
+        self.config = config
+        self.mel = torchaudio.transforms.MelSpectrogram(
+            sample_rate=config.sample_rate,
+            n_fft=config.n_fft,
+            win_length=config.win_length,
+            hop_length=config.hop_length,
+            f_min=config.f_min,
+            f_max=config.f_max,
+            n_mels=config.n_mels,
+            power=2.0,
+            center=True,
+            pad_mode="constant",
+            norm=None,
+            mel_scale="htk",
+        )
+
+    def forward(
+        self, waveform: torch.Tensor, lengths: torch.Tensor | None = None
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """Compute features.
+
+        Parameters
+        ----------
+        waveform : torch.Tensor
+            shape ``(n,)`` or ``(B, n)``; a batch is zero-padded to ``n``.
+        lengths : torch.Tensor, optional
+            shape ``(B,)``, valid samples per clip. Normalisation statistics
+            are then taken over each clip's own frames only, and padded
+            frames are set to 0.
+
+        Returns
+        -------
+        torch.Tensor
+            shape ``(T, n_mels)`` or ``(B, T, n_mels)``, ``T = num_frames(n)``.
+        torch.Tensor
+            Only when ``lengths`` is given: frame counts, shape ``(B,)``, int64.
+        """
+        if waveform.dim() not in (1, 2):
+            raise ValueError(f"waveform must be (n,) or (B, n), got shape {tuple(waveform.shape)}")
+        # stft needs the window's dtype; callers often hand us float64 numpy.
+        x = self.mel(waveform.to(torch.float32))  # (..., n_mels, T)
+        x = torch.log(x + self.config.log_eps).transpose(-1, -2)  # (..., T, n_mels)
+
+        frame_lengths = None
+        if lengths is not None:
+            lengths = torch.as_tensor(lengths, device=x.device)
+            if waveform.dim() != 2 or lengths.shape != (waveform.shape[0],):
+                raise ValueError("lengths needs a (B, n) waveform and shape (B,)")
+            frame_lengths = torch.clamp(num_frames(lengths.long(), self.config), max=x.shape[-2])
+
+        if self.config.normalize == "utterance":
+            x = self._normalize(x, frame_lengths)
+        elif frame_lengths is not None:
+            x = x.masked_fill(~_valid_frames(frame_lengths, x.shape[-2])[..., None], 0.0)
+        return x if frame_lengths is None else (x, frame_lengths)
+
+    def _normalize(self, x: torch.Tensor, frame_lengths: torch.Tensor | None) -> torch.Tensor:
+        eps = self.config.norm_eps
+        if frame_lengths is None:
+            mean = x.mean(dim=-2, keepdim=True)  # (..., 1, n_mels)
+            var = x.var(dim=-2, unbiased=False, keepdim=True)
+            return (x - mean) / torch.sqrt(var + eps)
+        valid = _valid_frames(frame_lengths, x.shape[-2])[..., None].to(x.dtype)  # (B, T, 1)
+        count = valid.sum(dim=1, keepdim=True).clamp(min=1.0)  # (B, 1, 1)
+        mean = (x * valid).sum(dim=1, keepdim=True) / count  # (B, 1, n_mels)
+        var = (((x - mean) * valid) ** 2).sum(dim=1, keepdim=True) / count
+        return (x - mean) / torch.sqrt(var + eps) * valid
+
+
+def _valid_frames(frame_lengths: torch.Tensor, t: int) -> torch.Tensor:
+    """Boolean mask, shape ``(B, T)``: True where a frame is inside its clip."""
+    return torch.arange(t, device=frame_lengths.device)[None, :] < frame_lengths[:, None]
+
+
+@lru_cache(maxsize=8)
+def _log_mel_for(config: FeatureConfig) -> LogMel:
+    # Building the filterbank costs more than featurising a short clip.
+    return LogMel(config).eval()
+
+
+def compute_features(
+    samples: np.ndarray | torch.Tensor, config: FeatureConfig = FeatureConfig()
+) -> torch.Tensor:
+    """Features of one clip, on the CPU.
+
+    Parameters
+    ----------
+    samples : np.ndarray or torch.Tensor
+        shape ``(n,)``, mono at ``config.sample_rate``.
+    config : FeatureConfig
+
+    Returns
+    -------
+    torch.Tensor
+        float32, shape ``(num_frames(n), n_mels)``.
+    """
+    waveform = torch.as_tensor(np.asarray(samples) if not torch.is_tensor(samples) else samples)
+    if waveform.dim() != 1:
+        raise ValueError(
+            f"compute_features expects one clip of shape (n,), got {tuple(waveform.shape)}"
+        )
+    with torch.no_grad():
+        return _log_mel_for(config)(waveform.detach().cpu())
+
+
+@dataclass(frozen=True)
+class SpecAugmentConfig:
+    """Masking applied to training features (Park et al., 2019), no time warp.
+
+    ``time_mask_max_ratio`` caps each time mask at that fraction of the
+    utterance, so a one-second clip is not blanked out by a 40-frame mask.
+    """
+
+    n_freq_masks: int = 2
+    freq_mask_width: int = 27
+    n_time_masks: int = 2
+    time_mask_width: int = 40
+    time_mask_max_ratio: float = 0.05
+
+    def __post_init__(self) -> None:
+        for name in ("n_freq_masks", "freq_mask_width", "n_time_masks", "time_mask_width"):
+            if getattr(self, name) < 0:
+                value = getattr(self, name)
+                raise ConfigError(f"SpecAugmentConfig.{name}: must be >= 0, got {value}")
+        if not 0.0 <= self.time_mask_max_ratio <= 1.0:
+            raise ConfigError(
+                "SpecAugmentConfig.time_mask_max_ratio: must be in [0, 1], "
+                f"got {self.time_mask_max_ratio}"
+            )
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SpecAugmentConfig:
+        """Inverse of :meth:`to_dict`; raises ConfigError on unknown keys or bad types."""
+        return _config_from_dict(cls, d)
+
+
+def _band_masks(
+    n_masks: int,
+    max_width: torch.Tensor,
+    extent: torch.Tensor,
+    size: int,
+    generator: torch.Generator | None,
+) -> torch.Tensor:
+    """Random bands along one axis, shape ``(B, size)``, True inside a band.
+
+    Row ``b`` gets bands of width uniform in ``[0, max_width[b]]``, each
+    starting uniformly where it fits inside ``[0, extent[b])``;
+    ``max_width <= extent`` is the caller's job.
+    """
+    b = max_width.shape[0]
+    u_width = torch.rand(b, n_masks, generator=generator)
+    u_start = torch.rand(b, n_masks, generator=generator)
+    width = torch.floor(u_width * (max_width[:, None] + 1)).long()  # (B, n_masks)
+    start = torch.floor(u_start * (extent[:, None] - width + 1)).long()
+    pos = torch.arange(size)[None, None, :]  # (1, 1, size)
+    inside = (pos >= start[..., None]) & (pos < (start + width)[..., None])
+    return inside.any(dim=1)
+
+
+def spec_augment(
+    feats: torch.Tensor,
+    config: SpecAugmentConfig = SpecAugmentConfig(),
+    generator: torch.Generator | None = None,
+    *,
+    lengths: torch.Tensor | None = None,
+) -> torch.Tensor:
+    """Return a copy of ``feats`` with random frequency and time bands set to 0.
+
+    0 is the mean of utterance-normalised features, so masking removes
+    information without adding an outlier.
+
+    Parameters
+    ----------
+    feats : torch.Tensor
+        shape ``(T, F)`` or ``(B, T, F)``; not modified.
+    config : SpecAugmentConfig
+    generator : torch.Generator, optional
+        A CPU generator; the same seed gives the same masks.
+    lengths : torch.Tensor, optional
+        shape ``(B,)``, valid frames per clip in a padded batch; time masks
+        then stay inside each clip and scale with its own length.
+
+    Returns
+    -------
+    torch.Tensor
+        Same shape, dtype and device as ``feats``.
+    """
+    single = feats.dim() == 2
+    x = feats.unsqueeze(0) if single else feats
+    if x.dim() != 3:
+        raise ValueError(f"feats must be (T, F) or (B, T, F), got shape {tuple(feats.shape)}")
+    b, t, f = x.shape
+    if lengths is None:
+        frames = torch.full((b,), t, dtype=torch.long)
+    else:
+        frames = torch.as_tensor(lengths).detach().cpu().long().clamp(max=t).reshape(b)
+
+    mask = torch.zeros(b, t, f, dtype=torch.bool)
+    if config.n_freq_masks and config.freq_mask_width:
+        max_f = torch.full((b,), min(config.freq_mask_width, f), dtype=torch.long)
+        all_bins = torch.full((b,), f, dtype=torch.long)
+        mask |= _band_masks(config.n_freq_masks, max_f, all_bins, f, generator)[:, None, :]
+    if config.n_time_masks and config.time_mask_width:
+        # Clips too short for a full mask get a proportionally narrower one,
+        # down to width 0 (no mask) for a handful of frames.
+        cap = torch.floor(frames.double() * config.time_mask_max_ratio).long()
+        max_t = torch.clamp(cap, max=config.time_mask_width)
+        mask |= _band_masks(config.n_time_masks, max_t, frames, t, generator)[:, :, None]
+
+    out = x.masked_fill(mask.to(x.device), 0.0)
+    return out.squeeze(0) if single else out

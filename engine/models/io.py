@@ -1,0 +1,167 @@
+"""Model files: a folder with weights in safetensors and everything else in JSON.
+
+    my-model/
+        model.safetensors   weights (no pickle: loading never runs code)
+        config.json         architecture, model config, feature config, metadata
+        vocab.json          the tokenizer (characters and text normalisation)
+
+The folder alone rebuilds the model; nothing is looked up elsewhere. Every file is
+written atomically, so an interrupted save leaves the previous model intact.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from engine import __version__
+from engine.errors import ConfigError, ModelFileError, ParceroError
+from engine.features import FeatureConfig
+from engine.fileio import atomic_path, write_json_atomic
+from engine.models.speech_transformer import ModelConfig, SpeechTransformer
+from engine.text import CharTokenizer
+
+FORMAT = "parcero-model"
+FORMAT_VERSION = 1
+WEIGHTS, CONFIG, VOCAB = "model.safetensors", "config.json", "vocab.json"
+ARCHITECTURES = {"speech-transformer": (ModelConfig, SpeechTransformer)}
+
+
+@dataclass
+class LoadedModel:
+    """A model ready to run, with everything needed to feed it and read its output."""
+
+    model: SpeechTransformer
+    tokenizer: CharTokenizer
+    feature_config: FeatureConfig
+    path: Path | None = None
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.model.parameters()).device
+
+    @property
+    def name(self) -> str:
+        return self.metadata.get("name") or (self.path.name if self.path else "unsaved model")
+
+
+def save_model(
+    directory: str | Path,
+    model: SpeechTransformer,
+    tokenizer: CharTokenizer,
+    feature_config: FeatureConfig,
+    metadata: dict[str, Any] | None = None,
+) -> Path:
+    """Write a model folder; returns its path. Weights are saved as float32 on CPU."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    if model.config.vocab_size != len(tokenizer):
+        raise ValueError(f"model vocabulary ({model.config.vocab_size}) differs from tokenizer ({len(tokenizer)})")
+    state = {k: v.detach().float().cpu().contiguous() for k, v in model.state_dict().items()}
+    with atomic_path(directory / WEIGHTS) as tmp:
+        save_file(state, str(tmp), metadata={"format": FORMAT})
+    tokenizer.save(directory / VOCAB)
+    config = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "architecture": "speech-transformer",
+        "parcero_version": __version__,
+        "model": model.config.to_dict(),
+        "features": feature_config.to_dict(),
+        "metadata": metadata or {},
+    }
+    write_json_atomic(directory / CONFIG, config)
+    return directory
+
+
+def resolve_model_dir(path: str | Path) -> Path:
+    """Accept the model folder or any file inside it."""
+    path = Path(path).expanduser()
+    if path.is_file():
+        path = path.parent
+    if not path.exists():
+        raise ModelFileError(path, "no such model folder")
+    if not path.is_dir():
+        raise ModelFileError(path, "not a model folder")
+    missing = [n for n in (WEIGHTS, CONFIG, VOCAB) if not (path / n).is_file()]
+    if missing:
+        raise ModelFileError(path, f"not a Parcero model folder: missing {', '.join(missing)}")
+    return path
+
+
+def read_model_config(directory: Path) -> dict[str, Any]:
+    try:
+        config = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ModelFileError(directory / CONFIG, f"cannot read model config: {e}") from None
+    if not isinstance(config, dict) or config.get("format") != FORMAT:
+        raise ModelFileError(directory / CONFIG, f"not a Parcero model config (expected \"format\": \"{FORMAT}\")")
+    if config.get("format_version", 0) > FORMAT_VERSION:
+        raise ModelFileError(
+            directory / CONFIG, f"made by a newer Parcero (format {config['format_version']}); please upgrade"
+        )
+    return config
+
+
+def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedModel:
+    """Rebuild a model from its folder, in eval mode on ``device``.
+
+    Raises :class:`ModelFileError` naming the file for a missing or truncated file,
+    a config that does not match the weights, or a vocabulary of the wrong size.
+    """
+    directory = resolve_model_dir(path)
+    config = read_model_config(directory)
+    arch = config.get("architecture")
+    if arch not in ARCHITECTURES:
+        raise ModelFileError(directory / CONFIG, f"unknown architecture {arch!r}")
+    config_cls, model_cls = ARCHITECTURES[arch]
+    try:
+        model_config = config_cls.from_dict(config.get("model", {}))
+        feature_config = FeatureConfig.from_dict(config.get("features", {}))
+    except (ConfigError, TypeError) as e:
+        raise ModelFileError(directory / CONFIG, str(e)) from None
+    try:
+        tokenizer = CharTokenizer.load(directory / VOCAB)
+    except ParceroError as e:
+        raise ModelFileError(directory / VOCAB, str(e)) from None
+    if len(tokenizer) != model_config.vocab_size:
+        raise ModelFileError(
+            directory / VOCAB,
+            f"vocabulary has {len(tokenizer)} entries but the model expects {model_config.vocab_size}",
+        )
+    try:
+        state = load_file(str(directory / WEIGHTS))
+    except (SafetensorError, OSError, ValueError, RuntimeError) as e:
+        raise ModelFileError(directory / WEIGHTS, f"cannot read weights (truncated or corrupt?): {e}") from None
+    model = model_cls(model_config)
+    _check_state(directory / WEIGHTS, model, state)
+    model.load_state_dict(state)
+    model.to(device).eval()
+    return LoadedModel(model, tokenizer, feature_config, directory, dict(config.get("metadata") or {}))
+
+
+def _check_state(path: Path, model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    wrong = [k for k in expected if k in state and state[k].shape != expected[k].shape]
+    problems = []
+    if missing:
+        problems.append(f"{len(missing)} missing tensor(s), e.g. {missing[0]}")
+    if unexpected:
+        problems.append(f"{len(unexpected)} unexpected tensor(s), e.g. {unexpected[0]}")
+    if wrong:
+        k = wrong[0]
+        problems.append(
+            f"{len(wrong)} tensor(s) of the wrong shape, e.g. {k}: "
+            f"file {tuple(state[k].shape)} vs config {tuple(expected[k].shape)}"
+        )
+    if problems:
+        raise ModelFileError(path, "weights do not match config.json: " + "; ".join(problems))

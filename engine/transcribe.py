@@ -1,0 +1,143 @@
+"""Transcribe audio with a loaded model: the one function the CLI, the worker and the GUI share."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from engine.alignment import Span, attention_spans, ctc_forced_align, uniform_spans
+from engine.audio import load_audio
+from engine.decode import DecodeOptions, Hypothesis, StepCallback, decode_encoded
+from engine.errors import AudioError
+from engine.features import compute_features
+from engine.models.io import LoadedModel
+
+SUBSAMPLING = 4  # encoder frames are 4 feature frames
+
+
+@dataclass
+class TimedText:
+    text: str
+    start: float  # seconds
+    end: float
+
+
+@dataclass
+class Transcript:
+    text: str
+    tokens: list[TimedText]  # one per character
+    words: list[TimedText]
+    duration: float  # seconds of audio
+    score: float  # length-normalised log-probability
+    source: str | None = None  # file path, when transcribed from a file
+    cross_attention: np.ndarray | None = field(default=None, repr=False)  # (layers, H, steps, T) float16
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("cross_attention")
+        return d
+
+
+def transcribe_file(
+    loaded: LoadedModel,
+    path: str | Path,
+    options: DecodeOptions = DecodeOptions(),
+    on_step: StepCallback | None = None,
+) -> Transcript:
+    """Load ``path`` (any supported format and rate) and transcribe it."""
+    samples = load_audio(path, loaded.feature_config.sample_rate)
+    [result] = transcribe_samples(loaded, [samples], options, on_step, paths=[path])
+    result.source = str(path)
+    return result
+
+
+def transcribe_samples(
+    loaded: LoadedModel,
+    clips: Sequence[np.ndarray],
+    options: DecodeOptions = DecodeOptions(),
+    on_step: StepCallback | None = None,
+    paths: Sequence[str | Path | None] | None = None,
+) -> list[Transcript]:
+    """Transcribe clips as one batch.
+
+    Parameters
+    ----------
+    clips : mono float32 arrays of shape (n,), at the model's sample rate.
+    on_step : called after each decoding step (see :class:`engine.decode.StepInfo`).
+    """
+    fc = loaded.feature_config
+    hop = fc.hop_length / fc.sample_rate
+    min_samples = (loaded.model.MIN_FRAMES - 1) * fc.hop_length
+    for i, clip in enumerate(clips):
+        if len(clip) < min_samples:
+            where = paths[i] if paths else None
+            raise AudioError(
+                where, f"too short to transcribe ({len(clip) / fc.sample_rate * 1000:.0f} ms; "
+                f"at least {min_samples / fc.sample_rate * 1000:.0f} ms needed)"
+            )
+    feats = [compute_features(c, fc) for c in clips]
+    lens = torch.tensor([f.shape[0] for f in feats])
+    batch = torch.nn.utils.rnn.pad_sequence(feats, batch_first=True)
+    device = loaded.device
+    tok = loaded.tokenizer
+    has_ctc = loaded.model.ctc_head is not None
+    # Without a CTC head the cross-attention is the only clue to timing, so keep it.
+    if not has_ctc and not options.capture_attention:
+        options = replace(options, capture_attention=True)
+    if options.ctc_weight > 0 and not has_ctc:
+        raise ValueError("ctc_weight > 0 needs a model with a CTC head")
+    with torch.inference_mode():
+        xa, enc_lens = loaded.model.encode(batch.to(device), lens.to(device))
+        ctc_lp = loaded.model.ctc_log_probs(xa) if has_ctc else None
+    hyps = decode_encoded(
+        loaded.model, xa, enc_lens, tok.sos_id, tok.eos_id, options,
+        banned_ids=(tok.blank_id, tok.sos_id), on_step=on_step, ctc_log_probs=ctc_lp,
+    )
+    ctc_np = ctc_lp.cpu().numpy() if ctc_lp is not None else None
+    enc_lens = enc_lens.cpu().tolist()
+    frame = hop * SUBSAMPLING
+    results = []
+    for i, (hyp, clip) in enumerate(zip(hyps, clips)):
+        n_frames = enc_lens[i]
+        spans = _spans(hyp, ctc_np[i, :n_frames] if ctc_np is not None else None, n_frames, tok.blank_id)
+        chars = [tok.decode([t]) for t in hyp.tokens]
+        token_times = [TimedText(c, round(s.start * frame, 3), round(s.end * frame, 3)) for c, s in zip(chars, spans)]
+        results.append(
+            Transcript(
+                text=tok.decode(hyp.tokens),
+                tokens=token_times,
+                words=_words(token_times),
+                duration=len(clip) / fc.sample_rate,
+                score=hyp.score,
+                source=str(paths[i]) if paths and paths[i] is not None else None,
+                cross_attention=hyp.cross_attention,
+            )
+        )
+    return results
+
+
+def _spans(hyp: Hypothesis, ctc_lp: np.ndarray | None, n_frames: int, blank_id: int) -> list[Span]:
+    if ctc_lp is not None:
+        spans = ctc_forced_align(ctc_lp, hyp.tokens, blank_id)
+        if spans is not None:
+            return spans
+    if hyp.cross_attention is not None:
+        return attention_spans(hyp.cross_attention, len(hyp.tokens), n_frames)
+    return uniform_spans(len(hyp.tokens), n_frames)
+
+
+def _words(tokens: list[TimedText]) -> list[TimedText]:
+    """Group characters into words at spaces; a word spans its first to its last character."""
+    words, current = [], []
+    for t in tokens + [TimedText(" ", 0.0, 0.0)]:
+        if t.text == " ":
+            if current:
+                words.append(TimedText("".join(c.text for c in current), current[0].start, current[-1].end))
+            current = []
+        elif t.text:  # <unk> decodes to nothing and joins no word
+            current.append(t)
+    return words

@@ -1,0 +1,48 @@
+"""Settings for every test: CPU only, offscreen Qt, few threads, fixed seeds."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # tests run on the CPU, even on a GPU machine
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(min(2, os.cpu_count() or 1))
+
+OVERFIT_TEXTS = [
+    "¿Qué pasó?",
+    "señor Núñez",
+    "¡El pingüino!",
+    "comió ñoquis",
+    "el miércoles",
+    "sí, año",
+]
+
+
+@pytest.fixture(autouse=True)
+def _seed():
+    torch.manual_seed(0)
+
+
+@pytest.fixture(scope="session")
+def overfit_model():
+    """A tiny model trained once per session to transcribe OVERFIT_TEXTS exactly (tone speech)."""
+    from tests.helpers import overfit_tiny_model
+
+    torch.manual_seed(0)
+    model, tokenizer, fc, loss = overfit_tiny_model(OVERFIT_TEXTS, steps=200)
+    return model, tokenizer, fc, loss
+
+
+@pytest.fixture(scope="session")
+def saved_model_dir(overfit_model, tmp_path_factory):
+    """The overfit model saved as a Parcero model folder."""
+    from engine.models.io import save_model
+
+    model, tokenizer, fc, _ = overfit_model
+    path = tmp_path_factory.mktemp("models") / "tonos-es"
+    save_model(path, model, tokenizer, fc, metadata={"name": "tonos-es", "note": "test fixture"})
+    return path

@@ -1,0 +1,92 @@
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from engine import __version__
+from engine.audio import save_wav
+from engine.cli import main
+from tests.conftest import OVERFIT_TEXTS
+from tests.helpers import tone_speech
+
+
+@pytest.fixture
+def wavs(tmp_path):
+    paths = []
+    for i in (0, 2):
+        p = tmp_path / f"clip {i} ñ.wav"
+        save_wav(p, tone_speech(OVERFIT_TEXTS[i], seed=i), 16000)
+        paths.append(p)
+    return paths
+
+
+def test_version_from_the_real_entry_point():
+    out = subprocess.run([sys.executable, "-m", "engine.cli", "--version"], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == f"parcero {__version__}"
+
+
+def test_transcribe_prints_the_transcript(saved_model_dir, wavs, capsys):
+    assert main(["transcribe", str(wavs[0]), "--model", str(saved_model_dir)]) == 0
+    assert capsys.readouterr().out == OVERFIT_TEXTS[0] + "\n"
+
+
+def test_transcribe_several_files_with_beam_as_json(saved_model_dir, wavs, capsys):
+    code = main(["transcribe", *map(str, wavs), "--model", str(saved_model_dir), "--beam", "3",
+                 "--ctc-weight", "0.3", "--format", "json"])
+    assert code == 0
+    lines = capsys.readouterr().out.splitlines()
+    records = [json.loads(line) for line in lines]
+    assert [r["text"] for r in records] == [OVERFIT_TEXTS[0], OVERFIT_TEXTS[2]]
+    assert records[0]["source"] == str(wavs[0])
+    assert "".join(t["text"] for t in records[1]["tokens"]) == OVERFIT_TEXTS[2]
+    assert all({"start", "end"} <= set(t) for t in records[1]["tokens"])
+    assert "¡El" in lines[1]  # UTF-8 text, not \u escapes
+
+
+def test_a_bad_file_is_named_and_the_others_still_run(saved_model_dir, wavs, tmp_path, capsys):
+    empty = tmp_path / "vacío.wav"
+    empty.write_bytes(b"")
+    code = main(["transcribe", str(empty), str(wavs[1]), "--model", str(saved_model_dir)])
+    captured = capsys.readouterr()
+    assert code == 1
+    assert f"{wavs[1]}\t{OVERFIT_TEXTS[2]}" in captured.out
+    assert "vacío.wav" in captured.err and "empty" in captured.err
+    assert "1 of 2 file(s) failed" in captured.err
+
+
+def test_missing_model_is_a_one_line_error(tmp_path, wavs, capsys):
+    code = main(["transcribe", str(wavs[0]), "--model", str(tmp_path / "no-model")])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("parcero: error:") and "no-model" in err
+    assert "Traceback" not in err
+
+
+def test_bad_options_are_refused(saved_model_dir, wavs, capsys):
+    assert main(["transcribe", str(wavs[0]), "--model", str(saved_model_dir), "--beam", "0"]) == 1
+    assert "--beam" in capsys.readouterr().err
+    assert main(["transcribe", str(wavs[0]), "--model", str(saved_model_dir), "--ctc-weight", "1.5"]) == 1
+
+
+@pytest.mark.slow
+def test_transcribe_subprocess_end_to_end(saved_model_dir, wavs):
+    out = subprocess.run(
+        [sys.executable, "-m", "engine.cli", "transcribe", str(wavs[0]), "--model", str(saved_model_dir)],
+        capture_output=True, text=True, timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == OVERFIT_TEXTS[0]
+
+
+def test_info_names_the_device(capsys):
+    assert main(["info"]) == 0
+    out = capsys.readouterr().out
+    assert "device: CPU" in out and "torch" in out
+
+
+def test_silence_file_transcribes_without_error(saved_model_dir, tmp_path, capsys):
+    p = tmp_path / "silencio.wav"
+    save_wav(p, np.zeros(16000, dtype=np.float32), 16000)
+    assert main(["transcribe", str(p), "--model", str(saved_model_dir)]) == 0

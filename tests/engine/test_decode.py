@@ -1,0 +1,170 @@
+import itertools
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from engine.decode import DecodeOptions, ctc_prefix_scores, decode_batch, pad_ctc_log_probs
+from engine.models.speech_transformer import KVCache, SpeechTransformer, preset_config
+from tests.conftest import OVERFIT_TEXTS
+from tests.helpers import collate, compute_features, tone_speech
+
+BLANK, EOS = 0, 3
+
+
+def brute_force_prefix_prob(lp: np.ndarray, prefix: tuple, exact: bool) -> float:
+    """Sum of the probabilities of every CTC path whose collapsed labels start with (or equal) prefix."""
+    T, V = lp.shape
+    total = 0.0
+    for path in itertools.product(range(V), repeat=T):
+        labels = [k for i, k in enumerate(path) if k != BLANK and (i == 0 or k != path[i - 1])]
+        if (tuple(labels) == prefix) if exact else (tuple(labels[: len(prefix)]) == prefix):
+            total += math.exp(sum(lp[t, k] for t, k in enumerate(path)))
+    return total
+
+
+def test_ctc_prefix_scores_match_brute_force():
+    torch.manual_seed(3)
+    T, V = 5, 5  # ids: 0 blank, 1..2 letters, 3 eos (never emitted by CTC), 4 letter
+    lp = torch.randn(1, T, V).log_softmax(-1).double()
+    lp[..., EOS] = -30.0  # CTC never emits <eos>; keep it out of the sums
+    lp = lp.log_softmax(-1)
+    x = pad_ctc_log_probs(lp, torch.tensor([T]), BLANK)
+    cand = torch.tensor([[1, 2, 4, EOS]])
+    # start: prefix is <sos> alone
+    r = torch.full((1, T, 2), float("-inf"), dtype=torch.float64)
+    r[..., 1] = x[..., BLANK].cumsum(1)
+    psi, r_new = ctc_prefix_scores(x, r, torch.tensor([2]), cand, EOS, BLANK, first=True)
+    np_lp = x[0].numpy()
+    for j, c in enumerate([1, 2, 4]):
+        assert math.exp(psi[0, j]) == pytest.approx(brute_force_prefix_prob(np_lp, (c,), False), rel=1e-9)
+    assert math.exp(psi[0, 3]) == pytest.approx(brute_force_prefix_prob(np_lp, (), True), rel=1e-9)
+    # second step from prefix (1,), including the repeat 1 -> 1 that needs a blank between
+    r1 = r_new[:, :, :, 0]
+    psi2, _ = ctc_prefix_scores(x, r1, torch.tensor([1]), torch.tensor([[1, 2, EOS]]), EOS, BLANK, first=False)
+    for j, c in enumerate([1, 2]):
+        assert math.exp(psi2[0, j]) == pytest.approx(brute_force_prefix_prob(np_lp, (1, c), False), rel=1e-9)
+    assert math.exp(psi2[0, 2]) == pytest.approx(brute_force_prefix_prob(np_lp, (1,), True), rel=1e-9)
+
+
+def test_padded_frames_do_not_change_ctc_scores():
+    torch.manual_seed(4)
+    lp = torch.randn(2, 9, 6).log_softmax(-1)
+    lp[1, :6] = lp[0, :6]  # utterance 1 = utterance 0 plus 3 padded frames
+    x = pad_ctc_log_probs(lp, torch.tensor([6, 6]), BLANK)
+    r = torch.full((2, 9, 2), float("-inf"), dtype=torch.float64)
+    r[..., 1] = x[..., BLANK].cumsum(1)
+    cand = torch.tensor([[1, 2, EOS], [1, 2, EOS]])
+    psi_short, _ = ctc_prefix_scores(x[:1, :6], r[:1, :6], torch.tensor([2]), cand[:1], EOS, BLANK, True)
+    psi, _ = ctc_prefix_scores(x, r, torch.tensor([2, 2]), cand, EOS, BLANK, True)
+    torch.testing.assert_close(psi[1], psi_short[0])
+
+
+def _random_model(V=24, seed=0):
+    torch.manual_seed(seed)
+    cfg = preset_config("tiny", V, d_model=64, n_head=4, d_ff=128, n_enc_layers=2, n_dec_layers=2, dropout=0.0)
+    return SpeechTransformer(cfg).eval()
+
+
+def test_greedy_equals_argmax_without_cache():
+    model = _random_model()
+    feats, lens = torch.randn(1, 70, 80), torch.tensor([70])
+    [hyp] = decode_batch(model, feats, lens, 2, EOS, DecodeOptions(max_len_ratio=0.5), banned_ids=(0, 2))
+    xa, enc_lens = model.encode(feats, lens)
+    tokens = [2]
+    for _ in range(len(hyp.tokens) + 1):
+        logits = model.decode(torch.tensor([tokens]), xa, enc_lens)[0, -1]
+        logits[[0, 2]] = float("-inf")
+        tokens.append(int(logits.argmax()))
+        if tokens[-1] == EOS:
+            break
+    expected = [t for t in tokens[1:] if t != EOS]
+    assert hyp.tokens == expected[: len(hyp.tokens)]
+    assert len(hyp.tokens) > 0
+
+
+@pytest.mark.parametrize("options", [DecodeOptions(beam_size=3), DecodeOptions(beam_size=2, ctc_weight=0.4)])
+def test_batching_does_not_change_results(options):
+    model = _random_model(seed=1)
+    feats, lens = torch.randn(3, 80, 80), torch.tensor([80, 50, 64])
+    batched = decode_batch(model, feats, lens, 2, EOS, options, banned_ids=(0, 2))
+    for i in range(3):
+        n = int(lens[i])
+        [alone] = decode_batch(model, feats[i : i + 1, :n], lens[i : i + 1], 2, EOS, options, banned_ids=(0, 2))
+        assert alone.tokens == batched[i].tokens
+        assert alone.score == pytest.approx(batched[i].score, abs=1e-4)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        DecodeOptions(),
+        DecodeOptions(beam_size=4),
+        DecodeOptions(beam_size=4, ctc_weight=0.3),
+        DecodeOptions(beam_size=1, ctc_weight=0.5, length_penalty=0.0),
+    ],
+)
+def test_trained_model_decodes_exact_transcripts(overfit_model, options):
+    model, tok, fc, _ = overfit_model
+    feats = [compute_features(tone_speech(t, seed=i), fc) for i, t in enumerate(OVERFIT_TEXTS)]
+    batch = collate(feats, [tok.encode(t) for t in OVERFIT_TEXTS], tok.sos_id, tok.eos_id)
+    hyps = decode_batch(model, batch.feats, batch.feat_lens, tok.sos_id, tok.eos_id, options, banned_ids=(0, 2))
+    assert [tok.decode(h.tokens) for h in hyps] == OVERFIT_TEXTS
+
+
+def test_step_callback_streams_tokens_and_cross_attention(overfit_model):
+    model, tok, fc, _ = overfit_model
+    text = OVERFIT_TEXTS[1]
+    feats = compute_features(tone_speech(text, seed=1), fc)[None]
+    steps = []
+    [hyp] = decode_batch(
+        model, feats, torch.tensor([feats.shape[1]]), tok.sos_id, tok.eos_id,
+        DecodeOptions(beam_size=2, capture_attention=True), banned_ids=(0, 2), on_step=steps.append,
+    )
+    assert tok.decode(hyp.tokens) == text
+    assert [s.step for s in steps] == list(range(len(steps)))
+    for s in steps[:-1]:
+        assert hyp.tokens[: len(s.tokens[0])] == s.tokens[0]  # partial results are prefixes
+        assert len(s.cross_attention) == len(model.decoder)
+        for rows in s.cross_attention:
+            assert rows.shape[:2] == (1, model.config.n_head)
+            torch.testing.assert_close(rows.sum(-1), torch.ones(rows.shape[:2]))
+    assert steps[-1].finished == [True]
+    layers, heads, n_rows, T = hyp.cross_attention.shape
+    assert (layers, heads, n_rows) == (len(model.decoder), model.config.n_head, len(hyp.tokens) + 1)
+    np.testing.assert_allclose(hyp.cross_attention.astype(np.float32).sum(-1), 1.0, atol=2e-2)
+
+
+def test_beam_search_reorders_cache_consistently():
+    # After reordering, every cached row must equal what recomputation from scratch gives.
+    model = _random_model(seed=2)
+    feats, lens = torch.randn(2, 60, 80), torch.tensor([60, 60])
+    xa, enc_lens = model.encode(feats, lens)
+    tokens = torch.tensor([[2, 5, 6], [2, 7, 8]])
+    cache = KVCache()
+    model.decode(tokens, xa, enc_lens, cache)
+    cache.reorder(torch.tensor([1, 1]))
+    step = model.decode(torch.tensor([[9], [9]]), xa[[1, 1]], enc_lens[[1, 1]], cache)
+    full = model.decode(torch.cat([tokens[[1, 1]], torch.tensor([[9], [9]])], 1), xa[[1, 1]], enc_lens[[1, 1]])
+    torch.testing.assert_close(step[:, -1], full[:, -1], atol=1e-5, rtol=1e-5)
+
+
+def test_invalid_beam_size_is_refused():
+    model = _random_model()
+    with pytest.raises(ValueError, match="beam_size"):
+        decode_batch(model, torch.randn(1, 40, 80), torch.tensor([40]), 2, EOS, DecodeOptions(beam_size=0))
+
+
+@pytest.mark.parametrize("beam", [2, 3])
+def test_beam_search_alone_is_not_cut_short_by_a_worse_finished_hypothesis(overfit_model, beam):
+    # Regression: a short wrong hypothesis plus one junk <eos> once filled the finished
+    # list and ended the search before the right (one token longer) transcript ended.
+    model, tok, fc, _ = overfit_model
+    for i, text in enumerate(OVERFIT_TEXTS):
+        feats = compute_features(tone_speech(text, seed=i), fc)[None]
+        [hyp] = decode_batch(
+            model, feats, torch.tensor([feats.shape[1]]), tok.sos_id, tok.eos_id,
+            DecodeOptions(beam_size=beam), banned_ids=(0, 2),
+        )
+        assert tok.decode(hyp.tokens) == text
