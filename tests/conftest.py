@@ -1,11 +1,13 @@
-"""Settings for every test: CPU only, offscreen Qt, few threads, fixed seeds."""
+"""Settings for every test: offscreen Qt, few threads, fixed seeds.
+
+Models are built on the CPU; tests in test_cuda.py also run on a GPU when one is present.
+"""
 
 from __future__ import annotations
 
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-os.environ.setdefault("CUDA_VISIBLE_DEVICES", "")  # tests run on the CPU, even on a GPU machine
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

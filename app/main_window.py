@@ -1,0 +1,168 @@
+"""Parcero's main window: a page list on the left, the current page on the right."""
+
+from __future__ import annotations
+
+import platform
+
+from PySide6 import __version__ as pyside_version
+from PySide6.QtCore import QSettings, QSize, Qt, Slot, qVersion
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QStackedWidget,
+)
+
+from app.pages.transcribe_page import TranscribePage
+
+# Pages planned but not built yet: listed, greyed out, so the shape of the
+# workbench is visible from the first release.
+COMING_PAGES = ("Data", "Train", "Evaluate")
+COMING_SOON = "Coming soon"
+
+GEOMETRY_KEY = "main_window/geometry"
+STATE_KEY = "main_window/state"
+SPLITTER_KEY = "main_window/splitter"
+
+
+class MainWindow(QMainWindow):
+    """The workbench window; remembers its size, position and layout between runs."""
+
+    def __init__(self, device_text: str | None = None):
+        super().__init__()
+        self.setWindowTitle("Parcero")
+        self.setObjectName("MainWindow")  # saveState needs named objects
+
+        self.transcribe_page = TranscribePage()
+        self.page_list = QListWidget()
+        self.page_list.setObjectName("pageList")
+        self.pages = QStackedWidget()
+        self._add_page("Transcribe", self.transcribe_page)
+        for name in COMING_PAGES:
+            item = QListWidgetItem(name)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled & ~Qt.ItemFlag.ItemIsSelectable)
+            item.setToolTip(COMING_SOON)
+            self.page_list.addItem(item)
+        self.page_list.setCurrentRow(0)
+        self.page_list.currentRowChanged.connect(self.on_page_list_current_row_changed)
+        self.page_list.setMaximumWidth(180)
+        self.page_list.setStyleSheet("QListWidget::item { padding: 6px 8px; }")
+
+        self.splitter = QSplitter()
+        self.splitter.setObjectName("mainSplitter")
+        self.splitter.addWidget(self.page_list)
+        self.splitter.addWidget(self.pages)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([140, 860])
+        self.setCentralWidget(self.splitter)
+
+        self._build_menus()
+        self.device_label = QLabel(device_text if device_text is not None else _describe_device())
+        self.device_label.setObjectName("deviceLabel")
+        self.device_label.setToolTip("Where models run")
+        self.statusBar().addPermanentWidget(self.device_label)
+        self.transcribe_page.audio_loaded.connect(self.on_transcribe_page_audio_loaded)
+
+        self.resize(QSize(1000, 680))
+        self._restore_settings()
+
+    def _add_page(self, name: str, page) -> None:
+        self.pages.addWidget(page)
+        self.page_list.addItem(QListWidgetItem(name))
+
+    def _build_menus(self) -> None:
+        file_menu = self.menuBar().addMenu("&File")
+        self.open_action = QAction("&Open audio…", self)
+        self.open_action.setShortcut(QKeySequence("Ctrl+O"))
+        self.open_action.triggered.connect(self.on_open_action_triggered)
+        file_menu.addAction(self.open_action)
+        file_menu.addSeparator()
+        self.quit_action = QAction("&Quit", self)
+        self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
+        self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
+        self.quit_action.triggered.connect(self.close)
+        file_menu.addAction(self.quit_action)
+
+        help_menu = self.menuBar().addMenu("&Help")
+        self.about_action = QAction("&About Parcero", self)
+        self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
+        self.about_action.triggered.connect(self.on_about_action_triggered)
+        help_menu.addAction(self.about_action)
+
+    # ---- settings -------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        settings = QSettings()
+        geometry = settings.value(GEOMETRY_KEY)
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = settings.value(STATE_KEY)
+        if state is not None:
+            self.restoreState(state)
+        splitter = settings.value(SPLITTER_KEY)
+        if splitter is not None:
+            self.splitter.restoreState(splitter)
+
+    def _save_settings(self) -> None:
+        settings = QSettings()
+        settings.setValue(GEOMETRY_KEY, self.saveGeometry())
+        settings.setValue(STATE_KEY, self.saveState())
+        settings.setValue(SPLITTER_KEY, self.splitter.saveState())
+        settings.sync()
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        self.transcribe_page.shutdown()
+        self._save_settings()
+        super().closeEvent(event)
+
+    # ---- slots ----------------------------------------------------------------
+
+    @Slot(int)
+    def on_page_list_current_row_changed(self, row: int) -> None:
+        if 0 <= row < self.pages.count():
+            self.pages.setCurrentIndex(row)
+
+    @Slot()
+    def on_open_action_triggered(self) -> None:
+        self.page_list.setCurrentRow(self.pages.indexOf(self.transcribe_page))
+        self.transcribe_page.choose_audio_file()
+
+    @Slot(str)
+    def on_transcribe_page_audio_loaded(self, path: str) -> None:
+        self.statusBar().showMessage(f"Opened {path}", 5000)
+
+    @Slot()
+    def on_about_action_triggered(self) -> None:
+        QMessageBox.about(self, "About Parcero", about_text())
+
+
+def about_text() -> str:
+    """The About box: what Parcero is and the versions it runs on (HTML)."""
+    import engine
+    import torch
+
+    return (
+        f"<h3>Parcero {engine.__version__}</h3>"
+        "<p>A Spanish-first workbench for Transformer speech recognition.</p>"
+        "<table>"
+        f"<tr><td>PyTorch</td><td>{torch.__version__}</td></tr>"
+        f"<tr><td>Qt</td><td>{qVersion()} (PySide6 {pyside_version})</td></tr>"
+        f"<tr><td>Python</td><td>{platform.python_version()}</td></tr>"
+        f"<tr><td>Device</td><td>{_describe_device()}</td></tr>"
+        "</table>"
+    )
+
+
+def _describe_device() -> str:
+    # Imports torch (about a second); kept out of module import so that
+    # importing the window stays cheap.
+    from engine.device import describe_device
+
+    try:
+        return describe_device()
+    except Exception as error:  # a broken CUDA install must not stop the window opening
+        return f"device unknown ({error})"

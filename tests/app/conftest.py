@@ -1,0 +1,31 @@
+"""Fixtures for the GUI tests: an offscreen Qt and settings that never touch the user's."""
+
+from __future__ import annotations
+
+import os
+
+# Before anything creates the QApplication: no display is needed, on CI or
+# over SSH, and no window flashes up on a developer's screen.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+
+import pytest  # noqa: E402
+from PySide6.QtCore import QSettings, QStandardPaths  # noqa: E402
+
+from app.main import APP_NAME, ORGANIZATION, configure_pyqtgraph  # noqa: E402
+
+# Redirects every QStandardPaths location (config, data, cache) to a
+# test-only folder, so nothing a test writes lands among the user's files.
+QStandardPaths.setTestModeEnabled(True)
+configure_pyqtgraph()
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(qapp, tmp_path):
+    """Point QSettings at a fresh folder for each test; yields that folder."""
+    qapp.setOrganizationName(ORGANIZATION)
+    qapp.setApplicationName(APP_NAME)
+    folder = tmp_path / "settings"
+    for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+        for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
+            QSettings.setPath(fmt, scope, str(folder / scope.name))
+    yield folder
