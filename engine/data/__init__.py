@@ -1,0 +1,1 @@
+"""Datasets: JSONL manifests, corpus importers, validation, splits, batching, synthetic speech."""
