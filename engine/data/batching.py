@@ -1,0 +1,236 @@
+"""Training batches: a dataset that featurises in DataLoader workers, and a duration-bucketed sampler.
+
+Utterances of similar length are batched together so little compute is spent
+on padding, and each batch is capped by its padded size in feature frames
+(``len(batch) * longest``) rather than by a count, so short clips come in big
+batches and long ones in small batches at the same memory cost.
+
+The sampler is deterministic for (seed, epoch), can skip the batches already
+done in an epoch (exact resume), and shards batches across DDP ranks.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+from engine.audio import load_audio
+from engine.data.manifest import Utterance
+from engine.errors import ParceroError
+from engine.features import FeatureConfig, SpecAugmentConfig, compute_features, spec_augment
+from engine.losses import Batch, collate
+from engine.text import CharTokenizer
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Example:
+    id: str
+    feats: torch.Tensor  # (T, n_mels)
+    tokens: list[int]
+
+
+@dataclass
+class LoadedBatch:
+    batch: Batch
+    ids: list[str]
+    skipped: list[tuple[str, str]]  # (utterance id, reason) of items that could not be loaded
+
+
+class SpeechDataset(Dataset):
+    """Utterances of a manifest as (features, token ids); loading happens in the worker.
+
+    An item whose audio cannot be read yields ``(id, reason)`` instead of an
+    :class:`Example`; the collate function drops it and reports it, so one bad
+    file never stops training.
+    """
+
+    def __init__(
+        self,
+        utterances: Sequence[Utterance],
+        base_dir: str | Path | None,
+        tokenizer: CharTokenizer,
+        feature_config: FeatureConfig = FeatureConfig(),
+        spec_augment_config: SpecAugmentConfig | None = None,
+        seed: int = 0,
+    ):
+        self.utterances = list(utterances)
+        self.base_dir = Path(base_dir) if base_dir is not None else None
+        self.tokenizer = tokenizer
+        self.feature_config = feature_config
+        self.spec_augment_config = spec_augment_config
+        self.seed = seed
+        self.epoch = 0
+
+    def __len__(self) -> int:
+        return len(self.utterances)
+
+    def durations(self) -> list[float]:
+        return [u.duration for u in self.utterances]
+
+    def __getitem__(self, index: int) -> Example | tuple[str, str]:
+        u = self.utterances[index]
+        try:
+            offset = u.offset or 0.0
+            duration = (u.end - offset) if u.end is not None else None
+            samples = load_audio(u.audio_path(self.base_dir), self.feature_config.sample_rate,
+                                 offset=offset, duration=duration)
+            feats = compute_features(samples, self.feature_config)
+            if self.spec_augment_config is not None:
+                # Seeded per (epoch, item) so a resumed run masks exactly as the original would have.
+                g = torch.Generator().manual_seed(hash((self.seed, self.epoch, index)) & 0x7FFFFFFF)
+                feats = spec_augment(feats, self.spec_augment_config, generator=g)
+            tokens = self.tokenizer.encode(u.text, errors="count")
+        except (ParceroError, ValueError) as e:
+            return (u.id, str(e))
+        return Example(u.id, feats, tokens)
+
+
+def make_collate(sos_id: int, eos_id: int):
+    """A picklable-enough closure for DataLoader workers (fork or spawn)."""
+    return _Collate(sos_id, eos_id)
+
+
+class _Collate:
+    def __init__(self, sos_id: int, eos_id: int):
+        self.sos_id, self.eos_id = sos_id, eos_id
+
+    def __call__(self, items: list[Example | tuple[str, str]]) -> LoadedBatch:
+        good = [x for x in items if isinstance(x, Example)]
+        skipped = [x for x in items if not isinstance(x, Example)]
+        if not good:
+            return LoadedBatch(None, [], skipped)  # type: ignore[arg-type]
+        batch = collate([x.feats for x in good], [x.tokens for x in good], self.sos_id, self.eos_id)
+        return LoadedBatch(batch, [x.id for x in good], skipped)
+
+
+class DurationBucketSampler(Sampler[list[int]]):
+    """Batches of indices with similar durations, capped at ``max_frames`` padded frames.
+
+    Parameters
+    ----------
+    durations : seconds per utterance.
+    max_frames : cap on ``len(batch) * longest_in_batch`` in feature frames.
+    frames_per_second : feature frame rate (100 for a 10 ms hop).
+    num_buckets : how many duration ranges batches are drawn from; more = less padding, less randomness.
+    max_batch_size : optional cap on utterances per batch.
+    rank, world_size : for DDP, each rank takes every world_size-th batch; all ranks get the same count.
+    """
+
+    def __init__(
+        self,
+        durations: Sequence[float],
+        max_frames: int,
+        frames_per_second: float = 100.0,
+        num_buckets: int = 10,
+        shuffle: bool = True,
+        seed: int = 0,
+        max_batch_size: int | None = None,
+        rank: int = 0,
+        world_size: int = 1,
+        drop_last: bool = False,
+    ):
+        if max_frames <= 0:
+            raise ValueError(f"max_frames must be positive, got {max_frames}")
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} is outside world size {world_size}")
+        self.frames = np.maximum(1, np.round(np.asarray(durations, dtype=np.float64) * frames_per_second)).astype(np.int64)
+        self.max_frames = max_frames
+        self.num_buckets = max(1, num_buckets)
+        self.shuffle = shuffle
+        self.seed = seed
+        self.max_batch_size = max_batch_size
+        self.rank, self.world_size = rank, world_size
+        self.drop_last = drop_last
+        self.epoch = 0
+        self.start_batch = 0  # batches of this epoch already trained on (the trainer sets it when resuming)
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+        self.start_batch = 0
+
+    def state_dict(self, batches_done: int) -> dict:
+        """Position to save in a checkpoint; ``batches_done`` counts this epoch's batches trained on."""
+        return {"epoch": self.epoch, "start_batch": batches_done, "seed": self.seed}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Resume: the next iteration yields the rest of ``state['epoch']`` from ``start_batch``."""
+        self.epoch, self.start_batch, self.seed = state["epoch"], state["start_batch"], state["seed"]
+
+    def batches(self) -> list[list[int]]:
+        """All batches of this epoch for this rank, before skipping the consumed ones."""
+        rng = np.random.default_rng([self.seed, self.epoch])
+        n = len(self.frames)
+        if n == 0:
+            return []
+        # Sort by length with random tie-breaking, cut into buckets, shuffle inside each.
+        order = np.lexsort((rng.random(n) if self.shuffle else np.arange(n), self.frames))
+        batches: list[list[int]] = []
+        for bucket in np.array_split(order, min(self.num_buckets, n)):
+            if self.shuffle:
+                bucket = bucket[rng.permutation(len(bucket))]
+            # Sorting inside the bucket keeps padding low; bucket order was shuffled for variety
+            # across epochs, and batch order is shuffled below.
+            bucket = bucket[np.argsort(self.frames[bucket], kind="stable")]
+            batches.extend(self._pack(bucket))
+        if self.shuffle:
+            batches = [batches[i] for i in rng.permutation(len(batches))]
+        if self.world_size > 1:
+            per_rank = len(batches) // self.world_size if self.drop_last else math.ceil(len(batches) / self.world_size)
+            total = per_rank * self.world_size
+            # Pad by repeating the first batches so every rank steps the same number of times
+            # (DDP hangs if one rank runs out first).
+            batches = (batches * (total // max(1, len(batches)) + 1))[:total]
+            batches = batches[self.rank :: self.world_size]
+        return batches
+
+    def _pack(self, indices: np.ndarray) -> list[list[int]]:
+        out, current, longest = [], [], 0
+        for i in indices.tolist():
+            f = int(self.frames[i])
+            new_longest = max(longest, f)
+            too_big = current and (len(current) + 1) * new_longest > self.max_frames
+            too_many = self.max_batch_size is not None and len(current) >= self.max_batch_size
+            if too_big or too_many:
+                out.append(current)
+                current, new_longest = [], f
+            current.append(i)
+            longest = new_longest
+        if current:
+            out.append(current)
+        return out
+
+    def __iter__(self) -> Iterator[list[int]]:
+        # start_batch is not advanced here: a DataLoader pulls indices ahead of
+        # training (prefetch), so only the trainer knows how many were consumed.
+        yield from self.batches()[self.start_batch :]
+
+    def __len__(self) -> int:
+        return max(0, len(self.batches()) - self.start_batch)
+
+
+def make_loader(
+    dataset: SpeechDataset,
+    sampler: DurationBucketSampler,
+    num_workers: int = 0,
+    pin_memory: bool = False,
+) -> DataLoader:
+    """A DataLoader yielding :class:`LoadedBatch`; features are computed in its workers."""
+    tok = dataset.tokenizer
+    return DataLoader(
+        dataset,
+        batch_sampler=sampler,
+        num_workers=num_workers,
+        collate_fn=make_collate(tok.sos_id, tok.eos_id),
+        pin_memory=pin_memory,
+        persistent_workers=False,
+        prefetch_factor=4 if num_workers > 0 else None,
+    )

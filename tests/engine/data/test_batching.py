@@ -1,0 +1,106 @@
+import numpy as np
+import pytest
+import torch
+
+from engine.audio import save_wav
+from engine.data.batching import DurationBucketSampler, SpeechDataset, make_loader
+from engine.data.manifest import Utterance
+from engine.features import FeatureConfig, SpecAugmentConfig
+from engine.text import CharTokenizer, TextConfig
+from tests.helpers import tone_speech
+
+
+def durations(n=200, seed=0):
+    return np.random.default_rng(seed).uniform(0.5, 12.0, n).tolist()
+
+
+def test_batches_respect_the_frame_cap_and_cover_every_utterance_once():
+    d = durations()
+    sampler = DurationBucketSampler(d, max_frames=3000, seed=1)
+    batches = list(sampler)
+    flat = sorted(i for b in batches for i in b)
+    assert flat == list(range(len(d)))
+    for b in batches:
+        longest = max(round(d[i] * 100) for i in b)
+        assert len(b) * longest <= 3000 or len(b) == 1
+    assert len(sampler) == len(batches)
+
+
+def test_bucketing_keeps_padding_low():
+    d = durations()
+    batches = DurationBucketSampler(d, max_frames=3000, num_buckets=10, seed=0).batches()
+    padded = sum(len(b) * max(d[i] for i in b) for b in batches)
+    assert sum(d) / padded > 0.85  # random batching of the same data wastes about half
+    naive = [list(range(i, min(i + 4, len(d)))) for i in range(0, len(d), 4)]
+    assert sum(len(b) * max(d[i] for i in b) for b in naive) > padded * 1.2
+
+
+def test_reshuffled_per_epoch_and_reproducible_with_a_seed():
+    d = durations()
+    a = DurationBucketSampler(d, 3000, seed=5)
+    b = DurationBucketSampler(d, 3000, seed=5)
+    assert a.batches() == b.batches()
+    first = a.batches()
+    a.set_epoch(1)
+    assert a.batches() != first
+    assert DurationBucketSampler(d, 3000, seed=6).batches() != first
+    assert DurationBucketSampler(d, 3000, shuffle=False).batches() == DurationBucketSampler(d, 3000, shuffle=False).batches()
+
+
+def test_resume_skips_batches_already_done():
+    d = durations()
+    s = DurationBucketSampler(d, 3000, seed=2)
+    s.set_epoch(3)
+    full = list(s)
+    state = s.state_dict(batches_done=7)
+    resumed = DurationBucketSampler(d, 3000, seed=0)
+    resumed.load_state_dict(state)
+    assert list(resumed) == full[7:]
+    resumed.set_epoch(4)
+    assert list(resumed) != full and len(list(resumed)) > 0
+
+
+def test_distributed_shards_are_disjoint_and_equal_in_length():
+    d = durations(101)
+    shards = [DurationBucketSampler(d, 2500, seed=3, rank=r, world_size=3).batches() for r in range(3)]
+    assert len({len(s) for s in shards}) == 1
+    single = DurationBucketSampler(d, 2500, seed=3).batches()
+    seen = [tuple(b) for s in shards for b in s]
+    assert set(map(tuple, single)) == set(seen)  # every batch is trained on; padding repeats a few
+    with pytest.raises(ValueError):
+        DurationBucketSampler(d, 2500, rank=3, world_size=3)
+
+
+def test_max_batch_size_and_overlong_utterances():
+    d = [0.5] * 20 + [40.0]
+    batches = DurationBucketSampler(d, max_frames=2000, max_batch_size=8, shuffle=False).batches()
+    assert max(len(b) for b in batches) <= 8
+    assert [20] in batches  # longer than the cap: alone in its batch, not dropped
+
+
+def test_loader_featurises_in_workers_and_skips_bad_files(tmp_path):
+    texts = ["hola", "año nuevo", "¿qué?", "sí"]
+    utts = []
+    for i, t in enumerate(texts):
+        p = tmp_path / f"{i}.wav"
+        x = tone_speech(t, seed=i)
+        save_wav(p, x, 16000)
+        utts.append(Utterance(f"u{i}", p.name, len(x) / 16000, t))
+    (tmp_path / "roto.wav").write_bytes(b"RIFF nonsense")
+    utts.append(Utterance("roto", "roto.wav", 1.0, "roto"))
+    tok = CharTokenizer.build(texts + ["roto"], TextConfig())
+    ds = SpeechDataset(utts, tmp_path, tok, FeatureConfig(), SpecAugmentConfig())
+    sampler = DurationBucketSampler(ds.durations(), max_frames=100_000, num_buckets=1, shuffle=False)
+    loader = make_loader(ds, sampler, num_workers=2)
+    [lb] = list(loader)
+    assert sorted(lb.ids) == ["u0", "u1", "u2", "u3"]
+    assert [s[0] for s in lb.skipped] == ["roto"] and "roto.wav" in lb.skipped[0][1]
+    assert lb.batch.feats.shape[0] == 4 and lb.batch.feats.shape[2] == 80
+    assert torch.isfinite(lb.batch.feats).all()
+    i = lb.ids.index("u1")
+    assert tok.decode(lb.batch.targets[i, : lb.batch.target_lens[i]].tolist()) == "año nuevo"
+    # SpecAugment is seeded per (epoch, item): the same epoch gives the same masks
+    again = ds[1]
+    torch.testing.assert_close(again.feats, ds[1].feats)
+    ds.epoch = 1
+    assert not torch.equal(again.feats, ds[1].feats)
