@@ -5,6 +5,9 @@
     parcero info                 device, versions
     parcero transcribe AUDIO... --model DIR [--beam N] [--ctc-weight W] [--device auto|cpu|cuda]
                                  [--format txt|json]
+    parcero train --config RUN.toml [--resume] [--init MODEL] [--gpus N]
+    parcero eval --model DIR --manifest M.jsonl [--beam N] [--json OUT]
+    parcero average RUN_DIR --last N --out DIR
 
 Errors in the user's input (a bad audio file, a broken model folder) are printed
 as one line naming the file and the problem; other files are still processed and
@@ -43,6 +46,23 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: cuda if available")
     t.add_argument("--format", default="txt", choices=["txt", "json"],
                    help="txt: the transcript (path<TAB>text for several files); json: one JSON object a line")
+    from engine.train import add_arguments as add_train_arguments
+
+    tr = sub.add_parser("train", help="train or fine-tune a model from a run config (TOML)")
+    add_train_arguments(tr)
+
+    ev = sub.add_parser("eval", help="word and character error rates of a model on a manifest")
+    ev.add_argument("--model", "-m", type=Path, required=True, help="model folder (or a run's best/ or checkpoint)")
+    ev.add_argument("--manifest", type=Path, required=True, help="JSONL manifest with reference transcripts")
+    ev.add_argument("--beam", type=int, default=1)
+    ev.add_argument("--ctc-weight", type=float, default=0.0)
+    ev.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    ev.add_argument("--json", type=Path, metavar="OUT", help="write the full report (per speaker/gender, every row)")
+
+    av = sub.add_parser("average", help="average the weights of a run's last checkpoints into one model")
+    av.add_argument("run_dir", type=Path, metavar="RUN_DIR")
+    av.add_argument("--last", type=int, default=5, help="how many of the newest checkpoints (default: 5)")
+    av.add_argument("--out", type=Path, required=True, help="model folder to write")
     return parser
 
 
@@ -58,6 +78,18 @@ def main(argv: list[str] | None = None) -> int:
             return _info()
         if args.command == "transcribe":
             return _transcribe(args)
+        if args.command == "train":
+            from engine.train import run as run_training
+
+            return run_training(args)
+        if args.command == "eval":
+            from engine.training.commands import evaluate_command
+
+            return evaluate_command(args)
+        if args.command == "average":
+            from engine.training.commands import average_command
+
+            return average_command(args)
     except ParceroError as e:
         print(f"parcero: error: {e}", file=sys.stderr)
         return 1

@@ -137,13 +137,17 @@ class CharTokenizer:
     sos_id = 2
     eos_id = 3
 
-    def __init__(self, chars: Iterable[str], config: TextConfig = TextConfig()):
-        chars = set(chars)
+    def __init__(self, chars: Iterable[str], config: TextConfig = TextConfig(), *, keep_order: bool = False):
+        chars = list(chars)
         bad = sorted(c for c in chars if not isinstance(c, str) or len(c) != 1)
         if bad:
             raise ValueError(f"vocabulary entries must be single characters, got {bad!r}")
+        if keep_order and len(set(chars)) != len(chars):
+            raise ValueError("vocabulary characters must be unique")
         self.config = config
-        self.chars: tuple[str, ...] = tuple(sorted(chars))
+        # keep_order: ids as given (a vocabulary extended for fine-tuning appends new
+        # characters after the old ones, so old ids keep their meaning).
+        self.chars: tuple[str, ...] = tuple(chars) if keep_order else tuple(sorted(set(chars)))
         self.tokens: tuple[str, ...] = SPECIAL_TOKENS + self.chars
         self._char_to_id = {c: i for i, c in enumerate(self.chars, start=len(SPECIAL_TOKENS))}
         # Unknown characters met by encode(errors="count"), for the caller to report.
@@ -171,6 +175,16 @@ class CharTokenizer:
             counts.update(normalize_text(text, config))
         kept = {c for c, n in counts.items() if n >= min_count}
         return cls(kept | {" "}, config)
+
+    def extended(self, texts: Iterable[str]) -> tuple[CharTokenizer, list[str]]:
+        """This vocabulary plus the characters of ``texts`` it lacks, appended at the end.
+
+        Returns the new tokenizer and the added characters. Existing ids are unchanged,
+        which lets a fine-tuned model keep its embedding and output rows.
+        """
+        seen = set(self.chars)
+        added = sorted({c for t in texts for c in normalize_text(t, self.config)} - seen)
+        return CharTokenizer(self.chars + tuple(added), self.config, keep_order=True), added
 
     @property
     def vocab_size(self) -> int:
@@ -251,8 +265,8 @@ class CharTokenizer:
         ------
         ConfigError
             Wrong format tag or version, special tokens not in their fixed
-            places, or characters that are not single, unique and sorted
-            (ids must mean what they meant when the model was trained).
+            places, or characters that are not single and unique. The order
+            is kept as saved: ids must mean what they meant in training.
         """
         if not isinstance(d, dict) or d.get("format") != VOCAB_FORMAT:
             raise ConfigError(f"not a {VOCAB_FORMAT} document")
@@ -264,11 +278,11 @@ class CharTokenizer:
         chars = tokens[len(SPECIAL_TOKENS):]
         if not all(isinstance(c, str) and len(c) == 1 for c in chars):
             raise ConfigError("every token after the special ones must be a single character")
-        if chars != sorted(set(chars)):
-            raise ConfigError("characters must be unique and sorted by code point")
+        if len(set(chars)) != len(chars):
+            raise ConfigError("characters must be unique")
         if "text" not in d:
             raise ConfigError("missing 'text' (the TextConfig the vocabulary was built with)")
-        return cls(chars, TextConfig.from_dict(d["text"]))
+        return cls(chars, TextConfig.from_dict(d["text"]), keep_order=True)
 
     def save(self, path: str | Path) -> None:
         """Write the vocabulary as readable UTF-8 JSON (``"ñ"``, not ``"\\u00f1"``)."""

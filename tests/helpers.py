@@ -70,3 +70,24 @@ def overfit_tiny_model(
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
     return model.eval(), tokenizer, fc, loss.item()
+
+
+def write_tone_corpus(folder, texts: list[str], name: str = "train", speakers: int = 2) -> "Path":
+    """Write tone renderings of ``texts`` as WAVs plus a manifest; returns the manifest path."""
+    from pathlib import Path
+
+    from engine.audio import save_wav
+    from engine.data.manifest import Utterance, write_manifest
+
+    folder = Path(folder)
+    (folder / "wavs").mkdir(parents=True, exist_ok=True)
+    utts = []
+    for i, text in enumerate(texts):
+        x = tone_speech(text, seed=i)
+        rel = f"wavs/{name}-{i:03d}.wav"
+        save_wav(folder / rel, x, SR)
+        utts.append(Utterance(f"{name}-{i:03d}", rel, len(x) / SR, text, speaker=f"spk{i % speakers}",
+                              gender=("female", "male")[i % 2], sample_rate=SR))
+    path = folder / f"{name}.jsonl"
+    write_manifest(path, utts)
+    return path

@@ -222,11 +222,18 @@ def make_loader(
     sampler: DurationBucketSampler,
     num_workers: int = 0,
     pin_memory: bool = False,
+    seed: int = 0,
 ) -> DataLoader:
-    """A DataLoader yielding :class:`LoadedBatch`; features are computed in its workers."""
+    """A DataLoader yielding :class:`LoadedBatch`; features are computed in its workers.
+
+    The loader draws its worker seeds from its own generator, not the global one, so
+    creating a loader (for an eval, or after a resume) never shifts the random numbers
+    that dropout and stochastic depth use: resumed training continues bit for bit.
+    """
     tok = dataset.tokenizer
     return DataLoader(
         dataset,
+        generator=torch.Generator().manual_seed(seed),
         batch_sampler=sampler,
         num_workers=num_workers,
         collate_fn=make_collate(tok.sos_id, tok.eos_id),

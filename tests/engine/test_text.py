@@ -167,7 +167,7 @@ def test_dict_round_trip():
         "[]",
         '{"format": "parcero-char-vocab", "version": 1, "tokens": ["a"], "text": {}}',
         '{"format": "parcero-char-vocab", "version": 1, '
-        '"tokens": ["<blank>", "<unk>", "<sos>", "<eos>", "b", "a"], "text": {}}',
+        '"tokens": ["<blank>", "<unk>", "<sos>", "<eos>", "a", "b", "a"], "text": {}}',
         '{"format": "parcero-char-vocab", "version": 1, '
         '"tokens": ["<blank>", "<unk>", "<sos>", "<eos>", "ab"], "text": {}}',
         '{"format": "parcero-char-vocab", "version": 1, '
@@ -192,3 +192,14 @@ def test_missing_or_binary_vocab_file(tmp_path):
     path.write_bytes(b'{"x": "\xf1"}')
     with pytest.raises(ParceroError, match="latin1.json"):
         CharTokenizer.load(path)
+
+
+def test_extended_vocabulary_keeps_old_ids_and_reports_new_characters(tmp_path):
+    old = CharTokenizer.build(["hola mundo"], TextConfig())
+    new, added = old.extended(["año pingüino", "hola"])
+    assert added == sorted(set("añopingüino") - set(old.chars))
+    assert new.tokens[: len(old)] == old.tokens
+    assert new.encode("hola mundo") == old.encode("hola mundo")
+    assert new.decode(new.encode("año pingüino")) == "año pingüino"
+    new.save(tmp_path / "v.json")
+    assert CharTokenizer.load(tmp_path / "v.json").tokens == new.tokens  # order survives saving

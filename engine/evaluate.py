@@ -1,0 +1,128 @@
+"""Evaluate a model on a manifest: WER/CER overall and per speaker and gender.
+
+One function serves ``parcero eval``, the trainer's periodic dev evaluation and
+(later) the GUI's Evaluate page.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+
+from engine.data.batching import DurationBucketSampler, SpeechDataset, make_loader
+from engine.data.manifest import Utterance
+from engine.decode import DecodeOptions, Hypothesis, decode_encoded
+from engine.features import FeatureConfig
+from engine.losses import joint_loss
+from engine.metrics import ErrorRates, error_rates
+from engine.text import CharTokenizer, TextConfig
+
+
+@dataclass
+class EvalRow:
+    id: str
+    reference: str
+    hypothesis: str
+    speaker: str = ""
+    gender: str = ""
+
+
+@dataclass
+class EvalReport:
+    overall: ErrorRates
+    by_speaker: dict[str, ErrorRates]
+    by_gender: dict[str, ErrorRates]
+    rows: list[EvalRow]
+    skipped: list[tuple[str, str]]  # (id, reason) of utterances whose audio could not be read
+    loss: float | None = None  # teacher-forced joint loss per batch, averaged
+    attention: dict[str, object] = field(default_factory=dict)  # id -> (layers, H, steps, T) float16 for sampled ids
+
+    def to_dict(self) -> dict:
+        return {
+            "wer": self.overall.wer, "cer": self.overall.cer, "utterances": self.overall.utterances,
+            "loss": self.loss, "overall": self.overall.to_dict(),
+            "by_speaker": {k: v.to_dict() for k, v in self.by_speaker.items()},
+            "by_gender": {k: v.to_dict() for k, v in self.by_gender.items()},
+            "skipped": [{"id": i, "reason": r} for i, r in self.skipped],
+            "rows": [vars(r) for r in self.rows],
+        }
+
+
+@torch.inference_mode()
+def evaluate(
+    model,
+    tokenizer: CharTokenizer,
+    feature_config: FeatureConfig,
+    utterances: Sequence[Utterance],
+    base_dir: str | Path | None,
+    options: DecodeOptions = DecodeOptions(),
+    *,
+    max_frames: int = 30000,
+    num_workers: int = 0,
+    score_config: TextConfig | None = None,
+    loss_ctc_weight: float | None = None,
+    capture_ids: set[str] = frozenset(),
+    autocast_dtype: torch.dtype | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> EvalReport:
+    """Decode every utterance and score it against its transcript.
+
+    ``score_config`` normalises both sides before scoring (default: the tokenizer's own).
+    ``loss_ctc_weight`` also computes the teacher-forced loss (used for dev loss in training).
+    ``capture_ids`` keeps the cross-attention of those utterances.
+    """
+    was_training = model.training
+    model.eval()
+    device = next(model.parameters()).device
+    dataset = SpeechDataset(utterances, base_dir, tokenizer, feature_config)
+    sampler = DurationBucketSampler(dataset.durations(), max_frames=max_frames, shuffle=False, num_buckets=1)
+    by_id = {u.id: u for u in utterances}
+    rows, skipped, losses, attention = [], [], [], {}
+    done = 0
+    for lb in make_loader(dataset, sampler, num_workers=num_workers):
+        skipped.extend(lb.skipped)
+        done += len(lb.ids) + len(lb.skipped)
+        if lb.batch is None:
+            continue
+        batch = lb.batch.to(device)
+        with torch.autocast(device.type, dtype=autocast_dtype, enabled=autocast_dtype is not None):
+            xa, enc_lens = model.encode(batch.feats, batch.feat_lens)
+            ctc_lp = model.ctc_log_probs(xa) if getattr(model, "ctc_head", None) is not None else None
+            if loss_ctc_weight is not None:
+                logits = model.decode(batch.tokens_in, xa, enc_lens)
+                losses.append(float(joint_loss(logits, ctc_lp, enc_lens, batch, loss_ctc_weight).total))
+            want = bool(capture_ids & set(lb.ids))
+            opts = DecodeOptions(**{**vars(options), "capture_attention": want}) if want else options
+            hyps: list[Hypothesis] = decode_encoded(
+                model, xa.float(), enc_lens, tokenizer.sos_id, tokenizer.eos_id, opts,
+                banned_ids=(tokenizer.blank_id, tokenizer.sos_id), ctc_log_probs=ctc_lp,
+            )
+        for uid, hyp in zip(lb.ids, hyps):
+            u = by_id[uid]
+            rows.append(EvalRow(uid, u.text, tokenizer.decode(hyp.tokens), u.speaker, u.gender))
+            if uid in capture_ids and hyp.cross_attention is not None:
+                attention[uid] = hyp.cross_attention
+        if on_progress is not None:
+            on_progress(done, len(utterances))
+    model.train(was_training)
+    cfg = score_config if score_config is not None else tokenizer.config
+    overall = error_rates([r.reference for r in rows], [r.hypothesis for r in rows], cfg)
+    return EvalReport(
+        overall=overall,
+        by_speaker=_grouped(rows, lambda r: r.speaker or "(unknown)", cfg),
+        by_gender=_grouped(rows, lambda r: r.gender or "unknown", cfg),
+        rows=rows, skipped=skipped,
+        loss=sum(losses) / len(losses) if losses else None,
+        attention=attention,
+    )
+
+
+def _grouped(rows: list[EvalRow], key, cfg) -> dict[str, ErrorRates]:
+    groups: dict[str, list[EvalRow]] = defaultdict(list)
+    for r in rows:
+        groups[key(r)].append(r)
+    return {k: error_rates([r.reference for r in g], [r.hypothesis for r in g], cfg) for k, g in sorted(groups.items())}

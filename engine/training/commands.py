@@ -1,0 +1,66 @@
+"""``parcero eval`` and ``parcero average``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from engine.errors import ParceroError
+from engine.fileio import write_json_atomic
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    from engine.data.manifest import read_manifest
+    from engine.decode import DecodeOptions
+    from engine.device import pick_device
+    from engine.evaluate import evaluate
+    from engine.models.io import load_model
+
+    loaded = load_model(args.model, device=pick_device(args.device))
+    try:
+        manifest = read_manifest(args.manifest)
+    except OSError as e:
+        raise ParceroError(f"{args.manifest}: cannot read: {e.strerror or e}") from None
+    for p in manifest.problems:
+        print(f"parcero: warning: {p}", file=sys.stderr)
+    if not manifest.utterances:
+        raise ParceroError(f"{args.manifest}: no utterances to evaluate")
+    options = DecodeOptions(beam_size=args.beam, ctc_weight=args.ctc_weight)
+
+    def progress(done: int, total: int) -> None:
+        if sys.stderr.isatty():
+            print(f"\r{done}/{total} utterances", end="", file=sys.stderr, flush=True)
+
+    report = evaluate(loaded.model, loaded.tokenizer, loaded.feature_config, manifest.utterances,
+                      args.manifest.parent, options, on_progress=progress)
+    if sys.stderr.isatty():
+        print(file=sys.stderr)
+    o = report.overall
+    print(f"WER {o.wer:.2%}  CER {o.cer:.2%}  ({o.utterances} utterances, {o.words.reference_length} words; "
+          f"{o.accent_substitutions} accent-only character substitutions)")
+    for gender, r in report.by_gender.items():
+        print(f"  {gender:8s} WER {r.wer:.2%}  CER {r.cer:.2%}  ({r.utterances})")
+    for uid, reason in report.skipped:
+        print(f"parcero: warning: {uid} skipped: {reason}", file=sys.stderr)
+    if args.json:
+        write_json_atomic(args.json, {"model": str(loaded.path), "manifest": str(args.manifest), **report.to_dict()})
+    return 0
+
+
+def average_command(args: argparse.Namespace) -> int:
+    from engine.models.io import load_model, save_model
+    from engine.training.checkpoint import average_checkpoints, list_checkpoints
+
+    found = list_checkpoints(args.run_dir)
+    if not found:
+        raise ParceroError(f"{args.run_dir}: no complete checkpoints in {args.run_dir / 'checkpoints'}")
+    if args.last < 1:
+        raise ParceroError(f"--last must be at least 1, got {args.last}")
+    chosen = [p for _, p in found[-args.last:]]
+    state = average_checkpoints(chosen)
+    loaded = load_model(chosen[-1])
+    loaded.model.load_state_dict(state)
+    meta = {**loaded.metadata, "averaged": [p.name for p in chosen]}
+    save_model(args.out, loaded.model, loaded.tokenizer, loaded.feature_config, meta)
+    print(f"parcero: averaged {len(chosen)} checkpoint(s) ({', '.join(p.name for p in chosen)}) into {args.out}")
+    return 0
