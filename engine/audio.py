@@ -16,8 +16,6 @@ from pathlib import Path
 
 import numpy as np
 import soundfile as sf
-import torch
-import torchaudio.functional
 
 from engine.errors import AudioError
 from engine.fileio import atomic_path
@@ -256,6 +254,11 @@ def resample(samples: np.ndarray, orig_sr: int, new_sr: int) -> np.ndarray:
     # torchaudio reduces the ratio by the gcd itself; doing it here too keeps
     # the kernel small for ratios like 44100 -> 16000 (441:160).
     g = gcd(orig_sr, new_sr)
+    # Imported here: torch takes about a second to import, and validation workers
+    # and the GUI's file loading only need it when a file must be resampled.
+    import torch
+    import torchaudio.functional
+
     out = torchaudio.functional.resample(
         torch.from_numpy(np.ascontiguousarray(samples)), orig_sr // g, new_sr // g
     )

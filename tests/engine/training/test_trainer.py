@@ -1,0 +1,227 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+import torch
+
+from engine.data.manifest import Utterance, read_manifest, write_manifest
+from engine.errors import ConfigError, ParceroError
+from engine.evaluate import evaluate
+from engine.models.io import load_model
+from engine.training.checkpoint import list_checkpoints, load_trainer_state
+from engine.training.config import run_config_from_dict
+from engine.training.loop import Trainer
+from tests.conftest import OVERFIT_TEXTS
+from tests.helpers import write_tone_corpus
+
+REPO = Path(__file__).resolve().parents[3]
+
+TINY = {"preset": "tiny", "d_model": 96, "d_ff": 384, "n_enc_layers": 2, "n_dec_layers": 2}
+
+
+def make_config(tmp_path, train_texts=OVERFIT_TEXTS, dev_texts=None, model=None, **train):
+    train_path = write_tone_corpus(tmp_path / "data", train_texts, "train")
+    dev_path = write_tone_corpus(tmp_path / "data", dev_texts, "dev") if dev_texts else None
+    d = {
+        "run": {"name": "prueba", "dir": str(tmp_path / "runs" / "prueba")},
+        "data": {"train": str(train_path), "num_workers": 0, "max_frames": 100_000, "num_buckets": 1},
+        "model": {**TINY, "dropout": 0.0, **(model or {})},
+        "text": {"lowercase": False, "punctuation": "keep"},
+        "train": {"max_steps": 200, "warmup": 40, "lr_factor": 0.2, "label_smoothing": 0.0, "log_every": 10,
+                  "eval_every": 100, "checkpoint_every": 100, **train},
+        "spec_augment": {"enabled": False},
+    }
+    if dev_path:
+        d["data"]["dev"] = str(dev_path)
+    return run_config_from_dict(d, base_dir=tmp_path)
+
+
+def metrics(run_dir: Path, kind: str) -> list[dict]:
+    lines = (run_dir / "metrics.jsonl").read_text(encoding="utf-8").splitlines()
+    return [r for r in map(json.loads, lines) if r["kind"] == kind]
+
+
+def test_overfits_synthetic_utterances_to_cer_zero(tmp_path):
+    config = make_config(tmp_path, dev_texts=OVERFIT_TEXTS, max_steps=220, eval_every=110)
+    result = Trainer(config).run()
+    run = result.run_dir
+    assert result.step == 220 and not result.stopped_early
+    evals = metrics(run, "eval")
+    assert [e["step"] for e in evals] == [110, 220]
+    assert evals[-1]["cer"] == 0.0 and evals[-1]["wer"] == 0.0
+    assert result.best_cer == 0.0
+    train = metrics(run, "train")
+    assert train[-1]["loss"] < train[0]["loss"] / 10
+    assert all({"lr", "grad_norm", "audio_seconds_per_second", "tokens_per_second"} <= set(r) for r in train)
+    # the run folder documents itself and the best model transcribes exactly
+    assert (run / "config.toml").read_text().count("[train]") == 1
+    assert "ñ" in (run / "vocab.json").read_text(encoding="utf-8")
+    best = load_model(run / "best")
+    report = evaluate(best.model, best.tokenizer, best.feature_config,
+                      read_manifest(config.resolve(config.data.dev)).utterances, config.resolve(config.data.dev).parent)
+    assert [r.hypothesis for r in report.rows] == [r.reference for r in report.rows]
+    samples = json.loads((run / "samples" / "step-000220.json").read_text(encoding="utf-8"))
+    assert len(samples["samples"]) == 4 and samples["samples"][0]["hypothesis"] == samples["samples"][0]["reference"]
+    with np.load(run / "samples" / "step-000220.npz", allow_pickle=False) as att:
+        a = att[samples["samples"][0]["id"]]
+        assert a.ndim == 4 and np.allclose(a.astype(np.float32).sum(-1), 1, atol=0.02)
+
+
+def _train_until(config, stop_at=None, resume=False):
+    trainer = Trainer(config, resume=resume)
+    stop = (lambda: trainer.step >= stop_at) if stop_at else (lambda: False)
+    trainer.should_stop = stop
+    return trainer.run()
+
+
+def test_stopped_and_resumed_run_continues_the_same_loss_curve(tmp_path):
+    # Every source of randomness on: dropout, stochastic depth, SpecAugment, per-epoch shuffling.
+    common = dict(max_steps=30, log_every=1, checkpoint_every=1000, eval_every=1000, seed=3)
+    extra = {"dropout": 0.1, "stochastic_depth": 0.3}
+    a = make_config(tmp_path / "a", model=extra, **common)
+    a.spec_augment = run_config_from_dict({"data": {"train": "x"}}).spec_augment
+    a.data.max_batch_size = 2  # three batches an epoch: the stop lands mid-epoch
+    b = make_config(tmp_path / "b", model=extra, **common)
+    b.spec_augment, b.data.max_batch_size = a.spec_augment, 2
+
+    straight = _train_until(a)
+    stopped = _train_until(b, stop_at=13)
+    assert stopped.stopped_early and stopped.step == 13
+    assert [s for s, _ in list_checkpoints(stopped.run_dir)] == [13]
+    resumed = _train_until(b, resume=True)
+    assert resumed.step == 30
+
+    curve_a = [r["loss"] for r in metrics(straight.run_dir, "train")]
+    curve_b = [r["loss"] for r in metrics(stopped.run_dir, "train")]
+    assert len(curve_a) == len(curve_b) == 30
+    assert curve_b == pytest.approx(curve_a, rel=1e-5, abs=1e-6)
+    wa = load_model(straight.last_checkpoint).model.state_dict()
+    wb = load_model(resumed.last_checkpoint).model.state_dict()
+    for k in wa:
+        torch.testing.assert_close(wa[k], wb[k], rtol=1e-5, atol=1e-6)
+
+
+def test_a_run_with_checkpoints_is_not_overwritten_by_accident(tmp_path):
+    config = make_config(tmp_path, max_steps=5, checkpoint_every=5)
+    Trainer(config).run()
+    with pytest.raises(ConfigError, match="--resume"):
+        Trainer(config)
+
+
+def test_keeps_the_last_k_checkpoints_and_trainer_state_loads_safely(tmp_path):
+    config = make_config(tmp_path, max_steps=12, checkpoint_every=3, keep_last=2)
+    result = Trainer(config).run()
+    assert [s for s, _ in list_checkpoints(result.run_dir)] == [9, 12]
+    state = load_trainer_state(result.last_checkpoint)
+    assert state["step"] == 12 and "optimizer" in state and "rng" in state
+    assert not list((result.run_dir / "checkpoints").glob(".*"))
+
+
+def test_non_finite_batch_is_skipped_and_named(tmp_path):
+    # A float WAV whose samples are finite but huge overflows the features to inf and the loss to NaN.
+    config = make_config(tmp_path, max_steps=10, log_every=1)
+    config.data.max_batch_size = 1
+    train = config.resolve(config.data.train)
+    huge = (np.random.default_rng(0).standard_normal(8000) * 1e37).astype(np.float32)
+    sf.write(train.parent / "wavs" / "enorme.wav", huge, 16000, subtype="FLOAT")
+    utts = read_manifest(train).utterances
+    write_manifest(train, utts + [Utterance("enorme", "wavs/enorme.wav", 0.5, "sí", "spk9")])
+    result = Trainer(config).run()
+    bad = metrics(result.run_dir, "bad_batch")
+    assert bad and all(r["ids"] == ["enorme"] for r in bad)
+    assert result.step == 10
+    final = load_model(result.last_checkpoint)
+    assert all(torch.isfinite(p).all() for p in final.model.parameters())
+
+
+def test_unreadable_audio_is_skipped_counted_and_training_goes_on(tmp_path):
+    config = make_config(tmp_path, max_steps=4)
+    train = config.resolve(config.data.train)
+    (train.parent / "wavs" / "roto.wav").write_bytes(b"RIFF....WAVEfmt garbage")
+    write_manifest(train, read_manifest(train).utterances + [Utterance("roto", "wavs/roto.wav", 1.0, "sí", "x")])
+    result = Trainer(config).run()
+    assert result.step == 4
+    assert result.skipped_utterances >= 1
+    skipped = metrics(result.run_dir, "skipped")
+    assert skipped[0]["id"] == "roto" and "roto.wav" in skipped[0]["reason"]
+
+
+def test_fine_tuning_extends_the_vocabulary_without_changing_old_predictions(tmp_path, saved_model_dir):
+    old = load_model(saved_model_dir)
+    new_texts = ["Ça, ß y €", "señor Núñez"]
+    config = make_config(tmp_path, train_texts=new_texts, max_steps=1, checkpoint_every=1)
+    trainer = Trainer(config, init=saved_model_dir)
+    [note] = [n for n in trainer.notes if "new character" in n]
+    assert note.endswith("4 new character(s): y Ç ß €")
+    assert trainer.tokenizer.tokens[: len(old.tokenizer)] == old.tokenizer.tokens
+    # before any training step the old vocabulary's logits are exactly the old model's
+    feats = torch.randn(1, 120, 80)
+    lens = torch.tensor([120])
+    tokens = torch.tensor([[2, 5, 6, 7]])
+    trainer.model.eval()
+    with torch.no_grad():
+        a, ctc_a, _ = old.model(feats, lens, tokens)
+        b, ctc_b, _ = trainer.model(feats, lens, tokens)
+    V = len(old.tokenizer)
+    torch.testing.assert_close(b[..., :V], a)
+    torch.testing.assert_close(ctc_b[..., :V].logsumexp(-1), torch.zeros(ctc_b.shape[:2]), atol=0.01, rtol=0)
+    assert (b[..., V:].max(-1).values < a.max(-1).values).all()  # new characters are not predicted yet
+
+
+def test_config_errors_name_the_setting(tmp_path):
+    with pytest.raises(ConfigError, match="data.train is required"):
+        run_config_from_dict({"data": {}})
+    with pytest.raises(ConfigError, match="train: unknown setting.*warmup_steps"):
+        run_config_from_dict({"data": {"train": "x"}, "train": {"warmup_steps": 10}})
+    with pytest.raises(ConfigError, match="unknown section.*optimizer"):
+        run_config_from_dict({"data": {"train": "x"}, "optimizer": {}})
+    with pytest.raises(ConfigError, match="model: unknown key"):
+        run_config_from_dict({"data": {"train": "x"}, "model": {"layers": 3}})
+    with pytest.raises(ParceroError, match="no-such.jsonl"):
+        Trainer(run_config_from_dict({"data": {"train": "no-such.jsonl"}}, base_dir=tmp_path))
+
+
+def test_minimal_three_line_config_from_the_cli(tmp_path):
+    train = write_tone_corpus(tmp_path, OVERFIT_TEXTS[:2], "train")
+    cfg = tmp_path / "mini.toml"
+    cfg.write_text(f'[data]\ntrain = "{train.name}"\n[train]\nmax_steps = 2\n', encoding="utf-8")
+    # small preset by default: two steps on CPU are quick enough
+    from engine.cli import main
+
+    assert main(["train", "--config", str(cfg), "--device", "cpu"]) == 0
+    run = tmp_path / "runs" / "mini"
+    assert (run / "checkpoints" / "step-000002" / "model.safetensors").is_file()
+    assert load_model(run / "checkpoints" / "step-000002").model.config.d_model == 256
+
+
+@pytest.mark.slow
+def test_ddp_two_processes_on_cpu_train_and_the_checkpoint_loads(tmp_path):
+    config_dict = {
+        "run": {"dir": str(tmp_path / "runs" / "ddp")},
+        "data": {"train": str(write_tone_corpus(tmp_path, OVERFIT_TEXTS, "train")), "num_workers": 0,
+                 "max_frames": 800},
+        "model": TINY,
+        "train": {"max_steps": 4, "checkpoint_every": 2, "log_every": 1, "device": "cpu"},
+    }
+    import tomli_w
+
+    cfg = tmp_path / "ddp.toml"
+    cfg.write_text(tomli_w.dumps(config_dict), encoding="utf-8")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    out = subprocess.run(
+        [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2",
+         "-m", "engine.train", "--config", str(cfg)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=240,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    run = tmp_path / "runs" / "ddp"
+    assert [s for s, _ in list_checkpoints(run)] == [2, 4]
+    assert load_model(run / "checkpoints" / "step-000004").model.config.d_model == 96
+    train = metrics(run, "train")
+    assert [r["step"] for r in train] == [1, 2, 3, 4]  # one writer (rank 0): no duplicate lines
+    assert len({r["step"] for r in train}) == len(train)
