@@ -8,6 +8,7 @@
     parcero train --config RUN.toml [--resume] [--init MODEL] [--gpus N]
     parcero eval --model DIR --manifest M.jsonl [--beam N] [--json OUT]
     parcero average RUN_DIR --last N --out DIR
+    parcero data import|validate|split|check-leaks|synth ...
 
 Errors in the user's input (a bad audio file, a broken model folder) are printed
 as one line naming the file and the problem; other files are still processed and
@@ -59,6 +60,10 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     ev.add_argument("--json", type=Path, metavar="OUT", help="write the full report (per speaker/gender, every row)")
 
+    from engine.data.cli import add_data_parser
+
+    add_data_parser(sub)
+
     av = sub.add_parser("average", help="average the weights of a run's last checkpoints into one model")
     av.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     av.add_argument("--last", type=int, default=5, help="how many of the newest checkpoints (default: 5)")
@@ -86,6 +91,10 @@ def main(argv: list[str] | None = None) -> int:
             from engine.training.commands import evaluate_command
 
             return evaluate_command(args)
+        if args.command == "data":
+            from engine.data.cli import run_data_command
+
+            return run_data_command(args)
         if args.command == "average":
             from engine.training.commands import average_command
 
@@ -96,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("parcero: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # Output piped into `head` or a closed pager: not an error worth a traceback.
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 2
 
 

@@ -37,6 +37,7 @@ say() { printf 'parcero: %s\n' "$*" >&2; }
 # Tests need QtGui's own libraries too: they run Qt on its offscreen platform.
 common_packages=(
     libportaudio2 # sounddevice (recording and playback)
+    espeak-ng     # parcero data synth: synthetic Spanish speech
     libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3 libx11-6
     "libglib2.0-0t64|libglib2.0-0"
 )

@@ -15,8 +15,9 @@ would train on garbage.
 - ``bad_line``, ``missing_audio``, ``unreadable_audio``, ``empty_audio``
   (0 bytes, no samples, or a segment starting past the end of its file)
 - ``nan_audio``: one NaN turns the whole training run into NaN
-- ``silent_audio``: all-zero or RMS below ``silence_dbfs``; a transcript over
-  silence teaches the model to hallucinate
+- ``silent_audio``: all-zero, or RMS below ``silence_dbfs`` with peaks below
+  ``silence_dbfs + 20 dB``; a transcript over silence teaches the model to
+  hallucinate. A low RMS with louder peaks (quiet speech with long pauses) only warns.
 - ``empty_text``: empty, or empty once normalised (``"¿?"``); this is also
   "audio without transcript" as far as a manifest can tell, while "transcript
   without audio" shows up as ``missing_audio``
@@ -85,6 +86,7 @@ EXCLUDING_KINDS = frozenset({
 # Below this many audio files a process pool costs more to start (each worker
 # imports torch) than it saves.
 POOL_MIN_FILES = 64
+QUIET_PEAK_MARGIN_DB = 20.0  # peaks this far above the silence threshold mean speech is there
 
 ProgressCallback = Callable[[int, int], None]
 
@@ -372,7 +374,16 @@ def _check_audio(findings: _Findings, i: int, m: _SegmentMeasure, options: Valid
     if m.peak == 0.0:
         findings.add(i, "silent_audio", "every sample is zero")
     elif m.rms_dbfs < options.silence_dbfs:
-        findings.add(i, "silent_audio", f"near-silent: RMS {m.rms_dbfs:.1f} dBFS (threshold {options.silence_dbfs})")
+        # Whole-file RMS alone misjudges quiet recordings with long pauses (a real
+        # Common Voice clip: RMS -61.6 dBFS, peaks -36 dBFS, clearly speech). Only
+        # when the peaks are low too is there nothing to hear.
+        peak_dbfs = 20.0 * math.log10(m.peak + RMS_EPSILON)
+        if peak_dbfs < options.silence_dbfs + QUIET_PEAK_MARGIN_DB:
+            findings.add(i, "silent_audio", f"near-silent: RMS {m.rms_dbfs:.1f} dBFS, peak {peak_dbfs:.1f} dBFS "
+                         f"(threshold {options.silence_dbfs})")
+        else:
+            findings.add(i, "silent_audio", f"very quiet: RMS {m.rms_dbfs:.1f} dBFS but peaks at "
+                         f"{peak_dbfs:.1f} dBFS; kept (check the recording level)", exclude=False)
     if m.clipped_fraction > options.clip_fraction:
         findings.add(i, "clipped_audio", f"{100 * m.clipped_fraction:.1f}% of samples at full scale "
                      f"(threshold {100 * options.clip_fraction:g}%)")

@@ -7,7 +7,9 @@
 
 Subfolders are searched too. The id is the file's path below the source folder
 without extension, folders joined by ``-`` (``ana-0001``), so speakers' folders
-may reuse file names. Speaker and gender are unknown.
+may reuse file names. A file in a subfolder gets that first-level folder's
+name as its speaker (``ana``), the usual way people sort recordings by
+voice; files directly in the source folder have no speaker. Gender is unknown.
 """
 
 from __future__ import annotations
@@ -88,6 +90,8 @@ def collect(src: Path, log: ImportLog) -> None:
             text = read_transcript(transcript, log)
             if text is None:
                 continue
+            rel = audio.relative_to(src).parts
             log.add(PendingUtterance(
                 id=utterance_id_from_path(audio, src), audio=audio, text=text, where=transcript.as_posix(),
+                speaker=rel[0] if len(rel) > 1 else "",
             ))

@@ -444,7 +444,7 @@ def test_folder_pairs_audio_with_same_named_txt(tmp_path):
     result = import_corpus(root)
     assert result.format == "folder"
     assert [(u.id, u.text, u.speaker) for u in result.utterances] == [
-        ("ana-0001", "¿Dónde está la estación?", ""), ("luis-0001", "Mañana, sí.", "")]
+        ("ana-0001", "¿Dónde está la estación?", "ana"), ("luis-0001", "Mañana, sí.", "luis")]
     assert [u.duration for u in result.utterances] == pytest.approx([0.5, 0.25])
     luis = root / "luis"
     assert problems(result) == sorted([
