@@ -86,3 +86,21 @@ def test_missing_manifest_is_a_clear_error(tmp_path, capsys):
     assert main(["data", "validate", str(tmp_path / "nada.jsonl")]) == 1
     err = capsys.readouterr().err
     assert "nada.jsonl" in err and "Traceback" not in err
+
+
+def test_synth_writes_male_and_female_voices(tmp_path, capsys):
+    from engine.data.synth import find_espeak
+    from engine.errors import ParceroError
+
+    try:
+        find_espeak()
+    except ParceroError as e:
+        pytest.skip(str(e))
+    text = tmp_path / "frases.txt"
+    text.write_text("# frases de prueba\n¿Dónde está el pingüino?\n¡Qué año tan largo!\n", encoding="utf-8")
+    out = tmp_path / "synth"
+    assert main(["data", "synth", "--out", str(out), "--utterances", "4", "--text", str(text), "--seed", "2"]) == 0
+    assert "2 female, 2 male" in capsys.readouterr().err
+    utts = read_manifest(out / "manifest.jsonl").utterances
+    assert [u.text for u in utts] == ["¿Dónde está el pingüino?", "¡Qué año tan largo!"] * 2
+    assert all((out / u.audio).is_file() and u.duration > 0.3 for u in utts)

@@ -225,3 +225,49 @@ def test_ddp_two_processes_on_cpu_train_and_the_checkpoint_loads(tmp_path):
     train = metrics(run, "train")
     assert [r["step"] for r in train] == [1, 2, 3, 4]  # one writer (rank 0): no duplicate lines
     assert len({r["step"] for r in train}) == len(train)
+
+
+@pytest.mark.slow
+def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
+    import signal
+    import time
+
+    import tomli_w
+
+    cfg = tmp_path / "largo.toml"
+    cfg.write_text(tomli_w.dumps({
+        "run": {"dir": str(tmp_path / "runs" / "largo")},
+        "data": {"train": str(write_tone_corpus(tmp_path, OVERFIT_TEXTS, "train")), "num_workers": 0},
+        "model": TINY,
+        "train": {"max_steps": 100000, "log_every": 1, "checkpoint_every": 100000, "device": "cpu"},
+    }), encoding="utf-8")
+    proc = subprocess.Popen([sys.executable, "-m", "engine.cli", "train", "--config", str(cfg)],
+                            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    metrics_file = tmp_path / "runs" / "largo" / "metrics.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and (not metrics_file.exists() or metrics_file.read_text().count("\n") < 3):
+        time.sleep(0.2)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    assert "stopped at step" in err
+    [(step, path)] = list_checkpoints(tmp_path / "runs" / "largo")
+    assert step >= 3 and load_trainer_state(path)["step"] == step
+
+
+@pytest.mark.slow
+def test_parcero_train_gpus_flag_launches_ddp(tmp_path):
+    import tomli_w
+
+    cfg = tmp_path / "ddp2.toml"
+    cfg.write_text(tomli_w.dumps({
+        "run": {"dir": str(tmp_path / "runs" / "ddp2")},
+        "data": {"train": str(write_tone_corpus(tmp_path, OVERFIT_TEXTS, "train")), "num_workers": 0,
+                 "max_frames": 800},
+        "model": TINY, "train": {"max_steps": 2, "checkpoint_every": 2},
+    }), encoding="utf-8")
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "CUDA_VISIBLE_DEVICES": ""}
+    out = subprocess.run([sys.executable, "-m", "engine.cli", "train", "--config", str(cfg), "--gpus", "2",
+                          "--device", "cpu"], cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert [s for s, _ in list_checkpoints(tmp_path / "runs" / "ddp2")] == [2]

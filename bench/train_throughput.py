@@ -1,0 +1,120 @@
+"""Training throughput per preset: audio seconds trained per second, tokens per second, MFU.
+
+Synthetic batches (random features, 15 characters per second of audio) go
+through the real model, joint CTC-attention loss, backward and Adam step, so
+this measures the model's training speed without the data pipeline.
+
+    python bench/train_throughput.py --device cuda --precision bf16 --out bench/results/train-h100.json
+    python bench/train_throughput.py --device cpu --threads 2 --presets tiny small
+
+MFU = achieved model FLOPs / the device's peak. Model FLOPs per step are
+estimated as 6 x (encoder parameters x encoder frames + decoder parameters x
+tokens) summed over the batch (forward + backward, attention scores ignored).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import platform
+import time
+
+import torch
+
+from engine.device import describe_device
+from engine.losses import collate, joint_loss
+from engine.models.speech_transformer import PRESETS, SpeechTransformer, preset_config
+
+VOCAB = 64
+CHARS_PER_SECOND = 15
+PEAK_TFLOPS = {"H100": {"bf16": 989.0, "fp16": 989.0, "fp32": 67.0}, "H200": {"bf16": 989.0, "fp16": 989.0, "fp32": 67.0},
+               "A100": {"bf16": 312.0, "fp16": 312.0, "fp32": 19.5}}
+
+
+def model_flops_per_step(model: SpeechTransformer, enc_frames: int, tokens: int) -> float:
+    enc = sum(p.numel() for n, p in model.named_parameters() if n.startswith(("subsample", "encoder", "enc_ln", "ctc")))
+    dec = sum(p.numel() for n, p in model.named_parameters() if n.startswith(("decoder", "dec_ln", "embed")))
+    return 6.0 * (enc * enc_frames + dec * tokens)
+
+
+def run(preset: str, device: str, precision: str, batch: int, seconds: float, steps: int) -> dict:
+    torch.manual_seed(0)
+    model = SpeechTransformer(preset_config(preset, VOCAB)).to(device).train()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-9)
+    frames = int(seconds * 100)
+    n_tok = int(seconds * CHARS_PER_SECOND)
+    feats = [torch.randn(frames, 80) for _ in range(batch)]
+    ids = [torch.randint(4, VOCAB, (n_tok,)).tolist() for _ in range(batch)]
+    b = collate(feats, ids, 2, 3).to(device)
+    dtype = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(precision)
+    scaler = torch.amp.GradScaler("cuda", enabled=precision == "fp16")
+
+    def step() -> None:
+        with torch.autocast(torch.device(device).type, dtype=dtype, enabled=dtype is not None):
+            logits, ctc, enc_lens = model(b.feats, b.feat_lens, b.tokens_in)
+            loss = joint_loss(logits, ctc, enc_lens, b).total
+        scaler.scale(loss).backward()
+        scaler.step(opt)
+        scaler.update()
+        opt.zero_grad(set_to_none=True)
+
+    for _ in range(2):
+        step()
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+        torch.cuda.reset_peak_memory_stats()
+    t = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+    dt = (time.perf_counter() - t) / steps
+    enc_frames = ((frames - 1) // 2 - 1) // 2
+    flops = model_flops_per_step(model, enc_frames, n_tok + 1) * batch
+    row = {
+        "preset": preset, "params_m": round(model.num_parameters() / 1e6, 2), "precision": precision,
+        "batch": batch, "seconds_per_utterance": seconds, "step_seconds": round(dt, 4),
+        "audio_seconds_per_second": round(batch * seconds / dt, 1),
+        "tokens_per_second": round(batch * n_tok / dt, 1),
+        "achieved_tflops": round(flops / dt / 1e12, 3),
+    }
+    name = torch.cuda.get_device_name() if device.startswith("cuda") else ""
+    peak = next((v for k, v in PEAK_TFLOPS.items() if k in name), {}).get(precision)
+    if peak:
+        row["mfu"] = round(row["achieved_tflops"] / peak, 4)
+    if device.startswith("cuda"):
+        row["peak_memory_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+    return row
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    p.add_argument("--precision", default=None, choices=["fp32", "bf16", "fp16"])
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--presets", nargs="*", default=list(PRESETS))
+    p.add_argument("--batch", type=int, default=None, help="default: 64 on GPU, 4 on CPU")
+    p.add_argument("--seconds", type=float, default=8.0, help="audio seconds per utterance")
+    p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--out")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+    gpu = args.device.startswith("cuda")
+    precision = args.precision or ("bf16" if gpu else "fp32")
+    batch = args.batch or (64 if gpu else 4)
+    steps = args.steps or (20 if gpu else 3)
+    rows = []
+    for preset in args.presets:
+        row = run(preset, args.device, precision, batch, args.seconds, steps)
+        print(json.dumps(row))
+        rows.append(row)
+    result = {"benchmark": "train_throughput", "device": describe_device(args.device),
+              "threads": args.threads if not gpu else None, "machine": platform.machine(),
+              "torch": torch.__version__, "results": rows}
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()
