@@ -44,3 +44,7 @@ class ModelFileError(ParceroError):
 
 class ConfigError(ParceroError):
     """A configuration value of the wrong type or an unknown key."""
+
+
+class JobCancelled(Exception):
+    """Raised inside a running job (e.g. from a decoding callback) when the user cancelled it."""

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import numpy as np
 import torch
 
 from engine.alignment import Span, attention_spans, ctc_forced_align, uniform_spans
 from engine.audio import load_audio
-from engine.decode import DecodeOptions, Hypothesis, StepCallback, decode_encoded
+from engine.chunking import split_at_silences
+from engine.decode import DecodeOptions, Hypothesis, StepCallback, StepInfo, decode_encoded
 from engine.errors import AudioError
 from engine.features import compute_features
 from engine.models.io import LoadedModel
 
 SUBSAMPLING = 4  # encoder frames are 4 feature frames
+DEFAULT_CHUNK_SECONDS = 20.0
 
 
 @dataclass
@@ -42,17 +44,84 @@ class Transcript:
         return d
 
 
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    start: float  # seconds in the whole audio
+    end: float
+    count: int  # how many chunks the audio was cut into
+
+
 def transcribe_file(
     loaded: LoadedModel,
     path: str | Path,
     options: DecodeOptions = DecodeOptions(),
     on_step: StepCallback | None = None,
+    max_chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
 ) -> Transcript:
-    """Load ``path`` (any supported format and rate) and transcribe it."""
+    """Load ``path`` (any supported format and rate) and transcribe it, long files in chunks."""
     samples = load_audio(path, loaded.feature_config.sample_rate)
-    [result] = transcribe_samples(loaded, [samples], options, on_step, paths=[path])
-    result.source = str(path)
+    step = (lambda chunk, info: on_step(info)) if on_step is not None else None
+    result = transcribe_long(loaded, samples, options, max_chunk_seconds=max_chunk_seconds, on_step=step,
+                             source=path)
     return result
+
+
+def transcribe_long(
+    loaded: LoadedModel,
+    samples: np.ndarray,
+    options: DecodeOptions = DecodeOptions(),
+    *,
+    max_chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
+    on_step: Callable[[Chunk, StepInfo], None] | None = None,
+    on_chunk: Callable[[Chunk, Transcript], None] | None = None,
+    source: str | Path | None = None,
+) -> Transcript:
+    """Transcribe audio of any length: cut at silences, decode chunk by chunk, join.
+
+    ``on_step(chunk, step_info)`` streams tokens and attention of the chunk being
+    decoded; ``on_chunk(chunk, transcript)`` gets each chunk's result with times
+    already shifted to the whole audio. A callback may raise (e.g. JobCancelled)
+    to stop the work.
+    """
+    sr = loaded.feature_config.sample_rate
+    ranges = split_at_silences(samples, sr, max_chunk_seconds)
+    min_samples = (loaded.model.MIN_FRAMES - 1) * loaded.feature_config.hop_length
+    parts: list[Transcript] = []
+    for i, (a, b) in enumerate(ranges):
+        chunk = Chunk(i, a / sr, b / sr, len(ranges))
+        if b - a < min_samples and len(ranges) > 1:
+            continue  # a sliver at the very end: nothing to hear
+        step = (lambda info, chunk=chunk: on_step(chunk, info)) if on_step is not None else None
+        paths = [source] if len(ranges) == 1 else None
+        [t] = transcribe_samples(loaded, [samples[a:b]], options, step, paths=paths)
+        t = _shifted(t, chunk.start)
+        parts.append(t)
+        if on_chunk is not None:
+            on_chunk(chunk, t)
+    joined = _join(parts, len(samples) / sr)
+    joined.source = str(source) if source is not None else None
+    if len(parts) == 1:
+        joined.cross_attention = parts[0].cross_attention
+    return joined
+
+
+def _shifted(t: Transcript, offset: float) -> Transcript:
+    if offset == 0:
+        return t
+    move = lambda xs: [TimedText(x.text, round(x.start + offset, 3), round(x.end + offset, 3)) for x in xs]  # noqa: E731
+    return Transcript(t.text, move(t.tokens), move(t.words), t.duration, t.score, t.source, t.cross_attention)
+
+
+def _join(parts: list[Transcript], duration: float) -> Transcript:
+    texts = [p.text.strip() for p in parts if p.text.strip()]
+    tokens: list[TimedText] = []
+    for p in parts:
+        if tokens and p.tokens and p.text.strip():
+            tokens.append(TimedText(" ", tokens[-1].end, p.tokens[0].start))
+        tokens.extend(p.tokens)
+    score = sum(p.score for p in parts) / len(parts) if parts else 0.0
+    return Transcript(" ".join(texts), tokens, [w for p in parts for w in p.words], duration, score)
 
 
 def transcribe_samples(

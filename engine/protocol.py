@@ -1,0 +1,196 @@
+"""Messages between the GUI (or any client) and the engine worker process.
+
+Commands go to the worker, events come back; all are small frozen dataclasses
+that pickle across a ``multiprocessing`` pipe. Arrays travel as numpy
+(attention as float16). Nothing is ever parsed from stdout/stderr.
+
+Every command carries a ``job_id`` chosen by the client; every event about a
+job carries the same id. A job ends with exactly one terminal event:
+:class:`Finished`, :class:`Failed` or :class:`Cancelled`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from engine.decode import DecodeOptions
+
+# ---- commands -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Command:
+    job_id: int
+
+
+@dataclass(frozen=True)
+class GetInfo(Command):
+    """Answered with :class:`EngineInfo` then :class:`Finished`; never waits behind a heavy job."""
+
+
+@dataclass(frozen=True)
+class LoadModel(Command):
+    path: str
+    device: str = "auto"  # "auto", "cpu", "cuda"
+
+
+@dataclass(frozen=True)
+class Transcribe(Command):
+    """Transcribe a file (``path``) or samples (``samples`` at ``sample_rate``) with the loaded model.
+
+    ``offset``/``duration`` (seconds) select part of the audio. Long audio is cut at
+    silences into chunks of at most ``max_chunk_seconds``; each chunk streams its own
+    partial transcripts and attention, then a :class:`ChunkResult`.
+    """
+
+    path: str | None = None
+    samples: np.ndarray | None = field(default=None, repr=False)  # float32 (n,)
+    sample_rate: int = 16000
+    offset: float = 0.0
+    duration: float | None = None
+    options: DecodeOptions = DecodeOptions()
+    attention: tuple[str, ...] = ("decoder_cross",)  # kinds to stream: "decoder_cross", "encoder_self"
+    heads: str = "average"  # "average": one frame per layer; "all": one frame per layer and head
+    max_chunk_seconds: float = 20.0
+
+
+@dataclass(frozen=True)
+class Evaluate(Command):
+    manifest: str
+    options: DecodeOptions = DecodeOptions()
+
+
+@dataclass(frozen=True)
+class Train(Command):
+    """Train from a run config file, or from a config dict (the TOML's tables) with ``base_dir``."""
+
+    config_path: str | None = None
+    config: dict[str, Any] | None = None
+    base_dir: str = "."
+    resume: bool = False
+    init: str | None = None
+    device: str | None = None
+
+
+@dataclass(frozen=True)
+class Cancel(Command):
+    """Cancel job ``target``: decoding stops at the next token, training checkpoints first."""
+
+    target: int = 0
+
+
+@dataclass(frozen=True)
+class Shutdown(Command):
+    job_id: int = 0
+
+
+# ---- events ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Event:
+    job_id: int
+
+
+@dataclass(frozen=True)
+class Ready(Event):
+    """The worker is up and reading commands."""
+
+    pid: int = 0
+
+
+@dataclass(frozen=True)
+class EngineInfo(Event):
+    device: str  # e.g. "CUDA: NVIDIA H100 80GB HBM3, 80 GB" or "CPU (8 threads)"
+    cuda_available: bool
+    gpu_name: str | None
+    gpu_memory_gb: float | None
+    versions: dict[str, str]  # parcero, torch, torchaudio, cuda, python
+    model: str | None = None  # name of the loaded model, if any
+
+
+@dataclass(frozen=True)
+class Started(Event):
+    kind: str  # "transcribe", "train", ...
+
+
+@dataclass(frozen=True)
+class Progress(Event):
+    done: float
+    total: float
+    unit: str  # "seconds" (of audio), "utterances", "steps", "chunks"
+
+
+@dataclass(frozen=True)
+class PartialTranscript(Event):
+    chunk: int
+    tokens: tuple[int, ...]  # token ids decoded so far in this chunk
+    text: str  # their text
+    chunk_start: float = 0.0  # seconds: where this chunk starts in the audio
+
+
+@dataclass(frozen=True)
+class AttentionFrame(Event):
+    kind: str  # "decoder_cross" (one new row per step), "encoder_self" (whole matrix, once per chunk)
+    layer: int
+    head: int | None  # None = average of the heads
+    step: int  # decoding step (row index) for decoder_cross; 0 for encoder_self
+    matrix: np.ndarray = field(repr=False)  # float16; decoder_cross: (T_enc,) row; encoder_self: (T_enc, T_enc)
+    chunk: int = 0
+    chunk_start: float = 0.0
+    frame_seconds: float = 0.04  # seconds per encoder frame, to align with the audio
+
+
+@dataclass(frozen=True)
+class ChunkResult(Event):
+    chunk: int
+    start: float  # seconds in the whole audio
+    end: float
+    text: str
+    words: tuple[tuple[str, float, float], ...]  # (word, start, end) in seconds of the whole audio
+
+
+@dataclass(frozen=True)
+class TrainMetrics(Event):
+    record: dict[str, Any]  # one metrics.jsonl record: kind "train", "eval", "checkpoint", "note", ...
+
+
+@dataclass(frozen=True)
+class EvalResult(Event):
+    wer: float
+    cer: float
+    report: dict[str, Any]  # engine.evaluate.EvalReport.to_dict()
+
+
+@dataclass(frozen=True)
+class Finished(Event):
+    result: Any = None  # plain data: dicts, lists, strings, numbers
+
+
+@dataclass(frozen=True)
+class Failed(Event):
+    message: str  # one line for the user, naming the file/field
+    detail: str = ""  # traceback or exit status, for the log
+
+
+@dataclass(frozen=True)
+class Cancelled(Event):
+    pass
+
+
+@dataclass(frozen=True)
+class WorkerExited(Event):
+    """Made by the client, not the worker: the worker process is gone (crash, kill, or shutdown)."""
+
+    exitcode: int | None = None
+    reason: str = ""  # e.g. "killed by SIGKILL", "exited with status 1", "shut down"
+
+
+TERMINAL = (Finished, Failed, Cancelled)
+
+
+def is_terminal(event: Event) -> bool:
+    return isinstance(event, TERMINAL)
