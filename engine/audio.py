@@ -91,11 +91,11 @@ def _check_file(path: Path) -> None:
     # libsndfile reports all of these as "Format not recognised" or "System
     # error", so we look first and say what is really wrong.
     if not path.exists():
-        raise AudioError(path, "file not found")
+        raise AudioError(path, "file not found", "missing")
     if path.is_dir():
-        raise AudioError(path, "is a directory, not an audio file")
+        raise AudioError(path, "is a directory, not an audio file", "not_a_file")
     if path.stat().st_size == 0:
-        raise AudioError(path, "file is empty (0 bytes)")
+        raise AudioError(path, "file is empty (0 bytes)", "empty_file")
 
 
 def _decode_error(path: Path, exc: Exception) -> AudioError:
@@ -108,7 +108,7 @@ def _decode_error(path: Path, exc: Exception) -> AudioError:
         problem = (
             f"cannot decode this {ext} file as audio (supported: {supported}): {reason}"
         )
-    return AudioError(path, problem)
+    return AudioError(path, problem, "unreadable")
 
 
 def audio_info(path: str | Path) -> AudioInfo:
@@ -134,7 +134,7 @@ def audio_info(path: str | Path) -> AudioInfo:
     except _SOUNDFILE_ERRORS as exc:
         raise _decode_error(path, exc) from exc
     if info.frames <= 0:
-        raise AudioError(path, "contains no audio samples")
+        raise AudioError(path, "contains no audio samples", "no_samples")
     return AudioInfo(
         path=str(path),
         sample_rate=int(info.samplerate),
@@ -196,13 +196,14 @@ def load_audio(
         with sf.SoundFile(str(path)) as f:
             file_rate, total_frames = int(f.samplerate), int(f.frames)
             if total_frames <= 0:
-                raise AudioError(path, "contains no audio samples")
+                raise AudioError(path, "contains no audio samples", "no_samples")
             start = int(round(offset * file_rate))
             if start >= total_frames:
                 raise AudioError(
                     path,
                     f"offset {offset:.3f} s is past the end of the audio "
                     f"({total_frames / file_rate:.3f} s long)",
+                    "past_end",
                 )
             frames = -1 if duration is None else max(1, int(round(duration * file_rate)))
             if start > 0:
@@ -211,7 +212,7 @@ def load_audio(
     except _SOUNDFILE_ERRORS as exc:
         raise _decode_error(path, exc) from exc
     if data.shape[0] == 0:
-        raise AudioError(path, "contains no audio samples")
+        raise AudioError(path, "contains no audio samples", "no_samples")
 
     bad_frames = ~np.isfinite(data).all(axis=1)
     n_bad = int(bad_frames.sum())
@@ -223,6 +224,7 @@ def load_audio(
             path,
             f"contains {n_bad} NaN or Inf sample{'s' if n_bad != 1 else ''} "
             f"(first at {first:.4f} s)",
+            "non_finite",
         )
 
     samples = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
@@ -312,7 +314,7 @@ def save_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> None:
     path = Path(path)
     x = np.asarray(samples, dtype=np.float32)
     if not np.isfinite(x).all():
-        raise AudioError(path, "refusing to write NaN or Inf samples")
+        raise AudioError(path, "refusing to write NaN or Inf samples", "non_finite")
     # libsndfile does not clip on float -> int conversion by default, so a
     # sample at 1.01 would wrap around to a loud negative click.
     x = np.clip(x, -1.0, 1.0)

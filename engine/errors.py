@@ -16,9 +16,14 @@ class ParceroError(Exception):
 class AudioError(ParceroError):
     """An audio file that is missing, unreadable or has unusable samples."""
 
-    def __init__(self, path: str | Path | None, problem: str):
+    # Machine-readable kinds, so callers (validation, importers) need not match message text.
+    KINDS = ("missing", "not_a_file", "empty_file", "no_samples", "unreadable", "non_finite", "past_end",
+             "too_short", "other")
+
+    def __init__(self, path: str | Path | None, problem: str, kind: str = "other"):
         self.path = None if path is None else str(path)
         self.problem = problem
+        self.kind = kind
         where = f"{self.path}: " if self.path else ""
         super().__init__(f"{where}{problem}")
 

@@ -146,7 +146,7 @@ def transcribe_samples(
             where = paths[i] if paths else None
             raise AudioError(
                 where, f"too short to transcribe ({len(clip) / fc.sample_rate * 1000:.0f} ms; "
-                f"at least {min_samples / fc.sample_rate * 1000:.0f} ms needed)"
+                f"at least {min_samples / fc.sample_rate * 1000:.0f} ms needed)", "too_short",
             )
     feats = [compute_features(c, fc) for c in clips]
     lens = torch.tensor([f.shape[0] for f in feats])

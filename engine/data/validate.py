@@ -264,7 +264,7 @@ def _levels(path: Path, rate: int, start: float, length: float | None) -> _Segme
         try:
             x = load_audio(path, rate, offset=(first + n) / rate, duration=take / rate)
         except AudioError as e:
-            if n > 0 and "past the end" in e.problem:
+            if n > 0 and e.kind == "past_end":
                 break  # the stretch ended exactly on a window boundary
             raise
         magnitude = np.abs(x)
@@ -294,7 +294,7 @@ def _measure_segment(path: Path, info: AudioInfo, offset: float | None, end: flo
     try:
         return _levels(path, info.sample_rate, start, None if end is None else stop - start)
     except AudioError as e:
-        kind = "nan_audio" if "NaN or Inf" in e.problem else "unreadable_audio"
+        kind = "nan_audio" if e.kind == "non_finite" else "unreadable_audio"
         return _SegmentMeasure(duration=stop - start, error=(kind, str(e)))
 
 
@@ -316,7 +316,7 @@ def _measure_file(job: _FileJob) -> _FileMeasure:
         try:
             info = audio_info(path)
         except AudioError as e:
-            return fail("empty_audio" if "no audio samples" in e.problem else "unreadable_audio", str(e))
+            return fail("empty_audio" if e.kind in ("no_samples", "empty_file") else "unreadable_audio", str(e))
         digest = file_sha1(path) if job.decode else None
         return _FileMeasure(digest, tuple(_measure_segment(path, info, off, end, job.decode)
                                           for off, end in job.segments))

@@ -268,3 +268,18 @@ def test_save_wav_refuses_nan(tmp_path):
     with pytest.raises(AudioError, match="nan.wav"):
         save_wav(path, np.array([0.0, np.nan], dtype=np.float32), 16000)
     assert not path.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_audio_errors_carry_a_machine_readable_kind(tmp_path):
+    from engine.audio import load_audio
+    from engine.errors import AudioError
+
+    empty = tmp_path / "vacío.wav"
+    empty.write_bytes(b"")
+    junk = tmp_path / "basura.wav"
+    junk.write_bytes(b"not audio at all" * 10)
+    cases = {tmp_path / "nada.wav": "missing", empty: "empty_file", junk: "unreadable", tmp_path: "not_a_file"}
+    for path, kind in cases.items():
+        with pytest.raises(AudioError) as info:
+            load_audio(path)
+        assert info.value.kind == kind and str(path) in str(info.value)

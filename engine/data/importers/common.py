@@ -284,6 +284,6 @@ def audio_problem_kind(path: Path, error: AudioError) -> str:
         return "unreadable_audio"
     # audio_info says "contains no audio samples" for a valid header with zero
     # frames; a 0-byte file has no samples either.
-    if size == 0 or "no audio samples" in error.problem:
+    if size == 0 or error.kind in ("no_samples", "empty_file"):
         return "empty_audio"
     return "unreadable_audio"
