@@ -271,3 +271,64 @@ def test_parcero_train_gpus_flag_launches_ddp(tmp_path):
                           "--device", "cpu"], cwd=REPO, env=env, capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stderr[-3000:]
     assert [s for s, _ in list_checkpoints(tmp_path / "runs" / "ddp2")] == [2]
+
+
+def test_gradient_accumulation_matches_one_big_batch(tmp_path):
+    # Two half batches accumulated = one full batch, when the loss is a mean over equal halves.
+    texts = OVERFIT_TEXTS[:4]
+    full = make_config(tmp_path / "full", train_texts=texts, max_steps=3, log_every=1, checkpoint_every=3)
+    half = make_config(tmp_path / "half", train_texts=texts, max_steps=3, log_every=1, checkpoint_every=3,
+                       accum_steps=2)
+    full.data.num_buckets = half.data.num_buckets = 1
+    full.data.max_batch_size, half.data.max_batch_size = 4, 2
+    full.train.ctc_weight = half.train.ctc_weight = 0.0  # CE over tokens: halves of equal token counts
+    for c in (full, half):
+        c.train.label_smoothing = 0.0
+    a = Trainer(full).run()
+    b = Trainer(half).run()
+    assert a.step == b.step == 3
+    wa = load_model(a.last_checkpoint).model.state_dict()
+    wb = load_model(b.last_checkpoint).model.state_dict()
+    moved = [k for k in wa if not torch.allclose(wa[k], wb[k], atol=2e-3, rtol=1e-2)]
+    assert not moved, moved[:5]
+
+
+def test_freeze_encoder_trains_only_the_decoder(tmp_path, saved_model_dir):
+    config = make_config(tmp_path, max_steps=3, checkpoint_every=3, freeze_encoder=True)
+    result = Trainer(config, init=saved_model_dir).run()
+    before = load_model(saved_model_dir).model.state_dict()
+    after = load_model(result.last_checkpoint).model.state_dict()
+    for k in before:
+        same = torch.equal(before[k], after[k])
+        if k.startswith(("subsample", "encoder", "enc_ln")):
+            assert same, k
+    assert not all(torch.equal(before[k], after[k]) for k in before if k.startswith("decoder"))
+
+
+def test_repeated_non_finite_losses_stop_the_run_with_advice(tmp_path):
+    config = make_config(tmp_path, max_steps=50, max_bad_batches=3)
+    train = config.resolve(config.data.train)
+    huge = (np.random.default_rng(0).standard_normal(8000) * 1e37).astype(np.float32)
+    utts = []
+    for i in range(4):
+        sf.write(train.parent / "wavs" / f"enorme{i}.wav", huge, 16000, subtype="FLOAT")
+        utts.append(Utterance(f"enorme{i}", f"wavs/enorme{i}.wav", 0.5, "sí", "spk9"))
+    write_manifest(train, utts)
+    config.data.max_batch_size = 1
+    with pytest.raises(ParceroError, match="3 batches in a row"):
+        Trainer(config).run()
+
+
+def test_average_command_writes_a_loadable_mean_model(tmp_path, capsys):
+    from engine.cli import main
+
+    config = make_config(tmp_path, max_steps=4, checkpoint_every=2, keep_last=5)
+    result = Trainer(config).run()
+    out = tmp_path / "promedio"
+    assert main(["average", str(result.run_dir), "--last", "2", "--out", str(out)]) == 0
+    avg = load_model(out).model.state_dict()
+    a = load_model(result.run_dir / "checkpoints" / "step-000002").model.state_dict()
+    b = load_model(result.run_dir / "checkpoints" / "step-000004").model.state_dict()
+    for k in avg:
+        torch.testing.assert_close(avg[k], (a[k] + b[k]) / 2)
+    assert main(["average", str(tmp_path / "vacío"), "--out", str(out)]) == 1
