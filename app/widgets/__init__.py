@@ -1,0 +1,1 @@
+"""Reusable widgets for Parcero's pages: audio and attention views, level meter."""

@@ -1,0 +1,382 @@
+"""Attention heatmaps: decoder cross-attention growing live, and encoder self-attention.
+
+Cross-attention shows where in the audio the decoder looked for each token:
+one row per output token, one column per encoder frame. The x axis is in
+seconds of the whole recording (``chunk_start + frame * frame_seconds``), so
+the map can share its time axis with :class:`app.widgets.audio_view.AudioView`
+(``link_x``) and a token's bright cells sit right under the sound it came from.
+
+Rows arrive one decoding step at a time, for every layer and head; they are
+all stored (float16) and the picture is redrawn from them at most 30 times a
+second by ``setImage`` on one ``ImageItem``, so a fast decoder never floods
+the event loop.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
+
+from app.widgets.plot_style import palette_colors, style_plot, translucent
+
+COLORMAP = "viridis"  # not the spectrogram's inferno: the two are told apart at a glance
+REDRAW_MS = 33  # at most ~30 redraws a second
+AVERAGE = "average"
+SPACE_MARK = "␣"  # a space token must be visible as a tick label
+MAX_LABEL_CHARS = 7  # what fits the fixed-width left axis
+PEAK_FRACTION = 0.5  # a token's span: frames around its peak above half the peak
+
+
+class _HeatmapPanel(QWidget):
+    """Layer and head pickers above one plot holding one image; shared by both views."""
+
+    def __init__(self, parent: QWidget | None, title: str):
+        super().__init__(parent)
+        background, self._text_color, self._highlight = palette_colors(self)
+        self.layer_combo = QComboBox()
+        self.layer_combo.setToolTip("Transformer layer")
+        self.head_combo = QComboBox()
+        self.head_combo.setToolTip("Attention head, or the average of all heads")
+        self.controls = QHBoxLayout()
+        self.controls.addWidget(QLabel(title))
+        self.controls.addStretch(1)
+        self.controls.addWidget(QLabel("Layer"))
+        self.controls.addWidget(self.layer_combo)
+        self.controls.addWidget(QLabel("Head"))
+        self.controls.addWidget(self.head_combo)
+
+        self.plot_widget = pg.PlotWidget(background=background)
+        self.plot = self.plot_widget.getPlotItem()
+        style_plot(self.plot, self._text_color)
+        self.plot.invertY(True)  # first token (or frame) at the top, read downwards
+        self.image = pg.ImageItem()
+        self.image.setColorMap(pg.colormap.get(COLORMAP))
+        self.plot.addItem(self.image)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(self.controls)
+        layout.addWidget(self.plot_widget, 1)
+        self._set_choices(1, 1)
+        self.layer_combo.currentIndexChanged.connect(self.on_picker_current_index_changed)
+        self.head_combo.currentIndexChanged.connect(self.on_picker_current_index_changed)
+
+    def selected(self) -> tuple[int, int | None]:
+        """The (layer, head) shown; head None is the average of the heads."""
+        head = self.head_combo.currentIndex() - 1
+        return max(0, self.layer_combo.currentIndex()), (None if head < 0 else head)
+
+    def select(self, layer: int, head: int | None) -> None:
+        self.layer_combo.setCurrentIndex(layer)
+        self.head_combo.setCurrentIndex(0 if head is None else head + 1)
+
+    def link_x(self, plot: pg.PlotItem | pg.PlotWidget) -> None:
+        """Share the time axis with ``plot`` (e.g. ``AudioView.waveform_plot``): zoom one, zoom both."""
+        self.plot.setXLink(plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot)
+
+    def _set_choices(self, n_layers: int, n_heads: int) -> None:
+        """Offer layers 0..n_layers-1 and heads average, 0..n_heads-1, keeping the selection if it exists."""
+        layer, head = self.selected()
+        for combo, items in ((self.layer_combo, [str(i) for i in range(n_layers)]),
+                             (self.head_combo, [AVERAGE] + [str(i) for i in range(n_heads)])):
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(items)
+            combo.blockSignals(False)
+        self.layer_combo.setCurrentIndex(min(layer, n_layers - 1))
+        self.head_combo.setCurrentIndex(0 if head is None or head >= n_heads else head + 1)
+
+    def _grow_choices(self, layer: int, head: int | None) -> None:
+        n_layers, n_heads = self.layer_combo.count(), self.head_combo.count() - 1
+        if layer >= n_layers or (head is not None and head >= n_heads):
+            self._set_choices(max(n_layers, layer + 1), max(n_heads, (head or 0) + 1))
+
+    @Slot(int)
+    def on_picker_current_index_changed(self, _index: int) -> None:
+        self.redraw()
+
+    def redraw(self) -> None:
+        raise NotImplementedError
+
+
+def _mean_of_heads(stored: dict, layer: int, n_rows: int, n_cols: int) -> np.ndarray:
+    """Mean over the stored heads of ``layer``, each row over the heads that have it."""
+    total = np.zeros((n_rows, n_cols), dtype=np.float32)
+    count = np.zeros((n_rows, 1), dtype=np.float32)
+    for (l, h), (rows, filled) in stored.items():
+        if l == layer and h is not None:
+            k = min(n_rows, rows.shape[0])
+            total[:k] += rows[:k] * filled[:k, None]
+            count[:k, 0] += filled[:k]
+    return total / np.maximum(count, 1.0)
+
+
+class AttentionView(_HeatmapPanel):
+    """Live decoder cross-attention: tokens down, audio time (seconds) across."""
+
+    token_hovered = Signal(int, float, float)  # token index, start s, end s of its attention peak; -1 on leaving
+    token_clicked = Signal(int, float)  # token index, seconds where the click was
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent, "Cross-attention")
+        self.row_scale_check = QCheckBox("Scale each token")
+        self.row_scale_check.setToolTip("Stretch every row to its own peak, so diffuse tokens show too")
+        self.row_scale_check.setChecked(True)
+        self.controls.insertWidget(1, self.row_scale_check)
+        self.hover_label = QLabel()  # the hovered token and its time span, in words
+        self.controls.insertWidget(3, self.hover_label)
+        self.row_scale_check.toggled.connect(self.on_picker_current_index_changed)
+        self.plot.setLabel("left", "token")
+        self.hover_band = pg.LinearRegionItem(orientation="horizontal", movable=False,
+                                              brush=translucent(self._highlight, 70), pen=pg.mkPen(None))
+        self.hover_band.hide()
+        self.plot.addItem(self.hover_band, ignoreBounds=True)
+
+        self._draw_timer = QTimer(self, singleShot=True, interval=REDRAW_MS)
+        self._draw_timer.timeout.connect(self.redraw)
+        scene = self.plot_widget.scene()
+        scene.sigMouseMoved.connect(self.on_scene_mouse_moved)
+        scene.sigMouseClicked.connect(self.on_scene_mouse_clicked)
+        self.plot.vb.sigResized.connect(self._update_token_ticks)
+        self.plot_widget.installEventFilter(self)
+        self.reset(0, 1, 1)
+
+    # ---- public API ---------------------------------------------------------------------
+
+    def reset(self, n_frames: int, n_layers: int, n_heads: int, frame_seconds: float = 0.04,
+              chunk_start: float = 0.0) -> None:
+        """Forget all rows and get ready for a new chunk of ``n_frames`` encoder frames."""
+        self.n_frames, self.frame_seconds, self.chunk_start = int(n_frames), float(frame_seconds), float(chunk_start)
+        self._rows: dict[tuple[int, int | None], tuple[np.ndarray, np.ndarray]] = {}  # key -> (rows, filled)
+        self._tokens: list[str] = []
+        self._n_tokens = 0
+        self._hovered = -1
+        self._set_choices(max(1, n_layers), max(1, n_heads))
+        self.hover_band.hide()
+        self.hover_label.clear()
+        self.image.clear()
+        if self.n_frames > 0 and self.plot.vb.linkedView(pg.ViewBox.XAxis) is None:
+            self.plot.setXRange(self.chunk_start, self.chunk_end, padding=0)
+        self._update_token_ticks()
+
+    @property
+    def chunk_end(self) -> float:
+        return self.chunk_start + self.n_frames * self.frame_seconds
+
+    @property
+    def n_tokens(self) -> int:
+        return self._n_tokens
+
+    def add_row(self, layer: int, head: int | None, step: int, row: np.ndarray, token_text: str) -> None:
+        """Store one step's attention over the encoder frames, shape = (n_frames,); drawn within 33 ms.
+
+        ``head=None`` is a row already averaged over the heads (the worker
+        may send only that); it is shown as the average in place of the
+        mean of the stored heads.
+        """
+        row = np.asarray(row, dtype=np.float16).reshape(-1)
+        if self.n_frames == 0:  # not told by reset(): the first row says
+            self.n_frames = row.shape[0]
+        row = row[: self.n_frames]
+        key = (int(layer), None if head is None else int(head))
+        rows, filled = self._rows.get(key, (np.zeros((0, self.n_frames), np.float16), np.zeros(0, bool)))
+        if step >= rows.shape[0]:  # grow by doubling: appends stay cheap for long outputs
+            capacity = max(16, 2 * rows.shape[0], step + 1)
+            rows = np.concatenate([rows, np.zeros((capacity - rows.shape[0], self.n_frames), np.float16)])
+            filled = np.concatenate([filled, np.zeros(capacity - filled.shape[0], bool)])
+            self._rows[key] = (rows, filled)
+        rows[step, : row.shape[0]] = row
+        filled[step] = True
+        self._grow_choices(*key)
+        self._n_tokens = max(self._n_tokens, step + 1)
+        if token_text is not None:
+            self._tokens.extend([""] * (step + 1 - len(self._tokens)))
+            self._tokens[step] = token_text
+        if not self._draw_timer.isActive():
+            self._draw_timer.start()
+
+    def set_tokens(self, texts: list[str]) -> None:
+        """Label the rows with ``texts`` (e.g. the final tokens once decoding ends)."""
+        self._tokens = list(texts)
+        self._n_tokens = max(self._n_tokens, len(self._tokens))
+        self.redraw()
+
+    def set_attention(self, attention: np.ndarray, texts: list[str], frame_seconds: float = 0.04,
+                      chunk_start: float = 0.0) -> None:
+        """Show a finished result at once, e.g. ``Transcript.cross_attention``.
+
+        ``attention`` has shape = (n_layers, n_heads, n_tokens, n_frames).
+        """
+        n_layers, n_heads, n_tokens, n_frames = attention.shape
+        self.reset(n_frames, n_layers, n_heads, frame_seconds, chunk_start)
+        for layer in range(n_layers):
+            for head in range(n_heads):
+                self._rows[(layer, head)] = (attention[layer, head].astype(np.float16), np.ones(n_tokens, bool))
+        self._n_tokens = n_tokens
+        self.set_tokens(texts)
+
+    def tokens(self) -> list[str]:
+        return self._tokens + [""] * (self._n_tokens - len(self._tokens))
+
+    def matrix(self, layer: int, head: int | None) -> np.ndarray:
+        """Stored attention of one layer and head (None: average), float32, shape = (n_tokens, n_frames)."""
+        n, t = self._n_tokens, self.n_frames
+        if head is None:
+            result = _mean_of_heads(self._rows, layer, n, t)
+            explicit = self._rows.get((layer, None))
+            if explicit is not None:  # sent by the worker: it wins where present
+                rows, filled = explicit
+                k = min(n, rows.shape[0])
+                result[:k][filled[:k]] = rows[:k][filled[:k]]
+            return result
+        result = np.zeros((n, t), dtype=np.float32)
+        if (layer, head) in self._rows:
+            rows, _ = self._rows[(layer, head)]
+            k = min(n, rows.shape[0])
+            result[:k] = rows[:k]
+        return result
+
+    def token_span(self, index: int) -> tuple[float, float]:
+        """(start, end) seconds of the frames around token ``index``'s attention peak (shown layer and head)."""
+        row = self.matrix(*self.selected())[index]
+        if row.size == 0:
+            return self.chunk_start, self.chunk_start
+        peak = int(np.argmax(row))
+        above = row >= PEAK_FRACTION * row[peak]
+        lo = peak
+        while lo > 0 and above[lo - 1]:
+            lo -= 1
+        hi = peak
+        while hi + 1 < row.shape[0] and above[hi + 1]:
+            hi += 1
+        return self.chunk_start + lo * self.frame_seconds, self.chunk_start + (hi + 1) * self.frame_seconds
+
+    def redraw(self) -> None:
+        """Draw the selected layer and head now (normally the timer does this)."""
+        self._draw_timer.stop()
+        if self._n_tokens == 0 or self.n_frames == 0:
+            self.image.clear()
+            return
+        shown = self.matrix(*self.selected())
+        if self.row_scale_check.isChecked():
+            shown = shown / np.maximum(shown.max(axis=1, keepdims=True), 1e-6)
+        self.image.setImage(shown, levels=(0.0, max(1e-6, float(shown.max()))), autoLevels=False)
+        self.image.setRect(QRectF(self.chunk_start, 0.0, self.n_frames * self.frame_seconds, self._n_tokens))
+        self._update_token_ticks()
+
+    # ---- slots ------------------------------------------------------------------------------
+
+    @Slot(object)
+    def on_scene_mouse_moved(self, pos) -> None:
+        index = self._row_at(pos)
+        if index == self._hovered:
+            return
+        self._hovered = index
+        if index < 0:
+            self._end_hover()
+            return
+        start, end = self.token_span(index)
+        self.hover_band.setRegion((index, index + 1))
+        self.hover_band.show()
+        self.hover_label.setText(f"token {index}: “{self.tokens()[index]}”  {start:.2f}–{end:.2f} s")
+        self.token_hovered.emit(index, start, end)
+
+    @Slot(object)
+    def on_scene_mouse_clicked(self, event) -> None:
+        index = self._row_at(event.scenePos())
+        if event.button() == Qt.MouseButton.LeftButton and index >= 0:
+            x = self.plot.vb.mapSceneToView(event.scenePos()).x()
+            self.token_clicked.emit(index, float(min(max(x, self.chunk_start), self.chunk_end)))
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt name)
+        if watched is self.plot_widget and event.type() == QEvent.Type.Leave and self._hovered >= 0:
+            self._hovered = -1
+            self._end_hover()
+        return super().eventFilter(watched, event)
+
+    def _end_hover(self) -> None:
+        self.hover_band.hide()
+        self.hover_label.clear()
+        self.token_hovered.emit(-1, 0.0, 0.0)
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _row_at(self, scene_pos) -> int:
+        vb = self.plot.vb
+        if self._n_tokens == 0 or not vb.sceneBoundingRect().contains(scene_pos):
+            return -1
+        point = vb.mapSceneToView(scene_pos)
+        row = math.floor(point.y())
+        inside = self.chunk_start <= point.x() <= self.chunk_end
+        return row if inside and 0 <= row < self._n_tokens else -1
+
+    def _update_token_ticks(self) -> None:
+        """Label every row when there is room; else label groups of rows with their tokens joined."""
+        n = self._n_tokens
+        self.plot.setYRange(0, max(1, n), padding=0)
+        if n == 0:
+            self.plot.getAxis("left").setTicks([[], []])
+            return
+        line_px = self.fontMetrics().height()
+        stride = max(1, math.ceil(n * line_px / max(1.0, self.plot.vb.height())))
+        texts = [(t or "·").replace(" ", SPACE_MARK) for t in self.tokens()]
+        ticks = []
+        for i in range(0, n, stride):
+            group = texts[i : i + stride]
+            label = "".join(group)
+            if len(label) > MAX_LABEL_CHARS:
+                label = label[: MAX_LABEL_CHARS - 1] + "…"
+            ticks.append((i + len(group) / 2, label))
+        self.plot.getAxis("left").setTicks([ticks, []])
+
+
+class SelfAttentionView(_HeatmapPanel):
+    """Encoder self-attention of one chunk: query time down, key time across, both in seconds."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent, "Encoder self-attention")
+        self.plot.setLabel("left", "query time (s)")
+        self.reset()
+
+    def reset(self, n_layers: int = 1, n_heads: int = 1, frame_seconds: float = 0.04,
+              chunk_start: float = 0.0) -> None:
+        """Forget all matrices; the pickers grow as matrices for more layers or heads arrive."""
+        self.frame_seconds, self.chunk_start = float(frame_seconds), float(chunk_start)
+        self._matrices: dict[tuple[int, int | None], np.ndarray] = {}
+        self._set_choices(max(1, n_layers), max(1, n_heads))
+        self.image.clear()
+
+    def set_matrix(self, layer: int, head: int | None, matrix: np.ndarray) -> None:
+        """Store attention of one layer and head (None: the average), shape = (T, T); shows it if selected."""
+        matrix = np.asarray(matrix, dtype=np.float32)
+        if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
+            raise ValueError(f"self-attention must be square (T, T), got {matrix.shape}")
+        self._matrices[(int(layer), None if head is None else int(head))] = matrix
+        self._grow_choices(layer, head)
+        if self.selected() in ((layer, head), (layer, None)):
+            self.redraw()
+
+    def matrix(self, layer: int, head: int | None) -> np.ndarray | None:
+        """The stored matrix; for head None the one sent as average, else the mean of the heads."""
+        if (layer, head) in self._matrices or head is not None:
+            return self._matrices.get((layer, head))
+        heads = [m for (l, h), m in self._matrices.items() if l == layer and h is not None]
+        if not heads or len({m.shape for m in heads}) != 1:
+            return None
+        return np.mean(heads, axis=0)
+
+    def redraw(self) -> None:
+        shown = self.matrix(*self.selected())
+        if shown is None:
+            self.image.clear()
+            return
+        side = shown.shape[0] * self.frame_seconds
+        self.image.setImage(shown, levels=(0.0, max(1e-6, float(shown.max()))), autoLevels=False)
+        self.image.setRect(QRectF(self.chunk_start, self.chunk_start, side, side))
+        self.plot.setYRange(self.chunk_start, self.chunk_start + side, padding=0)
+        if self.plot.vb.linkedView(pg.ViewBox.XAxis) is None:
+            self.plot.setXRange(self.chunk_start, self.chunk_start + side, padding=0)

@@ -1,0 +1,59 @@
+"""Shared look of Parcero's plots, so stacked plots line up and follow the palette.
+
+Plots that share a time axis (the waveform, the spectrogram, the attention
+map) are linked with ``setXLink``, which matches their view ranges; their
+data areas only line up on screen when their left axes are equally wide,
+hence one fixed width for all of them.
+"""
+
+from __future__ import annotations
+
+import pyqtgraph as pg
+from PySide6.QtGui import QColor, QPalette
+from PySide6.QtWidgets import QWidget
+
+LEFT_AXIS_WIDTH = 64  # pixels; wide enough for "7.6 kHz" and short token text
+TIME_LABEL = "time (s)"
+
+
+def palette_colors(widget: QWidget) -> tuple[QColor, QColor, QColor]:
+    """(background, text, highlight) colours of ``widget``'s palette, for light and dark themes."""
+    palette = widget.palette()
+    return (
+        palette.color(QPalette.ColorRole.Base),
+        palette.color(QPalette.ColorRole.WindowText),
+        palette.color(QPalette.ColorRole.Highlight),
+    )
+
+
+def style_plot(plot: pg.PlotItem, text_color: QColor, *, time_axis: bool = True) -> None:
+    """Axes in the text colour, a fixed-width left axis, x-only mouse zoom, no context menu.
+
+    Parameters
+    ----------
+    plot : pg.PlotItem
+    text_color : QColor
+        Colour for axis lines, ticks and labels.
+    time_axis : bool
+        Show the bottom axis labelled in seconds; stacked plots show it on
+        the lowest plot only.
+    """
+    plot.setMenuEnabled(False)
+    plot.hideButtons()
+    plot.setMouseEnabled(x=True, y=False)
+    for name in ("bottom", "left"):
+        axis = plot.getAxis(name)
+        axis.setTextPen(text_color)
+        axis.setPen(text_color)
+    plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
+    if time_axis:
+        plot.setLabel("bottom", TIME_LABEL)
+    else:
+        plot.hideAxis("bottom")
+
+
+def translucent(color: QColor, alpha: int) -> QColor:
+    """A copy of ``color`` with ``alpha`` (0–255)."""
+    c = QColor(color)
+    c.setAlpha(alpha)
+    return c
