@@ -17,7 +17,9 @@ from PySide6.QtWidgets import (
     QStackedWidget,
 )
 
+from app.engine_client import QtEngineClient
 from app.pages.transcribe_page import TranscribePage
+from engine.protocol import GetInfo
 
 # Pages planned but not built yet: listed, greyed out, so the shape of the
 # workbench is visible from the first release.
@@ -32,12 +34,17 @@ SPLITTER_KEY = "main_window/splitter"
 class MainWindow(QMainWindow):
     """The workbench window; remembers its size, position and layout between runs."""
 
-    def __init__(self, device_text: str | None = None):
+    def __init__(self, device_text: str | None = None, engine: QtEngineClient | None = None,
+                 recordings_folder=None, start_engine: bool = True):
         super().__init__()
         self.setWindowTitle("Parcero")
         self.setObjectName("MainWindow")  # saveState needs named objects
 
-        self.transcribe_page = TranscribePage()
+        # One engine process for the whole window; pages share it. A window given an
+        # engine (tests, an embedding app) leaves its life to the giver.
+        self._owns_engine = engine is None
+        self.engine = engine if engine is not None else QtEngineClient(self)
+        self.transcribe_page = TranscribePage(self.engine, recordings_folder=recordings_folder)
         self.page_list = QListWidget()
         self.page_list.setObjectName("pageList")
         self.pages = QStackedWidget()
@@ -61,14 +68,25 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self._build_menus()
+        self.engine_label = QLabel("Engine: starting…")
+        self.engine_label.setObjectName("engineLabel")
+        self.statusBar().addPermanentWidget(self.engine_label)
         self.device_label = QLabel(device_text if device_text is not None else _describe_device())
         self.device_label.setObjectName("deviceLabel")
         self.device_label.setToolTip("Where models run")
         self.statusBar().addPermanentWidget(self.device_label)
         self.transcribe_page.audio_loaded.connect(self.on_transcribe_page_audio_loaded)
+        self.transcribe_page.recent_files_changed.connect(self.on_transcribe_page_recent_files_changed)
+        self.engine.state_changed.connect(self.on_engine_state_changed)
+        self.engine.info_received.connect(self.on_engine_info_received)
+        self.engine.worker_exited.connect(self.on_engine_worker_exited)
+        self.engine.start_failed.connect(self.on_engine_start_failed)
+        self.on_transcribe_page_recent_files_changed(self.transcribe_page.recent_files())
 
-        self.resize(QSize(1000, 680))
+        self.resize(QSize(1200, 800))
         self._restore_settings()
+        if start_engine and engine is None:
+            self.engine.start()
 
     def _add_page(self, name: str, page) -> None:
         self.pages.addWidget(page)
@@ -80,12 +98,37 @@ class MainWindow(QMainWindow):
         self.open_action.setShortcut(QKeySequence("Ctrl+O"))
         self.open_action.triggered.connect(self.on_open_action_triggered)
         file_menu.addAction(self.open_action)
+        self.recent_menu = file_menu.addMenu("Open &recent")
+        self.export_action = QAction("&Export transcript…", self)
+        self.export_action.setShortcut(QKeySequence("Ctrl+E"))
+        self.export_action.triggered.connect(lambda: self.transcribe_page.choose_export_file())
+        file_menu.addAction(self.export_action)
         file_menu.addSeparator()
         self.quit_action = QAction("&Quit", self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         file_menu.addAction(self.quit_action)
+
+        audio_menu = self.menuBar().addMenu("&Audio")
+        self.record_action = QAction("&Record", self)
+        self.record_action.setShortcut(QKeySequence("Ctrl+R"))
+        self.record_action.triggered.connect(lambda: self.transcribe_page.toggle_recording())
+        self.record_action.setEnabled(self.transcribe_page.recording_available)
+        audio_menu.addAction(self.record_action)
+        self.play_action = QAction("&Play / pause", self)
+        self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
+        self.play_action.triggered.connect(lambda: self.transcribe_page.toggle_playback())
+        audio_menu.addAction(self.play_action)
+        self.transcribe_action = QAction("&Transcribe", self)
+        self.transcribe_action.setShortcut(QKeySequence("Ctrl+T"))
+        self.transcribe_action.triggered.connect(lambda: self.transcribe_page.transcribe())
+        audio_menu.addAction(self.transcribe_action)
+
+        engine_menu = self.menuBar().addMenu("&Engine")
+        self.restart_action = QAction("&Restart engine", self)
+        self.restart_action.triggered.connect(lambda: self.engine.restart())
+        engine_menu.addAction(self.restart_action)
 
         help_menu = self.menuBar().addMenu("&Help")
         self.about_action = QAction("&About Parcero", self)
@@ -117,6 +160,8 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         self.transcribe_page.shutdown()
         self._save_settings()
+        if self._owns_engine:
+            self.engine.close()
         super().closeEvent(event)
 
     # ---- slots ----------------------------------------------------------------
@@ -134,6 +179,39 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def on_transcribe_page_audio_loaded(self, path: str) -> None:
         self.statusBar().showMessage(f"Opened {path}", 5000)
+
+    @Slot(list)
+    def on_transcribe_page_recent_files_changed(self, paths: list) -> None:
+        self.recent_menu.clear()
+        for path in paths:
+            action = self.recent_menu.addAction(path)
+            action.triggered.connect(lambda _=False, p=path: self.transcribe_page.load_audio_file(p))
+        self.recent_menu.setEnabled(bool(paths))
+
+    @Slot(str)
+    def on_engine_state_changed(self, state: str) -> None:
+        text = {"starting": "Engine: starting…", "ready": "Engine: ready", "busy": "Engine: working…",
+                "stopped": "Engine: stopped", "crashed": "Engine: crashed (Engine ▸ Restart)"}.get(state, state)
+        self.engine_label.setText(text)
+        if state == "ready" and not getattr(self, "_asked_info", False):
+            self._asked_info = True
+            self.engine.submit(GetInfo)
+
+    @Slot(object)
+    def on_engine_info_received(self, info) -> None:
+        self.device_label.setText(info.device)
+        versions = ", ".join(f"{k} {v}" for k, v in info.versions.items())
+        self.device_label.setToolTip(f"The engine process runs models here. {versions}")
+
+    @Slot(int, str)
+    def on_engine_worker_exited(self, code: int, reason: str) -> None:
+        if reason != "shut down":
+            self.statusBar().showMessage(f"The engine process stopped: {reason}. Use Engine ▸ Restart engine.")
+
+    @Slot(str)
+    def on_engine_start_failed(self, message: str) -> None:
+        self.engine_label.setText("Engine: failed to start")
+        self.transcribe_page.show_error(f"The engine could not start: {message}")
 
     @Slot()
     def on_about_action_triggered(self) -> None:

@@ -95,7 +95,7 @@ def transcribe_long(
         step = (lambda info, chunk=chunk: on_step(chunk, info)) if on_step is not None else None
         paths = [source] if len(ranges) == 1 else None
         [t] = transcribe_samples(loaded, [samples[a:b]], options, step, paths=paths)
-        t = _shifted(t, chunk.start)
+        t = shifted(t, chunk.start)
         parts.append(t)
         if on_chunk is not None:
             on_chunk(chunk, t)
@@ -106,7 +106,8 @@ def transcribe_long(
     return joined
 
 
-def _shifted(t: Transcript, offset: float) -> Transcript:
+def shifted(t: Transcript, offset: float) -> Transcript:
+    """The same transcript with every time moved by ``offset`` seconds."""
     if offset == 0:
         return t
     move = lambda xs: [TimedText(x.text, round(x.start + offset, 3), round(x.end + offset, 3)) for x in xs]  # noqa: E731
@@ -210,3 +211,12 @@ def _words(tokens: list[TimedText]) -> list[TimedText]:
         elif t.text:  # <unk> decodes to nothing and joins no word
             current.append(t)
     return words
+
+
+def transcript_from_dict(d: dict[str, Any]) -> Transcript:
+    """Inverse of :meth:`Transcript.to_dict` (e.g. for a result that crossed the process boundary)."""
+    timed = lambda xs: [TimedText(x["text"], float(x["start"]), float(x["end"])) for x in xs or []]  # noqa: E731
+    return Transcript(
+        text=d.get("text", ""), tokens=timed(d.get("tokens")), words=timed(d.get("words")),
+        duration=float(d.get("duration", 0.0)), score=float(d.get("score", 0.0)), source=d.get("source"),
+    )

@@ -1,9 +1,10 @@
-"""The Transcribe page: open a recording, see its waveform, transcribe it.
+"""The Transcribe page: record or open audio, see and hear it, transcribe it and watch the attention.
 
-Audio is read by ``engine.audio.load_audio`` (float32 mono at 16 kHz), so the
-page shows exactly the samples the model will hear. Problems with a file are
-shown inline in red, not in a modal dialog: the user can read the message and
-open another file straight away, and tests can read the label.
+Transcription runs in the engine process (app.engine_client.QtEngineClient):
+the page sends LoadModel and Transcribe commands and follows the events,
+so the window never waits on the model. Text grows token by token; the
+cross-attention heatmap grows one row per token, on the same time axis as the
+waveform and spectrogram above it.
 """
 
 from __future__ import annotations
@@ -12,187 +13,429 @@ import logging
 from pathlib import Path
 
 import numpy as np
-import pyqtgraph as pg
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal, Slot
-from PySide6.QtGui import QDragEnterEvent, QDropEvent, QFont, QPalette
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QFileDialog,
-    QHBoxLayout,
-    QLabel,
-    QLineEdit,
-    QPlainTextEdit,
-    QPushButton,
-    QSizePolicy,
-    QVBoxLayout,
-    QWidget,
+    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
+    QTabWidget, QVBoxLayout, QWidget,
 )
 
-from app.transcribe_worker import TranscribeJob
-from app.waveform import envelope
+from app.audio_io import Player, Recorder, audio_backend_status, list_input_devices
+from app.widgets.attention_view import AttentionView, SelfAttentionView
+from app.widgets.audio_view import AudioView
+from app.widgets.level_meter import LevelMeter
+from app.widgets.model_picker import ModelPicker
+from app.widgets.transcript_view import TranscriptView
+from engine.decode import DecodeOptions
 from engine.errors import ParceroError
+from engine.protocol import LoadModel, Transcribe
 
 log = logging.getLogger(__name__)
 
-SAMPLE_RATE = 16_000  # what engine.audio.load_audio resamples to
-AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.opus *.mp3);;All files (*)"
+SAMPLE_RATE = 16_000
+AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.mp3);;All files (*)"
+EXPORT_FILTER = "SubRip subtitles (*.srt);;WebVTT subtitles (*.vtt);;Plain text (*.txt);;JSON with word times (*.json)"
 ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
-NO_AUDIO_TEXT = "No audio yet: open a file (Ctrl+O) or drop one here."
+RECENT_FILES_KEY = "transcribe/recent_files"
+MAX_RECENT_FILES = 10
 
 
 class TranscribePage(QWidget):
-    """Open audio, show its waveform, and transcribe it with a model folder."""
-
     audio_loaded = Signal(str)  # path of the file now shown
-    transcription_finished = Signal(str)  # the transcript
-    transcription_failed = Signal(str)  # the message shown to the user
+    transcription_finished = Signal(object)  # engine.transcribe.Transcript
+    transcription_failed = Signal(str)  # message shown to the user
+    recent_files_changed = Signal(list)  # paths, newest first
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, engine, parent: QWidget | None = None, recordings_folder: str | Path | None = None):
         super().__init__(parent)
+        self.engine = engine
+        self.settings = QSettings()
         self.audio_path: Path | None = None
-        self.samples: np.ndarray | None = None  # shape = (n_samples,), float32
-        self._job: TranscribeJob | None = None
-        self._settings = QSettings()
+        self.samples: np.ndarray | None = None
+        self.transcript = None  # the last finished engine.transcribe.Transcript
+        self.loaded_model: str | None = None  # model folder the engine holds
+        self._load_job = self._job = None
+        self._partial_chunk = -1
+        self._token_texts: list[str] = []
+        self._offset = 0.0
 
-        self._build_widgets()
-        self._build_layout()
+        self.player = Player(self)
+        self.recorder = Recorder(self, folder=recordings_folder)
+        self._build()
+        self._connect()
         self.setAcceptDrops(True)
+        self._update_controls()
 
-        self.open_button.clicked.connect(self.on_open_button_clicked)
-        self.browse_button.clicked.connect(self.on_browse_button_clicked)
-        self.transcribe_button.clicked.connect(self.on_transcribe_button_clicked)
-        self.model_edit.textChanged.connect(self.on_model_edit_text_changed)
-        # Re-decimate for the visible range while zooming or panning, at most
-        # every 40 ms; the timer reads the range when it fires, so the last
-        # change is always drawn.
-        self._redraw_timer = QTimer(self, singleShot=True, interval=40)
-        self._redraw_timer.timeout.connect(self.on_redraw_timer_timeout)
-        self.plot_widget.getViewBox().sigXRangeChanged.connect(self.on_plot_x_range_changed)
+    # ---- building -------------------------------------------------------------------
 
-        self.model_edit.setText(str(self._settings.value("transcribe/model_dir", "", type=str)))
-        self._update_buttons()
-
-    # ---- building -----------------------------------------------------------
-
-    def _build_widgets(self) -> None:
-        self.open_button = QPushButton("Open audio…")
+    def _build(self) -> None:
+        self.open_button = QPushButton("Open…")
         self.open_button.setToolTip("Open a WAV, FLAC, OGG or MP3 file (Ctrl+O)")
-        self.file_label = QLabel(NO_AUDIO_TEXT)
-        self.file_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.record_button = QPushButton("● Record")
+        self.record_button.setCheckable(True)
+        self.device_combo = QComboBox()
+        self.level_meter = LevelMeter()
+        self.play_button = QPushButton("▶ Play")
+        self.play_button.setToolTip("Play or pause (Space); plays the selection when there is one")
+        available, reason = audio_backend_status("input")
+        for index, name in list_input_devices() if available else []:
+            self.device_combo.addItem(name, index)
+        self.recording_available = available
+        if not available:
+            self.record_button.setEnabled(False)
+            self.record_button.setToolTip(f"Recording is unavailable: {reason}")
+            self.device_combo.setEnabled(False)
+            self.device_combo.setToolTip(reason)
+        else:
+            self.record_button.setToolTip("Record from the microphone (Ctrl+R); saved as it is captured")
+        self.file_label = QLabel("No audio yet: open a file (Ctrl+O), drop one here, or record (Ctrl+R).")
 
+        self.model_picker = ModelPicker()
+        self.beam_spin = QSpinBox()
+        self.beam_spin.setRange(1, 16)
+        self.beam_spin.setValue(int(self.settings.value("transcribe/beam", 1)))
+        self.beam_spin.setPrefix("beam ")
+        self.beam_spin.setToolTip("Beam size: 1 = greedy (fastest)")
+        self.selection_check = QCheckBox("Only the selection")
+        self.selection_check.setToolTip("Shift+drag on the waveform to select a stretch")
+        self.transcribe_button = QPushButton("Transcribe")
+        self.cancel_button = QPushButton("Cancel")
+        self.export_button = QPushButton("Export…")
+        self.export_button.setToolTip("Save as SRT, VTT, TXT or JSON (Ctrl+E)")
+        self.copy_button = QPushButton("Copy")
+        self.progress = QProgressBar()
+        self.progress.setMaximumWidth(180)
+        self.progress.setTextVisible(True)
+        self.progress.hide()
         self.error_label = QLabel()
-        self.error_label.setObjectName("errorLabel")
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setWordWrap(True)
-        self.error_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.error_label.hide()
 
-        palette = self.palette()
-        text_color = palette.color(QPalette.ColorRole.WindowText)
-        self.plot_widget = pg.PlotWidget(background=palette.color(QPalette.ColorRole.Base))
-        self.plot_widget.setMinimumHeight(160)
-        plot = self.plot_widget.getPlotItem()
-        plot.setMouseEnabled(x=True, y=False)
-        plot.setMenuEnabled(False)
-        plot.hideButtons()
-        plot.showGrid(x=True, y=False, alpha=0.15)
-        plot.setLabel("bottom", "time", units="s")
-        for name in ("bottom", "left"):
-            plot.getAxis(name).setTextPen(text_color)
-            plot.getAxis(name).setPen(text_color)
-        plot.setYRange(-1.0, 1.0, padding=0.02)
-        plot.setXRange(0.0, 1.0, padding=0)
-        plot.disableAutoRange()
-        self.waveform_curve = plot.plot(pen=pg.mkPen(palette.color(QPalette.ColorRole.Highlight), width=1))
+        self.audio_view = AudioView()
+        self.attention_view = AttentionView()
+        self.attention_view.link_x(self.audio_view.waveform_plot)
+        self.self_attention_view = SelfAttentionView()
+        self.attention_tabs = QTabWidget()
+        self.attention_tabs.addTab(self.attention_view, "Cross-attention")
+        self.attention_tabs.addTab(self.self_attention_view, "Encoder self-attention")
+        self.transcript_view = TranscriptView()
 
-        self.model_edit = QLineEdit()
-        self.model_edit.setPlaceholderText("folder with model.safetensors, config.json and vocab.json")
-        self.model_edit.setClearButtonEnabled(True)
-        self.browse_button = QPushButton("Browse…")
-        self.transcribe_button = QPushButton("Transcribe")
-        self.transcribe_button.setDefault(True)
-
-        self.transcript_edit = QPlainTextEdit()
-        self.transcript_edit.setReadOnly(True)
-        self.transcript_edit.setPlaceholderText(
-            "The transcript appears here. Open an audio file, choose a model folder "
-            "and press Transcribe."
-        )
-        font = QFont(self.transcript_edit.font())
-        font.setPointSizeF(font.pointSizeF() * 1.25)
-        self.transcript_edit.setFont(font)
-
-    def _build_layout(self) -> None:
-        file_row = QHBoxLayout()
-        file_row.addWidget(self.open_button)
-        file_row.addWidget(self.file_label, 1)
-
-        model_row = QHBoxLayout()
-        model_row.addWidget(QLabel("Model folder:"))
-        model_row.addWidget(self.model_edit, 1)
-        model_row.addWidget(self.browse_button)
-        model_row.addWidget(self.transcribe_button)
-
-        self.error_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        top = QHBoxLayout()
+        for w in (self.open_button, self.record_button, self.device_combo, self.level_meter, self.play_button):
+            top.addWidget(w)
+        top.addWidget(self.file_label, 1)
+        models = QHBoxLayout()
+        models.addWidget(QLabel("Model:"))
+        for w in (self.model_picker, self.beam_spin, self.selection_check, self.transcribe_button,
+                  self.cancel_button, self.progress):
+            models.addWidget(w)
+        models.addStretch(1)
+        models.addWidget(self.export_button)
+        models.addWidget(self.copy_button)
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.audio_view)
+        left.addWidget(self.attention_tabs)
+        left.setSizes([380, 320])
+        self.splitter = QSplitter()
+        self.splitter.addWidget(left)
+        self.splitter.addWidget(self.transcript_view)
+        self.splitter.setStretchFactor(0, 3)
+        self.splitter.setStretchFactor(1, 1)
         layout = QVBoxLayout(self)
-        layout.addLayout(file_row)
+        layout.addLayout(top)
+        layout.addLayout(models)
         layout.addWidget(self.error_label)
-        layout.addWidget(self.plot_widget, 3)
-        layout.addLayout(model_row)
-        layout.addWidget(self.transcript_edit, 2)
+        layout.addWidget(self.splitter, 1)
 
-    # ---- public API ---------------------------------------------------------
+    def _connect(self) -> None:
+        self.open_button.clicked.connect(self.choose_audio_file)
+        self.record_button.toggled.connect(self.on_record_button_toggled)
+        self.play_button.clicked.connect(self.toggle_playback)
+        self.transcribe_button.clicked.connect(self.transcribe)
+        self.cancel_button.clicked.connect(self.cancel)
+        self.export_button.clicked.connect(self.choose_export_file)
+        self.copy_button.clicked.connect(self.on_copy_button_clicked)
+        self.model_picker.model_changed.connect(self.on_model_picker_model_changed)
+        self.beam_spin.valueChanged.connect(self.on_beam_spin_value_changed)
+        self.recorder.level_changed.connect(self.level_meter.set_level)
+        self.recorder.stopped.connect(self.on_recorder_stopped)
+        self.recorder.failed.connect(self.on_recorder_failed)
+        self.player.position_changed.connect(self.audio_view.set_cursor)
+        self.player.failed.connect(self.show_error)
+        self.player.state_changed.connect(self.on_player_state_changed)
+        self.audio_view.clicked_at.connect(self.play_from)
+        self.attention_view.token_hovered.connect(self.on_token_hovered)
+        self.transcript_view.word_hovered.connect(self.on_token_hovered)
+        self.transcript_view.word_clicked.connect(self.on_transcript_view_word_clicked)
+        e = self.engine
+        e.job_finished.connect(self.on_engine_job_finished)
+        e.job_failed.connect(self.on_engine_job_failed)
+        e.job_cancelled.connect(self.on_engine_job_cancelled)
+        e.partial_transcript.connect(self.on_engine_partial_transcript)
+        e.attention_frame.connect(self.on_engine_attention_frame)
+        e.chunk_finished.connect(self.on_engine_chunk_finished)
+        e.progress_changed.connect(self.on_engine_progress_changed)
+        e.worker_exited.connect(self.on_engine_worker_exited)
+        e.state_changed.connect(self.on_engine_state_changed)
+
+    # ---- audio ----------------------------------------------------------------------
 
     def load_audio_file(self, path: str | Path) -> bool:
-        """Read ``path`` with the engine and show it; on failure show why and keep the old audio.
+        """Show a file; a bad one gives an inline message naming it and keeps the page usable."""
+        from engine.audio import load_audio
 
-        Returns True when the file was loaded.
-        """
         path = Path(path)
-        if self._job is not None:
-            self.show_error("wait for the transcription to finish before opening another file")
-            return False
         try:
-            from engine.audio import load_audio  # imports torch: only when first needed
-
-            samples = np.asarray(load_audio(path), dtype=np.float32)
-        except ParceroError as error:
+            samples = load_audio(path, SAMPLE_RATE)
+        except (ParceroError, ValueError) as error:
             self.show_error(str(error))
             return False
-        except Exception as error:  # a reader bug must not take the window down
-            log.exception("loading %s failed", path)
-            self.show_error(f"{path}: could not read audio ({type(error).__name__}: {error})")
-            return False
-        if samples.ndim != 1 or samples.size == 0:
-            self.show_error(f"{path}: the file holds no audio")
-            return False
-
-        self.clear_error()
-        self.audio_path = path
-        self.samples = samples
-        duration = samples.size / SAMPLE_RATE
-        self.file_label.setText(f"{path.name}  ·  {format_duration(duration)}  ·  16 kHz mono")
+        self.player.stop()
+        self.audio_path, self.samples = path, samples
+        self.audio_view.set_audio(samples, SAMPLE_RATE)
+        self.file_label.setText(f"{path.name} · {format_duration(len(samples) / SAMPLE_RATE)}")
         self.file_label.setToolTip(str(path))
-        self.transcript_edit.clear()
-
-        plot = self.plot_widget.getPlotItem()
-        plot.setLimits(xMin=0.0, xMax=duration, minXRange=min(duration, 0.01))
-        plot.setXRange(0.0, duration, padding=0)
-        self._draw_waveform()
-        self._settings.setValue("transcribe/audio_dir", str(path.parent))
-        self._update_buttons()
+        self.clear_error()
+        self._remember_recent(path)
+        self._update_controls()
         self.audio_loaded.emit(str(path))
         return True
 
-    def set_model_path(self, path: str | Path) -> None:
-        """Use the model in folder ``path`` for the next transcription."""
-        self.model_edit.setText(str(path))
-
     def choose_audio_file(self) -> None:
-        """Ask for an audio file with a dialog and load it."""
-        start = str(self._settings.value("transcribe/audio_dir", str(Path.home()), type=str))
+        start = str(self.audio_path.parent) if self.audio_path else ""
         path, _ = QFileDialog.getOpenFileName(self, "Open audio", start, AUDIO_FILTER)
         if path:
             self.load_audio_file(path)
+
+    def recent_files(self) -> list[str]:
+        return [str(p) for p in self.settings.value(RECENT_FILES_KEY, [], type=list) if p]
+
+    def _remember_recent(self, path: Path) -> None:
+        recent = [str(path)] + [p for p in self.recent_files() if p != str(path)]
+        self.settings.setValue(RECENT_FILES_KEY, recent[:MAX_RECENT_FILES])
+        self.recent_files_changed.emit(recent[:MAX_RECENT_FILES])
+
+    @Slot(bool)
+    def on_record_button_toggled(self, on: bool) -> None:
+        if on:
+            self.player.stop()
+            if not self.recorder.start(device=self.device_combo.currentData(), sample_rate=SAMPLE_RATE):
+                self.record_button.setChecked(False)
+            else:
+                self.record_button.setText("■ Stop")
+                self.file_label.setText(f"Recording to {self.recorder.path} …")
+        else:
+            self.recorder.stop()
+            self.record_button.setText("● Record")
+            self.level_meter.reset()
+
+    def toggle_recording(self) -> None:
+        if self.record_button.isEnabled():
+            self.record_button.toggle()
+
+    @Slot(str)
+    def on_recorder_stopped(self, path: str) -> None:
+        if path and Path(path).exists():
+            self.load_audio_file(path)
+
+    @Slot(str)
+    def on_recorder_failed(self, message: str) -> None:
+        self.record_button.setChecked(False)
+        self.show_error(message)
+
+    def toggle_playback(self) -> None:
+        if self.samples is None:
+            return
+        if self.player.state == "playing":
+            self.player.pause()
+        elif self.player.state == "paused":
+            self.player.resume()
+        else:
+            start, end = self.audio_view.selection() or (0.0, None)
+            self.player.play(self.samples, SAMPLE_RATE, start, end)
+
+    @Slot(int, float, float)
+    def on_transcript_view_word_clicked(self, index: int, start: float, end: float) -> None:
+        self.play_from(start)
+
+    @Slot(float)
+    def play_from(self, seconds: float) -> None:
+        if self.samples is not None:
+            self.audio_view.set_cursor(seconds)
+            self.player.play(self.samples, SAMPLE_RATE, start_seconds=max(0.0, seconds))
+
+    @Slot(str)
+    def on_player_state_changed(self, state: str) -> None:
+        self.play_button.setText("❚❚ Pause" if state == "playing" else "▶ Play")
+
+    # ---- transcription --------------------------------------------------------------
+
+    @Slot(int)
+    def on_beam_spin_value_changed(self, value: int) -> None:
+        self.settings.setValue("transcribe/beam", value)
+
+    @Slot(str)
+    def on_model_picker_model_changed(self, path: str) -> None:
+        self._update_controls()
+
+    def set_model_path(self, path: str | Path) -> None:
+        self.model_picker.set_model_path(path)
+
+    def transcribe(self) -> None:
+        model = self.model_picker.current_path()
+        if self.samples is None or not model or self._busy():
+            return
+        self.clear_error()
+        self.transcript_view.clear_transcript()
+        self.transcript = None
+        self._partial_chunk = -1
+        if model != self.loaded_model:
+            self._load_job = self.engine.submit(LoadModel, path=model)
+        self._submit_transcription()
+        self._update_controls()
+
+    def _submit_transcription(self) -> None:
+        options = DecodeOptions(beam_size=self.beam_spin.value())
+        region = self.audio_view.selection() if self.selection_check.isChecked() else None
+        offset, duration = (region[0], region[1] - region[0]) if region else (0.0, None)
+        self._offset = offset  # the engine times the selection from its start; the views from the file's
+        fields = dict(options=options, offset=offset, duration=duration, attention=("decoder_cross", "encoder_self"))
+        if self.audio_path is not None:
+            fields["path"] = str(self.audio_path)
+        else:
+            fields["samples"] = self.samples
+        self._job = self.engine.submit(Transcribe, **fields)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+
+    def cancel(self) -> None:
+        for job in (self._load_job, self._job):
+            if job is not None:
+                self.engine.cancel(job)
+
+    def _busy(self) -> bool:
+        return self._job is not None or self._load_job is not None
+
+    @Slot(int, object)
+    def on_engine_job_finished(self, job: int, result) -> None:
+        from engine.transcribe import shifted, transcript_from_dict
+
+        if job == self._load_job:
+            self._load_job = None
+            self.loaded_model = self.model_picker.current_path()
+        elif job == self._job:
+            self._job = None
+            self.progress.hide()
+            self.transcript = shifted(transcript_from_dict(result), self._offset)
+            self.transcript_view.clear_transcript()
+            self.transcript_view.add_words((w.text, w.start, w.end) for w in self.transcript.words)
+            if not self.transcript.words and self.transcript.text:
+                self.transcript_view.set_partial(self.transcript.text)
+            self.attention_view.redraw()  # draw the last rows now, not at the next timer tick
+            self.transcription_finished.emit(self.transcript)
+        self._update_controls()
+
+    @Slot(int, str, str)
+    def on_engine_job_failed(self, job: int, message: str, detail: str) -> None:
+        if job not in (self._load_job, self._job):
+            return
+        if job == self._load_job:
+            self.loaded_model = None
+        log.warning("engine job %s failed: %s\n%s", job, message, detail)
+        self._end_jobs()
+        self.show_error(message)
+        self.transcription_failed.emit(message)
+
+    @Slot(int)
+    def on_engine_job_cancelled(self, job: int) -> None:
+        if job in (self._load_job, self._job):
+            self._end_jobs()
+            self.file_label.setText(self.file_label.text() + "  (transcription cancelled)")
+
+    @Slot(str)
+    def on_engine_state_changed(self, state: str) -> None:
+        self._update_controls()
+
+    @Slot(int, str)
+    def on_engine_worker_exited(self, code: int, reason: str) -> None:
+        self.loaded_model = None
+        if self._busy():
+            self._end_jobs()
+
+    def _end_jobs(self) -> None:
+        self._job = self._load_job = None
+        self.progress.hide()
+        self._update_controls()
+
+    @Slot(int, object)
+    def on_engine_partial_transcript(self, job: int, event) -> None:
+        if job != self._job:
+            return
+        self._token_texts = list(event.text)
+        self.transcript_view.set_partial(event.text)
+
+    @Slot(int, object)
+    def on_engine_attention_frame(self, job: int, event) -> None:
+        if job != self._job:
+            return
+        if event.kind == "encoder_self":
+            if event.layer == 0:
+                self.self_attention_view.reset(1, 1, event.frame_seconds, event.chunk_start + self._offset)
+            self.self_attention_view.set_matrix(event.layer, event.head, event.matrix.astype(np.float32))
+            return
+        if event.chunk != self._partial_chunk:
+            self._partial_chunk = event.chunk
+            self.attention_view.reset(len(event.matrix), 1, 1, event.frame_seconds, event.chunk_start + self._offset)
+        text = self._token_texts[event.step] if event.step < len(self._token_texts) else "⏎"
+        self.attention_view.add_row(event.layer, event.head, event.step, event.matrix.astype(np.float32),
+                                    text.replace(" ", "␣"))
+
+    @Slot(int, object)
+    def on_engine_chunk_finished(self, job: int, event) -> None:
+        if job == self._job:
+            self.transcript_view.add_words((w, s + self._offset, e + self._offset) for w, s, e in event.words)
+
+    @Slot(int, float, float, str)
+    def on_engine_progress_changed(self, job: int, done: float, total: float, unit: str) -> None:
+        if job == self._job and total > 0:
+            self.progress.setRange(0, 1000)
+            self.progress.setValue(int(1000 * done / total))
+            self.progress.setFormat(f"{done:.0f} / {total:.0f} s" if unit == "seconds" else f"{done:.0f}/{total:.0f}")
+
+    @Slot(int, float, float)
+    def on_token_hovered(self, index: int, start: float, end: float) -> None:
+        if index < 0:
+            self.audio_view.clear_highlight()
+        else:
+            self.audio_view.highlight_span(start, end)
+
+    # ---- export ---------------------------------------------------------------------
+
+    def choose_export_file(self) -> None:
+        if self.transcript is None:
+            return
+        stem = self.audio_path.with_suffix(".srt") if self.audio_path else Path("transcripcion.srt")
+        path, _ = QFileDialog.getSaveFileName(self, "Export transcript", str(stem), EXPORT_FILTER)
+        if path:
+            self.export(path)
+
+    def export(self, path: str | Path) -> bool:
+        from engine.export import write_export
+
+        try:
+            write_export(path, self.transcript, model_name=Path(self.loaded_model or "").name,
+                         settings={"beam_size": self.beam_spin.value()})
+        except (OSError, ParceroError, ValueError) as error:
+            self.show_error(f"{path}: could not export: {error}")
+            return False
+        return True
+
+    @Slot()
+    def on_copy_button_clicked(self) -> None:
+        QGuiApplication.clipboard().setText(self.transcript_view.plain_text())
+
+    # ---- state ----------------------------------------------------------------------
 
     def show_error(self, message: str) -> None:
         self.error_label.setText(message)
@@ -202,122 +445,36 @@ class TranscribePage(QWidget):
         self.error_label.clear()
         self.error_label.hide()
 
-    def is_transcribing(self) -> bool:
-        return self._job is not None
+    def _update_controls(self) -> None:
+        busy = self._busy()
+        ready = getattr(self.engine, "state", "ready") in ("ready", "busy")
+        has_model = bool(self.model_picker.current_path())
+        self.transcribe_button.setEnabled(self.samples is not None and has_model and not busy and ready)
+        self.transcribe_button.setToolTip("" if ready else "The engine is starting…")
+        self.cancel_button.setEnabled(busy)
+        self.export_button.setEnabled(self.transcript is not None)
+        self.copy_button.setEnabled(self.transcript is not None)
+        self.play_button.setEnabled(self.samples is not None)
 
     def shutdown(self) -> None:
-        """Wait for a running transcription to end; call before the page goes away."""
-        if self._job is not None:
-            self._job.wait()
-
-    # ---- slots ----------------------------------------------------------------
-
-    @Slot()
-    def on_open_button_clicked(self) -> None:
-        self.choose_audio_file()
-
-    @Slot()
-    def on_browse_button_clicked(self) -> None:
-        start = self.model_edit.text().strip() or str(Path.home())
-        path = QFileDialog.getExistingDirectory(self, "Choose a model folder", start)
-        if path:
-            self.set_model_path(path)
-
-    @Slot(str)
-    def on_model_edit_text_changed(self, _text: str) -> None:
-        self._update_buttons()
-
-    @Slot()
-    def on_transcribe_button_clicked(self) -> None:
-        if self.audio_path is None or self._job is not None:
-            return
-        model_dir = Path(self.model_edit.text().strip()).expanduser()
-        if not model_dir.is_dir():
-            self.show_error(f"{model_dir}: model folder not found")
-            return
-        self._settings.setValue("transcribe/model_dir", str(model_dir))
-        self.clear_error()
-        self.transcript_edit.clear()
-        self.transcribe_button.setText("Transcribing…")
-        self._job = TranscribeJob(model_dir, self.audio_path, self)
-        self._job.finished.connect(self.on_job_finished)
-        self._job.failed.connect(self.on_job_failed)
-        self._job.start()
-        self._update_buttons()
-
-    @Slot(str)
-    def on_job_finished(self, text: str) -> None:
-        self._end_job()
-        self.transcript_edit.setPlainText(text)
-        self.transcription_finished.emit(text)
-
-    @Slot(str)
-    def on_job_failed(self, message: str) -> None:
-        self._end_job()
-        self.show_error(message)
-        self.transcription_failed.emit(message)
-
-    @Slot()
-    def on_plot_x_range_changed(self) -> None:
-        if self.samples is not None and not self._redraw_timer.isActive():
-            self._redraw_timer.start()
-
-    @Slot()
-    def on_redraw_timer_timeout(self) -> None:
-        self._draw_waveform()
-
-    # ---- drag and drop ----------------------------------------------------------
+        """Stop audio and background work before the window closes."""
+        self.player.stop()
+        if self.recorder.is_recording:
+            self.recorder.stop()
+        self.audio_view.shutdown()
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt name)
-        if any(url.isLocalFile() for url in event.mimeData().urls()):
+        if event.mimeData().hasUrls():
             event.acceptProposedAction()
 
     def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt name)
-        paths = [url.toLocalFile() for url in event.mimeData().urls() if url.isLocalFile()]
-        if paths:
+        urls = [u for u in event.mimeData().urls() if u.isLocalFile()]
+        if urls:
+            self.load_audio_file(urls[0].toLocalFile())
             event.acceptProposedAction()
-            self.load_audio_file(paths[0])
-
-    # ---- helpers ----------------------------------------------------------------
-
-    def _draw_waveform(self) -> None:
-        """Plot the min/max envelope of the visible samples, one bin per pixel."""
-        samples = self.samples
-        if samples is None:
-            self.waveform_curve.setData([], [])
-            return
-        (x0, x1), _ = self.plot_widget.getViewBox().viewRange()
-        first = max(0, int(np.floor(x0 * SAMPLE_RATE)))
-        last = min(samples.size, int(np.ceil(x1 * SAMPLE_RATE)) + 1)
-        if last - first < 2:
-            first, last = 0, samples.size
-        n_bins = max(100, self.plot_widget.width())
-        x, y = envelope(samples[first:last], n_bins)
-        self.waveform_curve.setData((x + first) / SAMPLE_RATE, y)
-
-    def _end_job(self) -> None:
-        if self._job is not None:
-            self._job.deleteLater()  # its thread has stopped; else the page, its Qt parent, keeps it
-        self._job = None
-        self.transcribe_button.setText("Transcribe")
-        self._update_buttons()
-
-    def _update_buttons(self) -> None:
-        idle = self._job is None
-        self.open_button.setEnabled(idle)
-        self.browse_button.setEnabled(idle)
-        self.model_edit.setEnabled(idle)
-        self.transcribe_button.setEnabled(
-            idle and self.audio_path is not None and bool(self.model_edit.text().strip())
-        )
 
 
 def format_duration(seconds: float) -> str:
-    """``3.42 s`` below a minute, ``1:05.3`` up to an hour, ``1:02:03`` beyond."""
-    if seconds < 60:
-        return f"{seconds:.2f} s"
-    minutes, secs = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{int(minutes)}:{secs:04.1f}"
-    hours, minutes = divmod(int(minutes), 60)
-    return f"{hours}:{minutes:02d}:{int(secs):02d}"
+    minutes, s = divmod(seconds, 60)
+    hours, m = divmod(int(minutes), 60)
+    return f"{hours}:{m:02d}:{s:04.1f}" if hours else f"{m}:{s:04.1f}"

@@ -45,6 +45,8 @@ def style_plot(plot: pg.PlotItem, text_color: QColor, *, time_axis: bool = True)
         axis = plot.getAxis(name)
         axis.setTextPen(text_color)
         axis.setPen(text_color)
+        # Seconds stay seconds: no "(x0.001)" rescaling when zoomed into a short clip.
+        axis.enableAutoSIPrefix(False)
     plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
     if time_axis:
         plot.setLabel("bottom", TIME_LABEL)

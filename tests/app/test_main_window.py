@@ -1,234 +1,193 @@
-"""The main window and the Transcribe page, driven through their real widgets."""
+"""The main window and its Transcribe page, driven like a user would, with the real engine process."""
 
 from __future__ import annotations
 
-import sys
+import re
 import types
 
 import numpy as np
 import pytest
-import soundfile as sf
-import torch
-from PySide6.QtCore import QSize, Qt
-from PySide6.QtWidgets import QFileDialog
+from PySide6.QtCore import Qt
 
-from app.main_window import MainWindow
-from app.transcribe_worker import ENGINE_MISSING_MESSAGE
+from app import audio_io
+from app.engine_client import QtEngineClient
+from app.main_window import MainWindow, about_text
+from engine.audio import load_audio, save_wav
+from tests.app.media import ARTIFACTS
+from tests.app.test_audio_io import FakeInputStream, FakeOutputStream
+from tests.conftest import OVERFIT_TEXTS
+from tests.helpers import SR, tone_speech
 
-SAMPLE_RATE = 16_000
+
+@pytest.fixture(scope="module")
+def engine(qapp):
+    """One real engine process for the module's windows (spawning one takes a second or two)."""
+    client = QtEngineClient()
+    client.start()
+    deadline = __import__("time").monotonic() + 120
+    while client.state != "ready" and __import__("time").monotonic() < deadline:
+        qapp.processEvents()
+        __import__("time").sleep(0.02)
+    assert client.state == "ready"
+    yield client
+    client.close()
 
 
 @pytest.fixture
-def window(qtbot, monkeypatch):
-    # The tests describe a CPU machine even where a GPU is present.
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    w = MainWindow()
+def window(qtbot, engine, tmp_path):
+    w = MainWindow(device_text="CPU (test)", engine=engine, recordings_folder=tmp_path / "grabaciones")
     qtbot.addWidget(w)
+    w.resize(1200, 800)
     w.show()
-    qtbot.waitExposed(w)
-    yield w
-    w.close()
+    return w
+
+
+def screenshot(widget, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    widget.grab().save(str(ARTIFACTS / f"{name}.png"))
 
 
 @pytest.fixture
-def tone_wav(tmp_path):
-    """A 1.5 s, 440 Hz tone at half scale, written at 22.05 kHz so loading resamples it."""
-    rate = 22_050
-    t = np.arange(int(1.5 * rate)) / rate
-    path = tmp_path / "tono_señal.wav"
-    sf.write(path, (0.5 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), rate)
+def sentence_wav(tmp_path):
+    path = tmp_path / "señor núñez.wav"
+    save_wav(path, tone_speech(OVERFIT_TEXTS[1], seed=1), SR)
     return path
 
 
-def test_window_opens_on_the_transcribe_page(window):
-    assert window.windowTitle() == "Parcero"
-    assert window.page_list.item(0).text() == "Transcribe"
-    assert window.pages.currentWidget() is window.transcribe_page
-    for row in range(1, window.page_list.count()):  # planned pages are shown, not usable
-        item = window.page_list.item(row)
-        assert not item.flags() & Qt.ItemFlag.ItemIsEnabled
-        assert item.toolTip() == "Coming soon"
-    assert "CPU" in window.device_label.text()
-    assert window.device_label.isVisible()
-    assert window.open_action.shortcut().toString() == "Ctrl+O"
-    assert window.quit_action.shortcut().toString() == "Ctrl+Q"
+def test_window_has_pages_menus_and_shortcuts(window):
+    page_names = [window.page_list.item(i).text() for i in range(window.page_list.count())]
+    assert page_names[0] == "Transcribe"
+    shortcuts = {a.shortcut().toString() for a in (window.open_action, window.record_action, window.play_action,
+                                                   window.export_action)}
+    assert shortcuts == {"Ctrl+O", "Ctrl+R", "Space", "Ctrl+E"}
+    assert window.device_label.text() == "CPU (test)"
+    assert "PyTorch" in about_text() and "Qt" in about_text()
 
 
-def test_about_names_the_versions(window):
-    from PySide6.QtCore import qVersion
-
-    import engine
-    from app.main_window import about_text
-
-    text = about_text()
-    for version in (engine.__version__, torch.__version__, qVersion()):
-        assert version in text
-    assert "CPU" in text
-
-
-def test_loading_a_wav_draws_its_waveform(window, tone_wav):
+def test_opening_a_file_fills_waveform_and_spectrogram(window, qtbot, sentence_wav):
     page = window.transcribe_page
-    assert page.load_audio_file(tone_wav)
-
-    x, y = page.waveform_curve.getData()
-    assert x is not None and len(x) > 100
-    duration = 1.5
-    assert x[0] == pytest.approx(0.0)
-    assert x[-1] == pytest.approx(duration, abs=2 / SAMPLE_RATE)
-    assert y.max() == pytest.approx(0.5, abs=0.02)
-    assert y.min() == pytest.approx(-0.5, abs=0.02)
-    (x0, x1), _ = page.plot_widget.getViewBox().viewRange()
-    assert x0 <= 0.0 and x1 >= duration - 1 / SAMPLE_RATE
-    assert "tono_señal.wav" in page.file_label.text()
-    assert not page.error_label.isVisible()
+    assert page.load_audio_file(sentence_wav)
+    n = len(load_audio(sentence_wav))
+    x, _ = page.audio_view.waveform_curve.getData()
+    assert x[0] >= 0 and x[-1] == pytest.approx(n / SR, abs=0.02)
+    qtbot.waitUntil(lambda: page.audio_view.spectrogram is not None, timeout=10000)
+    spec = page.audio_view.spectrogram
+    assert spec.image.shape[0] == 80  # mel bins
+    assert spec.end == pytest.approx(n / SR, abs=0.02)
+    assert sentence_wav.name in page.file_label.text()
+    assert str(sentence_wav) in page.recent_files()
+    assert [a.text() for a in window.recent_menu.actions()] == [str(sentence_wav)]
 
 
-def test_zooming_in_redraws_the_visible_part_in_detail(window, qtbot, tone_wav):
-    page = window.transcribe_page
-    page.load_audio_file(tone_wav)
-    page.plot_widget.getViewBox().setXRange(0.5, 0.51, padding=0)
-
-    def redrawn():
-        x, _ = page.waveform_curve.getData()
-        assert x[0] >= 0.49 and x[-1] <= 0.52
-
-    qtbot.waitUntil(redrawn, timeout=2000)
-
-
-@pytest.mark.parametrize(
-    "name, content",
-    [("vacío.wav", b""), ("notas.flac", "esto no es audio, ¿verdad?\n".encode())],
-)
-def test_a_bad_file_shows_an_inline_error_and_the_window_stays_usable(
-    window, tmp_path, tone_wav, name, content
-):
-    page = window.transcribe_page
-    bad = tmp_path / name
+@pytest.mark.parametrize("content", [b"", b"esto no es audio" * 100])
+def test_a_bad_file_shows_an_error_and_the_window_stays_usable(window, tmp_path, sentence_wav, content):
+    bad = tmp_path / "roto.flac"
     bad.write_bytes(content)
-
-    assert not page.load_audio_file(bad)
-    assert page.error_label.isVisible()
-    assert name in page.error_label.text()
-    assert page.audio_path is None
-
-    assert page.load_audio_file(tone_wav)
-    assert not page.error_label.isVisible()
-    assert page.audio_path == tone_wav
-
-
-def test_a_bad_file_keeps_the_audio_already_shown(window, tmp_path, tone_wav):
     page = window.transcribe_page
-    page.load_audio_file(tone_wav)
-    bad = tmp_path / "roto.wav"
-    bad.write_bytes(b"RIFF\x00\x00")
     assert not page.load_audio_file(bad)
-    assert page.audio_path == tone_wav
-    assert len(page.waveform_curve.getData()[0]) > 100
+    assert page.error_label.isVisible() and "roto.flac" in page.error_label.text()
+    assert page.load_audio_file(sentence_wav)
+    assert not page.error_label.isVisible()
 
 
-def test_open_audio_action_loads_the_chosen_file(window, monkeypatch, tone_wav):
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *args, **kw: (str(tone_wav), ""))
-    window.open_action.trigger()
-    assert window.transcribe_page.audio_path == tone_wav
+def test_transcribing_through_the_engine_shows_text_and_a_growing_heatmap(window, qtbot, saved_model_dir,
+                                                                            sentence_wav, tmp_path):
+    page = window.transcribe_page
+    page.load_audio_file(sentence_wav)
+    page.set_model_path(saved_model_dir)
+    assert page.transcribe_button.isEnabled()
+    partials = []
+    page.engine.partial_transcript.connect(lambda job, e: partials.append(e.text))
+    with qtbot.waitSignal(page.transcription_finished, timeout=60000) as finished:
+        page.transcribe_button.click()
+    transcript = finished.args[0]
+    assert transcript.text == OVERFIT_TEXTS[1]
+    assert page.transcript_view.plain_text() == OVERFIT_TEXTS[1]
+    assert len(partials) >= 2 and partials[-1] == OVERFIT_TEXTS[1]
+    qtbot.waitUntil(lambda: page.attention_view.matrix(0, None).shape[0] >= len(OVERFIT_TEXTS[1]), timeout=5000)
+    heat = page.attention_view.matrix(0, None)
+    n_frames = ((len(load_audio(sentence_wav)) // 160 + 1 - 1) // 2 - 1) // 2
+    assert heat.shape == (len(OVERFIT_TEXTS[1]) + 1, n_frames)  # one row per token and one for <eos>
+    assert np.allclose(heat.sum(axis=1), 1.0, atol=0.02)
+    assert page.self_attention_view.matrix(0, None).shape == (n_frames, n_frames)
+    screenshot(window, "transcribe-window")
+    # export: SRT and VTT parse and their times increase
+    for fmt in ("srt", "vtt"):
+        out = tmp_path / f"salida.{fmt}"
+        assert page.export(out)
+        text = out.read_text(encoding="utf-8")
+        times = re.findall(r"(\d\d):(\d\d):(\d\d)[,.](\d\d\d)", text)
+        seconds = [int(h) * 3600 + int(m) * 60 + int(s) + int(ms) / 1000 for h, m, s, ms in times]
+        assert seconds and seconds == sorted(seconds)
+        assert "Núñez" in text
+    assert page.export_button.isEnabled()
 
 
-def test_geometry_is_restored_in_the_next_window(qtbot, monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    first = MainWindow()
+def test_a_transcription_error_is_shown_and_the_page_recovers(window, qtbot, tmp_path, sentence_wav):
+    page = window.transcribe_page
+    page.load_audio_file(sentence_wav)
+    not_a_model = tmp_path / "modelo-falso"
+    not_a_model.mkdir()
+    page.set_model_path(not_a_model)
+    with qtbot.waitSignal(page.transcription_failed, timeout=30000) as failed:
+        page.transcribe()
+    assert "modelo-falso" in failed.args[0]
+    assert page.error_label.isVisible()
+    assert not page.cancel_button.isEnabled()
+
+
+def test_missing_portaudio_disables_recording_with_the_reason(qtbot, engine, monkeypatch, tmp_path):
+    def no_portaudio():
+        raise OSError("PortAudio library not found")
+
+    monkeypatch.setattr(audio_io, "_sounddevice", no_portaudio)
+    w = MainWindow(device_text="CPU", engine=engine, recordings_folder=tmp_path)
+    qtbot.addWidget(w)
+    page = w.transcribe_page
+    assert not page.record_button.isEnabled()
+    assert "PortAudio library not found" in page.record_button.toolTip()
+    assert "libportaudio2" in page.record_button.toolTip()
+    assert not w.record_action.isEnabled()
+    assert page.open_button.isEnabled()
+
+
+def test_recording_through_a_fake_microphone_is_saved_and_loaded(qtbot, engine, monkeypatch, tmp_path):
+    fake_sd = types.SimpleNamespace(
+        query_devices=lambda: [{"name": "Micrófono de prueba", "max_input_channels": 1, "max_output_channels": 2}],
+    )
+    monkeypatch.setattr(audio_io, "_sounddevice", lambda: fake_sd)
+    voice = tone_speech("hola", seed=3)
+    monkeypatch.setattr(audio_io, "_input_stream_factory", lambda **kw: FakeInputStream(voice, **kw))
+    monkeypatch.setattr(audio_io, "_output_stream_factory", lambda **kw: FakeOutputStream(**kw))
+    w = MainWindow(device_text="CPU", engine=engine, recordings_folder=tmp_path / "grab")
+    qtbot.addWidget(w)
+    page = w.transcribe_page
+    assert page.record_button.isEnabled() and page.device_combo.currentText() == "Micrófono de prueba"
+    page.record_button.click()
+    assert page.recorder.is_recording
+    qtbot.waitUntil(lambda: page.recorder.frames_captured >= len(voice), timeout=10000)
+    with qtbot.waitSignal(page.audio_loaded, timeout=5000) as loaded:
+        page.record_button.click()
+    path = loaded.args[0]
+    assert path.startswith(str(tmp_path / "grab"))
+    back = load_audio(path)
+    assert len(back) == len(voice)
+    assert np.abs(back - voice).max() < 1e-3  # 16-bit PCM
+    page.toggle_playback()
+    qtbot.waitUntil(lambda: page.player.state in ("playing", "stopped"), timeout=3000)
+
+
+def test_window_state_is_remembered(qtbot, engine, tmp_path):
+    first = MainWindow(device_text="CPU", engine=engine, recordings_folder=tmp_path)
     qtbot.addWidget(first)
     first.show()
-    qtbot.waitExposed(first)
-    # Smaller than the offscreen screen (800x600): restoreGeometry clamps to the screen.
-    first.resize(QSize(712, 457))
-    qtbot.waitUntil(lambda: first.size() == QSize(712, 457))
+    first.resize(760, 700)  # the offscreen screen is 800 x 800; a restored window is kept on screen
+    qtbot.wait(50)
+    size = (first.width(), first.height())
     first.close()
-
-    second = MainWindow()
+    second = MainWindow(device_text="CPU", engine=engine, recordings_folder=tmp_path)
     qtbot.addWidget(second)
     second.show()
-    qtbot.waitExposed(second)
-    assert second.size() == QSize(712, 457)
-    second.close()
-
-
-def _fake_engine(monkeypatch, transcribe_file):
-    io = types.ModuleType("engine.models.io")
-    io.load_model = lambda path, device="cpu": ("modelo", str(path), device)
-    transcribe = types.ModuleType("engine.transcribe")
-    transcribe.transcribe_file = transcribe_file
-    monkeypatch.setitem(sys.modules, "engine.models.io", io)
-    monkeypatch.setitem(sys.modules, "engine.transcribe", transcribe)
-
-
-def test_transcribe_shows_the_transcript(window, qtbot, monkeypatch, tmp_path, tone_wav):
-    calls = []
-
-    def transcribe_file(model, path):
-        calls.append((model, path))
-        return types.SimpleNamespace(text="¿Qué tal, señor Ramón y Cajal?")
-
-    _fake_engine(monkeypatch, transcribe_file)
-    page = window.transcribe_page
-    page.load_audio_file(tone_wav)
-    page.set_model_path(tmp_path)
-    assert page.transcribe_button.isEnabled()
-
-    with qtbot.waitSignal(page.transcription_finished, timeout=10_000):
-        page.transcribe_button.click()
-    assert page.transcript_edit.toPlainText() == "¿Qué tal, señor Ramón y Cajal?"
-    assert calls == [(("modelo", str(tmp_path), "cpu"), tone_wav)]
-    assert page.transcribe_button.isEnabled()
-    assert not page.error_label.isVisible()
-
-
-def test_transcribe_failure_is_shown_inline(window, qtbot, monkeypatch, tmp_path, tone_wav):
-    from engine.errors import ModelFileError
-
-    def transcribe_file(model, path):
-        raise ModelFileError(tmp_path / "vocab.json", "file is missing")
-
-    _fake_engine(monkeypatch, transcribe_file)
-    page = window.transcribe_page
-    page.load_audio_file(tone_wav)
-    page.set_model_path(tmp_path)
-    with qtbot.waitSignal(page.transcription_failed, timeout=10_000):
-        page.transcribe_button.click()
-    assert "vocab.json: file is missing" in page.error_label.text()
-    assert page.error_label.isVisible()
-    assert page.transcribe_button.isEnabled()
-
-
-def test_missing_engine_says_so(window, qtbot, monkeypatch, tmp_path, tone_wav):
-    monkeypatch.setitem(sys.modules, "engine.transcribe", None)  # import fails as if absent
-    page = window.transcribe_page
-    page.load_audio_file(tone_wav)
-    page.set_model_path(tmp_path)
-    with qtbot.waitSignal(page.transcription_failed, timeout=30_000):
-        page.transcribe_button.click()
-    assert page.error_label.text() == ENGINE_MISSING_MESSAGE
-
-
-def test_missing_model_folder_is_reported(window, tmp_path, tone_wav):
-    page = window.transcribe_page
-    page.load_audio_file(tone_wav)
-    page.set_model_path(tmp_path / "no-existe")
-    page.transcribe_button.click()
-    assert "no-existe: model folder not found" in page.error_label.text()
-    assert not page.is_transcribing()
-
-
-@pytest.mark.slow
-def test_transcribe_with_the_real_engine(window, qtbot, saved_model_dir, tmp_path):
-    from engine.audio import save_wav
-    from tests.conftest import OVERFIT_TEXTS
-    from tests.helpers import tone_speech
-
-    text = OVERFIT_TEXTS[1]  # "señor Núñez", as tones the tiny model learnt
-    path = tmp_path / "señor Núñez.wav"
-    save_wav(path, tone_speech(text, seed=1), SAMPLE_RATE)
-    page = window.transcribe_page
-    assert page.load_audio_file(path)
-    page.set_model_path(saved_model_dir)
-    with qtbot.waitSignal(page.transcription_finished, timeout=60_000):
-        page.transcribe_button.click()
-    assert page.transcript_edit.toPlainText() == text
+    assert (second.width(), second.height()) == size
+    assert size[1] == 700
+    assert engine.alive  # a window that did not start the engine does not stop it

@@ -1,0 +1,502 @@
+"""The engine process: runs one heavy job at a time and streams typed events back.
+
+The GUI (through :mod:`engine.client`) starts :func:`worker_main` in a process of
+its own with the ``spawn`` start method, so a CUDA crash, a segfault in a native
+library or an out-of-memory kill takes down this process and never the window.
+
+Two threads share the work:
+
+* the **reader** thread receives commands. ``Cancel`` and ``Shutdown`` act at
+  once, ``GetInfo`` is answered at once (a user asking "which GPU?" should not
+  wait for a training run), and every other command joins a FIFO queue;
+* the **main** thread takes jobs off the queue one at a time, because two
+  models competing for one GPU's memory is the classic way to crash both.
+
+A job is cancelled cooperatively: its flag is checked in the decoding step
+callback, the evaluation progress callback and the trainer's ``should_stop``,
+so the model is never left half-way through a step and training saves a
+checkpoint before it returns.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import multiprocessing
+import os
+import queue
+import signal
+import sys
+import threading
+import traceback
+import types
+from functools import cache
+from importlib import metadata
+from multiprocessing.connection import Connection
+from typing import Any, Union, get_args, get_origin, get_type_hints
+
+import numpy as np
+import torch
+
+from engine import __version__
+from engine.audio import load_audio, resample
+from engine.decode import StepInfo
+from engine.errors import JobCancelled, ParceroError
+from engine.features import compute_features
+from engine.models.speech_transformer import AttentionRecorder
+from engine.protocol import (
+    AttentionFrame, Cancel, Cancelled, ChunkResult, Command, EngineInfo, Evaluate, EvalResult, Event, Failed,
+    Finished, GetInfo, LoadModel, PartialTranscript, Progress, Ready, Shutdown, Started, Train, TrainMetrics,
+    Transcribe,
+)
+from engine.transcribe import SUBSAMPLING, Chunk, Transcript, transcribe_long
+
+JOB_KINDS = {LoadModel: "load_model", Transcribe: "transcribe", Evaluate: "evaluate", Train: "train"}
+KNOWN_COMMANDS = (*JOB_KINDS, GetInfo, Cancel, Shutdown)
+ATTENTION_KINDS = ("decoder_cross", "encoder_self")
+
+
+def worker_main(commands: Connection, events: Connection) -> None:
+    """Entry point of the engine process.
+
+    Parameters
+    ----------
+    commands : Connection
+        Receiving end of the client's command pipe.
+    events : Connection
+        Sending end of the event pipe; :class:`Ready` goes out first.
+    """
+    # Ctrl-C in a terminal reaches the whole process group; the client decides
+    # what happens (it sends Shutdown), so a training run is not killed mid-save.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # The client starts us as a daemon so that multiprocessing reaps us if it
+    # exits without close(); but daemons may not have children, and training
+    # needs DataLoader worker processes. Our own children are ours to end.
+    multiprocessing.current_process().daemon = False
+    torch.set_num_threads(default_thread_count())
+    _Worker(commands, events).run()
+
+
+def default_thread_count() -> int:
+    """Threads for torch's kernels: PARCERO_NUM_THREADS, else the usable cores.
+
+    On machines with more than four cores one is left to the GUI process, which
+    keeps drawing heatmaps while we decode; on smaller ones that would cost too much.
+    """
+    env = os.environ.get("PARCERO_NUM_THREADS", "").strip()
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cores - 1 if cores > 4 else cores
+
+
+@dataclasses.dataclass
+class _Job:
+    command: Command
+    cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+
+class _Worker:
+    def __init__(self, commands: Connection, events: Connection):
+        self.commands = commands
+        self.events = events
+        self.send_lock = threading.Lock()  # the reader and the main thread both send
+        self.jobs: dict[int, _Job] = {}  # queued or running, by job id
+        self.jobs_lock = threading.Lock()
+        self.queue: queue.Queue[_Job | None] = queue.Queue()  # None: stop
+        self.loaded = None  # engine.models.io.LoadedModel
+
+    def run(self) -> None:
+        self.send(Ready(job_id=0, pid=os.getpid()))
+        threading.Thread(target=self._read_commands, name="parcero-commands", daemon=True).start()
+        while (job := self.queue.get()) is not None:
+            self._run_job(job)
+
+    def send(self, event: Event) -> None:
+        try:
+            with self.send_lock:
+                self.events.send(event)
+        except (OSError, ValueError):  # the client is gone: nobody to tell, so stop
+            self._stop_all()
+
+    # ---- the reader thread --------------------------------------------------------
+
+    def _read_commands(self) -> None:
+        while True:
+            try:
+                command = self.commands.recv()
+            except (EOFError, OSError):  # the client closed the pipe or died
+                self._stop_all()
+                return
+            except Exception as e:  # the bytes arrived but could not be unpickled here
+                self.send(Failed(0, f"could not read a command: {type(e).__name__}: {e}", traceback.format_exc()))
+                continue
+            try:
+                _check_command(command)
+            except ParceroError as e:
+                job_id = getattr(command, "job_id", 0)
+                self.send(Failed(job_id if type(job_id) is int else 0, str(e)))
+                continue
+            if isinstance(command, Shutdown):
+                self._stop_all()
+                return
+            if isinstance(command, Cancel):
+                with self.jobs_lock:
+                    job = self.jobs.get(command.target)
+                if job is not None:  # a job that already ended has nothing left to stop
+                    job.cancel.set()
+            elif isinstance(command, GetInfo):
+                self._answer_info(command.job_id)
+            else:
+                job = _Job(command)
+                with self.jobs_lock:
+                    self.jobs[command.job_id] = job
+                self.queue.put(job)
+
+    def _stop_all(self) -> None:
+        # Queued jobs come off the queue cancelled (each still gets its Cancelled);
+        # the running one stops at its next check; then the main loop sees None.
+        with self.jobs_lock:
+            for job in self.jobs.values():
+                job.cancel.set()
+        self.queue.put(None)
+
+    def _answer_info(self, job_id: int) -> None:
+        try:
+            info = engine_info(job_id, self.loaded)
+        except Exception as e:
+            self.send(Failed(job_id, f"internal error: {type(e).__name__}: {e}", traceback.format_exc()))
+            return
+        self.send(info)
+        self.send(Finished(job_id, result={k: v for k, v in vars(info).items() if k != "job_id"}))
+
+    # ---- the main thread ----------------------------------------------------------
+
+    def _run_job(self, job: _Job) -> None:
+        command = job.command
+        job_id = command.job_id
+        try:
+            if job.cancel.is_set():
+                raise JobCancelled()
+            self.send(Started(job_id, JOB_KINDS[type(command)]))
+            handler = getattr(self, f"_do_{JOB_KINDS[type(command)]}")
+            terminal = handler(job)
+        except JobCancelled:
+            terminal = Cancelled(job_id)
+        except ParceroError as e:
+            terminal = Failed(job_id, str(e), traceback.format_exc())
+        except torch.OutOfMemoryError as e:
+            terminal = Failed(job_id, f"out of memory on {_device_of(self.loaded)}: try a smaller model, "
+                              f"shorter chunks or the CPU ({e})", traceback.format_exc())
+        except Exception as e:
+            terminal = Failed(job_id, f"internal error: {type(e).__name__}: {e}", traceback.format_exc())
+        if isinstance(terminal, Failed) and torch.cuda.is_initialized():
+            torch.cuda.empty_cache()  # an OOM's leftovers would make the next job fail too
+        with self.jobs_lock:
+            self.jobs.pop(job_id, None)
+        self.send(terminal)
+
+    def _need_model(self):
+        if self.loaded is None:
+            raise ParceroError("no model loaded: load one first")
+        return self.loaded
+
+    def _do_load_model(self, job: _Job) -> Event:
+        from engine.device import pick_device
+        from engine.models.io import load_model
+
+        command: LoadModel = job.command
+        # Load before letting go of the old model, so a bad path keeps the old one usable.
+        loaded = load_model(command.path, device=pick_device(command.device))
+        self.loaded = loaded
+        return Finished(command.job_id, result={
+            "name": loaded.name, "path": str(loaded.path), "vocab_size": len(loaded.tokenizer),
+            "parameters": loaded.model.num_parameters(), "device": str(loaded.device),
+        })
+
+    def _do_transcribe(self, job: _Job) -> Event:
+        loaded = self._need_model()
+        return _TranscriptionJob(job.command, loaded, job.cancel, self.send).run()
+
+    def _do_evaluate(self, job: _Job) -> Event:
+        from engine.data.manifest import read_manifest
+        from engine.evaluate import evaluate
+
+        command: Evaluate = job.command
+        loaded = self._need_model()
+        try:
+            manifest = read_manifest(command.manifest)
+        except OSError as e:
+            raise ParceroError(f"{command.manifest}: cannot read: {e.strerror or e}") from None
+        if not manifest.utterances:
+            raise ParceroError(f"{command.manifest}: no utterances to evaluate")
+        _check_decode_options(command.options, loaded)
+
+        def on_progress(done: int, total: int) -> None:
+            if job.cancel.is_set():
+                raise JobCancelled()
+            self.send(Progress(command.job_id, float(done), float(total), "utterances"))
+
+        report = evaluate(loaded.model, loaded.tokenizer, loaded.feature_config, manifest.utterances,
+                          os.path.dirname(os.path.abspath(command.manifest)), command.options,
+                          on_progress=on_progress)
+        self.send(EvalResult(command.job_id, report.overall.wer, report.overall.cer, report.to_dict()))
+        return Finished(command.job_id, result={
+            "wer": report.overall.wer, "cer": report.overall.cer, "utterances": report.overall.utterances,
+            "manifest": command.manifest, "model": loaded.name, "warnings": [str(p) for p in manifest.problems],
+        })
+
+    def _do_train(self, job: _Job) -> Event:
+        from engine.training.config import load_run_config, run_config_from_dict
+        from engine.training.loop import Trainer
+
+        command: Train = job.command
+        if (command.config_path is None) == (command.config is None):
+            raise ParceroError("Train needs exactly one of config_path (a TOML file) or config (a dict)")
+        if command.config_path is not None:
+            config = load_run_config(command.config_path)
+        else:
+            config = run_config_from_dict(command.config, base_dir=command.base_dir)
+        max_steps = config.train.max_steps
+
+        def on_record(record: dict[str, Any]) -> None:
+            self.send(TrainMetrics(command.job_id, record))
+            if record.get("kind") == "train" and "step" in record:
+                self.send(Progress(command.job_id, float(record["step"]), float(max_steps), "steps"))
+
+        trainer = Trainer(config, resume=command.resume, init=command.init, device=command.device,
+                          should_stop=job.cancel.is_set, on_record=on_record)
+        if job.cancel.is_set():  # cancelled while the data was read: nothing trained, nothing to save
+            raise JobCancelled()
+        result = trainer.run()
+        if result.stopped_early and job.cancel.is_set():
+            return Cancelled(command.job_id)
+        return Finished(command.job_id, result={
+            "run_dir": str(result.run_dir), "step": result.step, "best_cer": result.best_cer,
+            "last_checkpoint": str(result.last_checkpoint) if result.last_checkpoint else None,
+        })
+
+
+class _TranscriptionJob:
+    """One Transcribe command: audio in; partial transcripts, attention and chunk results out."""
+
+    def __init__(self, command: Transcribe, loaded, cancel: threading.Event, send):
+        self.command = command
+        self.loaded = loaded
+        self.cancel = cancel
+        self.send = send
+        fc = loaded.feature_config
+        self.sample_rate = fc.sample_rate
+        self.frame_seconds = fc.hop_length / fc.sample_rate * SUBSAMPLING
+        self.samples = np.zeros(0, dtype=np.float32)
+        self.duration = 0.0
+        self.encoded_chunks: set[int] = set()
+
+    def run(self) -> Event:
+        c = self.command
+        self._check()
+        self.samples = self._audio()
+        self.duration = len(self.samples) / self.sample_rate
+        transcript = transcribe_long(self.loaded, self.samples, c.options, max_chunk_seconds=c.max_chunk_seconds,
+                                     on_step=self._on_step, on_chunk=self._on_chunk, source=c.path)
+        # A sliver of silence at the very end is skipped without a chunk result; still end at 100 %.
+        self.send(Progress(c.job_id, self.duration, self.duration, "seconds"))
+        return Finished(c.job_id, result={**transcript.to_dict(), "model": self.loaded.name, "offset": c.offset})
+
+    def _check(self) -> None:
+        c = self.command
+        if (c.path is None) == (c.samples is None):
+            raise ParceroError("Transcribe needs exactly one of path (a file) or samples (an array)")
+        if c.sample_rate <= 0:
+            raise ParceroError(f"sample_rate must be positive, got {c.sample_rate}")
+        if c.offset < 0 or (c.duration is not None and c.duration <= 0):
+            raise ParceroError(f"offset must be >= 0 and duration > 0 seconds, got {c.offset} and {c.duration}")
+        if c.max_chunk_seconds < 1.0:
+            raise ParceroError(f"max_chunk_seconds must be at least 1 second, got {c.max_chunk_seconds}")
+        unknown = [k for k in c.attention if k not in ATTENTION_KINDS]
+        if unknown:
+            raise ParceroError(f"unknown attention kind(s) {', '.join(map(repr, unknown))}: "
+                               f"choose from {', '.join(ATTENTION_KINDS)}")
+        if c.heads not in ("average", "all"):
+            raise ParceroError(f"heads must be 'average' or 'all', got {c.heads!r}")
+        _check_decode_options(c.options, self.loaded)
+
+    def _audio(self) -> np.ndarray:
+        c = self.command
+        if c.path is not None:
+            return load_audio(c.path, self.sample_rate, offset=c.offset, duration=c.duration)
+        x = c.samples
+        if x.ndim != 1 or x.size == 0 or not np.issubdtype(x.dtype, np.floating):
+            raise ParceroError(f"samples: expected a non-empty float array of shape (n,), "
+                               f"got {x.dtype} of shape {x.shape}")
+        start = int(round(c.offset * c.sample_rate))
+        if start >= x.size:
+            raise ParceroError(f"offset {c.offset:.3f} s is past the end of the samples "
+                               f"({x.size / c.sample_rate:.3f} s long)")
+        stop = None if c.duration is None else start + max(1, int(round(c.duration * c.sample_rate)))
+        x = x[start:stop]
+        if not np.isfinite(x).all():
+            raise ParceroError("samples: contain NaN or Inf values")
+        return resample(x, c.sample_rate, self.sample_rate)
+
+    def _on_step(self, chunk: Chunk, info: StepInfo) -> None:
+        if self.cancel.is_set():
+            raise JobCancelled()
+        c = self.command
+        if "encoder_self" in c.attention and chunk.index not in self.encoded_chunks:
+            self.encoded_chunks.add(chunk.index)
+            self._send_encoder_attention(chunk)
+        tokens = info.tokens[0]
+        self.send(PartialTranscript(c.job_id, chunk.index, tuple(tokens), self.loaded.tokenizer.decode(tokens),
+                                    chunk.start))
+        if "decoder_cross" in c.attention and info.cross_attention:
+            for layer, w in enumerate(info.cross_attention):  # w: (B=1, H, T)
+                self._send_frames("decoder_cross", layer, info.step, w[0], chunk)
+
+    def _send_encoder_attention(self, chunk: Chunk) -> None:
+        # Decoding never needs the encoder's self-attention, so it is not kept;
+        # one more encoder pass (a few percent of the chunk's time) records it.
+        a, b = round(chunk.start * self.sample_rate), round(chunk.end * self.sample_rate)
+        feats = compute_features(self.samples[a:b], self.loaded.feature_config)  # (T_in, n_mels)
+        device = self.loaded.device
+        recorder = AttentionRecorder(("encoder_self",))
+        with torch.inference_mode():
+            self.loaded.model.encode(feats[None].to(device), torch.tensor([feats.shape[0]], device=device), recorder)
+        for layer, w in enumerate(recorder.of_kind("encoder_self")):  # w: (B=1, H, T, T)
+            self._send_frames("encoder_self", layer, 0, w[0], chunk)
+
+    def _send_frames(self, kind: str, layer: int, step: int, weights: torch.Tensor, chunk: Chunk) -> None:
+        """Send ``weights`` (H, ...) of one layer as one averaged frame or one frame per head."""
+        c = self.command
+        if c.heads == "average":
+            frames = [(None, weights.float().mean(dim=0).half().cpu().numpy())]
+        else:
+            frames = list(enumerate(weights.half().cpu().numpy()))
+        for head, matrix in frames:
+            self.send(AttentionFrame(c.job_id, kind, layer, head, step, matrix, chunk.index, chunk.start,
+                                     self.frame_seconds))
+
+    def _on_chunk(self, chunk: Chunk, transcript: Transcript) -> None:
+        c = self.command
+        words = tuple((w.text, w.start, w.end) for w in transcript.words)
+        self.send(ChunkResult(c.job_id, chunk.index, chunk.start, chunk.end, transcript.text, words))
+        self.send(Progress(c.job_id, chunk.end, self.duration, "seconds"))
+
+
+def engine_info(job_id: int, loaded=None) -> EngineInfo:
+    """What the status bar shows: the device in use, the GPU, versions and the loaded model."""
+    from engine.device import describe_device
+
+    device = loaded.device if loaded is not None else None
+    cuda = torch.cuda.is_available()
+    gpu_name = gpu_memory = None
+    if cuda:
+        on_gpu = device is not None and device.type == "cuda" and device.index is not None
+        props = torch.cuda.get_device_properties(device.index if on_gpu else 0)
+        gpu_name, gpu_memory = props.name, round(props.total_memory / 2**30, 1)
+    return EngineInfo(
+        job_id, device=describe_device(device), cuda_available=cuda, gpu_name=gpu_name, gpu_memory_gb=gpu_memory,
+        versions=_versions(), model=loaded.name if loaded is not None else None,
+    )
+
+
+@cache
+def _versions() -> dict[str, str]:
+    # Package metadata, not imports: importing torchaudio just to read its version costs a second.
+    def version(package: str) -> str:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return "not installed"
+
+    return {
+        "parcero": __version__, "torch": torch.__version__, "torchaudio": version("torchaudio"),
+        "cuda": torch.version.cuda or "none", "python": sys.version.split()[0],
+    }
+
+
+def _device_of(loaded) -> str:
+    return str(loaded.device) if loaded is not None else "the device"
+
+
+def _check_decode_options(options, loaded) -> None:
+    if options.beam_size < 1:
+        raise ParceroError(f"options.beam_size must be at least 1, got {options.beam_size}")
+    if not 0.0 <= options.ctc_weight < 1.0:
+        raise ParceroError(f"options.ctc_weight must be in [0, 1), got {options.ctc_weight}")
+    if options.ctc_weight > 0 and loaded.model.ctc_head is None:
+        raise ParceroError(f"{loaded.name}: this model has no CTC head; use ctc_weight 0")
+
+
+# ---- checking what arrives through the pipe ------------------------------------------
+
+
+def _check_command(command: object) -> None:
+    """Raise ParceroError unless ``command`` is a known command with fields of the right types.
+
+    Anything can come down a pipe (an older client, a bug, a test); a wrong
+    type caught here gets a message naming the field instead of a TypeError
+    from deep inside torch.
+    """
+    if type(command) not in KNOWN_COMMANDS:
+        what = type(command).__name__
+        if isinstance(command, Command):
+            raise ParceroError(f"unknown command {what}: this engine knows "
+                               + ", ".join(c.__name__ for c in KNOWN_COMMANDS))
+        raise ParceroError(f"not a command: got a {what} ({_short(command)})")
+    _check_fields(command, type(command).__name__)
+
+
+def _check_fields(obj: object, where: str) -> None:
+    hints = _hints(type(obj))
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name, _MISSING)
+        if value is _MISSING:
+            raise ParceroError(f"{where}.{f.name} is missing")
+        expected = hints[f.name]
+        if not _matches(value, expected):
+            raise ParceroError(f"{where}.{f.name}: expected {_type_name(expected)}, got {type(value).__name__} "
+                               f"({_short(value)})")
+        if dataclasses.is_dataclass(value) and not isinstance(value, type):
+            _check_fields(value, f"{where}.{f.name}")
+
+
+_MISSING = object()
+
+
+@cache
+def _hints(cls: type) -> dict[str, Any]:
+    return get_type_hints(cls)
+
+
+def _matches(value: object, expected: Any) -> bool:
+    origin = get_origin(expected)
+    if expected is Any:
+        return True
+    if expected is type(None):
+        return value is None
+    if origin in (Union, types.UnionType):
+        return any(_matches(value, t) for t in get_args(expected))
+    if origin is tuple:
+        args = get_args(expected)
+        return isinstance(value, tuple) and all(_matches(v, args[0]) for v in value)  # only tuple[X, ...] here
+    if origin is dict:
+        key, item = get_args(expected)
+        return isinstance(value, dict) and all(_matches(k, key) and _matches(v, item) for k, v in value.items())
+    if expected is float:
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if expected is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, origin or expected)
+
+
+def _type_name(expected: Any) -> str:
+    if expected is type(None):
+        return "None"
+    if get_origin(expected) in (Union, types.UnionType):
+        return " or ".join(_type_name(t) for t in get_args(expected))
+    return getattr(expected, "__name__", str(expected))
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
