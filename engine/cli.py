@@ -45,8 +45,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ctc-weight", type=float, default=0.0, help="joint CTC/attention weight in [0, 1) (default: 0)")
     t.add_argument("--length-penalty", type=float, default=1.0, help="beam length normalisation exponent")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: cuda if available")
-    t.add_argument("--format", default="txt", choices=["txt", "json"],
-                   help="txt: the transcript (path<TAB>text for several files); json: one JSON object a line")
+    t.add_argument("--format", default="txt", choices=["txt", "json", "srt", "vtt"],
+                   help="txt: the transcript (path<TAB>text for several files); json: one JSON object a line; "
+                   "srt/vtt: subtitles (with several files use --out-dir)")
+    t.add_argument("--out-dir", type=Path, help="write one file per input (NAME.txt/.json/.srt/.vtt) here")
     from engine.train import add_arguments as add_train_arguments
 
     tr = sub.add_parser("train", help="train or fine-tune a model from a run config (TOML)")
@@ -132,17 +134,19 @@ def _transcribe(args: argparse.Namespace) -> int:
     from engine.models.io import load_model
     from engine.transcribe import transcribe_file
 
+    several = len(args.audio) > 1
     if args.beam < 1:
         raise ParceroError(f"--beam must be at least 1, got {args.beam}")
     if not 0.0 <= args.ctc_weight < 1.0:
         raise ParceroError(f"--ctc-weight must be in [0, 1), got {args.ctc_weight}")
+    if several and args.format in ("srt", "vtt") and args.out_dir is None:
+        raise ParceroError(f"--format {args.format} with several files needs --out-dir (one subtitle file each)")
     device = pick_device(args.device)
     loaded = load_model(args.model, device=device)
     if args.ctc_weight > 0 and loaded.model.ctc_head is None:
         raise ParceroError(f"{args.model}: this model has no CTC head; use --ctc-weight 0")
     options = DecodeOptions(beam_size=args.beam, ctc_weight=args.ctc_weight, length_penalty=args.length_penalty)
     failures = 0
-    several = len(args.audio) > 1
     for path in args.audio:
         try:
             result = transcribe_file(loaded, path, options)
@@ -150,8 +154,19 @@ def _transcribe(args: argparse.Namespace) -> int:
             failures += 1
             print(f"parcero: error: {e}", file=sys.stderr)
             continue
-        if args.format == "json":
+        if args.out_dir is not None:
+            from engine.export import write_export
+
+            out = args.out_dir / (path.stem + "." + args.format)
+            write_export(out, result, args.format, model_name=loaded.name,
+                         settings={"beam_size": args.beam, "ctc_weight": args.ctc_weight})
+            print(out, flush=True)
+        elif args.format == "json":
             print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
+        elif args.format in ("srt", "vtt"):
+            from engine.export import render
+
+            print(render(result, args.format), end="", flush=True)
         else:
             print(f"{path}\t{result.text}" if several else result.text, flush=True)
     if failures:

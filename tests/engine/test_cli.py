@@ -93,3 +93,15 @@ def test_silence_file_transcribes_without_error(saved_model_dir, tmp_path, capsy
     p = tmp_path / "silencio.wav"
     save_wav(p, np.zeros(16000, dtype=np.float32), 16000)
     assert main(["transcribe", str(p), "--model", str(saved_model_dir)]) == 0
+
+
+def test_transcribe_to_subtitles(saved_model_dir, wavs, tmp_path, capsys):
+    assert main(["transcribe", str(wavs[0]), "--model", str(saved_model_dir), "--format", "srt"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("1\n00:00:00,") and OVERFIT_TEXTS[0] in out
+    assert main(["transcribe", *map(str, wavs), "--model", str(saved_model_dir), "--format", "vtt"]) == 1
+    assert "--out-dir" in capsys.readouterr().err
+    assert main(["transcribe", *map(str, wavs), "--model", str(saved_model_dir), "--format", "vtt",
+                 "--out-dir", str(tmp_path / "subs")]) == 0
+    files = sorted((tmp_path / "subs").glob("*.vtt"))
+    assert len(files) == 2 and files[0].read_text(encoding="utf-8").startswith("WEBVTT")
