@@ -80,27 +80,13 @@ def main(argv: list[str] | None = None) -> int:
         from app.main import main as gui_main
 
         return gui_main([sys.argv[0]])
+    return run_guarded(lambda: _dispatch(args))
+
+
+def run_guarded(job) -> int:
+    """Run a command; user errors become one line on stderr and an exit status, never a traceback."""
     try:
-        if args.command == "info":
-            return _info()
-        if args.command == "transcribe":
-            return _transcribe(args)
-        if args.command == "train":
-            from engine.train import run as run_training
-
-            return run_training(args)
-        if args.command == "eval":
-            from engine.training.commands import evaluate_command
-
-            return evaluate_command(args)
-        if args.command == "data":
-            from engine.data.cli import run_data_command
-
-            return run_data_command(args)
-        if args.command == "average":
-            from engine.training.commands import average_command
-
-            return average_command(args)
+        return job()
     except ParceroError as e:
         print(f"parcero: error: {e}", file=sys.stderr)
         return 1
@@ -113,6 +99,29 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    if args.command == "info":
+        return _info()
+    if args.command == "transcribe":
+        return _transcribe(args)
+    if args.command == "train":
+        from engine.train import run as run_training
+
+        return run_training(args)
+    if args.command == "eval":
+        from engine.training.commands import evaluate_command
+
+        return evaluate_command(args)
+    if args.command == "data":
+        from engine.data.cli import run_data_command
+
+        return run_data_command(args)
+    if args.command == "average":
+        from engine.training.commands import average_command
+
+        return average_command(args)
     return 2
 
 

@@ -16,7 +16,6 @@ import signal
 import sys
 from pathlib import Path
 
-from engine.errors import ParceroError
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -92,14 +91,9 @@ def main(argv: list[str] | None = None) -> int:
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     add_arguments(p)
     args = p.parse_args(argv)
-    try:
-        return run(args)
-    except ParceroError as e:
-        print(f"parcero: error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("parcero: aborted", file=sys.stderr)
-        return 130
+    from engine.cli import run_guarded
+
+    return run_guarded(lambda: run(args))
 
 
 if __name__ == "__main__":

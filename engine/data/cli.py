@@ -64,6 +64,10 @@ def add_data_parser(sub) -> None:
     sy.add_argument("--workers", type=int, default=0)
 
 
+def _warn(problem) -> None:
+    print(f"parcero: warning: {problem}", file=sys.stderr)
+
+
 class _Progress:
     """A one-line progress counter on stderr, only when it is a terminal."""
 
@@ -145,15 +149,10 @@ def _validate(args) -> int:
 
 
 def _split(args) -> int:
-    from engine.data.manifest import read_manifest
+    from engine.data.manifest import open_manifest
     from engine.data.splits import split_utterances, write_splits
 
-    try:
-        read = read_manifest(args.manifest)
-    except OSError as e:
-        raise ParceroError(f"{args.manifest}: cannot read: {e.strerror or e}") from None
-    for p in read.problems:
-        print(f"parcero: warning: {p}", file=sys.stderr)
+    read = open_manifest(args.manifest, warn=_warn)
     result = split_utterances(read.utterances, args.dev, args.test, args.by, args.seed)
     for w in result.warnings:
         print(f"parcero: warning: {w}", file=sys.stderr)

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable
 
+from engine.errors import ParceroError
 from engine.fileio import atomic_path
 
 GENDERS = ("male", "female", "")
@@ -167,6 +168,21 @@ def read_manifest(path: str | Path) -> ManifestReadResult:
             except ValueError as e:
                 problems.append(DataProblem("bad_line", where, str(e)))
     return ManifestReadResult(utterances, problems)
+
+
+def open_manifest(path: str | Path, warn=None) -> ManifestReadResult:
+    """:func:`read_manifest` for commands: an unreadable file is a ParceroError naming it.
+
+    ``warn`` (e.g. a print to stderr) gets each bad line.
+    """
+    try:
+        result = read_manifest(path)
+    except OSError as e:
+        raise ParceroError(f"{path}: cannot read the manifest: {e.strerror or e}") from None
+    if warn is not None:
+        for problem in result.problems:
+            warn(problem)
+    return result
 
 
 def write_manifest(path: str | Path, utterances: Iterable[Utterance]) -> int:

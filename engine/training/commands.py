@@ -10,19 +10,14 @@ from engine.fileio import write_json_atomic
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    from engine.data.manifest import read_manifest
+    from engine.data.manifest import open_manifest
     from engine.decode import DecodeOptions
     from engine.device import pick_device
     from engine.evaluate import evaluate
     from engine.models.io import load_model
 
     loaded = load_model(args.model, device=pick_device(args.device))
-    try:
-        manifest = read_manifest(args.manifest)
-    except OSError as e:
-        raise ParceroError(f"{args.manifest}: cannot read: {e.strerror or e}") from None
-    for p in manifest.problems:
-        print(f"parcero: warning: {p}", file=sys.stderr)
+    manifest = open_manifest(args.manifest, warn=lambda p: print(f"parcero: warning: {p}", file=sys.stderr))
     if not manifest.utterances:
         raise ParceroError(f"{args.manifest}: no utterances to evaluate")
     options = DecodeOptions(beam_size=args.beam, ctc_weight=args.ctc_weight)
