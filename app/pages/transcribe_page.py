@@ -10,6 +10,7 @@ waveform and spectrogram above it.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 import numpy as np
@@ -38,6 +39,8 @@ EXPORT_FILTER = "SubRip subtitles (*.srt);;WebVTT subtitles (*.vtt);;Plain text 
 ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
 RECENT_FILES_KEY = "transcribe/recent_files"
 MAX_RECENT_FILES = 10
+LIVE_SECONDS = 10  # the scrolling waveform while recording shows this many seconds
+LIVE_REDRAW_SECONDS = 0.25
 
 
 class TranscribePage(QWidget):
@@ -58,6 +61,7 @@ class TranscribePage(QWidget):
         self._partial_chunk = -1
         self._token_texts: list[str] = []
         self._offset = 0.0
+        self._last_live_draw = 0.0
 
         self.player = Player(self)
         self.recorder = Recorder(self, folder=recordings_folder)
@@ -160,6 +164,7 @@ class TranscribePage(QWidget):
         self.beam_spin.valueChanged.connect(self.on_beam_spin_value_changed)
         self.recorder.level_changed.connect(self.level_meter.set_level)
         self.recorder.stopped.connect(self.on_recorder_stopped)
+        self.recorder.samples_added.connect(self.on_recorder_samples_added)
         self.recorder.failed.connect(self.on_recorder_failed)
         self.player.position_changed.connect(self.audio_view.set_cursor)
         self.player.failed.connect(self.show_error)
@@ -233,6 +238,15 @@ class TranscribePage(QWidget):
     def toggle_recording(self) -> None:
         if self.record_button.isEnabled():
             self.record_button.toggle()
+
+    @Slot(object)
+    def on_recorder_samples_added(self, _new) -> None:
+        # The live view shows the last seconds scrolling by, redrawn a few times a second
+        # (the full file view comes back when recording stops).
+        now = time.monotonic()
+        if now - self._last_live_draw >= LIVE_REDRAW_SECONDS:
+            self._last_live_draw = now
+            self.audio_view.set_audio(self.recorder.buffer()[-LIVE_SECONDS * SAMPLE_RATE:], SAMPLE_RATE)
 
     @Slot(str)
     def on_recorder_stopped(self, path: str) -> None:

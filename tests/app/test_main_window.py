@@ -166,6 +166,7 @@ def test_recording_through_a_fake_microphone_is_saved_and_loaded(qtbot, engine, 
     page.record_button.click()
     assert page.recorder.is_recording
     qtbot.waitUntil(lambda: page.recorder.frames_captured >= len(voice), timeout=10000)
+    qtbot.waitUntil(lambda: page.audio_view.duration > 0, timeout=3000)  # the live view scrolls along
     with qtbot.waitSignal(page.audio_loaded, timeout=5000) as loaded:
         page.record_button.click()
     path = loaded.args[0]
