@@ -13,7 +13,7 @@ looping or stopping early, which attention alone does on short or noisy clips.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
@@ -54,6 +54,7 @@ class StepInfo:
 
 
 StepCallback = Callable[[StepInfo], None]
+LogitsFilter = Callable[[Tensor, Tensor], None]
 
 
 @torch.inference_mode()
@@ -61,7 +62,7 @@ def decode_batch(
     model,
     feats: Tensor,
     feat_lens: Tensor,
-    sos_id: int,
+    sos_id: int | Sequence[int],
     eos_id: int,
     options: DecodeOptions = DecodeOptions(),
     *,
@@ -74,6 +75,7 @@ def decode_batch(
     ----------
     feats : (B, T_in, n_mels) features, padded.
     feat_lens : (B,) valid frames.
+    sos_id : the start token, or a prefix of several (Whisper: <|startoftranscript|> <|es|> ...).
     banned_ids : tokens the decoder may never emit (CTC blank, <sos>, ...).
     on_step : called after every decoding step with a :class:`StepInfo`.
     """
@@ -86,17 +88,21 @@ def decode_encoded(
     model,
     xa: Tensor,
     enc_lens: Tensor,
-    sos_id: int,
+    sos_id: int | Sequence[int],
     eos_id: int,
     options: DecodeOptions = DecodeOptions(),
     *,
     banned_ids: tuple[int, ...] = (),
     on_step: StepCallback | None = None,
     ctc_log_probs: Tensor | None = None,
+    logits_filter: LogitsFilter | None = None,
 ) -> list[Hypothesis]:
     """Like :func:`decode_batch` from encoder output xa (B, T, D) and enc_lens (B,).
 
     ``ctc_log_probs`` (B, T, V) may be passed when the caller has them already.
+    ``logits_filter(tokens, logp)`` may change the log-probabilities (N, V) in place before
+    each step's choice, given every hypothesis' tokens so far (N, L) including the prefix
+    (Whisper's timestamp rules and token suppression work this way).
     """
     if options.beam_size < 1:
         raise ValueError(f"beam_size must be at least 1, got {options.beam_size}")
@@ -106,8 +112,9 @@ def decode_encoded(
     if options.ctc_weight > 0:
         lp = ctc_log_probs if ctc_log_probs is not None else model.ctc_log_probs(xa)
         ctc_lp = pad_ctc_log_probs(lp, enc_lens, blank_id=0)
+    prefix = [sos_id] if isinstance(sos_id, int) else [int(t) for t in sos_id]
     return _beam_search(
-        model, xa, enc_lens, ctc_lp, sos_id, eos_id, options, banned_ids, on_step, recorder_kinds
+        model, xa, enc_lens, ctc_lp, prefix, eos_id, options, banned_ids, on_step, recorder_kinds, logits_filter
     )
 
 
@@ -176,7 +183,7 @@ def ctc_prefix_scores(
     return psi, r_new.masked_fill(r_new < IMPOSSIBLE, NEG_INF)
 
 
-def _beam_search(model, xa, enc_lens, ctc_lp, sos_id, eos_id, opts, banned_ids, on_step, kinds):
+def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, on_step, kinds, logits_filter):
     B, T, _ = xa.shape
     K = opts.beam_size
     device = xa.device
@@ -184,7 +191,8 @@ def _beam_search(model, xa, enc_lens, ctc_lp, sos_id, eos_id, opts, banned_ids, 
     xa = xa.repeat_interleave(K, dim=0)  # (N, T, D)
     lens = enc_lens.repeat_interleave(K, dim=0)
     max_lens = (enc_lens.float() * opts.max_len_ratio).long() + 10  # (B,)
-    tokens = torch.full((N, 1), sos_id, dtype=torch.long, device=device)
+    P0 = len(prefix)  # tokens before the first decoded one; the results leave them out
+    tokens = torch.tensor(prefix, dtype=torch.long, device=device).repeat(N, 1)
     scores = torch.full((B, K), NEG_INF, dtype=torch.float64, device=device)
     scores[:, 0] = 0.0  # only one live beam at the start; the others are copies
     cache = KVCache()
@@ -200,9 +208,12 @@ def _beam_search(model, xa, enc_lens, ctc_lp, sos_id, eos_id, opts, banned_ids, 
 
     for step in range(int(max_lens.max())):
         recorder = AttentionRecorder(kinds) if kinds else None
-        logits = model.decode(tokens[:, -1:], xa, lens, cache, recorder)[:, -1].float()  # (N, V)
+        new = tokens if step == 0 else tokens[:, -1:]  # the whole prefix first, then one token a step
+        logits = model.decode(new, xa, lens, cache, recorder)[:, -1].float()  # (N, V)
         V = logits.shape[-1]
         logp = logits.log_softmax(dim=-1).double()
+        if logits_filter is not None:
+            logits_filter(tokens, logp)
         if banned_ids:
             logp[:, list(banned_ids)] = NEG_INF
         if use_ctc:
@@ -229,7 +240,7 @@ def _beam_search(model, xa, enc_lens, ctc_lp, sos_id, eos_id, opts, banned_ids, 
                     break
                 if tok == eos_id or step + 1 >= int(max_lens[b]):
                     if not done[b]:
-                        seq = tokens[src, 1:].tolist() + ([] if tok == eos_id else [tok])
+                        seq = tokens[src, P0:].tolist() + ([] if tok == eos_id else [tok])
                         finished[b].append(_hypothesis(seq, s, opts, attn_hist, src, tok))
                     continue
                 kept.append((src, tok, s, p))
@@ -240,7 +251,7 @@ def _beam_search(model, xa, enc_lens, ctc_lp, sos_id, eos_id, opts, banned_ids, 
                 # the live hypotheses as they stand are the answer.
                 for k in range(K):
                     if scores[b, k] > NEG_INF:
-                        seq = tokens[b * K + k, 1:].tolist()
+                        seq = tokens[b * K + k, P0:].tolist()
                         finished[b].append(_hypothesis(seq, float(scores[b, k]), opts, attn_hist[:-1], b * K + k, None))
             # Stop once K hypotheses have ended and no live one can still beat the best of
             # them: log-probabilities only fall as tokens are added. (Counting finished
@@ -266,7 +277,7 @@ def _beam_search(model, xa, enc_lens, ctc_lp, sos_id, eos_id, opts, banned_ids, 
             r = r_new[src_idx, :, :, p_idx]
             psi_prev = psi[src_idx, p_idx]
         if on_step is not None:
-            _report_step(on_step, step, tokens, scores, attn_hist, finished, done, K, eos_id)
+            _report_step(on_step, step, tokens[:, P0 - 1:], scores, attn_hist, finished, done, K, eos_id)
         if all(done):
             break
     return [max(f, key=lambda h: h.score) if f else Hypothesis([], NEG_INF, NEG_INF) for f in finished]

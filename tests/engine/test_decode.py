@@ -168,3 +168,29 @@ def test_beam_search_alone_is_not_cut_short_by_a_worse_finished_hypothesis(overf
             DecodeOptions(beam_size=beam), banned_ids=(0, 2),
         )
         assert tok.decode(hyp.tokens) == text
+
+
+def test_a_prefix_of_several_tokens_and_a_logits_filter():
+    model = _random_model(seed=5)
+    feats, lens = torch.randn(1, 70, 80), torch.tensor([70])
+    prefix = [2, 7, 9]
+    seen_lengths = []
+
+    def no_token_11(tokens, logp):
+        seen_lengths.append(tokens.shape[1])
+        logp[:, 11] = float("-inf")
+
+    [hyp] = decode_batch(model, feats, lens, prefix, EOS, DecodeOptions(max_len_ratio=0.3), banned_ids=(0, 2))
+    xa, enc_lens = model.encode(feats, lens)
+    tokens = list(prefix)
+    for _ in range(len(hyp.tokens)):
+        logits = model.decode(torch.tensor([tokens]), xa, enc_lens)[0, -1]
+        logits[[0, 2]] = float("-inf")
+        tokens.append(int(logits.argmax()))
+    assert hyp.tokens == [t for t in tokens[len(prefix):] if t != EOS]
+    from engine.decode import decode_encoded
+
+    [filtered] = decode_encoded(model, xa, enc_lens, prefix, EOS, DecodeOptions(max_len_ratio=0.3),
+                                banned_ids=(0, 2), logits_filter=no_token_11)
+    assert 11 not in filtered.tokens
+    assert seen_lengths[0] == len(prefix) and seen_lengths[1] == len(prefix) + 1
