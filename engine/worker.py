@@ -28,11 +28,10 @@ import signal
 import sys
 import threading
 import traceback
-import types
 from functools import cache
 from importlib import metadata
 from multiprocessing.connection import Connection
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any
 
 import numpy as np
 import torch
@@ -44,6 +43,7 @@ from engine.errors import JobCancelled, ParceroError
 from engine.features import compute_features
 from engine.models.speech_transformer import AttentionRecorder
 from engine.protocol import (
+    check_command,
     AttentionFrame, Cancel, Cancelled, ChunkResult, Command, EngineInfo, Evaluate, EvalResult, Event, Failed,
     Finished, GetInfo, LoadModel, PartialTranscript, Progress, Ready, Shutdown, Started, Train, TrainMetrics,
     Transcribe,
@@ -51,7 +51,6 @@ from engine.protocol import (
 from engine.transcribe import SUBSAMPLING, Chunk, Transcript, transcribe_long
 
 JOB_KINDS = {LoadModel: "load_model", Transcribe: "transcribe", Evaluate: "evaluate", Train: "train"}
-KNOWN_COMMANDS = (*JOB_KINDS, GetInfo, Cancel, Shutdown)
 ATTENTION_KINDS = ("decoder_cross", "encoder_self")
 
 
@@ -131,7 +130,7 @@ class _Worker:
                 self.send(Failed(0, f"could not read a command: {type(e).__name__}: {e}", traceback.format_exc()))
                 continue
             try:
-                _check_command(command)
+                check_command(command)
             except ParceroError as e:
                 job_id = getattr(command, "job_id", 0)
                 self.send(Failed(job_id if type(job_id) is int else 0, str(e)))
@@ -425,78 +424,3 @@ def _check_decode_options(options, loaded) -> None:
         raise ParceroError(f"options.ctc_weight must be in [0, 1), got {options.ctc_weight}")
     if options.ctc_weight > 0 and loaded.model.ctc_head is None:
         raise ParceroError(f"{loaded.name}: this model has no CTC head; use ctc_weight 0")
-
-
-# ---- checking what arrives through the pipe ------------------------------------------
-
-
-def _check_command(command: object) -> None:
-    """Raise ParceroError unless ``command`` is a known command with fields of the right types.
-
-    Anything can come down a pipe (an older client, a bug, a test); a wrong
-    type caught here gets a message naming the field instead of a TypeError
-    from deep inside torch.
-    """
-    if type(command) not in KNOWN_COMMANDS:
-        what = type(command).__name__
-        if isinstance(command, Command):
-            raise ParceroError(f"unknown command {what}: this engine knows "
-                               + ", ".join(c.__name__ for c in KNOWN_COMMANDS))
-        raise ParceroError(f"not a command: got a {what} ({_short(command)})")
-    _check_fields(command, type(command).__name__)
-
-
-def _check_fields(obj: object, where: str) -> None:
-    hints = _hints(type(obj))
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name, _MISSING)
-        if value is _MISSING:
-            raise ParceroError(f"{where}.{f.name} is missing")
-        expected = hints[f.name]
-        if not _matches(value, expected):
-            raise ParceroError(f"{where}.{f.name}: expected {_type_name(expected)}, got {type(value).__name__} "
-                               f"({_short(value)})")
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            _check_fields(value, f"{where}.{f.name}")
-
-
-_MISSING = object()
-
-
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls)
-
-
-def _matches(value: object, expected: Any) -> bool:
-    origin = get_origin(expected)
-    if expected is Any:
-        return True
-    if expected is type(None):
-        return value is None
-    if origin in (Union, types.UnionType):
-        return any(_matches(value, t) for t in get_args(expected))
-    if origin is tuple:
-        args = get_args(expected)
-        return isinstance(value, tuple) and all(_matches(v, args[0]) for v in value)  # only tuple[X, ...] here
-    if origin is dict:
-        key, item = get_args(expected)
-        return isinstance(value, dict) and all(_matches(k, key) and _matches(v, item) for k, v in value.items())
-    if expected is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if expected is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, origin or expected)
-
-
-def _type_name(expected: Any) -> str:
-    if expected is type(None):
-        return "None"
-    if get_origin(expected) in (Union, types.UnionType):
-        return " or ".join(_type_name(t) for t in get_args(expected))
-    return getattr(expected, "__name__", str(expected))
-
-
-def _short(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
