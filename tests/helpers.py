@@ -72,7 +72,7 @@ def overfit_tiny_model(
     return model.eval(), tokenizer, fc, loss.item()
 
 
-def write_tone_corpus(folder, texts: list[str], name: str = "train", speakers: int = 2) -> "Path":
+def write_tone_corpus(folder, texts: list[str], name: str = "train", speakers: int = 2):
     """Write tone renderings of ``texts`` as WAVs plus a manifest; returns the manifest path."""
     from pathlib import Path
 

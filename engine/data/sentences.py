@@ -28,7 +28,7 @@ from pathlib import Path
 
 from engine.errors import ParceroError
 
-from engine.data.numbers import MAX_NUMBER, cantidad, numero_a_letras  # noqa: F401 (re-exported)
+from engine.data.numbers import cantidad, numero_a_letras  # noqa: F401 (numero_a_letras is re-exported)
 
 
 # --- Word lists -------------------------------------------------------------

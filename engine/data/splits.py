@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Sequence
 
 from engine.data.manifest import DataProblem, Utterance, read_manifest, write_manifest
-from engine.data.validate import file_sha1
+from engine.data.measure import file_sha1
 from engine.errors import ParceroError
 
 SETS = ("train", "dev", "test")

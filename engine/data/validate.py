@@ -54,7 +54,6 @@ kept utterances carry that measured value.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import math
 import multiprocessing
 import os
@@ -65,12 +64,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-import numpy as np
-
-from engine.audio import CLIP_LEVEL, RMS_EPSILON, AudioInfo, audio_info, load_audio
+from engine.audio import RMS_EPSILON
 from engine.data.manifest import KINDS, DataProblem, Utterance, read_manifest
+from engine.data.measure import FileJob, FileMeasure, SegmentMeasure, measure_file
 from engine.data.stats import DatasetStats, dataset_stats, format_stats, show_char
-from engine.errors import AudioError, ConfigError
+from engine.errors import ConfigError
 from engine.text import TextConfig, normalize_text
 
 SPANISH_LETTERS = "abcdefghijklmnopqrstuvwxyzáéíóúüñ"
@@ -215,118 +213,6 @@ class ValidationReport:
         }
 
 
-def file_sha1(path: str | Path) -> str:
-    """SHA-1 hex digest of a file's bytes, read in chunks (constant memory)."""
-    with open(path, "rb") as f:
-        return hashlib.file_digest(f, "sha1").hexdigest()
-
-
-# --- measuring one file (runs in worker processes) ------------------------------
-
-# Long files are decoded this many seconds at a time, so checking an
-# hour-long recording never holds the whole of it in memory.
-LEVEL_WINDOW_SECONDS = 60.0
-
-
-@dataclass(frozen=True)
-class _FileJob:
-    path: str  # resolved
-    segments: tuple[tuple[float | None, float | None], ...]  # (offset, end) of each item using the file
-    decode: bool
-
-
-@dataclass(frozen=True)
-class _SegmentMeasure:
-    """What a worker sends back for one item: a few numbers, never samples."""
-
-    duration: float = 0.0
-    error: tuple[str, str] | None = None  # (kind, message) when the item's audio is unusable
-    rms_dbfs: float | None = None  # None when not decoded
-    peak: float = 0.0
-    clipped_fraction: float = 0.0
-
-
-@dataclass(frozen=True)
-class _FileMeasure:
-    sha1: str | None
-    segments: tuple[_SegmentMeasure, ...]
-
-
-def _levels(path: Path, rate: int, start: float, length: float | None) -> _SegmentMeasure:
-    """Decode a stretch window by window and sum up its level; ``length=None`` reads to the end."""
-    window = max(1, int(LEVEL_WINDOW_SECONDS * rate))
-    first = round(start * rate)
-    want = None if length is None else max(1, round(length * rate))
-    n = clipped = 0
-    sumsq = peak = 0.0
-    while want is None or n < want:
-        take = window if want is None else min(window, want - n)
-        try:
-            x = load_audio(path, rate, offset=(first + n) / rate, duration=take / rate)
-        except AudioError as e:
-            if n > 0 and e.kind == "past_end":
-                break  # the stretch ended exactly on a window boundary
-            raise
-        magnitude = np.abs(x)
-        sumsq += float(np.dot(x.astype(np.float64), x.astype(np.float64)))
-        peak = max(peak, float(magnitude.max()))
-        clipped += int(np.count_nonzero(magnitude >= CLIP_LEVEL))
-        n += x.size
-        if x.size < take:
-            break
-    return _SegmentMeasure(
-        duration=n / rate,
-        rms_dbfs=20.0 * math.log10(math.sqrt(sumsq / n) + RMS_EPSILON),  # same scale as audio.signal_stats
-        peak=peak,
-        clipped_fraction=clipped / n,
-    )
-
-
-def _measure_segment(path: Path, info: AudioInfo, offset: float | None, end: float | None,
-                     decode: bool) -> _SegmentMeasure:
-    start = offset or 0.0
-    if start >= info.duration:
-        return _SegmentMeasure(error=("empty_audio", f"{path}: segment starts at {start:.3f} s, at or past "
-                                                     f"the end of the file ({info.duration:.3f} s)"))
-    stop = info.duration if end is None else min(end, info.duration)
-    if not decode:
-        return _SegmentMeasure(duration=stop - start)
-    try:
-        return _levels(path, info.sample_rate, start, None if end is None else stop - start)
-    except AudioError as e:
-        kind = "nan_audio" if e.kind == "non_finite" else "unreadable_audio"
-        return _SegmentMeasure(duration=stop - start, error=(kind, str(e)))
-
-
-def _measure_file(job: _FileJob) -> _FileMeasure:
-    """Header, content hash and levels of every segment of one file. Never raises."""
-    path = Path(job.path)
-
-    def fail(kind: str, message: str) -> _FileMeasure:
-        return _FileMeasure(None, tuple(_SegmentMeasure(error=(kind, message)) for _ in job.segments))
-
-    try:
-        # Checked here rather than left to libsndfile, which calls all three "format not recognised".
-        if not path.exists():
-            return fail("missing_audio", f"{path}: audio file not found")
-        if path.is_dir():
-            return fail("unreadable_audio", f"{path}: is a directory, not an audio file")
-        if path.stat().st_size == 0:
-            return fail("empty_audio", f"{path}: file is empty (0 bytes)")
-        try:
-            info = audio_info(path)
-        except AudioError as e:
-            return fail("empty_audio" if e.kind in ("no_samples", "empty_file") else "unreadable_audio", str(e))
-        digest = file_sha1(path) if job.decode else None
-        return _FileMeasure(digest, tuple(_measure_segment(path, info, off, end, job.decode)
-                                          for off, end in job.segments))
-    except Exception as e:  # noqa: BLE001 - one odd file (permissions, a decoder bug) must not end the run
-        return fail("unreadable_audio", f"{path}: {type(e).__name__}: {e}")
-
-
-# --- checks and the report ---------------------------------------------------------
-
-
 class _Findings:
     """Problems gathered per item, so the report lists each item's problems together."""
 
@@ -359,7 +245,7 @@ def _check_text(findings: _Findings, i: int, options: ValidationOptions, allowed
         findings.add(i, "unknown_chars", f"characters outside the character set: {shown} in {normalized!r}")
 
 
-def _check_audio(findings: _Findings, i: int, m: _SegmentMeasure, options: ValidationOptions) -> None:
+def _check_audio(findings: _Findings, i: int, m: SegmentMeasure, options: ValidationOptions) -> None:
     if m.error is not None:
         findings.add(i, m.error[0], m.error[1])
         return
@@ -403,7 +289,7 @@ def _check_duplicates(findings: _Findings, keys: dict[int, tuple], kind: str, de
                 findings.add(i, kind, describe(i, keeper))
 
 
-def _run_jobs(jobs: list[_FileJob], workers: int, on_done: Callable[[int, _FileMeasure], None]) -> None:
+def _run_jobs(jobs: list[FileJob], workers: int, on_done: Callable[[int, FileMeasure], None]) -> None:
     """Measure every file, in a process pool when it pays off; results arrive in job order."""
     done = 0
     if workers > 1 and len(jobs) >= POOL_MIN_FILES:
@@ -412,7 +298,7 @@ def _run_jobs(jobs: list[_FileJob], workers: int, on_done: Callable[[int, _FileM
         # (or Qt's threads, from the GUI) can deadlock the child.
         pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
         try:
-            for result in pool.map(_measure_file, jobs, chunksize=chunksize):
+            for result in pool.map(measure_file, jobs, chunksize=chunksize):
                 on_done(done, result)
                 done += 1
         except (BrokenProcessPool, OSError):
@@ -421,7 +307,7 @@ def _run_jobs(jobs: list[_FileJob], workers: int, on_done: Callable[[int, _FileM
             # If on_done raised (a cancelled run), do not sit through the files still queued.
             pool.shutdown(wait=True, cancel_futures=True)
     for k in range(done, len(jobs)):
-        on_done(k, _measure_file(jobs[k]))
+        on_done(k, measure_file(jobs[k]))
 
 
 def validate_utterances(
@@ -468,14 +354,14 @@ def validate_utterances(
         by_path[p].append(i)
     paths = list(by_path)
     jobs = [
-        _FileJob(p, tuple((utterances[i].offset, utterances[i].end) for i in by_path[p]), options.decode_audio)
+        FileJob(p, tuple((utterances[i].offset, utterances[i].end) for i in by_path[p]), options.decode_audio)
         for p in paths
     ]
     measured: dict[int, float] = {}
     sha1: dict[int, str] = {}
     done = 0
 
-    def on_done(k: int, result: _FileMeasure) -> None:
+    def on_done(k: int, result: FileMeasure) -> None:
         nonlocal done
         for i, m in zip(by_path[paths[k]], result.segments):
             _check_audio(findings, i, m, options)

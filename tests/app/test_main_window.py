@@ -7,7 +7,6 @@ import types
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt
 
 from app import audio_io
 from app.engine_client import QtEngineClient

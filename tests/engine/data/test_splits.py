@@ -17,7 +17,7 @@ from engine.data.splits import (
     split_utterances,
     write_splits,
 )
-from engine.data.validate import file_sha1
+from engine.data.measure import file_sha1
 from engine.errors import ParceroError
 from tests.engine.data import fixtures_audio as fx
 

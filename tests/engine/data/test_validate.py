@@ -6,12 +6,13 @@ import json
 
 import pytest
 
+from engine.data import measure as measure_module
 from engine.data import validate as validate_module
 from engine.data.manifest import Utterance
+from engine.data.measure import file_sha1
 from engine.data.validate import (
     ValidationOptions,
     default_charset,
-    file_sha1,
     format_report,
     validate_manifest,
     validate_utterances,
@@ -249,7 +250,7 @@ def test_segments_are_checked_as_segments(tmp_path):
 
 
 def test_long_files_are_decoded_in_windows(tmp_path, monkeypatch):
-    monkeypatch.setattr(validate_module, "LEVEL_WINDOW_SECONDS", 0.25)
+    monkeypatch.setattr(measure_module, "LEVEL_WINDOW_SECONDS", 0.25)
     x = fx.tone(1.0)
     x[-100:] = 1.0  # clipping only in the last window
     fx.wav(tmp_path / "w.wav", x)
