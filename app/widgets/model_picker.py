@@ -1,7 +1,8 @@
 """Pick the model to transcribe with: bundled models, models in the user's folder, recent folders.
 
-A model is a folder with model.safetensors, config.json and vocab.json
-(engine.models.io); the picker only lists folders that look like one.
+A model is a folder with model.safetensors, config.json and vocab.json (our
+Speech-Transformer) or tokenizer.json (an imported Whisper); see
+engine.models.io. The picker only lists folders that look like one.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ def bundled_models_dir() -> Path:
 
 
 def user_models_dir() -> Path:
-    import platformdirs
+    from engine.models.cli import user_models_dir as engine_user_models_dir
 
-    return Path(platformdirs.user_data_dir("Parcero", "Parcero")) / "models"
+    return engine_user_models_dir()
 
 
 def is_model_dir(path: Path) -> bool:
-    return all((path / n).is_file() for n in ("model.safetensors", "config.json", "vocab.json"))
+    """A Parcero model folder: weights, config, and a vocabulary (ours) or tokenizer (Whisper)."""
+    has_vocab = (path / "vocab.json").is_file() or (path / "tokenizer.json").is_file()
+    return has_vocab and all((path / n).is_file() for n in ("model.safetensors", "config.json"))
 
 
 def discover_models(*folders: Path) -> list[Path]:

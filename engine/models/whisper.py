@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.errors import ConfigError
-from engine.models.speech_transformer import AttentionRecorder, KVCache, sinusoids
+from engine.models.speech_transformer import AttentionRecorder, KVCache
 
 
 @dataclass
@@ -62,6 +62,18 @@ class WhisperConfig:
         if bad:
             raise ConfigError(f"whisper dims: {bad[0]} must be a positive integer, got {d[bad[0]]!r}")
         return cls(**d)
+
+
+def whisper_sinusoids(length: int, channels: int, max_timescale: float = 10000.0) -> Tensor:
+    """Whisper's encoder positions: all sines then all cosines, shape (length, channels).
+
+    (Not the interleaved layout of Vaswani et al.; imported checkpoints carry the
+    table anyway, but a Whisper built from scratch must match the original.)
+    """
+    increment = math.log(max_timescale) / (channels // 2 - 1)
+    inv = torch.exp(-increment * torch.arange(channels // 2, dtype=torch.float32))
+    t = torch.arange(length, dtype=torch.float32)[:, None] * inv[None, :]
+    return torch.cat([torch.sin(t), torch.cos(t)], dim=1)
 
 
 class WhisperAttention(nn.Module):
@@ -133,7 +145,7 @@ class WhisperEncoder(nn.Module):
         super().__init__()
         self.conv1 = nn.Conv1d(c.n_mels, c.n_audio_state, 3, padding=1)
         self.conv2 = nn.Conv1d(c.n_audio_state, c.n_audio_state, 3, stride=2, padding=1)
-        self.register_buffer("positional_embedding", sinusoids(c.n_audio_ctx, c.n_audio_state))
+        self.register_buffer("positional_embedding", whisper_sinusoids(c.n_audio_ctx, c.n_audio_state))
         self.blocks = nn.ModuleList(WhisperBlock(c.n_audio_state, c.n_audio_head, False) for _ in range(c.n_audio_layer))
         self.ln_post = nn.LayerNorm(c.n_audio_state)
 

