@@ -18,12 +18,13 @@ from PySide6.QtWidgets import (
 )
 
 from app.engine_client import QtEngineClient
+from app.pages.data_page import DataPage
 from app.pages.transcribe_page import TranscribePage
 from engine.protocol import GetInfo
 
 # Pages planned but not built yet: listed, greyed out, so the shape of the
 # workbench is visible from the first release.
-COMING_PAGES = ("Data", "Train", "Evaluate")
+COMING_PAGES = ("Train", "Evaluate")
 COMING_SOON = "Coming soon"
 
 GEOMETRY_KEY = "main_window/geometry"
@@ -48,7 +49,9 @@ class MainWindow(QMainWindow):
         self.page_list = QListWidget()
         self.page_list.setObjectName("pageList")
         self.pages = QStackedWidget()
+        self.data_page = DataPage()
         self._add_page("Transcribe", self.transcribe_page)
+        self._add_page("Data", self.data_page)
         for name in COMING_PAGES:
             item = QListWidgetItem(name)
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled & ~Qt.ItemFlag.ItemIsSelectable)
@@ -99,6 +102,10 @@ class MainWindow(QMainWindow):
         self.open_action.triggered.connect(self.on_open_action_triggered)
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu("Open &recent")
+        self.open_manifest_action = QAction("Open &manifest…", self)
+        self.open_manifest_action.setShortcut(QKeySequence("Ctrl+M"))
+        self.open_manifest_action.triggered.connect(self.on_open_manifest_action_triggered)
+        file_menu.addAction(self.open_manifest_action)
         self.export_action = QAction("&Export transcript…", self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.triggered.connect(lambda: self.transcribe_page.choose_export_file())
@@ -118,7 +125,7 @@ class MainWindow(QMainWindow):
         audio_menu.addAction(self.record_action)
         self.play_action = QAction("&Play / pause", self)
         self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
-        self.play_action.triggered.connect(lambda: self.transcribe_page.toggle_playback())
+        self.play_action.triggered.connect(self.on_play_action_triggered)
         audio_menu.addAction(self.play_action)
         self.transcribe_action = QAction("&Transcribe", self)
         self.transcribe_action.setShortcut(QKeySequence("Ctrl+T"))
@@ -159,6 +166,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
         self.transcribe_page.shutdown()
+        self.data_page.shutdown()
         self._save_settings()
         if self._owns_engine:
             self.engine.close()
@@ -179,6 +187,19 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def on_transcribe_page_audio_loaded(self, path: str) -> None:
         self.statusBar().showMessage(f"Opened {path}", 5000)
+
+    @Slot()
+    def on_play_action_triggered(self) -> None:
+        # Space plays whatever the current page shows.
+        if self.pages.currentWidget() is self.data_page:
+            self.data_page.toggle_playback()
+        else:
+            self.transcribe_page.toggle_playback()
+
+    @Slot()
+    def on_open_manifest_action_triggered(self) -> None:
+        self.page_list.setCurrentRow(self.pages.indexOf(self.data_page))
+        self.data_page.on_open_button_clicked()
 
     @Slot(list)
     def on_transcribe_page_recent_files_changed(self, paths: list) -> None:

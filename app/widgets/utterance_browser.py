@@ -1,0 +1,244 @@
+"""Browse a dataset: a sortable, filterable table of utterances; the selected one is shown and played.
+
+Selecting a row loads that utterance (its ``offset``/``end`` segment only)
+into an :class:`~app.widgets.audio_view.AudioView`; Space or the Play button
+plays it (the selection within it, when there is one), double-click plays at once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QObject, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView, QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
+    QSplitter, QTableView, QVBoxLayout, QWidget,
+)
+
+from app.audio_io import Player, audio_backend_status
+from app.widgets.audio_view import AudioView
+from app.widgets.table_models import GENDER_UNKNOWN, UTTERANCE_ROLE, UtteranceFilterProxy, UtteranceTableModel
+from engine.data.manifest import Utterance
+from engine.errors import ParceroError
+
+SAMPLE_RATE = 16_000
+ERROR_STYLE = "QLabel { color: #c62828; }"
+
+
+def load_utterance_audio(u: Utterance, base_dir: str | Path | None, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
+    """The samples of one utterance, its segment only when it has ``offset``/``end``; shape (n,)."""
+    from engine.audio import load_audio
+
+    offset = u.offset or 0.0
+    duration = None if u.end is None else u.end - offset
+    return load_audio(u.audio_path(base_dir), sample_rate, offset=offset, duration=duration)
+
+
+class UtteranceBrowser(QWidget):
+    utterance_shown = Signal(object)  # the Utterance now in the audio view
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.base_dir: Path | None = None
+        self.current: Utterance | None = None
+        self.samples: np.ndarray | None = None
+        self.player = Player(self)
+        self._build()
+        self._connect()
+
+    def _build(self) -> None:
+        self.model = UtteranceTableModel(self)
+        self.proxy = UtteranceFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("Search id, text or speaker (without accents: finds both)")
+        self.search_edit.setClearButtonEnabled(True)
+        self.gender_combo = QComboBox()
+        for text, value in (("all genders", None), ("female", "female"), ("male", "male"),
+                            ("unknown", GENDER_UNKNOWN)):
+            self.gender_combo.addItem(text, value)
+        self.min_spin = _seconds_spin("from ", "")
+        self.max_spin = _seconds_spin("to ", "to: any length")
+        self.count_label = QLabel()
+
+        self.table = QTableView()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(0, Qt.SortOrder.AscendingOrder)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setAlternatingRowColors(True)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for column, width in ((0, 230), (2, 130), (3, 70), (4, 90)):
+            self.table.setColumnWidth(column, width)
+        self.table.installEventFilter(self)
+
+        self.play_button = QPushButton("▶ Play")
+        available, reason = audio_backend_status("output")
+        self.play_button.setToolTip("Play or stop (Space); plays the selection when there is one"
+                                    if available else f"Playback is unavailable: {reason}")
+        self.info_label = QLabel("Select an utterance to see and hear it.")
+        self.info_label.setWordWrap(True)
+        self.audio_view = AudioView()
+
+        filters = QHBoxLayout()
+        filters.addWidget(self.search_edit, 1)
+        for w in (self.gender_combo, self.min_spin, self.max_spin, self.count_label):
+            filters.addWidget(w)
+        bottom = QWidget()
+        bottom_layout = QVBoxLayout(bottom)
+        bottom_layout.setContentsMargins(0, 0, 0, 0)
+        info_row = QHBoxLayout()
+        info_row.addWidget(self.play_button)
+        info_row.addWidget(self.info_label, 1)
+        bottom_layout.addLayout(info_row)
+        bottom_layout.addWidget(self.audio_view, 1)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(bottom)
+        splitter.setSizes([300, 300])
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(splitter, 1)
+
+    def _connect(self) -> None:
+        self.search_edit.textChanged.connect(self.on_search_edit_text_changed)
+        self.gender_combo.currentIndexChanged.connect(self.on_gender_combo_current_index_changed)
+        self.min_spin.valueChanged.connect(self.on_duration_spin_value_changed)
+        self.max_spin.valueChanged.connect(self.on_duration_spin_value_changed)
+        self.table.selectionModel().selectionChanged.connect(self.on_table_selection_changed)
+        self.table.doubleClicked.connect(self.on_table_double_clicked)
+        self.play_button.clicked.connect(self.toggle_playback)
+        self.player.position_changed.connect(self.audio_view.set_cursor)
+        self.player.state_changed.connect(self.on_player_state_changed)
+        self.player.failed.connect(self._show_error)
+        self.proxy.rowsInserted.connect(self._update_count)
+        self.proxy.rowsRemoved.connect(self._update_count)
+        self.proxy.modelReset.connect(self._update_count)
+        self.proxy.layoutChanged.connect(self._update_count)
+
+    # ---- public API -------------------------------------------------------------------
+
+    def set_utterances(self, utterances: Sequence[Utterance], base_dir: str | Path | None) -> None:
+        """Show a dataset; relative audio paths are resolved against ``base_dir`` (the manifest's folder)."""
+        self.player.stop()
+        self.base_dir = Path(base_dir) if base_dir is not None else None
+        self.current, self.samples = None, None
+        self.audio_view.clear()
+        self.model.set_utterances(utterances)
+        longest = max((u.duration for u in utterances), default=0.0)
+        self.max_spin.setMaximum(max(3600.0, longest))
+        self.info_label.setText("Select an utterance to see and hear it.")
+        self._update_count()
+
+    def visible_utterances(self) -> list[Utterance]:
+        """The utterances the filters let through, in the table's order."""
+        return [self.proxy.index(r, 0).data(UTTERANCE_ROLE) for r in range(self.proxy.rowCount())]
+
+    def select_row(self, row: int) -> None:
+        """Select the ``row``-th visible row (and so show its utterance)."""
+        self.table.selectRow(row)
+
+    def play(self) -> None:
+        if self.samples is None:
+            return
+        start, end = self.audio_view.selection() or (0.0, None)
+        self.player.play(self.samples, SAMPLE_RATE, start, end)
+
+    def toggle_playback(self) -> None:
+        """Play the shown utterance, or stop it if it is playing."""
+        if self.player.state == "playing":
+            self.player.stop()
+        else:
+            self.play()
+
+    def shutdown(self) -> None:
+        self.player.stop()
+        self.audio_view.shutdown()
+
+    # ---- slots -------------------------------------------------------------------------
+
+    @Slot(str)
+    def on_search_edit_text_changed(self, text: str) -> None:
+        self.proxy.set_text(text)
+
+    @Slot(int)
+    def on_gender_combo_current_index_changed(self, _index: int) -> None:
+        self.proxy.set_gender(self.gender_combo.currentData())
+
+    @Slot(float)
+    def on_duration_spin_value_changed(self, _value: float) -> None:
+        maximum = self.max_spin.value()
+        self.proxy.set_duration_range(self.min_spin.value(), maximum if maximum > 0 else None)
+
+    @Slot(QItemSelection, QItemSelection)
+    def on_table_selection_changed(self, _selected, _deselected) -> None:
+        rows = self.table.selectionModel().selectedRows()
+        if rows:
+            self.show_utterance(rows[0].data(UTTERANCE_ROLE))
+
+    @Slot(QModelIndex)
+    def on_table_double_clicked(self, _index: QModelIndex) -> None:
+        self.play()  # the row is already shown: its click selected it
+
+    @Slot(str)
+    def on_player_state_changed(self, state: str) -> None:
+        self.play_button.setText("■ Stop" if state == "playing" else "▶ Play")
+        if state == "stopped":
+            self.audio_view.set_cursor(None)
+
+    def show_utterance(self, u: Utterance) -> bool:
+        """Load ``u`` into the audio view; a missing or broken file is reported in the info line."""
+        self.player.stop()
+        try:
+            samples = load_utterance_audio(u, self.base_dir)
+        except (ParceroError, ValueError) as error:
+            self.current, self.samples = u, None
+            self.audio_view.clear()
+            self._show_error(str(error))
+            return False
+        self.current, self.samples = u, samples
+        self.audio_view.set_audio(samples, SAMPLE_RATE)
+        where = f" · {u.offset:.2f}–{u.end:.2f} s of {Path(u.audio).name}" if u.offset is not None else ""
+        self.info_label.setStyleSheet("")
+        self.info_label.setText(f"<b>{u.id}</b> · {u.speaker or 'no speaker'} · {u.gender or GENDER_UNKNOWN} · "
+                                f"{len(samples) / SAMPLE_RATE:.2f} s{where}<br>{u.text}")
+        self.utterance_shown.emit(u)
+        return True
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        # Space on the table plays instead of toggling the row's selection. (Inside
+        # the main window its Play action's Space shortcut gets there first.)
+        if (watched is self.table and event.type() == QEvent.Type.KeyPress
+                and event.key() == Qt.Key.Key_Space):
+            self.toggle_playback()
+            return True
+        return super().eventFilter(watched, event)
+
+    # ---- helpers -------------------------------------------------------------------------
+
+    def _update_count(self, *_args) -> None:
+        self.count_label.setText(f"{self.proxy.rowCount():,} of {self.model.rowCount():,}")
+
+    def _show_error(self, message: str) -> None:
+        self.info_label.setStyleSheet(ERROR_STYLE)
+        self.info_label.setText(message)
+
+
+def _seconds_spin(prefix: str, special: str) -> QDoubleSpinBox:
+    spin = QDoubleSpinBox()
+    spin.setRange(0.0, 3600.0)
+    spin.setDecimals(1)
+    spin.setSingleStep(0.5)
+    spin.setPrefix(prefix)
+    spin.setSuffix(" s")
+    if special:
+        spin.setSpecialValueText(special)  # shown at the minimum, 0: no upper limit
+    return spin
