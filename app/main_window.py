@@ -19,12 +19,14 @@ from PySide6.QtWidgets import (
 
 from app.engine_client import QtEngineClient
 from app.pages.data_page import DataPage
+from app.pages.evaluate_page import EvaluatePage
+from app.pages.train_page import TrainPage
 from app.pages.transcribe_page import TranscribePage
 from engine.protocol import GetInfo
 
 # Pages planned but not built yet: listed, greyed out, so the shape of the
 # workbench is visible from the first release.
-COMING_PAGES = ("Train", "Evaluate")
+COMING_PAGES: tuple[str, ...] = ()
 COMING_SOON = "Coming soon"
 
 GEOMETRY_KEY = "main_window/geometry"
@@ -52,6 +54,11 @@ class MainWindow(QMainWindow):
         self.data_page = DataPage()
         self._add_page("Transcribe", self.transcribe_page)
         self._add_page("Data", self.data_page)
+        self.train_page = TrainPage(self.engine)
+        self._add_page("Train", self.train_page)
+        self.evaluate_page = EvaluatePage(self.engine)
+        self._add_page("Evaluate", self.evaluate_page)
+        self.train_page.training_finished.connect(self.on_train_page_training_finished)
         for name in COMING_PAGES:
             item = QListWidgetItem(name)
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled & ~Qt.ItemFlag.ItemIsSelectable)
@@ -165,11 +172,14 @@ class MainWindow(QMainWindow):
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
+        if self.train_page.training:
+            self.train_page.stop()  # the engine checkpoints before it goes
         self.transcribe_page.shutdown()
         self.data_page.shutdown()
+        self.train_page.shutdown()
         self._save_settings()
         if self._owns_engine:
-            self.engine.close()
+            self.engine.close(timeout=60.0 if self.train_page.training else 5.0)
         super().closeEvent(event)
 
     # ---- slots ----------------------------------------------------------------
@@ -187,6 +197,13 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def on_transcribe_page_audio_loaded(self, path: str) -> None:
         self.statusBar().showMessage(f"Opened {path}", 5000)
+
+    @Slot(dict)
+    def on_train_page_training_finished(self, result: dict) -> None:
+        if result.get("best_cer") is not None and result.get("run_dir"):
+            from pathlib import Path
+
+            self.evaluate_page.set_model_path(Path(result["run_dir"]) / "best")
 
     @Slot()
     def on_play_action_triggered(self) -> None:

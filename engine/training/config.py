@@ -72,7 +72,7 @@ class TrainConfig:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         if not 0.0 <= self.ctc_weight <= 1.0:
             raise ConfigError(f"ctc_weight must be in [0, 1], got {self.ctc_weight}")
-        for name in ("max_steps", "accum_steps", "eval_every", "log_every", "checkpoint_every", "keep_last"):
+        for name in ("max_steps", "accum_steps", "eval_every", "log_every", "checkpoint_every", "keep_last", "warmup"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
 

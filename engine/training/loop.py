@@ -30,7 +30,7 @@ from engine.data.batching import DurationBucketSampler, SpeechDataset, make_load
 from engine.data.manifest import Utterance, read_manifest
 from engine.errors import ConfigError, ParceroError
 from engine.evaluate import evaluate
-from engine.fileio import write_json_atomic
+from engine.fileio import atomic_path, write_json_atomic
 from engine.losses import joint_loss
 from engine.models.io import load_model
 from engine.models.speech_transformer import SpeechTransformer
@@ -373,7 +373,8 @@ class Trainer:
         write_json_atomic(samples / f"step-{self.step:06d}.json", {"step": self.step, "samples": rows})
         if report.attention:
             arrays = {uid: att.astype(np.float16) for uid, att in report.attention.items()}
-            np.savez_compressed(samples / f"step-{self.step:06d}.npz", **arrays)
+            with atomic_path(samples / f"step-{self.step:06d}.npz") as tmp, open(tmp, "wb") as f:
+                np.savez_compressed(f, **arrays)  # a viewer polling samples/ never sees half a file
 
     def _checkpoint(self) -> Path | None:
         self._saved_step = self.step

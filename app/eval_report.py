@@ -1,0 +1,166 @@
+"""An evaluation report made browsable: per-utterance error rates, accent confusions, CSV and JSON export.
+
+No Qt here. The engine's report (engine.evaluate.EvalReport.to_dict(), carried
+by the EvalResult event) has the overall, per-speaker and per-gender rates and
+every utterance's reference and hypothesis; the Evaluate page also wants each
+utterance's own WER/CER to sort by, which this module computes with the same
+normalisation the engine scored with (the model's TextConfig), so the
+per-utterance numbers add up to the overall ones.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+import jiwer
+
+from engine.fileio import atomic_path, write_json_atomic
+from engine.metrics import base_letter
+from engine.text import TextConfig, normalize_text
+
+CSV_COLUMNS = ("id", "speaker", "gender", "wer", "cer", "word_errors", "words", "char_errors", "chars",
+               "reference", "hypothesis")
+
+
+@dataclass
+class ScoredRow:
+    """One utterance with its own error rates; ``reference``/``hypothesis`` are normalised as scored."""
+
+    id: str
+    speaker: str
+    gender: str
+    reference: str
+    hypothesis: str
+    wer: float
+    cer: float
+    word_errors: int
+    words: int  # reference length in words
+    char_errors: int
+    chars: int  # reference length in characters
+
+
+def model_text_config(model_dir: str | Path | None) -> TextConfig:
+    """The TextConfig a Parcero model scores with (from its vocab.json); the default one otherwise."""
+    from engine.errors import ParceroError
+    from engine.text import CharTokenizer
+
+    if not model_dir:
+        return TextConfig()
+    try:
+        return CharTokenizer.load(Path(model_dir) / "vocab.json").config
+    except (ParceroError, OSError, ValueError):
+        return TextConfig()  # e.g. an imported model with another tokenizer: the engine's default normalisation
+
+
+def score_rows(rows: Iterable[dict[str, Any]], text_config: TextConfig | None = TextConfig()) -> list[ScoredRow]:
+    """Per-utterance WER and CER of report rows, worst first (by WER, then CER, then id).
+
+    Parameters
+    ----------
+    rows : iterable of dict
+        ``{"id", "reference", "hypothesis", "speaker", "gender"}`` as in ``EvalReport.to_dict()["rows"]``.
+    text_config : TextConfig or None
+        Normalisation applied to both sides first (None: compare as given).
+    """
+    rows = list(rows)
+    if not rows:
+        return []
+    norm = (lambda s: normalize_text(s, text_config)) if text_config is not None else (lambda s: s)
+    refs = [norm(str(r.get("reference", ""))) for r in rows]
+    hyps = [norm(str(r.get("hypothesis", ""))) for r in rows]
+    # One jiwer call for all rows (not one per row): thousands of utterances stay instant.
+    w = jiwer.process_words(refs, hyps)
+    c = jiwer.process_characters(refs, hyps)
+    scored = []
+    for i, r in enumerate(rows):
+        word_errors, words = _errors(w.alignments[i])
+        char_errors, chars = _errors(c.alignments[i])
+        scored.append(ScoredRow(
+            id=str(r.get("id", "")), speaker=str(r.get("speaker", "")), gender=str(r.get("gender", "")),
+            reference=refs[i], hypothesis=hyps[i],
+            wer=_rate(word_errors, words), cer=_rate(char_errors, chars),
+            word_errors=word_errors, words=words, char_errors=char_errors, chars=chars,
+        ))
+    scored.sort(key=lambda s: (-s.wer, -s.cer, s.id))
+    return scored
+
+
+def _errors(chunks) -> tuple[int, int]:
+    """(substitutions + deletions + insertions, reference length) of one sentence's alignment."""
+    errors = length = 0
+    for chunk in chunks:
+        n_ref = chunk.ref_end_idx - chunk.ref_start_idx
+        n_hyp = chunk.hyp_end_idx - chunk.hyp_start_idx
+        length += n_ref
+        if chunk.type != "equal":
+            errors += max(n_ref, n_hyp)
+    return errors, length
+
+
+def _rate(errors: int, length: int) -> float:
+    # As engine.metrics.ErrorCounts.rate: an empty reference scores 1 if anything was said, else 0.
+    return errors / length if length else float(errors > 0)
+
+
+def accent_confusions(confusions: dict[str, int]) -> list[tuple[str, str, int]]:
+    """(reference letter, hypothesis letter, count) for substitutions that differ only in a diacritic.
+
+    ``confusions`` is ``ErrorRates.confusions`` ({"á→a": 3, "b→v": 1, ...}); "á→a",
+    "n→ñ", "ü→u" are kept, "b→v" is not. Most frequent first.
+    """
+    out = []
+    for key, count in confusions.items():
+        ref, sep, hyp = key.partition("→")
+        if sep and ref != hyp and ref and hyp and base_letter(ref) == base_letter(hyp):
+            out.append((ref, hyp, int(count)))
+    out.sort(key=lambda t: (-t[2], t[0], t[1]))
+    return out
+
+
+def write_csv(path: str | Path, rows: Iterable[ScoredRow]) -> None:
+    """One line per utterance (CSV_COLUMNS), UTF-8 with a byte-order mark so spreadsheets show ñ and á."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8-sig", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=CSV_COLUMNS)
+            writer.writeheader()
+            for r in rows:
+                d = asdict(r)
+                d["wer"], d["cer"] = round(r.wer, 6), round(r.cer, 6)
+                writer.writerow({k: d[k] for k in CSV_COLUMNS})
+
+
+def write_json(path: str | Path, report: dict[str, Any], rows: Iterable[ScoredRow], **context: Any) -> None:
+    """The engine's report plus per-utterance rates, accent confusions and ``context`` (model, manifest, beam)."""
+    overall = report.get("overall") or {}
+    document = {
+        **context,
+        **{k: v for k, v in report.items() if k != "rows"},
+        "accent_confusions": [{"reference": r, "hypothesis": h, "count": n}
+                              for r, h, n in accent_confusions(overall.get("confusions") or {})],
+        "rows": [asdict(r) for r in rows],
+    }
+    write_json_atomic(path, document)
+
+
+def read_csv(path: str | Path) -> list[dict[str, str]]:
+    """Rows of a CSV written by :func:`write_csv` (for tests and round trips)."""
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def summary_text(report: dict[str, Any]) -> str:
+    """'WER 12.5 %  ·  CER 4.1 %  ·  120 utterances, 1,034 words  ·  17 accent-only substitutions'."""
+    overall = report.get("overall") or {}
+    words = (overall.get("words") or {})
+    n_words = words.get("substitutions", 0) + words.get("deletions", 0) + words.get("hits", 0)
+    parts = [f"WER {100 * report.get('wer', 0.0):.2f} %", f"CER {100 * report.get('cer', 0.0):.2f} %",
+             f"{report.get('utterances', 0)} utterances, {n_words:,} words",
+             f"{overall.get('accent_substitutions', 0)} accent-only substitutions"]
+    skipped = report.get("skipped") or []
+    if skipped:
+        parts.append(f"{len(skipped)} skipped (unreadable audio)")
+    return "  ·  ".join(parts)
+

@@ -1,0 +1,486 @@
+"""The Train page: configure a run, start, stop and resume it, and watch it learn.
+
+Training runs in the engine process (``Train`` command); its metrics records
+arrive as ``train_metrics`` signals and feed the live plots, the progress bar
+and the cost estimate. A run written by someone else (``parcero train`` in a
+terminal, ``torchrun`` on a shared filesystem) can be followed with Attach…:
+the page then tails the run folder's metrics.jsonl on a timer instead.
+
+"Pause" is Stop (the engine saves a checkpoint at the next step) followed by
+Resume (training continues from the newest checkpoint, exactly where it was).
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtWidgets import (
+    QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout,
+    QWidget,
+)
+
+from app.cost import batches_per_epoch, epochs_for_steps, steady_throughput
+from app.run_files import METRICS, MetricsTail, has_checkpoints
+from app.widgets.cost_estimate import CostEstimate
+from app.widgets.sample_attention import SampleAttention
+from app.widgets.train_form import TrainForm
+from app.widgets.train_plots import TrainPlots
+from engine.configio import read_toml, write_toml
+from engine.errors import ConfigError, ParceroError
+from engine.protocol import Train
+from engine.training.config import DataConfig
+
+log = logging.getLogger(__name__)
+
+ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
+HINT_STYLE = "QLabel { font-weight: 600; }"
+EXISTING = " already holds checkpoints: Resume it, or choose another name or folder"
+POLL_MS = 500  # how often a followed run folder is read
+MEASURE_STEPS = 5  # optimizer steps of the throughput warm-up run
+RECENT_THROUGHPUTS = 200  # log steps the live throughput is the median of: the current speed, not the average
+CONFIG_FILTER = "Run configs (*.toml);;All files (*)"
+
+
+class TrainPage(QWidget):
+    training_started = Signal(str)  # run folder
+    training_finished = Signal(dict)  # the engine's result: run_dir, step, best_cer, last_checkpoint
+    training_stopped = Signal(str)  # path of the checkpoint saved on stopping ("" if none)
+    training_failed = Signal(str)  # message shown to the user
+    run_attached = Signal(str)  # run folder now followed
+    throughput_measured = Signal(float)  # audio seconds per second of the warm-up run
+
+    def __init__(self, engine, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.engine = engine
+        self.run_dir: Path | None = None  # the run on screen (ours or attached)
+        self.attached = False
+        self._job = self._measure_job = None
+        self._measure_dir: Path | None = None
+        self._tail: MetricsTail | None = None
+        self._max_steps = 0
+        self._first: tuple[float, int] | None = None  # (time, step) of the first train record this session
+        self._throughputs: list[float] = []
+        self._measure_values: list[float] = []
+        self._last_checkpoint = ""
+        self._manifest_key: tuple[str, float] | None = None
+        self._durations: list[float] = []  # of the training utterances the trainer keeps
+        self._batching: tuple | None = None
+        self._batches = 0  # batches per epoch
+        self._build()
+        self._connect()
+        self.on_form_changed()
+
+    # ---- building -------------------------------------------------------------------
+
+    def _build(self) -> None:
+        self.form = TrainForm()
+        self.open_config_button = QPushButton("Open config…")
+        self.save_config_button = QPushButton("Save config…")
+        self.attach_button = QPushButton("Attach…")
+        self.attach_button.setToolTip("Follow a run folder written by `parcero train` or torchrun")
+        self.start_button = QPushButton("▶ Start")
+        self.stop_button = QPushButton("■ Stop")
+        self.stop_button.setToolTip("Stop at the next step and save a checkpoint (Resume continues from it)")
+        self.resume_button = QPushButton("Resume")
+        self.resume_button.setToolTip("Continue the run in the folder from its newest checkpoint")
+        self.error_label = QLabel()
+        self.error_label.setStyleSheet(ERROR_STYLE)
+        self.error_label.setWordWrap(True)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(True)
+        self.progress.setFormat("no run")
+        self.status_label = QLabel()
+        self.status_label.setWordWrap(True)
+
+        self.plots = TrainPlots()
+        self.samples = SampleAttention()
+        self.cost = CostEstimate()
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.plots, "Curves")
+        self.tabs.addTab(self.samples, "Attention over training")
+        self.tabs.addTab(self.cost, "Cost estimate")
+
+        buttons = QHBoxLayout()
+        for b in (self.open_config_button, self.save_config_button, self.attach_button, self.start_button,
+                  self.stop_button, self.resume_button):
+            buttons.addWidget(b)
+        buttons.addWidget(self.error_label, 1)
+        scroll = QScrollArea()
+        scroll.setWidget(self.form)
+        scroll.setWidgetResizable(True)
+        right = QWidget()
+        right_layout = QVBoxLayout(right)
+        right_layout.setContentsMargins(0, 0, 0, 0)
+        right_layout.addWidget(self.progress)
+        right_layout.addWidget(self.status_label)
+        right_layout.addWidget(self.tabs, 1)
+        self.splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.splitter.addWidget(scroll)
+        self.splitter.addWidget(right)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([420, 800])
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(self.splitter, 1)
+        self._poll_timer = QTimer(self, interval=POLL_MS)
+
+    def _connect(self) -> None:
+        self.form.changed.connect(self.on_form_changed)
+        self.open_config_button.clicked.connect(self.choose_config_file)
+        self.save_config_button.clicked.connect(self.choose_config_save_file)
+        self.attach_button.clicked.connect(self.choose_run_to_attach)
+        self.start_button.clicked.connect(self.start)
+        self.stop_button.clicked.connect(self.stop)
+        self.resume_button.clicked.connect(self.resume)
+        self.cost.measure_requested.connect(self.measure_throughput)
+        self._poll_timer.timeout.connect(self.on_poll_timer_timeout)
+        e = self.engine
+        e.train_metrics.connect(self.on_engine_train_metrics)
+        e.job_finished.connect(self.on_engine_job_finished)
+        e.job_failed.connect(self.on_engine_job_failed)
+        e.job_cancelled.connect(self.on_engine_job_cancelled)
+        e.state_changed.connect(self.on_engine_state_changed)
+        e.worker_exited.connect(self.on_engine_worker_exited)
+
+    # ---- commands -------------------------------------------------------------------
+
+    def start(self, resume: bool = False) -> bool:
+        """Send the form's config to the engine as a Train job; False (with the reason shown) if it cannot."""
+        problem = self._start_problem(resume)
+        if problem:
+            self.error_label.setText(problem)
+            return False
+        config = self.form.config_dict()
+        self._detach()
+        self._show_run(self.form.run_dir(), int(config["train"]["max_steps"]))
+        if resume:
+            self._read_history()  # the curves so far, from the run's own metrics.jsonl
+        try:
+            self._job = self.engine.submit(Train, config=config, base_dir=self.form.base_dir(), resume=resume)
+        except ParceroError as e:  # the engine is not running (crashed, or still starting)
+            self._set_status(str(e), error=True)
+            return False
+        self._last_checkpoint = ""
+        self._set_status(f"{'Resuming' if resume else 'Starting'} {self.run_dir} …")
+        self._poll_timer.start()
+        self._update_controls()
+        self.training_started.emit(str(self.run_dir))
+        return True
+
+    def resume(self) -> bool:
+        return self.start(resume=True)
+
+    def stop(self) -> None:
+        """Ask the engine to stop training; it saves a checkpoint first (``training_stopped`` follows)."""
+        if self._job is not None:
+            self.engine.cancel(self._job)
+            self._set_status("Stopping: saving a checkpoint at the next step …")
+            self.stop_button.setEnabled(False)
+
+    def measure_throughput(self) -> bool:
+        """Train the form's model for a few steps in a scratch folder to time it; updates the cost estimate."""
+        problem = self.form.problem()
+        if problem or self._busy():
+            self._set_status(problem or "Wait for the current job to end.", error=True)
+            return False
+        config = self.form.config_dict()
+        self._measure_dir = Path(tempfile.mkdtemp(prefix="parcero-throughput-"))
+        # No dev set (no evaluation pause) and no periodic checkpoint: only the steps themselves are timed.
+        config["run"] = {"name": "throughput", "dir": str(self._measure_dir / "run")}
+        config["data"]["dev"] = ""
+        config["train"].update(max_steps=MEASURE_STEPS, epochs=0, log_every=1, eval_every=10**6,
+                               checkpoint_every=10**6)
+        self._measure_values = []
+        try:
+            self._measure_job = self.engine.submit(Train, config=config, base_dir=str(self._measure_dir))
+        except ParceroError as e:
+            self._end_measurement(str(e))
+            return False
+        self.cost.set_measuring(True)
+        self._update_controls()
+        return True
+
+    def attach(self, run_dir: str | Path) -> bool:
+        """Follow a run folder written by another process (its metrics.jsonl, samples and config)."""
+        run_dir = Path(run_dir)
+        if not (run_dir / METRICS).is_file() and not (run_dir / "config.toml").is_file():
+            self._set_status(f"{run_dir}: not a run folder (no metrics.jsonl or config.toml)", error=True)
+            return False
+        max_steps = 0
+        try:
+            config = read_toml(run_dir / "config.toml")
+            self.form.set_config_dict(config)
+            max_steps = int((config.get("train") or {}).get("max_steps", 0))
+        except Exception as e:  # noqa: BLE001 - a missing or odd config only costs the progress bar
+            log.info("%s: config not read: %s", run_dir, e)
+        self._detach()
+        self._show_run(run_dir, max_steps)
+        self.attached = True
+        self._tail = MetricsTail(run_dir / METRICS)
+        self._set_status(f"Following {run_dir} (written by another process)")
+        self.on_poll_timer_timeout()
+        self._poll_timer.start()
+        self._update_controls()
+        self.run_attached.emit(str(run_dir))
+        return True
+
+    def choose_run_to_attach(self) -> None:
+        path = QFileDialog.getExistingDirectory(self, "Attach to a run folder", str(self.form.run_dir().parent))
+        if path:
+            self.attach(path)
+
+    def load_config(self, path: str | Path) -> bool:
+        """Fill the form from a run config TOML (paths in it are relative to its folder)."""
+        try:
+            self.form.load_toml(path)
+        except (ConfigError, OSError) as e:
+            self._set_status(str(e), error=True)
+            return False
+        return True
+
+    def choose_config_file(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, "Open a run config", "", CONFIG_FILTER)
+        if path:
+            self.load_config(path)
+
+    def choose_config_save_file(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Save the run config", str(self.form.run_dir()) + ".toml",
+                                              CONFIG_FILTER)
+        if path:
+            write_toml(path, self.form.config_dict())
+
+    @property
+    def training(self) -> bool:
+        """Whether a training job of this page is running (closing the window now loses unsaved steps)."""
+        return self._job is not None
+
+    def shutdown(self) -> None:
+        self._poll_timer.stop()
+
+    # ---- following a run ------------------------------------------------------------
+
+    def _show_run(self, run_dir: Path, max_steps: int) -> None:
+        self.run_dir, self._max_steps = run_dir, max_steps
+        self._first, self._throughputs = None, []
+        self.plots.clear()
+        self.samples.set_run_dir(run_dir)
+        self.progress.setRange(0, max(1, max_steps))
+        self.progress.setValue(0)
+        self.progress.setFormat("waiting for the first step …")
+
+    def _detach(self) -> None:
+        self.attached, self._tail = False, None
+        self._poll_timer.stop()
+
+    def _read_history(self) -> None:
+        tail = MetricsTail(self.run_dir / METRICS)
+        self._take_records(tail.read_new(max_bytes=1 << 30))
+        self._first = None  # ETA from this session's pace, not across the pause
+
+    def _take_records(self, records: list[dict]) -> None:
+        self.plots.add_records(records)
+        last = None
+        for r in records:
+            kind = r.get("kind")
+            if kind == "train" and "step" in r:
+                last = r
+                step, now = int(r["step"]), float(r.get("time", time.time()))
+                if self._first is None or step < self._first[1]:
+                    self._first = (now, step)
+                if r.get("audio_seconds_per_second"):
+                    self._throughputs.append(float(r["audio_seconds_per_second"]))
+            elif kind == "checkpoint":
+                self._last_checkpoint = str(r.get("path", ""))
+            elif kind == "note" and r.get("message"):
+                self._set_status(str(r["message"]))
+        if last is not None:  # once per batch of records: a long history read back stays quick
+            del self._throughputs[:-RECENT_THROUGHPUTS]
+            measured = steady_throughput(self._throughputs)
+            if measured:
+                self.cost.set_throughput(measured, "live, median of this run's recent log steps")
+            self._show_progress(int(last["step"]), float(last.get("time", time.time())))
+
+    def _show_progress(self, step: int, now: float) -> None:
+        total = self._max_steps
+        text = f"step {step:,}" + (f" / {total:,}" if total else "")
+        t0, s0 = self._first
+        if step > s0 and now > t0:
+            rate = (step - s0) / (now - t0)
+            text += f" · {rate:.2f} steps/s"
+            if total > step:
+                text += f" · ETA {_clock(int((total - step) / rate))}"
+        self.progress.setValue(min(step, max(1, total)))
+        self.progress.setFormat(text)
+
+    # ---- slots ----------------------------------------------------------------------
+
+    @Slot()
+    def on_form_changed(self) -> None:
+        self._update_estimate_inputs(self.form.config_dict())
+        self._update_controls()
+
+    @Slot()
+    def on_poll_timer_timeout(self) -> None:
+        if self._tail is not None:
+            records = self._tail.read_new()
+            if self._tail.restarted:  # the file was replaced (a new run in the same folder): start over
+                self._show_run(self.run_dir, self._max_steps)
+            self._take_records(records)
+        self.samples.refresh()
+
+    @Slot(int, dict)
+    def on_engine_train_metrics(self, job: int, record: dict) -> None:
+        if job == self._job:
+            self._take_records([record])
+        elif job == self._measure_job and record.get("kind") == "train":
+            self._measure_values.append(float(record.get("audio_seconds_per_second") or 0.0))
+
+    @Slot(int, object)
+    def on_engine_job_finished(self, job: int, result) -> None:
+        if job == self._job:
+            self._job = None
+            result = dict(result or {})
+            best = result.get("best_cer")
+            # Without a dev set there is no "best": the last checkpoint is the model.
+            model = (Path(result.get("run_dir", self.run_dir)) / "best" if best is not None
+                     else result.get("last_checkpoint") or "none saved")
+            self._set_status(f"Finished at step {result.get('step', 0):,}"
+                             + (f"; best dev CER {100 * best:.2f} %" if best is not None else "")
+                             + f". Model: {model}")
+            self._end_job()
+            self.training_finished.emit(result)
+        elif job == self._measure_job:
+            self._end_measurement()
+
+    @Slot(int, str, str)
+    def on_engine_job_failed(self, job: int, message: str, detail: str) -> None:
+        if job == self._job:
+            log.warning("training failed: %s\n%s", message, detail)
+            self._job = None
+            self._set_status(f"Training failed: {message}", error=True)
+            self._end_job()
+            self.training_failed.emit(message)
+        elif job == self._measure_job:
+            self._end_measurement(message)
+
+    @Slot(int)
+    def on_engine_job_cancelled(self, job: int) -> None:
+        if job == self._job:
+            self._job = None
+            saved = self._last_checkpoint
+            self._set_status(f"Stopped; checkpoint saved in {saved}. Resume continues from it."
+                             if saved else "Stopped before the first step; nothing to save.")
+            self._end_job()
+            self.training_stopped.emit(saved)
+        elif job == self._measure_job:
+            self._end_measurement("cancelled")
+
+    @Slot(str)
+    def on_engine_state_changed(self, _state: str) -> None:
+        self._update_controls()
+
+    @Slot(int, str)
+    def on_engine_worker_exited(self, code: int, reason: str) -> None:
+        if self._job is not None:
+            self.on_engine_job_failed(self._job, f"the engine stopped ({reason}); Resume continues from the "
+                                                 "last checkpoint", "")
+        if self._measure_job is not None:
+            self._end_measurement(reason)
+
+    def _end_job(self) -> None:
+        self._poll_timer.stop()
+        self.samples.refresh()
+        self.plots.redraw()
+        self._update_controls()
+
+    def _end_measurement(self, problem: str = "") -> None:
+        self._measure_job = None
+        self.cost.set_measuring(False)
+        if self._measure_dir is not None:
+            shutil.rmtree(self._measure_dir, ignore_errors=True)
+            self._measure_dir = None
+        measured = steady_throughput(self._measure_values)
+        if measured and not problem:
+            self.cost.set_throughput(measured, f"warm-up run of {MEASURE_STEPS} steps")
+            self.throughput_measured.emit(measured)
+        elif problem:
+            self._set_status(f"Throughput not measured: {problem}", error=True)
+        self._update_controls()
+
+    # ---- state ----------------------------------------------------------------------
+
+    def _busy(self) -> bool:
+        return self._job is not None or self._measure_job is not None
+
+    def _set_status(self, text: str, error: bool = False) -> None:
+        self.status_label.setStyleSheet(ERROR_STYLE if error else "")
+        self.status_label.setText(text)
+
+    def _start_problem(self, resume: bool, form_problem: str | None = None) -> str:
+        if self._busy():
+            return "A training job is already running."
+        problem = self.form.problem() if form_problem is None else form_problem
+        if problem:
+            return problem
+        exists = has_checkpoints(self.form.run_dir())
+        if resume and not exists:
+            return f"{self.form.run_dir()}: no checkpoint to resume from"
+        if not resume and exists:
+            return f"“{self.form.run_dir().name}”{EXISTING}"
+        return ""
+
+    def _update_controls(self) -> None:
+        ready = getattr(self.engine, "state", "ready") in ("ready", "busy")
+        busy = self._busy()
+        form_problem = self.form.problem()
+        start_problem = self._start_problem(False, form_problem)
+        resume_problem = self._start_problem(True, form_problem)
+        self.start_button.setEnabled(ready and not start_problem)
+        self.resume_button.setEnabled(ready and not resume_problem)
+        self.stop_button.setEnabled(self._job is not None)
+        self.cost.measure_button.setEnabled(ready and not busy and not form_problem)
+        self.form.setEnabled(not busy)
+        if not busy:  # inline next to Start: why it is disabled
+            hint = not resume_problem and start_problem.endswith(EXISTING)  # not an error: Resume is the way on
+            waiting = not ready and not start_problem
+            self.error_label.setStyleSheet(HINT_STYLE if hint or waiting else ERROR_STYLE)
+            self.error_label.setText("The engine is starting …" if waiting else start_problem)
+        self.error_label.setToolTip(str(self.form.run_dir()))
+        self.start_button.setToolTip(start_problem or "Start training this configuration")
+
+    def _update_estimate_inputs(self, d: dict) -> None:
+        """Hours of training audio and epochs for the cost panel, re-read only when their inputs changed."""
+        data, train, defaults = d["data"], d["train"], DataConfig()
+        lo, hi = data.get("min_duration", defaults.min_duration), data.get("max_duration", defaults.max_duration)
+        path = data["train"]
+        try:
+            key = (path, Path(path).stat().st_mtime, lo, hi) if path else None
+        except OSError:
+            key = None
+        if key != self._manifest_key:
+            self._manifest_key, self._durations = key, []
+            if key is not None:
+                from engine.data.manifest import read_manifest
+
+                try:  # as the trainer does: utterances outside the duration limits are left out
+                    self._durations = [u.duration for u in read_manifest(path).utterances if lo <= u.duration <= hi]
+                except OSError:
+                    pass
+            self.cost.set_audio_hours(sum(self._durations) / 3600.0)
+        batching = (key, data["max_frames"], data.get("num_buckets", defaults.num_buckets),
+                    data.get("max_batch_size", defaults.max_batch_size))
+        if batching != self._batching:
+            self._batching = batching
+            self._batches = batches_per_epoch(self._durations, *batching[1:])
+        epochs = epochs_for_steps(train["max_steps"], train["accum_steps"], self._batches)
+        self.cost.set_epochs(min(epochs, train["epochs"]) if train["epochs"] else epochs)
+
+
+def _clock(seconds: int) -> str:
+    h, rest = divmod(max(0, seconds), 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}"

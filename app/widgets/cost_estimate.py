@@ -1,0 +1,227 @@
+"""The cost panel of the Train page: how long and how much a run would take on rented GPUs.
+
+The arithmetic lives in app.cost (tested without Qt); this widget holds the
+inputs (hours of training audio, epochs, measured throughput), an editable
+price table saved in QSettings, and shows hours and dollars per instance,
+with the assumptions written next to the numbers.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QAbstractItemView, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
+    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+)
+
+from app.cost import (
+    ASSUMPTION, DEFAULT_PRICES, PRICE_SOURCE, CostRow, InstancePrice, estimate_costs, format_hours, format_usd,
+    prices_from_json, prices_to_json,
+)
+
+PRICES_KEY = "train/instance_prices"
+COLUMNS = ("Instance", "GPUs", "GPU", "USD / month", "USD / hour", "Training time", "Cost")
+EDITABLE = 4  # the first four columns are the user's; the rest are computed
+NOTE_STYLE = "QLabel { color: palette(mid); font-size: 11px; }"
+
+
+class CostEstimate(QWidget):
+    """Hours and dollars of training per instance type, from measured throughput and an editable price table."""
+
+    measure_requested = Signal()  # the user asked for a short warm-up run to measure throughput
+    prices_changed = Signal(list)  # list[InstancePrice] after an edit (already saved)
+    estimate_changed = Signal(list)  # list[CostRow]: recomputed after any input changed
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self._settings = QSettings()
+        self.audio_hours = 0.0
+        self.audio_seconds_per_second: float | None = None
+        self._rows: list[CostRow] = []
+
+        self.audio_label = QLabel("—")
+        self.audio_label.setToolTip("Hours of audio in the training manifest")
+        self.epochs_spin = QDoubleSpinBox()
+        self.epochs_spin.setRange(0.0, 100000.0)
+        self.epochs_spin.setDecimals(2)
+        self.epochs_spin.setMaximumWidth(160)
+        self.epochs_spin.setToolTip("Passes over the training data. Filled in from the form (epochs, or max steps "
+                                    "assuming full batches); edit it to ask “what if”.")
+        self.throughput_label = QLabel("not measured yet")
+        self.measured_gpus_spin = QSpinBox()
+        self.measured_gpus_spin.setRange(1, 1024)
+        self.measured_gpus_spin.setToolTip("GPUs the measured throughput came from (a torchrun run over several "
+                                           "GPUs logs their combined throughput)")
+        self.measure_button = QPushButton("Measure throughput")
+        self.measure_button.setToolTip("Train the configured model for a few steps and time it")
+        measured = QHBoxLayout()
+        measured.addWidget(self.throughput_label, 1)
+        measured.addWidget(QLabel("on"))
+        measured.addWidget(self.measured_gpus_spin)
+        measured.addWidget(QLabel("GPU(s)"))
+        measured.addWidget(self.measure_button)
+        form = QFormLayout()
+        form.addRow("Training audio", self.audio_label)
+        form.addRow("Epochs", self.epochs_spin)
+        form.addRow("Throughput", measured)
+
+        self.table = QTableWidget(0, len(COLUMNS))
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().hide()
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.add_button = QPushButton("Add row")
+        self.remove_button = QPushButton("Remove row")
+        self.reset_button = QPushButton("Reset prices")
+        self.reset_button.setToolTip("Back to the three instances quoted in the source analysis")
+        buttons = QHBoxLayout()
+        for b in (self.add_button, self.remove_button, self.reset_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        self.note_label = QLabel(f"{PRICE_SOURCE}\n{ASSUMPTION}")
+        self.note_label.setWordWrap(True)
+        self.note_label.setStyleSheet(NOTE_STYLE)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(buttons)
+        layout.addWidget(self.note_label)
+
+        saved = prices_from_json(self._settings.value(PRICES_KEY, "", type=str))
+        self._fill_prices(saved or list(DEFAULT_PRICES))
+        self.epochs_spin.valueChanged.connect(self.on_input_changed)
+        self.measured_gpus_spin.valueChanged.connect(self.on_input_changed)
+        self.table.itemChanged.connect(self.on_table_item_changed)
+        self.add_button.clicked.connect(self.on_add_button_clicked)
+        self.remove_button.clicked.connect(self.on_remove_button_clicked)
+        self.reset_button.clicked.connect(self.on_reset_button_clicked)
+        self.measure_button.clicked.connect(self.measure_requested)
+        self.recompute()
+
+    # ---- inputs -------------------------------------------------------------------
+
+    def set_audio_hours(self, hours: float) -> None:
+        self.audio_hours = max(0.0, float(hours))
+        self.audio_label.setText(f"{self.audio_hours:,.2f} h ({format_hours(self.audio_hours)})")
+        self.recompute()
+
+    def set_epochs(self, epochs: float) -> None:
+        self.epochs_spin.setValue(float(epochs))
+
+    def set_throughput(self, audio_seconds_per_second: float | None, source: str = "") -> None:
+        """Measured training speed in seconds of audio per second (None: unknown); ``source`` says how."""
+        self.audio_seconds_per_second = audio_seconds_per_second
+        if audio_seconds_per_second is None:
+            self.throughput_label.setText("not measured yet")
+        else:
+            how = f" ({source})" if source else ""
+            self.throughput_label.setText(f"{audio_seconds_per_second:,.1f} s of audio per second{how}")
+        self.recompute()
+
+    def set_measuring(self, measuring: bool) -> None:
+        self.measure_button.setEnabled(not measuring)
+        self.measure_button.setText("Measuring…" if measuring else "Measure throughput")
+
+    # ---- outputs ------------------------------------------------------------------
+
+    def prices(self) -> list[InstancePrice]:
+        """The table's rows that parse; a row being typed into is left out until it does."""
+        out = []
+        for row in range(self.table.rowCount()):
+            cells = [self.table.item(row, col).text().strip() if self.table.item(row, col) else ""
+                     for col in range(EDITABLE)]
+            try:
+                out.append(InstancePrice(cells[0], int(cells[1]), cells[2], float(cells[3].replace(",", ""))))
+            except ValueError:
+                continue
+        return out
+
+    def rows(self) -> list[CostRow]:
+        return list(self._rows)
+
+    def per_gpu_throughput(self) -> float:
+        return (self.audio_seconds_per_second or 0.0) / self.measured_gpus_spin.value()
+
+    def recompute(self) -> None:
+        """Refill the computed columns; emits ``estimate_changed``."""
+        prices = self.prices()
+        self._rows = estimate_costs(self.audio_hours, self.epochs_spin.value(), self.per_gpu_throughput(), prices)
+        by_name = {(r.price.instance, r.price.gpus, r.price.monthly_usd): r for r in self._rows}
+        self.table.blockSignals(True)
+        for row in range(self.table.rowCount()):
+            parsed = self._parse_row(row)
+            found = by_name.get(parsed) if parsed else None
+            texts = ((format_usd(found.price.hourly_usd), format_hours(found.hours), format_usd(found.cost_usd))
+                     if found else ("—", "—", "—"))
+            for col, text in enumerate(texts, start=EDITABLE):
+                item = QTableWidgetItem(text)
+                item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, col, item)
+        self.table.blockSignals(False)
+        self.estimate_changed.emit(self.rows())
+
+    def _parse_row(self, row: int) -> tuple[str, int, float] | None:
+        try:
+            return (self.table.item(row, 0).text().strip(), int(self.table.item(row, 1).text()),
+                    float(self.table.item(row, 3).text().replace(",", "")))
+        except (AttributeError, ValueError):
+            return None
+
+    def _fill_prices(self, prices: list[InstancePrice]) -> None:
+        self.table.blockSignals(True)
+        self.table.setRowCount(0)
+        for p in prices:
+            self._append_row(p.instance, str(p.gpus), p.gpu, f"{p.monthly_usd:.2f}")
+        self.table.blockSignals(False)
+
+    def _append_row(self, *cells: str) -> None:
+        row = self.table.rowCount()
+        self.table.insertRow(row)
+        for col, text in enumerate(cells):
+            item = QTableWidgetItem(text)
+            if col in (1, 3):
+                item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.table.setItem(row, col, item)
+
+    def _save(self) -> None:
+        prices = self.prices()
+        self._settings.setValue(PRICES_KEY, prices_to_json(prices))
+        self.prices_changed.emit(prices)
+
+    # ---- slots --------------------------------------------------------------------
+
+    @Slot()
+    def on_input_changed(self, *_args) -> None:
+        self.recompute()
+
+    @Slot(QTableWidgetItem)
+    def on_table_item_changed(self, item: QTableWidgetItem) -> None:
+        if item.column() < EDITABLE:
+            self._save()
+            self.recompute()
+
+    @Slot()
+    def on_add_button_clicked(self) -> None:
+        self.table.blockSignals(True)
+        self._append_row("my-instance", "1", "GPU", "0.00")
+        self.table.blockSignals(False)
+        self.table.editItem(self.table.item(self.table.rowCount() - 1, 0))
+        self._save()
+        self.recompute()
+
+    @Slot()
+    def on_remove_button_clicked(self) -> None:
+        rows = sorted({i.row() for i in self.table.selectedIndexes()}, reverse=True)
+        for row in rows or ([self.table.rowCount() - 1] if self.table.rowCount() else []):
+            self.table.removeRow(row)
+        self._save()
+        self.recompute()
+
+    @Slot()
+    def on_reset_button_clicked(self) -> None:
+        self._fill_prices(list(DEFAULT_PRICES))
+        self._save()
+        self.recompute()

@@ -1,0 +1,340 @@
+"""The Train page's settings form: what a run config's TOML holds, as grouped fields.
+
+The form edits the commonly changed settings; everything else keeps the
+engine's defaults, or the values of a config opened from a TOML file
+("extras", listed under the form so nothing is hidden). :meth:`TrainForm.config_dict`
+returns the TOML-shaped dict that ``Train(config=...)`` and ``parcero train``
+both read, and :meth:`TrainForm.problem` checks it with the engine's own
+``run_config_from_dict``, so the form and the CLI can never disagree on what
+is valid.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import Signal, Slot
+from PySide6.QtWidgets import (
+    QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
+    QSpinBox, QVBoxLayout, QWidget,
+)
+
+from engine.configio import read_toml
+from engine.errors import ConfigError
+from engine.models.speech_transformer import PRESETS, ModelConfig
+from engine.training.config import PRECISIONS, SCHEDULES, DataConfig, TrainConfig, run_config_from_dict
+
+ENCODERS = (("Speech-Transformer", "transformer"), ("Conformer", "conformer"))
+DEVICES = ("auto", "cpu", "cuda")
+MANIFEST_FILTER = "Manifests (*.jsonl);;All files (*)"
+DEFAULT_PRESET = "small"  # RunConfig's own default
+
+
+def user_runs_dir() -> Path:
+    """Where runs go when there is no manifest folder to put them beside."""
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("Parcero", "Parcero")) / "runs"
+
+
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _spin(lo: int, hi: int, value: int, step: int = 1) -> QSpinBox:
+    s = QSpinBox()
+    s.setRange(lo, hi)
+    s.setSingleStep(step)
+    s.setValue(value)
+    s.setGroupSeparatorShown(True)
+    return s
+
+
+def _dspin(lo: float, hi: float, value: float, decimals: int = 2, step: float = 0.05) -> QDoubleSpinBox:
+    s = QDoubleSpinBox()
+    s.setRange(lo, hi)
+    s.setDecimals(decimals)
+    s.setSingleStep(step)
+    s.setValue(value)
+    return s
+
+
+class _PathEdit(QWidget):
+    """A line edit with a Browse… button (a file to open, or a folder)."""
+
+    def __init__(self, caption: str, folder: bool = False, placeholder: str = ""):
+        super().__init__()
+        self.caption, self.folder = caption, folder
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(placeholder)
+        self.button = QPushButton("Browse…")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 1)
+        layout.addWidget(self.button)
+        self.button.clicked.connect(self.on_button_clicked)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    @Slot()
+    def on_button_clicked(self) -> None:
+        if self.folder:
+            path = QFileDialog.getExistingDirectory(self, self.caption, self.text())
+        else:
+            path, _ = QFileDialog.getOpenFileName(self, self.caption, self.text(), MANIFEST_FILTER)
+        if path:
+            self.edit.setText(path)
+
+
+class TrainForm(QWidget):
+    """Grouped, validated settings of a training run."""
+
+    changed = Signal()  # any setting was edited (validate again)
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        data, train, preset = DataConfig(), TrainConfig(), PRESETS[DEFAULT_PRESET]
+        model = ModelConfig(vocab_size=8)
+        self.extras: dict[str, Any] = {}
+
+        self.train_edit = _PathEdit("Training manifest", placeholder="train.jsonl (required)")
+        self.dev_edit = _PathEdit("Dev manifest", placeholder="dev.jsonl (for CER/WER and the best checkpoint)")
+        self.max_frames_spin = _spin(100, 10_000_000, data.max_frames, 1000)
+        self.max_frames_spin.setToolTip("Padded 10 ms feature frames per batch (20,000 = 200 s of audio)")
+        self.accum_spin = _spin(1, 1024, train.accum_steps)
+        self.accum_spin.setToolTip("Batches per optimizer update: a larger effective batch without more memory")
+
+        self.preset_combo = QComboBox()
+        self.preset_combo.addItems(list(PRESETS))
+        self.preset_combo.setCurrentText(DEFAULT_PRESET)
+        self.encoder_combo = QComboBox()
+        for label, value in ENCODERS:
+            self.encoder_combo.addItem(label, value)
+        self.enc_layers_spin = _spin(1, 64, preset["n_enc_layers"])
+        self.dec_layers_spin = _spin(1, 32, preset["n_dec_layers"])
+        self.stochastic_spin = _dspin(0.0, 0.95, model.stochastic_depth)
+        self.stochastic_spin.setToolTip("Probability of skipping the deepest layer while training (Pham et al. "
+                                         "2019); shallower layers are skipped less. 0 = off")
+        self.ctc_spin = _dspin(0.0, 1.0, train.ctc_weight)
+        self.ctc_spin.setToolTip("Weight of the CTC loss in the joint CTC-attention loss")
+        self.dropout_spin = _dspin(0.0, 0.9, model.dropout)
+
+        self.schedule_combo = QComboBox()
+        self.schedule_combo.addItems(list(SCHEDULES))
+        self.schedule_combo.setToolTip("noam: Vaswani et al. (training from scratch); cosine: warm-up then "
+                                       "cosine decay (fine-tuning)")
+        self.warmup_spin = _spin(0, 1_000_000, train.warmup, 500)
+        self.max_steps_spin = _spin(1, 100_000_000, train.max_steps, 1000)
+        self.epochs_spin = _spin(0, 100_000, train.epochs)
+        self.epochs_spin.setSpecialValueText("as max steps needs")
+        self.lr_factor_spin = _dspin(0.01, 100.0, train.lr_factor, 2, 0.1)
+        self.peak_lr_spin = _dspin(1e-7, 1.0, train.peak_lr, 7, 1e-5)
+        self.eval_every_spin = _spin(1, 10_000_000, train.eval_every, 100)
+        self.checkpoint_every_spin = _spin(1, 10_000_000, train.checkpoint_every, 100)
+
+        self.device_combo = QComboBox()
+        self.device_combo.addItems(list(DEVICES))
+        self.precision_combo = QComboBox()
+        self.precision_combo.addItems(list(PRECISIONS))
+        self.precision_combo.setToolTip("auto: bf16 on GPUs that support it, else fp16; fp32 on the CPU")
+
+        self.name_edit = QLineEdit(f"run-{datetime.datetime.now():%Y%m%d-%H%M}")
+        self.folder_edit = _PathEdit("Run folder", folder=True)
+        self.extras_label = QLabel()
+        self.extras_label.setWordWrap(True)
+        self.extras_label.hide()
+
+        groups = [
+            ("Data", [("Train manifest", self.train_edit), ("Dev manifest", self.dev_edit),
+                      ("Max frames / batch", self.max_frames_spin), ("Accumulation", self.accum_spin)]),
+            ("Model", [("Preset", self.preset_combo), ("Encoder", self.encoder_combo),
+                       ("Encoder layers", self.enc_layers_spin), ("Decoder layers", self.dec_layers_spin),
+                       ("Stochastic depth", self.stochastic_spin), ("CTC weight", self.ctc_spin),
+                       ("Dropout", self.dropout_spin)]),
+            ("Schedule", [("Schedule", self.schedule_combo), ("Warm-up steps", self.warmup_spin),
+                          ("Max steps", self.max_steps_spin), ("Epochs", self.epochs_spin),
+                          ("LR factor (noam)", self.lr_factor_spin), ("Peak LR (cosine)", self.peak_lr_spin),
+                          ("Evaluate every", self.eval_every_spin), ("Checkpoint every", self.checkpoint_every_spin)]),
+            ("Run", [("Device", self.device_combo), ("Precision", self.precision_combo),
+                     ("Name", self.name_edit), ("Folder", self.folder_edit)]),
+        ]
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        for title, rows in groups:
+            box = QGroupBox(title)
+            form = QFormLayout(box)
+            for label, widget in rows:
+                form.addRow(label, widget)
+            layout.addWidget(box)
+        layout.addWidget(self.extras_label)
+        layout.addStretch(1)
+
+        self.preset_combo.currentTextChanged.connect(self.on_preset_combo_current_text_changed)
+        self.schedule_combo.currentTextChanged.connect(self._update_enabled)
+        for w in (self.train_edit.edit, self.dev_edit.edit, self.name_edit, self.folder_edit.edit):
+            w.textChanged.connect(self.on_field_edited)
+        for w in (self.max_frames_spin, self.accum_spin, self.enc_layers_spin, self.dec_layers_spin,
+                  self.stochastic_spin, self.ctc_spin, self.dropout_spin, self.warmup_spin, self.max_steps_spin,
+                  self.epochs_spin, self.lr_factor_spin, self.peak_lr_spin, self.eval_every_spin,
+                  self.checkpoint_every_spin):
+            w.valueChanged.connect(self.on_field_edited)
+        for w in (self.encoder_combo, self.schedule_combo, self.device_combo, self.precision_combo):
+            w.currentIndexChanged.connect(self.on_field_edited)
+        self._update_enabled()
+        self._update_run_placeholder()
+
+    # ---- the config ---------------------------------------------------------------
+
+    def run_dir(self) -> Path:
+        """The run folder: as typed, else ``runs/<name>`` beside the train manifest (or in the user data folder)."""
+        typed = self.folder_edit.text()
+        if typed:
+            return Path(typed).expanduser()
+        train = self.train_edit.text()
+        base = Path(train).expanduser().parent / "runs" if train else user_runs_dir()
+        return base / (self.name_edit.text().strip() or "run")
+
+    def base_dir(self) -> str:
+        """Folder that relative paths in the config start from (the one a saved config.toml would sit in)."""
+        return str(self.run_dir().parent)
+
+    def config_dict(self) -> dict[str, Any]:
+        """The TOML-shaped run config: the extras with the form's values over them."""
+        data = {"train": self._absolute(self.train_edit.text()), "dev": self._absolute(self.dev_edit.text()),
+                "max_frames": self.max_frames_spin.value()}
+        model = {"preset": self.preset_combo.currentText(), "encoder": self.encoder_combo.currentData(),
+                 "n_enc_layers": self.enc_layers_spin.value(), "n_dec_layers": self.dec_layers_spin.value(),
+                 "stochastic_depth": self.stochastic_spin.value(), "dropout": self.dropout_spin.value()}
+        train = {"schedule": self.schedule_combo.currentText(), "warmup": self.warmup_spin.value(),
+                 "max_steps": self.max_steps_spin.value(), "epochs": self.epochs_spin.value(),
+                 "lr_factor": self.lr_factor_spin.value(), "peak_lr": self.peak_lr_spin.value(),
+                 "ctc_weight": self.ctc_spin.value(), "accum_steps": self.accum_spin.value(),
+                 "eval_every": self.eval_every_spin.value(), "checkpoint_every": self.checkpoint_every_spin.value(),
+                 "device": self.device_combo.currentText(), "precision": self.precision_combo.currentText()}
+        run = {"name": self.name_edit.text().strip(), "dir": str(self.run_dir())}
+        return _deep_merge(self.extras, {"run": run, "data": data, "model": model, "train": train})
+
+    def problem(self) -> str:
+        """Why the config cannot start a run ("" when it can), in the engine's words where it has them."""
+        d = self.config_dict()
+        if not d["run"]["name"]:
+            return "run.name: give the run a name"
+        try:
+            run_config_from_dict(d, base_dir=self.base_dir(), source="run config")
+        except ConfigError as e:
+            return str(e)
+        for role in ("train", "dev"):
+            path = d["data"][role]
+            if path and not Path(path).is_file():
+                return f"data.{role}: no such manifest: {path}"
+        if d["train"]["schedule"] == "noam" and d["train"]["warmup"] < 1:
+            # noam's lr = k·d^-0.5·min(step^-0.5, step·warmup^-1.5) divides by the warm-up.
+            return "train.warmup must be at least 1 with the noam schedule"
+        return ""
+
+    def set_config_dict(self, d: dict[str, Any]) -> None:
+        """Fill the form from a TOML-shaped dict; settings the form has no field for are kept as extras."""
+        blocked = [w.blockSignals(True) for w in self._fields()]
+        data, model, train, run = (dict(d.get(k) or {}) for k in ("data", "model", "train", "run"))
+        if "preset" in model:
+            self.preset_combo.setCurrentText(str(model["preset"]))
+            self.on_preset_combo_current_text_changed(self.preset_combo.currentText())
+        self.train_edit.edit.setText(str(data.pop("train", self.train_edit.text())))
+        self.dev_edit.edit.setText(str(data.pop("dev", self.dev_edit.text())))
+        for section, key, widget in self._numeric_fields():
+            source = {"data": data, "model": model, "train": train}[section]
+            if key in source:
+                widget.setValue(source.pop(key))
+        model.pop("preset", None)
+        if "encoder" in model:
+            self.encoder_combo.setCurrentIndex(max(0, self.encoder_combo.findData(model.pop("encoder"))))
+        for key, combo in (("schedule", self.schedule_combo), ("device", self.device_combo),
+                           ("precision", self.precision_combo)):
+            if key in train:
+                combo.setCurrentText(str(train.pop(key)))
+        if run.get("name"):
+            self.name_edit.setText(str(run["name"]))
+        self.folder_edit.edit.setText(str(run.get("dir", "")))
+        for w, was in zip(self._fields(), blocked):
+            w.blockSignals(was)
+        self.extras = {k: v for k, v in {**d, "data": data, "model": model, "train": train}.items()
+                       if k != "run" and v}
+        self._show_extras()
+        self._update_enabled()
+        self._update_run_placeholder()
+        self.changed.emit()
+
+    def load_toml(self, path: str | Path) -> None:
+        """Fill the form from a run config file; relative paths in it start at its folder.
+
+        Raises
+        ------
+        ConfigError
+            The file is missing or not valid TOML (the message names it).
+        """
+        path = Path(path)
+        config = read_toml(path)
+        for section, key in (("data", "train"), ("data", "dev"), ("run", "dir")):
+            table = config.get(section)
+            value = table.get(key) if isinstance(table, dict) else None
+            if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+                table[key] = str((path.parent / value).resolve())
+        self.set_config_dict(config)
+
+    # ---- helpers ------------------------------------------------------------------
+
+    def _numeric_fields(self):
+        return (("data", "max_frames", self.max_frames_spin), ("model", "n_enc_layers", self.enc_layers_spin),
+                ("model", "n_dec_layers", self.dec_layers_spin), ("model", "stochastic_depth", self.stochastic_spin),
+                ("model", "dropout", self.dropout_spin), ("train", "ctc_weight", self.ctc_spin),
+                ("train", "accum_steps", self.accum_spin), ("train", "warmup", self.warmup_spin),
+                ("train", "max_steps", self.max_steps_spin), ("train", "epochs", self.epochs_spin),
+                ("train", "lr_factor", self.lr_factor_spin), ("train", "peak_lr", self.peak_lr_spin),
+                ("train", "eval_every", self.eval_every_spin),
+                ("train", "checkpoint_every", self.checkpoint_every_spin))
+
+    def _fields(self) -> list[QWidget]:
+        return [w for _, _, w in self._numeric_fields()] + [
+            self.preset_combo, self.encoder_combo, self.schedule_combo, self.device_combo, self.precision_combo,
+            self.train_edit.edit, self.dev_edit.edit, self.name_edit, self.folder_edit.edit]
+
+    def _absolute(self, path: str) -> str:
+        return str(Path(path).expanduser().resolve()) if path else ""
+
+    def _show_extras(self) -> None:
+        flat = [f"{section}.{key} = {value!r}" for section, values in self.extras.items()
+                if isinstance(values, dict) for key, value in values.items()]
+        flat += [f"{k} = {v!r}" for k, v in self.extras.items() if not isinstance(v, dict)]
+        self.extras_label.setText("Also from the loaded config: " + ", ".join(flat) if flat else "")
+        self.extras_label.setVisible(bool(flat))
+
+    def _update_run_placeholder(self) -> None:
+        self.folder_edit.edit.setPlaceholderText(str(self.run_dir()) if not self.folder_edit.text() else "")
+
+    def _update_enabled(self, *_args) -> None:
+        noam = self.schedule_combo.currentText() == "noam"
+        self.lr_factor_spin.setEnabled(noam)
+        self.peak_lr_spin.setEnabled(not noam)
+
+    @Slot(str)
+    def on_preset_combo_current_text_changed(self, name: str) -> None:
+        preset = PRESETS.get(name, {})
+        for key, spin in (("n_enc_layers", self.enc_layers_spin), ("n_dec_layers", self.dec_layers_spin)):
+            if key in preset:
+                spin.setValue(preset[key])
+        self.changed.emit()
+
+    @Slot()
+    def on_field_edited(self, *_args) -> None:
+        self._update_run_placeholder()
+        self.changed.emit()
