@@ -126,3 +126,47 @@ def _grouped(rows: list[EvalRow], key, cfg) -> dict[str, ErrorRates]:
     for r in rows:
         groups[key(r)].append(r)
     return {k: error_rates([r.reference for r in g], [r.hypothesis for r in g], cfg) for k, g in sorted(groups.items())}
+
+
+def evaluate_loaded(
+    loaded,
+    utterances: Sequence[Utterance],
+    base_dir: str | Path | None,
+    options: DecodeOptions = DecodeOptions(),
+    *,
+    on_progress: Callable[[int, int], None] | None = None,
+) -> EvalReport:
+    """:func:`evaluate` for a loaded model of any architecture (``parcero eval``, the worker).
+
+    Whisper has its own front end and 30 s windows, so it transcribes one utterance
+    at a time with :func:`engine.transcribe.transcribe_long`; references and
+    hypotheses are scored with the default text normalisation (accents kept).
+    """
+    if getattr(loaded, "architecture", "speech-transformer") != "whisper":
+        return evaluate(loaded.model, loaded.tokenizer, loaded.feature_config, utterances, base_dir, options,
+                        on_progress=on_progress)
+    from engine.audio import load_audio
+    from engine.errors import ParceroError
+    from engine.transcribe import transcribe_long
+
+    rows, skipped = [], []
+    base = Path(base_dir) if base_dir is not None else None
+    for i, u in enumerate(utterances):
+        try:
+            offset = u.offset or 0.0
+            samples = load_audio(u.audio_path(base), 16000, offset=offset,
+                                 duration=(u.end - offset) if u.end is not None else None)
+            text = transcribe_long(loaded, samples, options).text
+        except ParceroError as e:
+            skipped.append((u.id, str(e)))
+        else:
+            rows.append(EvalRow(u.id, u.text, text, u.speaker, u.gender))
+        if on_progress is not None:
+            on_progress(i + 1, len(utterances))
+    cfg = TextConfig()
+    return EvalReport(
+        overall=error_rates([r.reference for r in rows], [r.hypothesis for r in rows], cfg),
+        by_speaker=_grouped(rows, lambda r: r.speaker or "(unknown)", cfg),
+        by_gender=_grouped(rows, lambda r: r.gender or "unknown", cfg),
+        rows=rows, skipped=skipped,
+    )

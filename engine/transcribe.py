@@ -60,7 +60,8 @@ def transcribe_file(
     max_chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
 ) -> Transcript:
     """Load ``path`` (any supported format and rate) and transcribe it, long files in chunks."""
-    samples = load_audio(path, loaded.feature_config.sample_rate)
+    sr = loaded.feature_config.sample_rate if loaded.feature_config is not None else 16000
+    samples = load_audio(path, sr)
     step = (lambda chunk, info: on_step(info)) if on_step is not None else None
     result = transcribe_long(loaded, samples, options, max_chunk_seconds=max_chunk_seconds, on_step=step,
                              source=path)
@@ -84,6 +85,12 @@ def transcribe_long(
     already shifted to the whole audio. A callback may raise (e.g. JobCancelled)
     to stop the work.
     """
+    if getattr(loaded, "architecture", "speech-transformer") == "whisper":
+        # Whisper reads its own 30 s windows and seeks by its timestamps (engine.whisper.decoding).
+        from engine.whisper.decoding import WhisperOptions, transcribe_whisper
+
+        wopts = WhisperOptions(beam_size=options.beam_size, capture_attention=options.capture_attention)
+        return transcribe_whisper(loaded, samples, wopts, on_step=on_step, on_chunk=on_chunk, source=source)
     sr = loaded.feature_config.sample_rate
     ranges = split_at_silences(samples, sr, max_chunk_seconds)
     min_samples = (loaded.model.MIN_FRAMES - 1) * loaded.feature_config.hop_length

@@ -217,15 +217,12 @@ class _Worker:
         return _TranscriptionJob(job.command, loaded, job.cancel, self.send).run()
 
     def _do_evaluate(self, job: _Job) -> Event:
-        from engine.data.manifest import read_manifest
-        from engine.evaluate import evaluate
+        from engine.data.manifest import open_manifest
+        from engine.evaluate import evaluate_loaded
 
         command: Evaluate = job.command
         loaded = self._need_model()
-        try:
-            manifest = read_manifest(command.manifest)
-        except OSError as e:
-            raise ParceroError(f"{command.manifest}: cannot read: {e.strerror or e}") from None
+        manifest = open_manifest(command.manifest)
         if not manifest.utterances:
             raise ParceroError(f"{command.manifest}: no utterances to evaluate")
         _check_decode_options(command.options, loaded)
@@ -235,9 +232,8 @@ class _Worker:
                 raise JobCancelled()
             self.send(Progress(command.job_id, float(done), float(total), "utterances"))
 
-        report = evaluate(loaded.model, loaded.tokenizer, loaded.feature_config, manifest.utterances,
-                          os.path.dirname(os.path.abspath(command.manifest)), command.options,
-                          on_progress=on_progress)
+        report = evaluate_loaded(loaded, manifest.utterances, os.path.dirname(os.path.abspath(command.manifest)),
+                                 command.options, on_progress=on_progress)
         self.send(EvalResult(command.job_id, report.overall.wer, report.overall.cer, report.to_dict()))
         return Finished(command.job_id, result={
             "wer": report.overall.wer, "cer": report.overall.cer, "utterances": report.overall.utterances,
@@ -283,9 +279,14 @@ class _TranscriptionJob:
         self.loaded = loaded
         self.cancel = cancel
         self.send = send
-        fc = loaded.feature_config
-        self.sample_rate = fc.sample_rate
-        self.frame_seconds = fc.hop_length / fc.sample_rate * SUBSAMPLING
+        self.whisper = getattr(loaded, "architecture", "speech-transformer") == "whisper"
+        if self.whisper:
+            # Whisper's front end is fixed: 16 kHz, 10 ms frames, the encoder halves them.
+            self.sample_rate, self.frame_seconds = 16000, 0.02
+        else:
+            fc = loaded.feature_config
+            self.sample_rate = fc.sample_rate
+            self.frame_seconds = fc.hop_length / fc.sample_rate * SUBSAMPLING
         self.samples = np.zeros(0, dtype=np.float32)
         self.duration = 0.0
         self.encoded_chunks: set[int] = set()
@@ -355,7 +356,14 @@ class _TranscriptionJob:
         # Decoding never needs the encoder's self-attention, so it is not kept;
         # one more encoder pass (a few percent of the chunk's time) records it.
         a, b = round(chunk.start * self.sample_rate), round(chunk.end * self.sample_rate)
-        feats = compute_features(self.samples[a:b], self.loaded.feature_config)  # (T_in, n_mels)
+        if self.whisper:
+            from engine.whisper.audio import log_mel, pad_or_trim
+
+            n_mels = self.loaded.model.config.n_mels
+            window = pad_or_trim(self.samples[a:b], 30 * self.sample_rate)  # a 30 s window, as Whisper hears it
+            feats = log_mel(window, n_mels=n_mels)[:3000]  # (3000, n_mels)
+        else:
+            feats = compute_features(self.samples[a:b], self.loaded.feature_config)  # (T_in, n_mels)
         device = self.loaded.device
         recorder = AttentionRecorder(("encoder_self",))
         with torch.inference_mode():

@@ -225,9 +225,14 @@ def _load_whisper(directory: Path, config: dict, model_config: WhisperConfig, de
     metadata = dict(config.get("metadata") or {})
     metadata["whisper"] = whisper
     metadata["tokenizer_json"] = str(directory / TOKENIZER)
-    # TODO(wire): tokenizer = engine.whisper.tokenizer.WhisperTokenizer.from_file(directory / TOKENIZER),
-    # kept out until that module lands so this loader does not depend on it.
-    return LoadedModel(model, None, None, directory, metadata)
+    from engine.whisper.tokenizer import WhisperTokenizer
+
+    try:
+        tokenizer = WhisperTokenizer.from_file(directory / TOKENIZER)
+    except Exception as e:  # noqa: BLE001 - any failure to parse is the file's fault
+        raise ModelFileError(directory / TOKENIZER, f"cannot read the Whisper tokenizer: {e}") from None
+    # Whisper's front end is fixed (engine.whisper.audio), so there is no FeatureConfig.
+    return LoadedModel(model, tokenizer, None, directory, metadata)
 
 
 def _read_weights(path: Path) -> dict[str, torch.Tensor]:

@@ -13,7 +13,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from engine.data.manifest import open_manifest
     from engine.decode import DecodeOptions
     from engine.device import pick_device
-    from engine.evaluate import evaluate
+    from engine.evaluate import evaluate_loaded
     from engine.models.io import load_model
 
     loaded = load_model(args.model, device=pick_device(args.device))
@@ -26,8 +26,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
         if sys.stderr.isatty():
             print(f"\r{done}/{total} utterances", end="", file=sys.stderr, flush=True)
 
-    report = evaluate(loaded.model, loaded.tokenizer, loaded.feature_config, manifest.utterances,
-                      args.manifest.parent, options, on_progress=progress)
+    report = evaluate_loaded(loaded, manifest.utterances, args.manifest.parent, options, on_progress=progress)
     if sys.stderr.isatty():
         print(file=sys.stderr)
     o = report.overall
