@@ -90,7 +90,8 @@ def test_saved_whisper_folder_loads_back_identical(tiny, tok_json, tmp_path):
     assert config["whisper"]["suppress_ids"] == [1, 2, 3]
     loaded = load_model(folder)
     assert loaded.architecture == "whisper" and loaded.name == "tiny-es"
-    assert loaded.feature_config is None and loaded.tokenizer is None  # tokenizer: read from the file for now
+    assert loaded.feature_config is None  # Whisper's front end is fixed
+    assert loaded.tokenizer.eot == loaded.tokenizer.special("<|endoftext|>")
     assert open(loaded.metadata["tokenizer_json"], encoding="utf-8").read() == tok_json
     assert loaded.model.alignment_heads == [(1, 1)] and not loaded.model.training
     assert torch.equal(probe(loaded.model, tok_json), reference)
