@@ -8,6 +8,9 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Waiting OpenMP threads sleep instead of spinning: with spawned engine workers and
+# other processes sharing two cores, spinning threads slowed tiny-model steps 30-fold.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402
