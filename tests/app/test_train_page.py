@@ -83,7 +83,7 @@ def test_the_forms_defaults_make_a_valid_config(page, corpus):
 
 
 @pytest.mark.parametrize("change, expected", [
-    (lambda f: f.warmup_spin.setValue(0), "train.warmup must be at least 1"),
+    (lambda f: f.warmup_spin.setValue(0), "warmup must be at least 1"),
     (lambda f: f.train_edit.edit.clear(), "data.train is required"),
     (lambda f: f.train_edit.edit.setText("/no/such/train.jsonl"), "no such manifest"),
     (lambda f: f.set_config_dict({**f.config_dict(), "model": {"d_model": 98}}), "model.d_model (98) must be divisible"),
