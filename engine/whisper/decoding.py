@@ -194,7 +194,8 @@ def detect_language(model, tokenizer: WhisperTokenizer, mel: Tensor) -> tuple[st
     return next(iter(probs)), probs
 
 
-def build_prompt(tokenizer: WhisperTokenizer, previous: list[int], sot_sequence: list[int], n_text_ctx: int) -> list[int]:
+def build_prompt(tokenizer: WhisperTokenizer, previous: list[int], sot_sequence: list[int],
+                 n_text_ctx: int) -> list[int]:
     """<|startofprev|> + the last previous tokens (at most half the context) + the sot sequence."""
     prompt = []
     if previous:
@@ -313,7 +314,14 @@ class WhisperSegment:
 
 @dataclass
 class WhisperTranscript(Transcript):
-    """A :class:`engine.transcribe.Transcript` with Whisper's segments and the language it used."""
+    """A :class:`engine.transcribe.Transcript` with Whisper's segments and the language it used.
+
+    ``tokens`` has one entry per text token (timestamps left out), its text on the
+    token that completes a character and "" on the others, so that the rows of
+    ``cross_attention`` (layers, H, len(tokens) + 1, frames), from the word-timing
+    pass of a one-window transcript, line up with it; the last row is <|endoftext|>.
+    ``score`` is the mean ``avg_logprob`` of the windows that produced text.
+    """
 
     language: str = ""
     segments: list[WhisperSegment] = field(default_factory=list)
@@ -398,7 +406,7 @@ def transcribe_whisper(
         tokens=[t for w in windows for t in w.tokens],
         words=[w for part in windows for w in part.words],
         duration=len(samples) / SAMPLE_RATE,
-        score=float(np.mean([w.score for w in windows])) if windows else 0.0,
+        score=float(np.mean(scores)) if (scores := [w.score for w in windows if w.segments]) else 0.0,
         source=str(source) if source is not None else None,
         cross_attention=windows[0].cross_attention if len(windows) == 1 and options.capture_attention else None,
         language=language or "",

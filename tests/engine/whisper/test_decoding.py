@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 import torch
 
-from engine.models.speech_transformer import AttentionRecorder
 from engine.models.whisper import Whisper, WhisperConfig
 from engine.transcribe import Transcript
 from engine.whisper.alignment import dtw, find_alignment, median_filter, select_heads
@@ -241,12 +240,12 @@ def real(tmp_path_factory):
     return loaded, fw
 
 
-def _cajal(n):
+def _cajal(n, start=0):
     folder = SHARED_DATA / "cajal-es"
     if not folder.is_dir():
         pytest.skip("../shared/data/cajal-es is absent")
     rows = [line.split("|", 1) for line in (folder / "metadata.csv").read_text(encoding="utf-8").splitlines()]
-    return [(folder / "wavs" / f"{i}.wav", text) for i, text in rows[:n]]
+    return [(folder / "wavs" / f"{i}.wav", text) for i, text in rows[start:start + n]]
 
 
 def _both(real, samples, beam_size, word_timestamps=False):
@@ -320,6 +319,28 @@ def test_word_timings_agree_with_faster_whisper(real):
         assert np.median(np.abs(starts - [w.start for w in fw_words])) <= 0.05
         assert np.median(np.abs(np.array([w.end for w in ours.words]) - [w.end for w in fw_words])) <= 0.05
         assert all(0 < w.probability <= 1 for s in ours.segments for w in s.words)
+        assert "".join(t.text for t in ours.tokens) == "".join(s.text for s in ours.segments)
+        assert ours.cross_attention.shape[2] == len(ours.tokens) + 1  # one row per token, then <|endoftext|>
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(300)
+def test_language_detection_and_decoding_without_timestamps(real):
+    from engine.audio import load_audio
+    from engine.whisper.audio import log_mel
+    from engine.whisper.decoding import detect_language
+
+    loaded, fw = real
+    (path, _), = _cajal(1, start=5)
+    samples = load_audio(path, 16000)
+    code, probs = detect_language(loaded.model, loaded.tokenizer, log_mel(samples))
+    assert code == "es" and probs["es"] > 0.9 and sum(probs.values()) == pytest.approx(1.0, abs=1e-4)
+    ours = transcribe_whisper(loaded, samples, WhisperOptions(language=None, beam_size=1, timestamps=False,
+                                                              word_timestamps=False))
+    segments, info = fw.transcribe(samples, beam_size=1, temperature=0, vad_filter=False, without_timestamps=True)
+    assert info.language == ours.language == "es"
+    assert ours.text == "".join(s.text for s in segments).strip()
+    assert all(t < loaded.tokenizer.eot for s in ours.segments for t in s.tokens)
 
 
 @pytest.mark.slow
@@ -328,17 +349,28 @@ def test_long_audio_seeks_across_the_window_edge_and_keeps_every_sentence(real):
     from engine.audio import load_audio
     from engine.metrics import error_rates
 
-    clips = _cajal(6)
+    # Seven short sentences (35 s with the pauses) that the base model mostly gets right
+    # one by one, so the WER bound tests the seeking rather than Cajal's vocabulary.
+    clips = _cajal(7, start=12)
     gap = np.zeros(int(0.4 * 16000), dtype=np.float32)
     samples = np.concatenate([x for path, _ in clips for x in (load_audio(path, 16000), gap)])
-    assert 30 < len(samples) / 16000 < 50
+    assert 30 < len(samples) / 16000 < 40
     chunks = []
+    t0 = time.perf_counter()
     result = transcribe_whisper(real[0], samples, WhisperOptions(beam_size=5),
                                 on_chunk=lambda c, t: chunks.append((c, t)))
+    t1 = time.perf_counter()
+    theirs, _ = real[1].transcribe(samples, language="es", beam_size=5, temperature=0, vad_filter=False,
+                                   word_timestamps=True)
+    theirs = "".join(s.text for s in theirs).strip()
+    t2 = time.perf_counter()
     reference = " ".join(text for _, text in clips)
     wer = error_rates([reference], [result.text]).wer
-    print(f"\nlong-form {len(samples) / 16000:.1f} s: {len(chunks)} windows, WER {wer:.2%}\n{result.text}")
+    print(f"\nlong-form {len(samples) / 16000:.1f} s: {len(chunks)} windows, WER {wer:.2%} "
+          f"(faster-whisper {error_rates([reference], [theirs]).wer:.2%}, same text: {result.text == theirs}); "
+          f"{t1 - t0:.1f} s ours, {t2 - t1:.1f} s faster-whisper\n{result.text}")
     assert len(chunks) >= 2 and chunks[1][0].start < 30.0  # the second window starts at a segment edge
     assert wer < 0.15
     starts = [s.start for s in result.segments]
     assert starts == sorted(starts) and result.segments[-1].end <= len(samples) / 16000 + 0.5
+    assert [w.start for w in result.words] == sorted(w.start for w in result.words)

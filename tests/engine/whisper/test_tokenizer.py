@@ -62,8 +62,8 @@ def test_timestamps(tok):
 def test_words_split_as_whisper_does_for_spanish(tok):
     ids = tok.encode(" " + SPANISH)
     words, groups = tok.split_to_word_tokens(ids + [tok.eot])
-    assert words[:-1] == [" ¿Qué", " pasó", ",", " señor", " Núñez", "?", " ¡El", " pingüino", " comió", " ñoquis",
-                          " el", " miércoles", "!"]
+    assert words[:-1] == [" ¿Qué", " pasó", ",", " señor", " Núñez", "?", " ¡El", " pingüino", " comió",
+                          " ñoquis", " el", " miércoles", "!"]
     assert [t for g in groups for t in g] == ids + [tok.eot]
     assert groups[-1] == [tok.eot]
     # A character split over two tokens stays whole in its piece.
