@@ -33,6 +33,7 @@ class DecodeOptions:
     max_len_ratio: float = 1.0  # at most ratio * encoder frames (40 ms each) + 10 tokens
     pre_beam_factor: float = 1.5  # joint scoring looks at this many x beam candidates per hypothesis
     capture_attention: bool = False  # keep decoder cross-attention in the results
+    length_counts_eos: bool = True  # count <eos> in the length normalisation (Whisper and CTranslate2 do not)
 
 
 @dataclass
@@ -284,7 +285,7 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
 
 
 def _hypothesis(seq, log_prob, opts, attn_hist, src, tok) -> Hypothesis:
-    n = len(seq) + 1  # count <eos>: stopping is a decision too
+    n = max(1, len(seq) + (1 if opts.length_counts_eos else 0))  # <eos> is a decision too, unless told otherwise
     score = log_prob / (n**opts.length_penalty) if opts.length_penalty else log_prob
     attn = None
     if opts.capture_attention and attn_hist:

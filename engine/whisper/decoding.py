@@ -240,6 +240,7 @@ def decode_window(
         length_penalty=1.0 if options.length_penalty is None else options.length_penalty,
         # decode_encoded allows enc_len * ratio + 10 tokens; the 0.5 guards the float rounding.
         max_len_ratio=(max_new - 10 + 0.5) / xa.shape[1],
+        length_counts_eos=False,  # as Whisper and CTranslate2 rank finished beams
     )
     probe = _SotProbe(model, prompt.index(tokenizer.sot))
     [hyp] = decode_encoded(probe, xa, enc_lens, prompt, tokenizer.eot, decode_options,
