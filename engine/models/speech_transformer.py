@@ -135,6 +135,29 @@ def sinusoids(length: int, d: int, offset: int = 0, device=None) -> Tensor:
     return pe
 
 
+def keys_and_values(attn: nn.Module, x: Tensor, xa: Tensor | None, cache: KVCache | None) -> tuple[Tensor, Tensor]:
+    """Keys and values (B, T_k, D) of an attention module with ``key``/``value`` layers.
+
+    Self-attention (``xa`` None) appends the new positions to the cached ones;
+    cross-attention computes them from the encoder output once and reuses them,
+    since that output does not change between decoding steps.
+    """
+    if xa is None:
+        k, v = attn.key(x), attn.value(x)
+        if cache is not None:
+            if attn in cache.store:
+                k_old, v_old = cache.store[attn]
+                k, v = torch.cat([k_old, k], dim=1), torch.cat([v_old, v], dim=1)
+            cache.store[attn] = (k, v)
+        return k, v
+    if cache is not None and attn in cache.store:
+        return cache.store[attn]
+    k, v = attn.key(xa), attn.value(xa)
+    if cache is not None:
+        cache.store[attn] = (k, v)
+    return k, v
+
+
 class MultiHeadAttention(nn.Module):
     def __init__(self, d_model: int, n_head: int, dropout: float):
         super().__init__()
@@ -155,19 +178,7 @@ class MultiHeadAttention(nn.Module):
     ) -> tuple[Tensor, Tensor | None]:
         B, T_q, D = x.shape
         q = self.query(x)
-        if xa is None:
-            k, v = self.key(x), self.value(x)
-            if cache is not None:
-                if self in cache.store:
-                    k_old, v_old = cache.store[self]
-                    k, v = torch.cat([k_old, k], dim=1), torch.cat([v_old, v], dim=1)
-                cache.store[self] = (k, v)
-        elif cache is not None and self in cache.store:
-            k, v = cache.store[self]  # the encoder output does not change between steps
-        else:
-            k, v = self.key(xa), self.value(xa)
-            if cache is not None:
-                cache.store[self] = (k, v)
+        k, v = keys_and_values(self, x, xa, cache)
 
         def heads(t: Tensor) -> Tensor:
             return t.view(B, -1, self.n_head, D // self.n_head).transpose(1, 2)  # (B, H, T, hd)

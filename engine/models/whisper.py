@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.errors import ConfigError
-from engine.models.speech_transformer import AttentionRecorder, KVCache
+from engine.models.speech_transformer import AttentionRecorder, KVCache, keys_and_values
 
 
 @dataclass
@@ -88,19 +88,7 @@ class WhisperAttention(nn.Module):
     def forward(self, x, xa=None, mask=None, cache: KVCache | None = None, need_weights=False):
         B, T_q, D = x.shape
         q = self.query(x)
-        if xa is None:
-            k, v = self.key(x), self.value(x)
-            if cache is not None:
-                if self in cache.store:
-                    k_old, v_old = cache.store[self]
-                    k, v = torch.cat([k_old, k], 1), torch.cat([v_old, v], 1)
-                cache.store[self] = (k, v)
-        elif cache is not None and self in cache.store:
-            k, v = cache.store[self]
-        else:
-            k, v = self.key(xa), self.value(xa)
-            if cache is not None:
-                cache.store[self] = (k, v)
+        k, v = keys_and_values(self, x, xa, cache)
         hd = D // self.n_head
 
         def heads(t: Tensor) -> Tensor:
