@@ -138,8 +138,9 @@ def test_step_callback_streams_tokens_and_cross_attention(overfit_model):
 
 def test_beam_search_reorders_cache_consistently():
     # After reordering, every cached row must equal what recomputation from scratch gives.
+    # Two beams of one utterance (beam search never moves rows between utterances).
     model = _random_model(seed=2)
-    feats, lens = torch.randn(2, 60, 80), torch.tensor([60, 60])
+    feats, lens = torch.randn(1, 60, 80).repeat(2, 1, 1), torch.tensor([60, 60])
     xa, enc_lens = model.encode(feats, lens)
     tokens = torch.tensor([[2, 5, 6], [2, 7, 8]])
     cache = KVCache()
