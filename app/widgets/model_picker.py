@@ -17,16 +17,6 @@ MAX_RECENT = 8
 BROWSE = "Browse for a model folder…"
 
 
-def bundled_models_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources" / "models"
-
-
-def user_models_dir() -> Path:
-    from engine.models.cli import user_models_dir as engine_user_models_dir
-
-    return engine_user_models_dir()
-
-
 def is_model_dir(path: Path) -> bool:
     """A Parcero model folder: weights, config, and a vocabulary (ours) or tokenizer (Whisper)."""
     has_vocab = (path / "vocab.json").is_file() or (path / "tokenizer.json").is_file()
@@ -49,6 +39,8 @@ class ModelPicker(QComboBox):
         self.setMinimumContentsLength(24)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.setToolTip("Model used to transcribe (a folder with model.safetensors, config.json, vocab.json)")
+        from engine.models.cli import bundled_models_dir, user_models_dir
+
         self.search_dirs = search_dirs if search_dirs is not None else (bundled_models_dir(), user_models_dir())
         self._settings = QSettings()
         self.activated.connect(self.on_self_activated)

@@ -29,3 +29,21 @@ def isolated_settings(qapp, tmp_path):
         for scope in (QSettings.Scope.UserScope, QSettings.Scope.SystemScope):
             QSettings.setPath(fmt, scope, str(folder / scope.name))
     yield folder
+
+
+@pytest.fixture(scope="module")
+def engine(qapp):
+    """One real engine process per test module (spawning one takes a second or two)."""
+    import time
+
+    from app.engine_client import QtEngineClient
+
+    client = QtEngineClient()
+    client.start()
+    deadline = time.monotonic() + 120
+    while client.state != "ready" and time.monotonic() < deadline:
+        qapp.processEvents()
+        time.sleep(0.02)
+    assert client.state == "ready"
+    yield client
+    client.close()

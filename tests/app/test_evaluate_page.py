@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from PySide6.QtCore import Qt
 
 from app.alignment_view import COLORS
-from app.engine_client import QtEngineClient
 from app.eval_report import CSV_COLUMNS, read_csv
 from app.pages.evaluate_page import EvaluatePage
 from engine import cli
@@ -20,20 +18,6 @@ from tests.helpers import write_tone_corpus
 # The first test here may train the session's overfit model (tests.conftest.saved_model_dir): a minute
 # of CPU or several on a loaded machine. The usual limit then holds for the tests, not that fixture.
 pytestmark = pytest.mark.timeout(120, func_only=True)
-
-
-@pytest.fixture(scope="module")
-def engine(qapp):
-    """One real engine process for the module (spawning one takes a second or two)."""
-    client = QtEngineClient()
-    client.start()
-    deadline = time.monotonic() + 120
-    while client.state != "ready" and time.monotonic() < deadline:
-        qapp.processEvents()
-        time.sleep(0.02)
-    assert client.state == "ready"
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")

@@ -9,27 +9,12 @@ import numpy as np
 import pytest
 
 from app import audio_io
-from app.engine_client import QtEngineClient
 from app.main_window import MainWindow, about_text
 from engine.audio import load_audio, save_wav
 from tests.app.media import ARTIFACTS
 from tests.app.test_audio_io import FakeInputStream, FakeOutputStream
 from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import SR, tone_speech
-
-
-@pytest.fixture(scope="module")
-def engine(qapp):
-    """One real engine process for the module's windows (spawning one takes a second or two)."""
-    client = QtEngineClient()
-    client.start()
-    deadline = __import__("time").monotonic() + 120
-    while client.state != "ready" and __import__("time").monotonic() < deadline:
-        qapp.processEvents()
-        __import__("time").sleep(0.02)
-    assert client.state == "ready"
-    yield client
-    client.close()
 
 
 @pytest.fixture

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import time
 
 import numpy as np
 import pytest
 
 from app.cost import batches_per_epoch, epochs_for_steps, format_usd, steady_throughput
-from app.engine_client import QtEngineClient
 from app.pages.train_page import TrainPage
 from app.run_files import trim_padding
 from engine.configio import write_toml
@@ -21,20 +19,6 @@ from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import write_tone_corpus
 
 TINY_MODEL = {"preset": "tiny", "d_model": 96, "d_ff": 384, "n_enc_layers": 2, "n_dec_layers": 2}
-
-
-@pytest.fixture(scope="module")
-def engine(qapp):
-    """One real engine process for the module (spawning one takes a second or two)."""
-    client = QtEngineClient()
-    client.start()
-    deadline = time.monotonic() + 120
-    while client.state != "ready" and time.monotonic() < deadline:
-        qapp.processEvents()
-        time.sleep(0.02)
-    assert client.state == "ready"
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")
