@@ -150,20 +150,17 @@ def _transcribe(args: argparse.Namespace) -> int:
     from engine.decode import DecodeOptions
     from engine.device import pick_device
     from engine.models.io import load_model
-    from engine.transcribe import transcribe_file
+    from engine.transcribe import check_decode_options, transcribe_file
 
     several = len(args.audio) > 1
-    if args.beam < 1:
-        raise ParceroError(f"--beam must be at least 1, got {args.beam}")
-    if not 0.0 <= args.ctc_weight < 1.0:
-        raise ParceroError(f"--ctc-weight must be in [0, 1), got {args.ctc_weight}")
+    options = DecodeOptions(beam_size=args.beam, ctc_weight=args.ctc_weight, length_penalty=args.length_penalty)
+    names = {"beam_size": "--beam", "ctc_weight": "--ctc-weight"}
+    check_decode_options(options, names=names)  # before loading: a typo should not wait for the model
     if several and args.format in ("srt", "vtt") and args.out_dir is None:
         raise ParceroError(f"--format {args.format} with several files needs --out-dir (one subtitle file each)")
     device = pick_device(args.device)
     loaded = load_model(args.model, device=device)
-    if args.ctc_weight > 0 and loaded.model.ctc_head is None:
-        raise ParceroError(f"{args.model}: this model has no CTC head; use --ctc-weight 0")
-    options = DecodeOptions(beam_size=args.beam, ctc_weight=args.ctc_weight, length_penalty=args.length_penalty)
+    check_decode_options(options, loaded, names)
     failures = 0
     for path in args.audio:
         try:

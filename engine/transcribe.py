@@ -13,7 +13,7 @@ from engine.alignment import Span, attention_spans, ctc_forced_align, uniform_sp
 from engine.audio import load_audio
 from engine.chunking import split_at_silences
 from engine.decode import DecodeOptions, Hypothesis, StepCallback, StepInfo, decode_encoded
-from engine.errors import AudioError
+from engine.errors import AudioError, ParceroError
 from engine.features import compute_features
 from engine.models.io import LoadedModel
 
@@ -42,6 +42,19 @@ class Transcript:
         d = asdict(self)
         d.pop("cross_attention")
         return d
+
+
+def check_decode_options(options: DecodeOptions, loaded: LoadedModel | None = None,
+                         names: dict[str, str] | None = None) -> None:
+    """ParceroError naming the option (``names`` maps field -> how the caller spells it) when it is unusable."""
+    names = names or {}
+    beam, ctc = names.get("beam_size", "options.beam_size"), names.get("ctc_weight", "options.ctc_weight")
+    if options.beam_size < 1:
+        raise ParceroError(f"{beam} must be at least 1, got {options.beam_size}")
+    if not 0.0 <= options.ctc_weight < 1.0:
+        raise ParceroError(f"{ctc} must be in [0, 1), got {options.ctc_weight}")
+    if loaded is not None and options.ctc_weight > 0 and loaded.model.ctc_head is None:
+        raise ParceroError(f"{loaded.name}: this model has no CTC head; use {ctc} 0")
 
 
 @dataclass(frozen=True)

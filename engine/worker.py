@@ -48,7 +48,7 @@ from engine.protocol import (
     Finished, GetInfo, LoadModel, PartialTranscript, Progress, Ready, Shutdown, Started, Train, TrainMetrics,
     Transcribe,
 )
-from engine.transcribe import SUBSAMPLING, Chunk, Transcript, transcribe_long
+from engine.transcribe import SUBSAMPLING, Chunk, Transcript, check_decode_options, transcribe_long
 
 JOB_KINDS = {LoadModel: "load_model", Transcribe: "transcribe", Evaluate: "evaluate", Train: "train"}
 ATTENTION_KINDS = ("decoder_cross", "encoder_self")
@@ -225,7 +225,7 @@ class _Worker:
         manifest = open_manifest(command.manifest)
         if not manifest.utterances:
             raise ParceroError(f"{command.manifest}: no utterances to evaluate")
-        _check_decode_options(command.options, loaded)
+        check_decode_options(command.options, loaded)
 
         def on_progress(done: int, total: int) -> None:
             if job.cancel.is_set():
@@ -318,7 +318,7 @@ class _TranscriptionJob:
                                f"choose from {', '.join(ATTENTION_KINDS)}")
         if c.heads not in ("average", "all"):
             raise ParceroError(f"heads must be 'average' or 'all', got {c.heads!r}")
-        _check_decode_options(c.options, self.loaded)
+        check_decode_options(c.options, self.loaded)
 
     def _audio(self) -> np.ndarray:
         c = self.command
@@ -424,11 +424,3 @@ def _versions() -> dict[str, str]:
 def _device_of(loaded) -> str:
     return str(loaded.device) if loaded is not None else "the device"
 
-
-def _check_decode_options(options, loaded) -> None:
-    if options.beam_size < 1:
-        raise ParceroError(f"options.beam_size must be at least 1, got {options.beam_size}")
-    if not 0.0 <= options.ctc_weight < 1.0:
-        raise ParceroError(f"options.ctc_weight must be in [0, 1), got {options.ctc_weight}")
-    if options.ctc_weight > 0 and loaded.model.ctc_head is None:
-        raise ParceroError(f"{loaded.name}: this model has no CTC head; use ctc_weight 0")

@@ -14,6 +14,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from engine.decode import DecodeOptions
     from engine.device import pick_device
     from engine.evaluate import evaluate_loaded
+    from engine.transcribe import check_decode_options
     from engine.models.io import load_model
 
     loaded = load_model(args.model, device=pick_device(args.device))
@@ -21,6 +22,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
     if not manifest.utterances:
         raise ParceroError(f"{args.manifest}: no utterances to evaluate")
     options = DecodeOptions(beam_size=args.beam, ctc_weight=args.ctc_weight)
+    check_decode_options(options, loaded, {"beam_size": "--beam", "ctc_weight": "--ctc-weight"})
 
     def progress(done: int, total: int) -> None:
         if sys.stderr.isatty():
