@@ -18,17 +18,20 @@ import os
 import re
 import shutil
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 
 import torch
+from safetensors import SafetensorError
 
-from engine.errors import ModelFileError
+from engine.errors import ModelFileError, ParceroError
 from engine.features import FeatureConfig
-from engine.models.io import CONFIG, VOCAB, WEIGHTS, save_model
+from engine.models.io import CONFIG, TOKENIZER, VOCAB, WEIGHTS, save_trained
 from engine.text import CharTokenizer
 
 TRAINER_STATE = "trainer.pt"
+WRITE_ERRORS = (OSError, RuntimeError, SafetensorError)  # what a full disk raises through each writer
 _STEP = re.compile(r"^step-(\d+)$")
 
 
@@ -44,6 +47,7 @@ def save_checkpoint(
     feature_config: FeatureConfig,
     trainer_state: dict[str, Any],
     metadata: dict[str, Any],
+    whisper_extra: dict[str, Any] | None = None,
 ) -> Path:
     """Write ``checkpoints/step-N`` atomically and return its path."""
     ckpt_root = run_dir / "checkpoints"
@@ -51,16 +55,37 @@ def save_checkpoint(
     final = ckpt_root / checkpoint_name(step)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=ckpt_root))
     try:
-        save_model(tmp, model, tokenizer, feature_config, metadata)
+        save_trained(tmp, model, tokenizer, feature_config, metadata, whisper_extra)
         torch.save(trainer_state, tmp / TRAINER_STATE)
         _fsync_dir(tmp)
         if final.exists():  # re-saving the same step (e.g. stop right after a periodic save)
-            shutil.rmtree(final)
+            _remove(final)
         os.replace(tmp, final)
+    except WRITE_ERRORS as e:
+        # A full disk or a lost permission: going on would train without saving, so the run
+        # stops here, with the last good checkpoint named. safetensors and torch.save report
+        # a failed write as their own errors, not as OSError.
+        shutil.rmtree(tmp, ignore_errors=True)
+        reason = e.strerror if isinstance(e, OSError) and e.strerror else str(e)
+        previous = latest_checkpoint(run_dir)
+        kept = f"the last complete checkpoint, {previous}, is intact" if previous else "no checkpoint was saved before"
+        raise ParceroError(f"{final}: cannot write the checkpoint ({reason}); {kept}. Free some disk space (or "
+                           "fix the folder's permissions) and continue with --resume") from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _remove(path: Path) -> None:
+    """Delete a checkpoint folder without ever leaving a half-deleted one under its own name.
+
+    Renamed first (atomic), then deleted: a kill during the delete leaves a hidden
+    ``.step-N.*.tmp`` folder, which resume ignores and the next prune sweeps away.
+    """
+    doomed = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    os.replace(path, doomed)
+    shutil.rmtree(doomed, ignore_errors=True)
 
 
 def _fsync_dir(path: Path) -> None:
@@ -70,7 +95,8 @@ def _fsync_dir(path: Path) -> None:
 
 
 def is_complete(path: Path) -> bool:
-    return all((path / n).is_file() for n in (WEIGHTS, CONFIG, VOCAB, TRAINER_STATE))
+    has_text = (path / VOCAB).is_file() or (path / TOKENIZER).is_file()  # Whisper has tokenizer.json
+    return has_text and all((path / n).is_file() for n in (WEIGHTS, CONFIG, TRAINER_STATE))
 
 
 def list_checkpoints(run_dir: Path) -> list[tuple[int, Path]]:
@@ -95,7 +121,7 @@ def prune_checkpoints(run_dir: Path, keep_last: int) -> list[Path]:
     """Delete all but the newest ``keep_last`` checkpoints (and stale temporary folders)."""
     removed = []
     for _, p in list_checkpoints(run_dir)[:-keep_last]:
-        shutil.rmtree(p, ignore_errors=True)
+        _remove(p)
         removed.append(p)
     root = run_dir / "checkpoints"
     if root.is_dir():
@@ -109,8 +135,9 @@ def update_best(run_dir: Path, checkpoint: Path) -> Path:
     best = run_dir / "best"
     tmp = Path(tempfile.mkdtemp(prefix=".best.", suffix=".tmp", dir=run_dir))
     try:
-        for name in (WEIGHTS, CONFIG, VOCAB):
-            shutil.copy2(checkpoint / name, tmp / name)
+        for name in (WEIGHTS, CONFIG, VOCAB, TOKENIZER):
+            if name in (WEIGHTS, CONFIG) or (checkpoint / name).is_file():
+                shutil.copy2(checkpoint / name, tmp / name)
         _fsync_dir(tmp)
         old = None
         if best.exists():

@@ -44,7 +44,7 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 def average_command(args: argparse.Namespace) -> int:
-    from engine.models.io import load_model, save_model
+    from engine.models.io import load_model, save_trained
     from engine.training.checkpoint import average_checkpoints, list_checkpoints
 
     found = list_checkpoints(args.run_dir)
@@ -56,7 +56,9 @@ def average_command(args: argparse.Namespace) -> int:
     state = average_checkpoints(chosen)
     loaded = load_model(chosen[-1])
     loaded.model.load_state_dict(state)
-    meta = {**loaded.metadata, "averaged": [p.name for p in chosen]}
-    save_model(args.out, loaded.model, loaded.tokenizer, loaded.feature_config, meta)
+    meta = {k: v for k, v in loaded.metadata.items() if k not in ("whisper", "tokenizer_json")}
+    meta["averaged"] = [p.name for p in chosen]
+    save_trained(args.out, loaded.model, loaded.tokenizer, loaded.feature_config, meta,
+                 whisper_extra=loaded.metadata.get("whisper"))
     print(f"parcero: averaged {len(chosen)} checkpoint(s) ({', '.join(p.name for p in chosen)}) into {args.out}")
     return 0

@@ -22,7 +22,7 @@ from engine.features import FeatureConfig, SpecAugmentConfig
 from engine.models.speech_transformer import PRESETS, ModelConfig
 from engine.text import TextConfig
 
-SCHEDULES = ("noam", "cosine")
+SCHEDULES = ("auto", "noam", "cosine")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
 
 
@@ -42,9 +42,11 @@ class DataConfig:
 class TrainConfig:
     max_steps: int = 20000  # optimizer updates
     epochs: int = 0  # 0 = as many as max_steps needs
-    schedule: str = "noam"  # "noam": Vaswani et al.; "cosine": warmup then cosine decay (fine-tuning)
+    # "noam": Vaswani et al.; "cosine": warmup then cosine decay (fine-tuning);
+    # "auto": noam when training from scratch, cosine when fine-tuning (--init)
+    schedule: str = "auto"
     lr_factor: float = 1.0  # k in lr = k * d_model^-0.5 * min(step^-0.5, step * warmup^-1.5)
-    peak_lr: float = 1e-4  # cosine schedule only
+    peak_lr: float = 0.0  # cosine schedule only; 0 = auto: 1e-4 (Speech-Transformer), 1e-5 (Whisper)
     min_lr: float = 0.0  # cosine schedule only
     warmup: int = 4000  # 4000 as Vaswani et al.; Pham et al. used 8000 for very deep models
     ctc_weight: float = 0.3
@@ -54,6 +56,10 @@ class TrainConfig:
     precision: str = "auto"  # auto: bf16 on GPUs that support it, else fp16 with a grad scaler; fp32 on CPU
     compile: bool = False  # torch.compile the model
     freeze_encoder: bool = False  # fine-tuning: train only the decoder (and CTC head)
+    language: str = "es"  # Whisper fine-tuning: the language token of the decoder prompt
+    # Whisper fine-tuning: share of utterances taught with timestamps (<|0.00|> text <|end|>), as in
+    # Whisper's own training; long-form transcription seeks by timestamps, so do not set it to 0
+    timestamp_fraction: float = 0.5
     eval_every: int = 1000
     eval_max_utterances: int = 0  # 0 = the whole dev set
     log_every: int = 50
@@ -70,6 +76,10 @@ class TrainConfig:
             raise ConfigError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
         if self.precision not in PRECISIONS:
             raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        if self.peak_lr < 0 or self.min_lr < 0:
+            raise ConfigError(f"peak_lr and min_lr must not be negative, got {self.peak_lr} and {self.min_lr}")
+        if not 0.0 <= self.timestamp_fraction <= 1.0:
+            raise ConfigError(f"timestamp_fraction must be in [0, 1], got {self.timestamp_fraction}")
         if not 0.0 <= self.ctc_weight <= 1.0:
             raise ConfigError(f"ctc_weight must be in [0, 1], got {self.ctc_weight}")
         for name in ("max_steps", "accum_steps", "eval_every", "log_every", "checkpoint_every", "keep_last", "warmup"):
@@ -158,5 +168,11 @@ def run_config_from_dict(d: dict[str, Any], base_dir: str | Path = ".", source: 
 
 
 def load_run_config(path: str | Path) -> RunConfig:
+    """Read a run's TOML; every error names the file and the setting."""
     path = Path(path)
-    return run_config_from_dict(read_toml(path), base_dir=path.parent, source=str(path))
+    try:
+        return run_config_from_dict(read_toml(path), base_dir=path.parent, source=str(path))
+    except ConfigError as e:
+        if str(e).startswith(str(path)):
+            raise
+        raise ConfigError(f"{path}: {e}") from None

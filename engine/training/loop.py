@@ -30,16 +30,18 @@ from engine.data.batching import DurationBucketSampler, SpeechDataset, make_load
 from engine.data.manifest import Utterance, read_manifest
 from engine.errors import ConfigError, ParceroError
 from engine.evaluate import evaluate
-from engine.fileio import atomic_path, write_json_atomic
+from engine.fileio import atomic_path, write_json_atomic, write_text_atomic
 from engine.losses import joint_loss
 from engine.models.io import load_model
 from engine.models.speech_transformer import SpeechTransformer
+from engine.models.whisper import Whisper
 from engine.text import CharTokenizer
 from engine.training import checkpoint as ckpt
 from engine.training.config import RunConfig
 from engine.training.distributed import DistInfo
-from engine.training.schedule import learning_rate
+from engine.training.schedule import learning_rate, resolve_schedule
 from engine.training.vocab import extend_model_vocab
+from engine.training.whisper_data import WhisperCollate, WhisperDataset
 from engine.configio import write_toml
 
 log = logging.getLogger(__name__)
@@ -132,6 +134,8 @@ class Trainer:
             )
         self.resume_from = resume_from
         self._build_model(init)
+        self.tc.schedule, self.tc.peak_lr = resolve_schedule(
+            self.tc, fine_tuning=init is not None or self.is_whisper, whisper=self.is_whisper)
         self._build_optimizer()
         self.step = 0
         self.epoch = 0
@@ -149,11 +153,19 @@ class Trainer:
     def _build_model(self, init: str | Path | None) -> None:
         c = self.config
         texts = [u.text for u in self.train_utts]
+        self.whisper_extra: dict[str, Any] | None = None
         if self.resume_from is not None:
             loaded = load_model(self.resume_from)
             self.tokenizer, model = loaded.tokenizer, loaded.model
+            self.whisper_extra = loaded.metadata.get("whisper")
+        elif init is not None and (loaded := load_model(init)).architecture == "whisper":
+            self.tokenizer, model = loaded.tokenizer, loaded.model
+            self.whisper_extra = loaded.metadata.get("whisper")
+            self.notes.append(
+                f"fine-tuning Whisper ({model.num_parameters() / 1e6:.0f} M parameters) on transcripts as written; "
+                "its byte-level vocabulary already covers every character. [text], [features] and "
+                "[spec_augment] do not apply to Whisper, nor does the CTC loss")
         elif init is not None:
-            loaded = load_model(init)
             self.tokenizer, added = loaded.tokenizer.extended(texts)
             model = extend_model_vocab(loaded.model, len(self.tokenizer))
             if added:
@@ -164,19 +176,35 @@ class Trainer:
         else:
             self.tokenizer = CharTokenizer.build(texts, c.text)
             model = SpeechTransformer(c.model_config(len(self.tokenizer)))
+        self.is_whisper = isinstance(model, Whisper)
+        if self.is_whisper:
+            self._check_whisper(model)
         if self.tc.freeze_encoder:
-            for p in [*model.subsample.parameters(), *model.encoder.parameters(), *model.enc_ln.parameters()]:
+            frozen = (model.encoder.parameters() if self.is_whisper else
+                      [*model.subsample.parameters(), *model.encoder.parameters(), *model.enc_ln.parameters()])
+            for p in frozen:
                 p.requires_grad_(False)
         self.model = model.to(self.device)
         self.module = self.model  # unwrapped, for saving and decoding
         if self.dist.world_size > 1:
             self.model = torch.nn.parallel.DistributedDataParallel(
                 self.model, device_ids=[self.device.index] if self.device.type == "cuda" else None,
-                find_unused_parameters=self.module.config.stochastic_depth > 0 or self.tc.freeze_encoder,
+                find_unused_parameters=getattr(self.module.config, "stochastic_depth", 0) > 0 or self.tc.freeze_encoder,
             )
         if self.tc.compile:
             self.model = torch.compile(self.model)
         self.d_model = self.module.config.d_model
+
+    def _check_whisper(self, model: Whisper) -> None:
+        tok, language = self.tokenizer, self.tc.language
+        if tok.is_multilingual and language not in tok.languages:
+            raise ConfigError(f"train.language: {language!r} is not one of this Whisper's languages "
+                              f"({', '.join(sorted(tok.languages)[:12])}, ...)")
+        tok.language = language if tok.is_multilingual else "en"
+        window = 2 * model.config.n_audio_ctx
+        if self.config.data.max_frames < window:
+            self.notes.append(f"data.max_frames ({self.config.data.max_frames}) is below one Whisper window "
+                              f"({window} frames): one utterance per batch")
 
     def _build_optimizer(self) -> None:
         params = [p for p in self.model.parameters() if p.requires_grad]
@@ -201,6 +229,9 @@ class Trainer:
         self.scaler.load_state_dict(state["scaler"])
         self.step, self.epoch, self.batches_done = state["step"], state["epoch"], state["batches_done"]
         self.best_cer = state.get("best_cer")
+        # the schedule the run started with, even when "auto" would now decide otherwise
+        self.tc.schedule = state.get("schedule", self.tc.schedule)
+        self.tc.peak_lr = state.get("peak_lr", self.tc.peak_lr)
         ckpt.set_rng_state(state["rng"])
         self.notes.append(f"resumed from {path} (step {self.step})")
 
@@ -211,11 +242,14 @@ class Trainer:
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             write_toml(self.run_dir / "config.toml", c.to_dict())
-            self.tokenizer.save(self.run_dir / "vocab.json")
+            if self.is_whisper:
+                write_text_atomic(self.run_dir / "tokenizer.json", self.tokenizer.tokenizer.to_str())
+            else:
+                self.tokenizer.save(self.run_dir / "vocab.json")
             for note in self.notes:
                 log.warning(note)
                 self._record({"kind": "note", "message": note})
-        dataset = SpeechDataset(self.train_utts, self.base_train, self.tokenizer, c.features, c.spec_augment, tc.seed)
+        dataset, collate = self._dataset(self.train_utts, self.base_train, train=True)
         sampler = DurationBucketSampler(
             dataset.durations(), c.data.max_frames, num_buckets=c.data.num_buckets, seed=tc.seed,
             max_batch_size=c.data.max_batch_size or None, rank=self.dist.rank, world_size=self.dist.world_size,
@@ -230,7 +264,7 @@ class Trainer:
             sampler.set_epoch(self.epoch)
             sampler.start_batch = self.batches_done
             dataset.epoch = self.epoch
-            loader = make_loader(dataset, sampler, num_workers=c.data.num_workers,
+            loader = make_loader(dataset, sampler, num_workers=c.data.num_workers, collate_fn=collate,
                                  pin_memory=self.device.type == "cuda", seed=tc.seed * 100003 + self.epoch)
             accum = 0
             for lb in loader:
@@ -273,6 +307,17 @@ class Trainer:
         if self.progress:
             print(file=sys.stderr)
         return TrainResult(self.run_dir, self.step, stopped, self.best_cer, last_ckpt, self.skipped_utterances, self.notes)
+
+    def _dataset(self, utterances: list[Utterance], base_dir: Path, train: bool):
+        """The dataset and collate function for this architecture."""
+        c = self.config
+        if self.is_whisper:
+            data = WhisperDataset(utterances, base_dir, self.tokenizer, self.module.config,
+                                  self.tc.timestamp_fraction if train else 0.0, self.tc.seed)
+            return data, WhisperCollate(self.tokenizer.eot)
+        data = SpeechDataset(utterances, base_dir, self.tokenizer, c.features,
+                             c.spec_augment if train else None, self.tc.seed)
+        return data, None
 
     def _train_batch(self, lb, window: "_Window", last: bool) -> bool:
         tc = self.tc
@@ -353,11 +398,14 @@ class Trainer:
             return
         utts = self.dev_utts[: self.tc.eval_max_utterances or None]
         sample_ids = {u.id for u in utts[: self.tc.num_samples]}
-        report = evaluate(
-            self.module, self.tokenizer, self.config.features, utts, self.base_dev,
-            max_frames=self.config.data.max_frames, loss_ctc_weight=self.tc.ctc_weight,
-            capture_ids=sample_ids, autocast_dtype=self.amp_dtype,
-        )
+        if self.is_whisper:
+            report = self._evaluate_whisper(utts, sample_ids)
+        else:
+            report = evaluate(
+                self.module, self.tokenizer, self.config.features, utts, self.base_dev,
+                max_frames=self.config.data.max_frames, loss_ctc_weight=self.tc.ctc_weight,
+                capture_ids=sample_ids, autocast_dtype=self.amp_dtype,
+            )
         self.model.train()
         cer = report.overall.cer
         improved = self.best_cer is None or cer < self.best_cer
@@ -376,6 +424,46 @@ class Trainer:
             with atomic_path(samples / f"step-{self.step:06d}.npz") as tmp, open(tmp, "wb") as f:
                 np.savez_compressed(f, **arrays)  # a viewer polling samples/ never sees half a file
 
+    @torch.inference_mode()
+    def _evaluate_whisper(self, utts: list[Utterance], sample_ids: set[str]):
+        """Dev loss and sample cross-attention (teacher-forced), then greedy transcripts scored as ``parcero eval``."""
+        from dataclasses import replace
+
+        from engine.decode import DecodeOptions
+        from engine.evaluate import evaluate_loaded
+        from engine.models.io import LoadedModel
+        from engine.models.speech_transformer import AttentionRecorder
+
+        model = self.module
+        model.eval()
+        dataset, collate = self._dataset(utts, self.base_dev, train=False)
+        sampler = DurationBucketSampler(dataset.durations(), self.config.data.max_frames, shuffle=False, num_buckets=1)
+        losses, attention = [], {}
+        P = len(self.tokenizer.sot_sequence(timestamps=False))  # dev utterances are read without timestamps
+        autocast = torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else nullcontext()
+        for lb in make_loader(dataset, sampler, collate_fn=collate):
+            if lb.batch is None:
+                continue
+            batch = lb.batch.to(self.device)
+            recorder = AttentionRecorder(("decoder_cross",)) if sample_ids & set(lb.ids) else None
+            with autocast:
+                xa, enc_lens = model.encode(batch.feats, batch.feat_lens)
+                logits = model.decode(batch.tokens_in, xa, enc_lens, recorder=recorder)
+                losses.append(float(joint_loss(logits, None, enc_lens, batch, 0.0, self.tc.label_smoothing).total))
+            if recorder is None:
+                continue
+            layers = torch.stack(recorder.of_kind("decoder_cross"), 1).float()  # (B, layers, H, L, T)
+            for i, uid in enumerate(lb.ids):
+                if uid in sample_ids:
+                    n, t = int(batch.target_lens[i]), int(enc_lens[i])
+                    # rows: the steps that predicted t1 ... tn and <|endoftext|>; columns: the real audio
+                    attention[uid] = layers[i, :, :, P - 1: P + n, :t].cpu().numpy()
+        loaded = LoadedModel(model, self.tokenizer, None, None, {"whisper": self.whisper_extra or {}})
+        with autocast:
+            report = evaluate_loaded(loaded, utts, self.base_dev, DecodeOptions(beam_size=1))
+        model.train()
+        return replace(report, loss=sum(losses) / len(losses) if losses else None, attention=attention)
+
     def _checkpoint(self) -> Path | None:
         self._saved_step = self.step
         self.dist.barrier()
@@ -385,10 +473,11 @@ class Trainer:
             "optimizer": self.optimizer.state_dict(), "scaler": self.scaler.state_dict(),
             "step": self.step, "epoch": self.epoch, "batches_done": self.batches_done,
             "best_cer": self.best_cer, "rng": ckpt.rng_state(),
+            "schedule": self.tc.schedule, "peak_lr": self.tc.peak_lr,
         }
         meta = {"name": self.config.name, "step": self.step, "epoch": self.epoch, "best_dev_cer": self.best_cer}
         path = ckpt.save_checkpoint(self.run_dir, self.step, self.module, self.tokenizer, self.config.features,
-                                    state, meta)
+                                    state, meta, whisper_extra=self.whisper_extra)
         if self._pending_best:
             ckpt.update_best(self.run_dir, path)
             self._pending_best = False

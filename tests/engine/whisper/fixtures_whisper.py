@@ -40,13 +40,15 @@ def token_id(tokenizer_json: str, token: str) -> int:
     return next(t["id"] for t in json.loads(tokenizer_json)["added_tokens"] if t["content"] == token)
 
 
-def tiny_whisper(tokenizer_json: str, n_vocab: int | None = None, seed: int = 0) -> Whisper:
+def tiny_whisper(tokenizer_json: str, n_vocab: int | None = None, seed: int = 0, **overrides) -> Whisper:
     from tokenizers import Tokenizer
 
     size = Tokenizer.from_str(tokenizer_json).get_vocab_size(with_added_tokens=True)
-    config = WhisperConfig(n_mels=80, n_audio_ctx=50, n_audio_state=64, n_audio_head=2, n_audio_layer=2,
-                           n_vocab=n_vocab or size + TIMESTAMP_SLOTS, n_text_ctx=24, n_text_state=64,
-                           n_text_head=2, n_text_layer=2)
+    config = WhisperConfig(**{
+        **dict(n_mels=80, n_audio_ctx=50, n_audio_state=64, n_audio_head=2, n_audio_layer=2,
+               n_vocab=n_vocab or size + TIMESTAMP_SLOTS, n_text_ctx=24, n_text_state=64,
+               n_text_head=2, n_text_layer=2),
+        **overrides})
     model = Whisper(config)
     g = torch.Generator().manual_seed(seed)
     with torch.no_grad():
