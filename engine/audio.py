@@ -11,7 +11,7 @@ dialog or in a dataset import report, not in a traceback.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from math import gcd
+from math import ceil, gcd
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +28,11 @@ SUPPORTED_EXTENSIONS = (".wav", ".flac", ".ogg", ".mp3")
 RMS_EPSILON = 1e-6
 SILENCE_DBFS = -60.0
 CLIP_LEVEL = 0.999
+# Long recordings are resampled this many input samples at a time (about a minute
+# at 16 kHz). The filter's half-width follows torchaudio's defaults, which we keep.
+RESAMPLE_BLOCK = 1 << 20
+_RESAMPLE_ZEROS = 6  # torchaudio's lowpass_filter_width
+_RESAMPLE_ROLLOFF = 0.99  # torchaudio's rolloff
 
 # What soundfile raises: LibsndfileError is a RuntimeError; OSError covers
 # permissions; TypeError/ValueError come from headerless formats such as .raw,
@@ -100,6 +105,10 @@ def _check_file(path: Path) -> None:
 
 def _decode_error(path: Path, exc: Exception) -> AudioError:
     reason = getattr(exc, "error_string", None) or str(exc) or type(exc).__name__
+    if "does not exist" in reason and path.is_file():
+        # libsndfile's MP3 reader says "File does not exist or is not a regular file" for
+        # any stream it cannot sync to; the file is there (_check_file looked), so say what is meant.
+        reason = "format not recognised"
     ext = path.suffix.lower() or "(no extension)"
     if ext in SUPPORTED_EXTENSIONS:
         problem = f"cannot decode this {ext} file (corrupt or not audio): {reason}"
@@ -256,14 +265,36 @@ def resample(samples: np.ndarray, orig_sr: int, new_sr: int) -> np.ndarray:
     # torchaudio reduces the ratio by the gcd itself; doing it here too keeps
     # the kernel small for ratios like 44100 -> 16000 (441:160).
     g = gcd(orig_sr, new_sr)
+    down, up = orig_sr // g, new_sr // g
+    n = samples.shape[-1]
+    step = max(down, RESAMPLE_BLOCK // down * down)
+    if n <= step:
+        return _resample(samples, down, up)
+    # Long recordings go in blocks: torchaudio's conv1d unfolds its whole input into a
+    # copy some 40 times larger (two hours at 8 kHz took 4.5 GB and 25 s). Blocks start
+    # at multiples of `down`, so each one's output lines up exactly with the whole
+    # signal's, and read `margin` extra samples on both sides, so the filter sees the
+    # same neighbours as it would in one go (the results agree to float rounding).
+    width = ceil(_RESAMPLE_ZEROS * down / (_RESAMPLE_ROLLOFF * min(down, up))) + 1  # the filter's half-width
+    margin = ceil((width + down) / down) * down
+    out = np.empty(samples.shape[:-1] + (ceil(n * up / down),), dtype=np.float32)
+    for s in range(0, n, step):
+        e = min(n, s + step)
+        a, b = max(0, s - margin), min(n, e + margin)
+        y = _resample(samples[..., a:b], down, up)
+        first = (s - a) // down * up
+        count = ceil((e - s) * up / down) if e == n else (e - s) // down * up
+        out[..., s // down * up:s // down * up + count] = y[..., first:first + count]
+    return out
+
+
+def _resample(samples: np.ndarray, down: int, up: int) -> np.ndarray:
     # Imported here: torch takes about a second to import, and validation workers
     # and the GUI's file loading only need it when a file must be resampled.
     import torch
     import torchaudio.functional
 
-    out = torchaudio.functional.resample(
-        torch.from_numpy(np.ascontiguousarray(samples)), orig_sr // g, new_sr // g
-    )
+    out = torchaudio.functional.resample(torch.from_numpy(np.ascontiguousarray(samples)), down, up)
     return out.numpy().astype(np.float32, copy=False)
 
 

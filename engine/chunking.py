@@ -12,6 +12,7 @@ import numpy as np
 
 HOP_SECONDS = 0.01
 SMOOTH_SECONDS = 0.2
+ENERGY_BLOCK_FRAMES = 6000  # 10 ms frames squared and summed at a time (a minute)
 
 
 def frame_energy_db(samples: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -20,8 +21,13 @@ def frame_energy_db(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     n = len(samples) // hop
     if n == 0:
         return np.zeros(0)
-    frames = samples[: n * hop].reshape(n, hop).astype(np.float64)
-    power = (frames**2).mean(axis=1)
+    frames = samples[: n * hop].reshape(n, hop)
+    power = np.empty(n)
+    # A minute of frames at a time in float64: the whole of a two-hour file at once
+    # took two float64 copies of it (1.8 GB at 16 kHz) just to find the pauses.
+    for a in range(0, n, ENERGY_BLOCK_FRAMES):
+        block = frames[a:a + ENERGY_BLOCK_FRAMES].astype(np.float64)
+        power[a:a + ENERGY_BLOCK_FRAMES] = (block * block).mean(axis=1)
     k = max(1, int(SMOOTH_SECONDS / HOP_SECONDS))
     smooth = np.convolve(power, np.ones(k) / k, mode="same")
     return 10 * np.log10(smooth + 1e-12)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import signal
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Sequence
@@ -23,9 +24,10 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from engine.audio import load_audio
 from engine.data.manifest import Utterance
-from engine.errors import ParceroError
+from engine.errors import AudioError, ParceroError
 from engine.features import FeatureConfig, SpecAugmentConfig, compute_features, spec_augment
 from engine.losses import Batch, collate
+from engine.models.speech_transformer import SpeechTransformer
 from engine.text import CharTokenizer
 
 log = logging.getLogger(__name__)
@@ -84,6 +86,15 @@ class SpeechDataset(Dataset):
             samples = load_audio(u.audio_path(self.base_dir), self.feature_config.sample_rate,
                                  offset=offset, duration=duration)
             feats = compute_features(samples, self.feature_config)
+            if feats.shape[0] < SpeechTransformer.MIN_FRAMES:
+                # The encoder's subsampling cannot take it: alone it raises, padded into a batch
+                # it has no encoder frame and its loss is NaN, throwing the whole batch away.
+                fc = self.feature_config
+                have_ms = 1000 * len(samples) / fc.sample_rate
+                need_ms = 1000 * (SpeechTransformer.MIN_FRAMES - 1) * fc.hop_length / fc.sample_rate
+                raise AudioError(u.audio_path(self.base_dir),
+                                 f"too short to train on ({have_ms:.0f} ms; at least {need_ms:.0f} ms needed)",
+                                 "too_short")
             if self.spec_augment_config is not None:
                 # Seeded per (epoch, item) so a resumed run masks exactly as the original would have.
                 g = torch.Generator().manual_seed(hash((self.seed, self.epoch, index)) & 0x7FFFFFFF)
@@ -217,12 +228,24 @@ class DurationBucketSampler(Sampler[list[int]]):
         return max(0, len(self.batches()) - self.start_batch)
 
 
+def _ignore_stop_signals(_worker_id: int) -> None:
+    """Loader workers leave Ctrl-C and SIGTERM to the trainer.
+
+    A terminal's Ctrl-C, ``kill -- -PGID`` or a service manager signals the whole
+    process group; a worker that died of it would crash the trainer before it
+    could save its checkpoint. The trainer stops its workers itself.
+    """
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def make_loader(
     dataset: SpeechDataset,
     sampler: DurationBucketSampler,
     num_workers: int = 0,
     pin_memory: bool = False,
     seed: int = 0,
+    collate_fn=None,
 ) -> DataLoader:
     """A DataLoader yielding :class:`LoadedBatch`; features are computed in its workers.
 
@@ -230,13 +253,15 @@ def make_loader(
     creating a loader (for an eval, or after a resume) never shifts the random numbers
     that dropout and stochastic depth use: resumed training continues bit for bit.
     """
-    tok = dataset.tokenizer
+    if collate_fn is None:
+        collate_fn = make_collate(dataset.tokenizer.sos_id, dataset.tokenizer.eos_id)
     return DataLoader(
         dataset,
         generator=torch.Generator().manual_seed(seed),
         batch_sampler=sampler,
         num_workers=num_workers,
-        collate_fn=make_collate(tok.sos_id, tok.eos_id),
+        collate_fn=collate_fn,
+        worker_init_fn=_ignore_stop_signals if num_workers > 0 else None,
         pin_memory=pin_memory,
         persistent_workers=False,
         prefetch_factor=4 if num_workers > 0 else None,

@@ -18,7 +18,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, BinaryIO, Iterable, Iterator
 
 from engine.errors import ParceroError
 from engine.fileio import atomic_path
@@ -26,6 +26,8 @@ from engine.fileio import atomic_path
 GENDERS = ("male", "female", "")
 REQUIRED = ("id", "audio", "text")
 KNOWN = ("id", "audio", "duration", "text", "speaker", "gender", "sample_rate", "offset", "end")
+MAX_LINE_BYTES = 16 * 2**20  # an utterance's line is well under a kilobyte; this is room for an audiobook chapter
+UTF8_BOM = b"\xef\xbb\xbf"
 
 
 @dataclass
@@ -149,8 +151,14 @@ def read_manifest(path: str | Path) -> ManifestReadResult:
     path = Path(path)
     utterances, problems = [], []
     with open(path, "rb") as f:
-        for line_no, raw in enumerate(f, 1):
+        for line_no, raw in _lines(f):
             where = f"{path}:{line_no}"
+            if isinstance(raw, int):
+                problems.append(DataProblem("bad_line", where, f"line of {raw / 2**20:,.0f} MB is too long "
+                                            f"(one utterance takes at most {MAX_LINE_BYTES >> 20} MB); left out"))
+                continue
+            if line_no == 1 and raw.startswith(UTF8_BOM):
+                raw = raw[len(UTF8_BOM):]  # Notepad and Excel's "UTF-8" save starts with one
             if not raw.strip():
                 continue
             try:
@@ -168,6 +176,25 @@ def read_manifest(path: str | Path) -> ManifestReadResult:
             except ValueError as e:
                 problems.append(DataProblem("bad_line", where, str(e)))
     return ManifestReadResult(utterances, problems)
+
+
+def _lines(f: BinaryIO) -> Iterator[tuple[int, bytes | int]]:
+    """``(line number, bytes)`` for each line; ``(line number, length)`` for a line over MAX_LINE_BYTES.
+
+    A too-long line is skipped a megabyte at a time, never held whole: a broken
+    export can write a single line of gigabytes, and reading it in one piece
+    would take the memory of the machine.
+    """
+    line_no = 0
+    while raw := f.readline(MAX_LINE_BYTES + 1):
+        line_no += 1
+        if len(raw) <= MAX_LINE_BYTES or raw.endswith(b"\n"):
+            yield line_no, raw
+            continue
+        length = len(raw)
+        while (rest := f.readline(1 << 20)) and not rest.endswith(b"\n"):
+            length += len(rest)
+        yield line_no, length + len(rest)
 
 
 def open_manifest(path: str | Path, warn=None) -> ManifestReadResult:

@@ -238,6 +238,10 @@ def _check_text(findings: _Findings, i: int, options: ValidationOptions, allowed
     if not normalized:
         findings.add(i, "empty_text", f"transcript {text!r} is empty once normalised")
         return
+    if not any(c.isalnum() for c in normalized):
+        # With punctuation kept, "¿?" survives normalisation but still says no word.
+        findings.add(i, "empty_text", f"transcript {text!r} has no letters or digits")
+        return
     outside = Counter(c for c in normalized if c not in allowed)
     if outside:
         unknown.update(outside)

@@ -136,6 +136,25 @@ def save_whisper(directory: str | Path, imported: Any, metadata: dict[str, Any] 
     return directory
 
 
+def save_trained(
+    directory: str | Path,
+    model: SpeechTransformer | Whisper,
+    tokenizer: Any,
+    feature_config: FeatureConfig | None,
+    metadata: dict[str, Any] | None = None,
+    whisper_extra: dict[str, Any] | None = None,
+) -> Path:
+    """Save a model of either architecture, as the trainer and ``parcero average`` do.
+
+    ``whisper_extra`` is the ``"whisper"`` section of the folder the Whisper model
+    came from (language ids, suppressed tokens, source); it is carried over.
+    """
+    if isinstance(model, Whisper):
+        extra = {k: v for k, v in (whisper_extra or {}).items() if k != "alignment_heads"}
+        return save_whisper(directory, (model, tokenizer.tokenizer.to_str(), extra), metadata)
+    return save_model(directory, model, tokenizer, feature_config, metadata)
+
+
 def resolve_model_dir(path: str | Path) -> Path:
     """Accept the model folder or any file inside it."""
     path = Path(path).expanduser()
@@ -189,6 +208,8 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
         return _load_whisper(directory, config, model_config, device)
     try:
         tokenizer = CharTokenizer.load(directory / VOCAB)
+    except ModelFileError:
+        raise  # names vocab.json already
     except ParceroError as e:
         raise ModelFileError(directory / VOCAB, str(e)) from None
     if len(tokenizer) != model_config.vocab_size:
