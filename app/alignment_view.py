@@ -15,13 +15,18 @@ from dataclasses import dataclass
 
 import jiwer
 
+from app.i18n import QT_TRANSLATE_NOOP, translate
+
 # Background colours: light enough for black text, dark enough to see on white and on a dark theme's base.
 COLORS = {
     "substitute": "#ffcc80",  # amber: a word (or letter) replaced by another
     "delete": "#ef9a9a",  # red: in the reference, missing from the hypothesis
     "insert": "#90caf9",  # blue: in the hypothesis only
 }
-LABELS = {"equal": "correct", "substitute": "substitution", "delete": "deletion", "insert": "insertion"}
+LABELS = {"equal": QT_TRANSLATE_NOOP("Alignment", "correct"),
+          "substitute": QT_TRANSLATE_NOOP("Alignment", "substitution"),
+          "delete": QT_TRANSLATE_NOOP("Alignment", "deletion"),
+          "insert": QT_TRANSLATE_NOOP("Alignment", "insertion")}
 
 
 @dataclass(frozen=True)
@@ -92,21 +97,23 @@ def alignment_html(ops: list[Op], unit: str = "word") -> str:
             ref_cells.append(_cell(ref_text, COLORS["substitute"], tip=tip))
             hyp_cells.append(_cell(hyp_text, COLORS["substitute"], tip=tip))
         elif op.kind == "delete":
-            ref_cells.append(_cell(ref_text, COLORS["delete"], "s", tip="deleted"))
+            ref_cells.append(_cell(ref_text, COLORS["delete"], "s", tip=translate("Alignment", "deleted")))
             hyp_cells.append(_cell("∅" if unit == "word" else "·", COLORS["delete"]))
         else:
             ref_cells.append(_cell("∅" if unit == "word" else "·", COLORS["insert"]))
-            hyp_cells.append(_cell(hyp_text, COLORS["insert"], "u", tip="inserted"))
+            hyp_cells.append(_cell(hyp_text, COLORS["insert"], "u", tip=translate("Alignment", "inserted")))
     head = '<td style="padding-right:8px; color:gray;">{}</td>'
+    ref, hyp = translate("Alignment", "REF"), translate("Alignment", "HYP")  # short for reference, hypothesis
     padding = 3 if unit == "word" else 1  # words need air between them; letters of one word do not
     return (f'<table cellspacing="0" cellpadding="{padding}">'
-            f'<tr>{head.format("REF")}{"".join(ref_cells)}</tr>'
-            f'<tr>{head.format("HYP")}{"".join(hyp_cells)}</tr></table>')
+            f'<tr>{head.format(ref)}{"".join(ref_cells)}</tr>'
+            f'<tr>{head.format(hyp)}{"".join(hyp_cells)}</tr></table>')
 
 
 def legend_html() -> str:
     """A one-line key to the colours."""
-    parts = [f'<span style="background-color:{COLORS[k]}; color:black;">&nbsp;{LABELS[k]}&nbsp;</span>'
+    parts = [f'<span style="background-color:{COLORS[k]}; color:black;">'
+             f'&nbsp;{translate("Alignment", LABELS[k])}&nbsp;</span>'
              for k in ("substitute", "delete", "insert")]
     return " ".join(parts)
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import shutil
 import threading
 import time
 from collections import deque
@@ -29,14 +30,18 @@ import numpy as np
 import soundfile as sf
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
+from app.i18n import QT_TRANSLATE_NOOP, translate
+
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
-INSTALL_HINT = "install PortAudio, e.g. sudo apt-get install libportaudio2"
-NO_MICROPHONE = "no microphone found"
-NO_SPEAKER = "no audio output device found"
+# English; the functions below return them translated (context "AudioIO").
+INSTALL_HINT = QT_TRANSLATE_NOOP("AudioIO", "install PortAudio, e.g. sudo apt-get install libportaudio2")
+NO_MICROPHONE = QT_TRANSLATE_NOOP("AudioIO", "no microphone found")
+NO_SPEAKER = QT_TRANSLATE_NOOP("AudioIO", "no audio output device found")
 TICK_MS = 33  # level, samples and position signals ~30 times a second
 SILENCE_DBFS = -120.0  # level of digital silence, as in engine.audio
+LOW_DISK_BYTES = 1_000_000  # a failed write with less free space than this is a full disk
 
 
 def _sounddevice():
@@ -74,16 +79,17 @@ def audio_backend_status(kind: str = "input") -> tuple[bool, str]:
     try:
         sd = _sounddevice()
     except OSError as error:
-        return False, f"{error}; {INSTALL_HINT}"
+        return False, f"{error}; {translate('AudioIO', INSTALL_HINT)}"
     except ImportError as error:
-        return False, f"the sounddevice package is missing ({error}); pip install sounddevice"
+        return False, translate("AudioIO", "the sounddevice package is missing ({error}); pip install "
+                                "sounddevice").format(error=error)
     try:
         devices = sd.query_devices()
     except Exception as error:  # PortAudioError, or a broken host API
-        return False, f"cannot list audio devices ({error})"
+        return False, translate("AudioIO", "cannot list audio devices ({error})").format(error=error)
     key = "max_input_channels" if kind == "input" else "max_output_channels"
     if not any(device[key] > 0 for device in devices):
-        return False, NO_MICROPHONE if kind == "input" else NO_SPEAKER
+        return False, translate("AudioIO", NO_MICROPHONE if kind == "input" else NO_SPEAKER)
     return True, ""
 
 
@@ -111,8 +117,27 @@ def dbfs(samples: np.ndarray) -> float:
 
 def _explain(error: Exception, kind: str) -> str:
     available, reason = audio_backend_status(kind)
-    device = "microphone" if kind == "input" else "audio output"
-    return f"{reason} ({error})" if not available else f"could not open the {device}: {error}"
+    if not available:
+        return f"{reason} ({error})"
+    if kind == "input":
+        return translate("AudioIO", "could not open the microphone: {error}").format(error=error)
+    return translate("AudioIO", "could not open the audio output: {error}").format(error=error)
+
+
+def _write_failure(error: Exception, path: Path | None) -> str:
+    """Why writing ``path`` failed, for the user.
+
+    libsndfile reports a full disk as "System error." and nothing more, so the
+    free space is looked up and named when it is what ran out.
+    """
+    reason = str(error) or type(error).__name__
+    try:
+        free = shutil.disk_usage(path.parent).free if path is not None else None
+    except OSError:
+        return reason  # the folder itself is gone; the error says enough
+    if free is not None and free < LOW_DISK_BYTES:
+        reason += translate("AudioIO", "; the disk is full ({free} kB free)").format(free=free // 1000)
+    return reason
 
 
 class Recorder(QObject):
@@ -161,7 +186,7 @@ class Recorder(QObject):
             path.parent.mkdir(parents=True, exist_ok=True)
             self._file = sf.SoundFile(path, "w", samplerate=sample_rate, channels=1, subtype="PCM_16")
         except Exception as error:
-            self.failed.emit(f"cannot write {path}: {error}")
+            self.failed.emit(translate("AudioIO", "cannot write {path}: {error}").format(path=path, error=error))
             return False
         self.path, self.sample_rate = path, sample_rate
         self.frames_captured = self.status_flags = 0
@@ -234,7 +259,7 @@ class Recorder(QObject):
                 if any(block is None for block in batch):
                     return
         except Exception as error:  # disk full, folder removed
-            self._writer_error = str(error)
+            self._writer_error = _write_failure(error, self.path)
             log.exception("writing the recording failed")
 
     def _finish_writer(self) -> None:
@@ -265,7 +290,8 @@ class Recorder(QObject):
             self.level_changed.emit(dbfs(new))
             self.samples_added.emit(new)
         if self._writer_error is not None and self.is_recording:
-            message = f"recording stopped: cannot write {self.path} ({self._writer_error})"
+            message = translate("AudioIO", "recording stopped: cannot write {path} ({error})").format(
+                path=self.path, error=self._writer_error)
             self.stop()
             self.failed.emit(message)
 
@@ -307,7 +333,7 @@ class Player(QObject):
         start = min(samples.shape[0], max(0, int(round(start_seconds * sample_rate))))
         end = samples.shape[0] if end_seconds is None else min(samples.shape[0], int(round(end_seconds * sample_rate)))
         if end <= start:
-            self.failed.emit("nothing to play")
+            self.failed.emit(translate("AudioIO", "nothing to play"))
             return False
         self._samples, self.sample_rate = samples, int(sample_rate)
         self._start, self._frame, self._end, self._done_at = start, start, end, None

@@ -28,12 +28,16 @@ import statistics
 from dataclasses import asdict, dataclass
 from typing import Iterable, Sequence
 
+from app.i18n import QT_TRANSLATE_NOOP, translate
+
 HOURS_PER_MONTH = 730  # the cloud providers' convention: 365 × 24 / 12
-PRICE_SOURCE = ("On-demand US-East monthly prices used by the source analysis (730 hours a month); "
-                "as quoted in the source analysis, not today's prices: check current prices.")
-ASSUMPTION = ("Assumes every GPU of an instance is as fast as the one measured here and that training scales "
-              "perfectly across an instance's GPUs (time ÷ GPUs, whole-instance price); multi-GPU costs are "
-              "therefore a lower bound.")
+# Shown by app.widgets.cost_estimate, translated there (context "CostEstimate").
+PRICE_SOURCE = QT_TRANSLATE_NOOP("CostEstimate", "On-demand US-East monthly prices used by the source analysis "
+                                 "(730 hours a month); as quoted in the source analysis, not today's prices: "
+                                 "check current prices.")
+ASSUMPTION = QT_TRANSLATE_NOOP("CostEstimate", "Assumes every GPU of an instance is as fast as the one measured here "
+                               "and that training scales perfectly across an instance's GPUs (time ÷ GPUs, "
+                               "whole-instance price); multi-GPU costs are therefore a lower bound.")
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,7 @@ def format_hours(hours: float) -> str:
     if not math.isfinite(hours):
         return "—"
     if hours >= 48:
-        return f"{hours / 24:.1f} days"
+        return translate("Cost", "{days} days").format(days=f"{hours / 24:.1f}")
     if hours >= 1:
         h, minutes = divmod(round(hours * 60), 60)
         return f"{h} h {minutes:02d} min"

@@ -22,6 +22,7 @@ import threading
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from app.i18n import translate
 from engine.client import EngineClient
 from engine.errors import ParceroError
 from engine.protocol import (
@@ -145,7 +146,8 @@ class QtEngineClient(QObject):
                 self._start_ended.emit(str(e))
             except Exception as e:  # e.g. the spawn itself failed: say so instead of hanging in "starting"
                 log.exception("starting the engine process failed")
-                self._start_ended.emit(f"the engine process could not be started: {type(e).__name__}: {e}")
+                self._start_ended.emit(translate("QtEngineClient", "the engine process could not be started: "
+                                                 "{error}").format(error=f"{type(e).__name__}: {e}"))
             else:
                 self._start_ended.emit("")
 

@@ -17,6 +17,7 @@ from typing import Any, Iterable
 
 import jiwer
 
+from app.i18n import translate
 from engine.fileio import atomic_path, write_json_atomic
 from engine.metrics import base_letter
 from engine.text import TextConfig, normalize_text
@@ -157,10 +158,12 @@ def summary_text(report: dict[str, Any]) -> str:
     words = (overall.get("words") or {})
     n_words = words.get("substitutions", 0) + words.get("deletions", 0) + words.get("hits", 0)
     parts = [f"WER {100 * report.get('wer', 0.0):.2f} %", f"CER {100 * report.get('cer', 0.0):.2f} %",
-             f"{report.get('utterances', 0)} utterances, {n_words:,} words",
-             f"{overall.get('accent_substitutions', 0)} accent-only substitutions"]
+             translate("EvalReport", "{utterances} utterances, {words} words").format(
+                 utterances=report.get("utterances", 0), words=f"{n_words:,}"),
+             translate("EvalReport", "{n} accent-only substitutions").format(
+                 n=overall.get("accent_substitutions", 0))]
     skipped = report.get("skipped") or []
     if skipped:
-        parts.append(f"{len(skipped)} skipped (unreadable audio)")
+        parts.append(translate("EvalReport", "{n} skipped (unreadable audio)").format(n=len(skipped)))
     return "  ·  ".join(parts)
 

@@ -13,7 +13,13 @@ import pyqtgraph as pg
 from PySide6.QtWidgets import QApplication
 
 import engine
+from app.about_dialog import application_icon
+from app.first_run import start as start_first_run
+from app.i18n import install_translator
+from app.logs import start_logging
 from app.main_window import MainWindow
+from app.settings_dialog import apply_settings, load_settings
+from engine.resources import APP_ID
 
 APP_NAME = "Parcero"
 ORGANIZATION = "Parcero"
@@ -41,10 +47,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     app.setApplicationName(APP_NAME)
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationVersion(engine.__version__)
-    app.setDesktopFileName("parcero")
+    app.setDesktopFileName(APP_ID)  # packaging/linux/<APP_ID>.desktop: Wayland matches the window to it
+    start_logging(app)  # the log folder gets the log and a report of any uncaught exception
     configure_pyqtgraph()
+    install_translator(app)  # the saved language choice (ui/language); before any widget exists
 
+    apply_settings(app, load_settings())  # theme and data folder, before the engine process starts
+    app.setWindowIcon(application_icon())
     window = MainWindow()
+    start_first_run(window)  # the demo model and a sample the first time, the last model later; the hint
     window.show()
     return app.exec()
 

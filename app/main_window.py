@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
-import platform
-
-from PySide6 import __version__ as pyside_version
-from PySide6.QtCore import QSettings, QSize, Qt, Slot, qVersion
+from PySide6.QtCore import QSettings, QSize, Qt, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
     QMainWindow,
-    QMessageBox,
     QSplitter,
     QStackedWidget,
 )
 
+from app.about_dialog import AboutDialog, about_html
 from app.engine_client import QtEngineClient
+from app.i18n import QT_TRANSLATE_NOOP, translate
+from app.logs import open_log_folder
 from app.pages.data_page import DataPage
 from app.pages.evaluate_page import EvaluatePage
 from app.pages.train_page import TrainPage
 from app.pages.transcribe_page import TranscribePage
+from app.settings_dialog import SettingsDialog, apply_to_window, preferences_shortcuts
 from engine.protocol import GetInfo
 
 # Pages planned but not built yet: listed, greyed out, so the shape of the
 # workbench is visible from the first release.
 COMING_PAGES: tuple[str, ...] = ()
-COMING_SOON = "Coming soon"
+COMING_SOON = QT_TRANSLATE_NOOP("MainWindow", "Coming soon")
+ENGINE_STATES = {  # engine state -> status bar text
+    "starting": QT_TRANSLATE_NOOP("MainWindow", "Engine: starting…"),
+    "ready": QT_TRANSLATE_NOOP("MainWindow", "Engine: ready"),
+    "busy": QT_TRANSLATE_NOOP("MainWindow", "Engine: working…"),
+    "stopped": QT_TRANSLATE_NOOP("MainWindow", "Engine: stopped"),
+    "crashed": QT_TRANSLATE_NOOP("MainWindow", "Engine: crashed (Engine ▸ Restart)"),
+}
 
 GEOMETRY_KEY = "main_window/geometry"
 STATE_KEY = "main_window/state"
@@ -40,7 +47,7 @@ class MainWindow(QMainWindow):
     def __init__(self, device_text: str | None = None, engine: QtEngineClient | None = None,
                  recordings_folder=None, start_engine: bool = True):
         super().__init__()
-        self.setWindowTitle("Parcero")
+        self.setWindowTitle("Parcero")  # notr: the application's name
         self.setObjectName("MainWindow")  # saveState needs named objects
 
         # One engine process for the whole window; pages share it. A window given an
@@ -52,17 +59,17 @@ class MainWindow(QMainWindow):
         self.page_list.setObjectName("pageList")
         self.pages = QStackedWidget()
         self.data_page = DataPage()
-        self._add_page("Transcribe", self.transcribe_page)
-        self._add_page("Data", self.data_page)
+        self._add_page(self.tr("Transcribe"), self.transcribe_page)
+        self._add_page(self.tr("Data"), self.data_page)
         self.train_page = TrainPage(self.engine)
-        self._add_page("Train", self.train_page)
+        self._add_page(self.tr("Train"), self.train_page)
         self.evaluate_page = EvaluatePage(self.engine)
-        self._add_page("Evaluate", self.evaluate_page)
+        self._add_page(self.tr("Evaluate"), self.evaluate_page)
         self.train_page.training_finished.connect(self.on_train_page_training_finished)
         for name in COMING_PAGES:
-            item = QListWidgetItem(name)
+            item = QListWidgetItem(self.tr(name))
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled & ~Qt.ItemFlag.ItemIsSelectable)
-            item.setToolTip(COMING_SOON)
+            item.setToolTip(self.tr(COMING_SOON))
             self.page_list.addItem(item)
         self.page_list.setCurrentRow(0)
         self.page_list.currentRowChanged.connect(self.on_page_list_current_row_changed)
@@ -78,12 +85,12 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self._build_menus()
-        self.engine_label = QLabel("Engine: starting…")
+        self.engine_label = QLabel(self.tr(ENGINE_STATES["starting"]))
         self.engine_label.setObjectName("engineLabel")
         self.statusBar().addPermanentWidget(self.engine_label)
         self.device_label = QLabel(device_text if device_text is not None else _describe_device())
         self.device_label.setObjectName("deviceLabel")
-        self.device_label.setToolTip("Where models run")
+        self.device_label.setToolTip(self.tr("Where models run"))
         self.statusBar().addPermanentWidget(self.device_label)
         self.transcribe_page.audio_loaded.connect(self.on_transcribe_page_audio_loaded)
         self.transcribe_page.recent_files_changed.connect(self.on_transcribe_page_recent_files_changed)
@@ -103,49 +110,60 @@ class MainWindow(QMainWindow):
         self.page_list.addItem(QListWidgetItem(name))
 
     def _build_menus(self) -> None:
-        file_menu = self.menuBar().addMenu("&File")
-        self.open_action = QAction("&Open audio…", self)
+        file_menu = self.menuBar().addMenu(self.tr("&File"))
+        self.open_action = QAction(self.tr("&Open audio…"), self)
         self.open_action.setShortcut(QKeySequence("Ctrl+O"))
         self.open_action.triggered.connect(self.on_open_action_triggered)
         file_menu.addAction(self.open_action)
-        self.recent_menu = file_menu.addMenu("Open &recent")
-        self.open_manifest_action = QAction("Open &manifest…", self)
+        self.recent_menu = file_menu.addMenu(self.tr("Open &recent"))
+        self.open_manifest_action = QAction(self.tr("Open &manifest…"), self)
         self.open_manifest_action.setShortcut(QKeySequence("Ctrl+M"))
         self.open_manifest_action.triggered.connect(self.on_open_manifest_action_triggered)
         file_menu.addAction(self.open_manifest_action)
-        self.export_action = QAction("&Export transcript…", self)
+        self.export_action = QAction(self.tr("&Export transcript…"), self)
         self.export_action.setShortcut(QKeySequence("Ctrl+E"))
         self.export_action.triggered.connect(lambda: self.transcribe_page.choose_export_file())
         file_menu.addAction(self.export_action)
         file_menu.addSeparator()
-        self.quit_action = QAction("&Quit", self)
+        self.preferences_action = QAction(self.tr("&Preferences…"), self)
+        self.preferences_action.setShortcuts(preferences_shortcuts())
+        self.preferences_action.setMenuRole(QAction.MenuRole.PreferencesRole)
+        self.preferences_action.triggered.connect(self.on_preferences_action_triggered)
+        file_menu.addAction(self.preferences_action)
+        file_menu.addSeparator()
+        self.quit_action = QAction(self.tr("&Quit"), self)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.setMenuRole(QAction.MenuRole.QuitRole)
         self.quit_action.triggered.connect(self.close)
         file_menu.addAction(self.quit_action)
 
-        audio_menu = self.menuBar().addMenu("&Audio")
-        self.record_action = QAction("&Record", self)
+        audio_menu = self.menuBar().addMenu(self.tr("&Audio"))
+        self.record_action = QAction(self.tr("&Record"), self)
         self.record_action.setShortcut(QKeySequence("Ctrl+R"))
         self.record_action.triggered.connect(lambda: self.transcribe_page.toggle_recording())
         self.record_action.setEnabled(self.transcribe_page.recording_available)
         audio_menu.addAction(self.record_action)
-        self.play_action = QAction("&Play / pause", self)
+        self.play_action = QAction(self.tr("&Play / pause"), self)
         self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
         self.play_action.triggered.connect(self.on_play_action_triggered)
         audio_menu.addAction(self.play_action)
-        self.transcribe_action = QAction("&Transcribe", self)
+        self.transcribe_action = QAction(self.tr("&Transcribe"), self)
         self.transcribe_action.setShortcut(QKeySequence("Ctrl+T"))
         self.transcribe_action.triggered.connect(lambda: self.transcribe_page.transcribe())
         audio_menu.addAction(self.transcribe_action)
 
-        engine_menu = self.menuBar().addMenu("&Engine")
-        self.restart_action = QAction("&Restart engine", self)
+        engine_menu = self.menuBar().addMenu(self.tr("&Engine"))
+        self.restart_action = QAction(self.tr("&Restart engine"), self)
         self.restart_action.triggered.connect(lambda: self.engine.restart())
         engine_menu.addAction(self.restart_action)
 
-        help_menu = self.menuBar().addMenu("&Help")
-        self.about_action = QAction("&About Parcero", self)
+        help_menu = self.menuBar().addMenu(self.tr("&Help"))
+        self.log_folder_action = QAction(self.tr("Open &log folder"), self)
+        self.log_folder_action.setToolTip(self.tr("Logs and crash reports, to attach to a bug report"))
+        self.log_folder_action.triggered.connect(self.on_log_folder_action_triggered)
+        help_menu.addAction(self.log_folder_action)
+        help_menu.addSeparator()
+        self.about_action = QAction(self.tr("&About Parcero"), self)
         self.about_action.setMenuRole(QAction.MenuRole.AboutRole)
         self.about_action.triggered.connect(self.on_about_action_triggered)
         help_menu.addAction(self.about_action)
@@ -196,7 +214,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def on_transcribe_page_audio_loaded(self, path: str) -> None:
-        self.statusBar().showMessage(f"Opened {path}", 5000)
+        self.statusBar().showMessage(self.tr("Opened {path}").format(path=path), 5000)
 
     @Slot(dict)
     def on_train_page_training_finished(self, result: dict) -> None:
@@ -228,9 +246,7 @@ class MainWindow(QMainWindow):
 
     @Slot(str)
     def on_engine_state_changed(self, state: str) -> None:
-        text = {"starting": "Engine: starting…", "ready": "Engine: ready", "busy": "Engine: working…",
-                "stopped": "Engine: stopped", "crashed": "Engine: crashed (Engine ▸ Restart)"}.get(state, state)
-        self.engine_label.setText(text)
+        self.engine_label.setText(self.tr(ENGINE_STATES[state]) if state in ENGINE_STATES else state)
         if state == "ready" and not getattr(self, "_asked_info", False):
             self._asked_info = True
             self.engine.submit(GetInfo)
@@ -239,38 +255,39 @@ class MainWindow(QMainWindow):
     def on_engine_info_received(self, info) -> None:
         self.device_label.setText(info.device)
         versions = ", ".join(f"{k} {v}" for k, v in info.versions.items())
-        self.device_label.setToolTip(f"The engine process runs models here. {versions}")
+        self.device_label.setToolTip(self.tr("The engine process runs models here. {versions}").format(
+            versions=versions))
 
     @Slot(int, str)
     def on_engine_worker_exited(self, code: int, reason: str) -> None:
         if reason != "shut down":
-            self.statusBar().showMessage(f"The engine process stopped: {reason}. Use Engine ▸ Restart engine.")
+            self.statusBar().showMessage(
+                self.tr("The engine process stopped: {reason}. Use Engine ▸ Restart engine.").format(reason=reason))
 
     @Slot(str)
     def on_engine_start_failed(self, message: str) -> None:
-        self.engine_label.setText("Engine: failed to start")
-        self.transcribe_page.show_error(f"The engine could not start: {message}")
+        self.engine_label.setText(self.tr("Engine: failed to start"))
+        self.transcribe_page.show_error(self.tr("The engine could not start: {message}").format(message=message))
 
     @Slot()
     def on_about_action_triggered(self) -> None:
-        QMessageBox.about(self, "About Parcero", about_text())
+        self.about_dialog = AboutDialog(self, device=self.device_label.text())
+        self.about_dialog.open()
+
+    @Slot()
+    def on_preferences_action_triggered(self) -> None:
+        self.settings_dialog = SettingsDialog(self)
+        self.settings_dialog.settings_saved.connect(lambda values: apply_to_window(self, values))
+        self.settings_dialog.open()
+
+    @Slot()
+    def on_log_folder_action_triggered(self) -> None:
+        open_log_folder(self)
 
 
 def about_text() -> str:
-    """The About box: what Parcero is and the versions it runs on (HTML)."""
-    import engine
-    import torch
-
-    return (
-        f"<h3>Parcero {engine.__version__}</h3>"
-        "<p>A Spanish-first workbench for Transformer speech recognition.</p>"
-        "<table>"
-        f"<tr><td>PyTorch</td><td>{torch.__version__}</td></tr>"
-        f"<tr><td>Qt</td><td>{qVersion()} (PySide6 {pyside_version})</td></tr>"
-        f"<tr><td>Python</td><td>{platform.python_version()}</td></tr>"
-        f"<tr><td>Device</td><td>{_describe_device()}</td></tr>"
-        "</table>"
-    )
+    """The About box: what Parcero is and the versions it runs on (HTML); see app.about_dialog."""
+    return about_html(_describe_device())
 
 
 def _describe_device() -> str:
@@ -281,4 +298,4 @@ def _describe_device() -> str:
     try:
         return describe_device()
     except Exception as error:  # a broken CUDA install must not stop the window opening
-        return f"device unknown ({error})"
+        return translate("MainWindow", "device unknown ({error})").format(error=error)

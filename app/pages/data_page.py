@@ -15,6 +15,7 @@ from typing import Sequence
 from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
+from app.i18n import QT_TRANSLATE_NOOP, translate
 from app.widgets.dataset_stats_view import DatasetStatsView
 from app.widgets.import_panel import MANIFEST_FILTER, ImportOutcome, ImportPanel
 from app.widgets.utterance_browser import UtteranceBrowser
@@ -23,7 +24,8 @@ from engine.data.manifest import Utterance, read_manifest
 
 ERROR_STYLE = "QLabel { color: #c62828; }"
 LAST_MANIFEST_KEY = "data/last_manifest"
-TAB_NAMES = ("Import", "Utterances", "Statistics", "Voice comparison")
+TAB_NAMES = (QT_TRANSLATE_NOOP("DataPage", "Import"), QT_TRANSLATE_NOOP("DataPage", "Utterances"),
+             QT_TRANSLATE_NOOP("DataPage", "Statistics"), QT_TRANSLATE_NOOP("DataPage", "Voice comparison"))
 
 
 class DataPage(QWidget):
@@ -37,9 +39,9 @@ class DataPage(QWidget):
         self.base_dir: Path | None = None
         self.dataset_name = ""
 
-        self.open_button = QPushButton("Open manifest…")
-        self.open_button.setToolTip("Open a JSONL manifest to browse, count and compare")
-        self.dataset_label = QLabel("No dataset yet: import a corpus or open a manifest.")
+        self.open_button = QPushButton(self.tr("Open manifest…"))
+        self.open_button.setToolTip(self.tr("Open a JSONL manifest to browse, count and compare"))
+        self.dataset_label = QLabel(self.tr("No dataset yet: import a corpus or open a manifest."))
         self.dataset_label.setWordWrap(True)
         self.import_panel = ImportPanel()
         self.browser = UtteranceBrowser()
@@ -47,7 +49,7 @@ class DataPage(QWidget):
         self.voice_compare = VoiceCompare()
         self.tabs = QTabWidget()
         for widget, name in zip((self.import_panel, self.browser, self.stats_view, self.voice_compare), TAB_NAMES):
-            self.tabs.addTab(widget, name)
+            self.tabs.addTab(widget, self.tr(name))
 
         top = QHBoxLayout()
         top.addWidget(self.open_button)
@@ -72,7 +74,8 @@ class DataPage(QWidget):
         self.stats_view.set_utterances(self.utterances)
         self.voice_compare.set_dataset(self.utterances, self.base_dir)
         self.dataset_label.setStyleSheet("")
-        self.dataset_label.setText(f"<b>{name}</b> · {len(self.utterances):,} utterances{note}")
+        count = self.tr("%Ln utterance(s)", "", len(self.utterances))
+        self.dataset_label.setText(f"<b>{name}</b> · {count}{note}")
         self.dataset_label.setToolTip(name)
         self.dataset_changed.emit(name, len(self.utterances))
 
@@ -83,10 +86,11 @@ class DataPage(QWidget):
             read = read_manifest(path)
         except OSError as error:
             self.dataset_label.setStyleSheet(ERROR_STYLE)
-            self.dataset_label.setText(f"{path}: cannot read the manifest: {error.strerror or error}")
+            self.dataset_label.setText(self.tr("{path}: cannot read the manifest: {error}").format(
+                path=path, error=error.strerror or error))
             return False
         bad = len(read.problems)
-        note = f" · {bad:,} unreadable line{'s' if bad != 1 else ''} skipped" if bad else ""
+        note = " · " + self.tr("%Ln unreadable line(s) skipped", "", bad) if bad else ""
         self.settings.setValue(LAST_MANIFEST_KEY, str(path))
         self.set_dataset(read.utterances, path.resolve().parent, str(path), note)
         return True
@@ -112,13 +116,15 @@ class DataPage(QWidget):
     @Slot()
     def on_open_button_clicked(self) -> None:
         start = str(self.settings.value(LAST_MANIFEST_KEY, "") or "")
-        path, _ = QFileDialog.getOpenFileName(self, "Open manifest", start, MANIFEST_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open manifest"), start,
+                                              translate("ImportPanel", MANIFEST_FILTER))
         if path and self.open_manifest(path):
             self.tabs.setCurrentWidget(self.browser)
 
     @Slot(object)
     def on_import_panel_imported(self, outcome: ImportOutcome) -> None:
-        self.set_dataset(outcome.kept, None, f"{outcome.result.source} (imported, not yet saved)")
+        self.set_dataset(outcome.kept, None,
+                         self.tr("{source} (imported, not yet saved)").format(source=outcome.result.source))
 
     @Slot(str)
     def on_import_panel_manifest_written(self, path: str) -> None:

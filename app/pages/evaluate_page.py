@@ -23,6 +23,7 @@ from app.alignment_view import align, alignment_html, legend_html
 from app.eval_report import (
     ScoredRow, accent_confusions, model_text_config, score_rows, summary_text, write_csv, write_json,
 )
+from app.i18n import QT_TRANSLATE_NOOP
 from app.widgets.model_picker import ModelPicker
 from engine.decode import DecodeOptions
 from engine.errors import ParceroError
@@ -32,13 +33,19 @@ log = logging.getLogger(__name__)
 
 ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
 SUMMARY_STYLE = "QLabel { font-size: 15px; font-weight: 600; }"
-MANIFEST_FILTER = "Manifests (*.jsonl);;All files (*)"
-GROUP_COLUMNS = ("", "utterances", "WER %", "CER %", "words")
-ROW_COLUMNS = ("id", "speaker", "gender", "WER %", "CER %", "reference", "hypothesis")
+MANIFEST_FILTER = QT_TRANSLATE_NOOP("EvaluatePage", "Manifests (*.jsonl);;All files (*)")
+# Column headers, English; shown through EvaluatePage.tr.
+GROUP_COLUMNS = ("", QT_TRANSLATE_NOOP("EvaluatePage", "utterances"), "WER %", "CER %",
+                 QT_TRANSLATE_NOOP("EvaluatePage", "words"))
+ROW_COLUMNS = ("id", QT_TRANSLATE_NOOP("EvaluatePage", "speaker"), QT_TRANSLATE_NOOP("EvaluatePage", "gender"),
+               "WER %", "CER %", QT_TRANSLATE_NOOP("EvaluatePage", "reference"),
+               QT_TRANSLATE_NOOP("EvaluatePage", "hypothesis"))
+PROGRESS_UNITS = {"utterances": QT_TRANSLATE_NOOP("EvaluatePage", "utterances"),  # the engine's Progress.unit
+                  "seconds": QT_TRANSLATE_NOOP("EvaluatePage", "seconds")}
 ROW_INDEX = Qt.ItemDataRole.UserRole  # index into self.rows, kept on column 0 so sorting by any column works
 
 
-def _table(columns: tuple[str, ...]) -> QTableWidget:
+def _table(columns: list[str]) -> QTableWidget:
     table = QTableWidget(0, len(columns))
     table.setHorizontalHeaderLabels(columns)
     table.verticalHeader().hide()
@@ -91,50 +98,51 @@ class EvaluatePage(QWidget):
     def _build(self) -> None:
         self.model_picker = ModelPicker()
         self.manifest_edit = QLineEdit()
-        self.manifest_edit.setPlaceholderText("test.jsonl: a manifest with reference transcripts")
-        self.manifest_button = QPushButton("Browse…")
+        self.manifest_edit.setPlaceholderText(self.tr("test.jsonl: a manifest with reference transcripts"))
+        self.manifest_button = QPushButton(self.tr("Browse…"))
         self.beam_spin = QSpinBox()
         self.beam_spin.setRange(1, 16)
-        self.beam_spin.setPrefix("beam ")
-        self.beam_spin.setToolTip("Beam size: 1 = greedy (fastest)")
-        self.evaluate_button = QPushButton("Evaluate")
-        self.cancel_button = QPushButton("Cancel")
+        self.beam_spin.setPrefix(self.tr("beam "))
+        self.beam_spin.setToolTip(self.tr("Beam size: 1 = greedy (fastest)"))
+        self.evaluate_button = QPushButton(self.tr("Evaluate"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(200)
         self.progress.hide()
         self.error_label = QLabel()
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setWordWrap(True)
-        self.summary_label = QLabel("Choose a model and a manifest, then Evaluate.")
+        self.summary_label = QLabel(self.tr("Choose a model and a manifest, then Evaluate."))
         self.summary_label.setStyleSheet(SUMMARY_STYLE)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
-        self.rows_table = _table(ROW_COLUMNS)
+        self.rows_table = _table([self.tr(c) for c in ROW_COLUMNS])
         self.rows_table.setSortingEnabled(True)
         self.alignment_browser = QTextBrowser()
-        self.alignment_browser.setPlaceholderText("Select an utterance to see its alignment")
-        self.speaker_table = _table(("speaker",) + GROUP_COLUMNS[1:])
-        self.gender_table = _table(("gender",) + GROUP_COLUMNS[1:])
-        self.confusion_table = _table(("reference", "hypothesis", "count"))
-        self.confusion_table.setToolTip("Character substitutions that differ only in a diacritic")
-        self.export_csv_button = QPushButton("Export CSV…")
-        self.export_json_button = QPushButton("Export JSON…")
+        self.alignment_browser.setPlaceholderText(self.tr("Select an utterance to see its alignment"))
+        group_columns = [self.tr(c) for c in GROUP_COLUMNS[1:]]
+        self.speaker_table = _table([self.tr("speaker"), *group_columns])
+        self.gender_table = _table([self.tr("gender"), *group_columns])
+        self.confusion_table = _table([self.tr("reference"), self.tr("hypothesis"), self.tr("count")])
+        self.confusion_table.setToolTip(self.tr("Character substitutions that differ only in a diacritic"))
+        self.export_csv_button = QPushButton(self.tr("Export CSV…"))
+        self.export_json_button = QPushButton(self.tr("Export JSON…"))
 
         top = QHBoxLayout()
-        top.addWidget(QLabel("Model:"))
+        top.addWidget(QLabel(self.tr("Model:")))
         top.addWidget(self.model_picker)
-        top.addWidget(QLabel("Manifest:"))
+        top.addWidget(QLabel(self.tr("Manifest:")))
         top.addWidget(self.manifest_edit, 1)
         for w in (self.manifest_button, self.beam_spin, self.evaluate_button, self.cancel_button, self.progress):
             top.addWidget(w)
         left = QSplitter(Qt.Orientation.Vertical)
-        left.addWidget(_boxed("Utterances, worst first", self.rows_table))
-        left.addWidget(_boxed("Alignment of the selected utterance", self.alignment_browser))
+        left.addWidget(_boxed(self.tr("Utterances, worst first"), self.rows_table))
+        left.addWidget(_boxed(self.tr("Alignment of the selected utterance"), self.alignment_browser))
         left.setSizes([420, 220])
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(_boxed("By speaker", self.speaker_table))
-        right.addWidget(_boxed("By gender", self.gender_table))
-        right.addWidget(_boxed("Accent confusions", self.confusion_table))
+        right.addWidget(_boxed(self.tr("By speaker"), self.speaker_table))
+        right.addWidget(_boxed(self.tr("By gender"), self.gender_table))
+        right.addWidget(_boxed(self.tr("Accent confusions"), self.confusion_table))
         exports = QWidget()
         exports_layout = QHBoxLayout(exports)
         exports_layout.addWidget(self.export_csv_button)
@@ -179,8 +187,8 @@ class EvaluatePage(QWidget):
         self.manifest_edit.setText(str(path))
 
     def choose_manifest(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Manifest to evaluate on", self.manifest_edit.text(),
-                                              MANIFEST_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Manifest to evaluate on"), self.manifest_edit.text(),
+                                              self.tr(MANIFEST_FILTER))
         if path:
             self.set_manifest(path)
 
@@ -190,7 +198,7 @@ class EvaluatePage(QWidget):
         if not model or not manifest or self._busy():
             return False
         if not Path(manifest).is_file():
-            self.error_label.setText(f"{manifest}: no such manifest")
+            self.error_label.setText(self.tr("{path}: no such manifest").format(path=manifest))
             return False
         self.error_label.clear()
         self._context = {"model": model, "manifest": manifest, "beam_size": self.beam_spin.value()}
@@ -254,7 +262,7 @@ class EvaluatePage(QWidget):
         if self.report is None:
             return
         stem = Path(self._context.get("manifest", "informe")).with_suffix(f".eval.{kind}")
-        caption = "Export the report as CSV" if kind == "csv" else "Export the report as JSON"
+        caption = self.tr("Export the report as CSV") if kind == "csv" else self.tr("Export the report as JSON")
         path, _ = QFileDialog.getSaveFileName(self, caption, str(stem), f"{kind.upper()} (*.{kind})")
         if path:
             (self.export_csv if kind == "csv" else self.export_json)(path)
@@ -263,16 +271,21 @@ class EvaluatePage(QWidget):
         try:
             write(path, *args, **kwargs)
         except OSError as e:
-            self.error_label.setText(f"{path}: could not export: {e.strerror or e}")
+            self.error_label.setText(self.tr("{path}: could not export: {error}").format(path=path,
+                                                                                     error=e.strerror or e))
             return False
         return True
 
     def show_alignment(self, row: ScoredRow) -> None:
         words, chars = align(row.reference, row.hypothesis, "word"), align(row.reference, row.hypothesis, "char")
+        wer = self.tr("WER {rate} % ({errors}/{n} words)").format(rate=f"{100 * row.wer:.1f}",
+                                                                  errors=row.word_errors, n=row.words)
+        cer = self.tr("CER {rate} % ({errors}/{n} characters)").format(rate=f"{100 * row.cer:.1f}",
+                                                                       errors=row.char_errors, n=row.chars)
+        words_title, chars_title = self.tr("Words"), self.tr("Characters")
         self.alignment_browser.setHtml(
-            f"<p><b>{row.id}</b> · WER {100 * row.wer:.1f} % ({row.word_errors}/{row.words} words) · "
-            f"CER {100 * row.cer:.1f} % ({row.char_errors}/{row.chars} characters)</p>"
-            f"<p>Words</p>{alignment_html(words, 'word')}<p>Characters</p>{alignment_html(chars, 'char')}"
+            f"<p><b>{row.id}</b> · {wer} · {cer}</p>"
+            f"<p>{words_title}</p>{alignment_html(words, 'word')}<p>{chars_title}</p>{alignment_html(chars, 'char')}"
             f"<p>{legend_html()}</p>")
 
     def selected_row(self) -> ScoredRow | None:
@@ -307,6 +320,7 @@ class EvaluatePage(QWidget):
         if job == self._job and total > 0:
             self.progress.setRange(0, int(total))
             self.progress.setValue(int(done))
+            unit = self.tr(PROGRESS_UNITS[unit]) if unit in PROGRESS_UNITS else unit
             self.progress.setFormat(f"{done:.0f} / {total:.0f} {unit}")
 
     @Slot(int, object)

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.cost import batches_per_epoch, epochs_for_steps, steady_throughput
+from app.i18n import QT_TRANSLATE_NOOP
 from app.run_files import METRICS, MetricsTail, has_checkpoints
 from app.widgets.cost_estimate import CostEstimate
 from app.widgets.sample_attention import SampleAttention
@@ -39,11 +40,12 @@ log = logging.getLogger(__name__)
 
 ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
 HINT_STYLE = "QLabel { font-weight: 600; }"
-EXISTING = " already holds checkpoints: Resume it, or choose another name or folder"
+EXISTING = QT_TRANSLATE_NOOP("TrainPage", "“{name}” already holds checkpoints: Resume it, or choose another name "
+                                         "or folder")
 POLL_MS = 500  # how often a followed run folder is read
 MEASURE_STEPS = 5  # optimizer steps of the throughput warm-up run
 RECENT_THROUGHPUTS = 200  # log steps the live throughput is the median of: the current speed, not the average
-CONFIG_FILTER = "Run configs (*.toml);;All files (*)"
+CONFIG_FILTER = QT_TRANSLATE_NOOP("TrainPage", "Run configs (*.toml);;All files (*)")
 
 
 class TrainPage(QWidget):
@@ -79,21 +81,21 @@ class TrainPage(QWidget):
 
     def _build(self) -> None:
         self.form = TrainForm()
-        self.open_config_button = QPushButton("Open config…")
-        self.save_config_button = QPushButton("Save config…")
-        self.attach_button = QPushButton("Attach…")
-        self.attach_button.setToolTip("Follow a run folder written by `parcero train` or torchrun")
-        self.start_button = QPushButton("▶ Start")
-        self.stop_button = QPushButton("■ Stop")
-        self.stop_button.setToolTip("Stop at the next step and save a checkpoint (Resume continues from it)")
-        self.resume_button = QPushButton("Resume")
-        self.resume_button.setToolTip("Continue the run in the folder from its newest checkpoint")
+        self.open_config_button = QPushButton(self.tr("Open config…"))
+        self.save_config_button = QPushButton(self.tr("Save config…"))
+        self.attach_button = QPushButton(self.tr("Attach…"))
+        self.attach_button.setToolTip(self.tr("Follow a run folder written by `parcero train` or torchrun"))
+        self.start_button = QPushButton(self.tr("▶ Start"))
+        self.stop_button = QPushButton(self.tr("■ Stop"))
+        self.stop_button.setToolTip(self.tr("Stop at the next step and save a checkpoint (Resume continues from it)"))
+        self.resume_button = QPushButton(self.tr("Resume"))
+        self.resume_button.setToolTip(self.tr("Continue the run in the folder from its newest checkpoint"))
         self.error_label = QLabel()
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setWordWrap(True)
         self.progress = QProgressBar()
         self.progress.setTextVisible(True)
-        self.progress.setFormat("no run")
+        self.progress.setFormat(self.tr("no run"))
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
 
@@ -101,9 +103,9 @@ class TrainPage(QWidget):
         self.samples = SampleAttention()
         self.cost = CostEstimate()
         self.tabs = QTabWidget()
-        self.tabs.addTab(self.plots, "Curves")
-        self.tabs.addTab(self.samples, "Attention over training")
-        self.tabs.addTab(self.cost, "Cost estimate")
+        self.tabs.addTab(self.plots, self.tr("Curves"))
+        self.tabs.addTab(self.samples, self.tr("Attention over training"))
+        self.tabs.addTab(self.cost, self.tr("Cost estimate"))
 
         buttons = QHBoxLayout()
         for b in (self.open_config_button, self.save_config_button, self.attach_button, self.start_button,
@@ -166,7 +168,8 @@ class TrainPage(QWidget):
             self._set_status(str(e), error=True)
             return False
         self._last_checkpoint = ""
-        self._set_status(f"{'Resuming' if resume else 'Starting'} {self.run_dir} …")
+        self._set_status((self.tr("Resuming {run_dir} …") if resume else self.tr("Starting {run_dir} …")).format(
+            run_dir=self.run_dir))
         self._poll_timer.start()
         self._update_controls()
         self.training_started.emit(str(self.run_dir))
@@ -179,14 +182,14 @@ class TrainPage(QWidget):
         """Ask the engine to stop training; it saves a checkpoint first (``training_stopped`` follows)."""
         if self._job is not None:
             self.engine.cancel(self._job)
-            self._set_status("Stopping: saving a checkpoint at the next step …")
+            self._set_status(self.tr("Stopping: saving a checkpoint at the next step …"))
             self.stop_button.setEnabled(False)
 
     def measure_throughput(self) -> bool:
         """Train the form's model for a few steps in a scratch folder to time it; updates the cost estimate."""
         problem = self.form.problem()
         if problem or self._busy():
-            self._set_status(problem or "Wait for the current job to end.", error=True)
+            self._set_status(problem or self.tr("Wait for the current job to end."), error=True)
             return False
         config = self.form.config_dict()
         self._measure_dir = Path(tempfile.mkdtemp(prefix="parcero-throughput-"))
@@ -209,7 +212,8 @@ class TrainPage(QWidget):
         """Follow a run folder written by another process (its metrics.jsonl, samples and config)."""
         run_dir = Path(run_dir)
         if not (run_dir / METRICS).is_file() and not (run_dir / "config.toml").is_file():
-            self._set_status(f"{run_dir}: not a run folder (no metrics.jsonl or config.toml)", error=True)
+            self._set_status(self.tr("{run_dir}: not a run folder (no metrics.jsonl or config.toml)").format(
+                run_dir=run_dir), error=True)
             return False
         max_steps = 0
         try:
@@ -222,7 +226,7 @@ class TrainPage(QWidget):
         self._show_run(run_dir, max_steps)
         self.attached = True
         self._tail = MetricsTail(run_dir / METRICS)
-        self._set_status(f"Following {run_dir} (written by another process)")
+        self._set_status(self.tr("Following {run_dir} (written by another process)").format(run_dir=run_dir))
         self.on_poll_timer_timeout()
         self._poll_timer.start()
         self._update_controls()
@@ -230,7 +234,8 @@ class TrainPage(QWidget):
         return True
 
     def choose_run_to_attach(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Attach to a run folder", str(self.form.run_dir().parent))
+        path = QFileDialog.getExistingDirectory(self, self.tr("Attach to a run folder"),
+                                                str(self.form.run_dir().parent))
         if path:
             self.attach(path)
 
@@ -244,13 +249,13 @@ class TrainPage(QWidget):
         return True
 
     def choose_config_file(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Open a run config", "", CONFIG_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open a run config"), "", self.tr(CONFIG_FILTER))
         if path:
             self.load_config(path)
 
     def choose_config_save_file(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Save the run config", str(self.form.run_dir()) + ".toml",
-                                              CONFIG_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Save the run config"), str(self.form.run_dir()) + ".toml",
+                                              self.tr(CONFIG_FILTER))
         if path:
             write_toml(path, self.form.config_dict())
 
@@ -271,7 +276,7 @@ class TrainPage(QWidget):
         self.samples.set_run_dir(run_dir)
         self.progress.setRange(0, max(1, max_steps))
         self.progress.setValue(0)
-        self.progress.setFormat("waiting for the first step …")
+        self.progress.setFormat(self.tr("waiting for the first step …"))
 
     def _detach(self) -> None:
         self.attached, self._tail = False, None
@@ -302,18 +307,19 @@ class TrainPage(QWidget):
             del self._throughputs[:-RECENT_THROUGHPUTS]
             measured = steady_throughput(self._throughputs)
             if measured:
-                self.cost.set_throughput(measured, "live, median of this run's recent log steps")
+                self.cost.set_throughput(measured, self.tr("live, median of this run's recent log steps"))
             self._show_progress(int(last["step"]), float(last.get("time", time.time())))
 
     def _show_progress(self, step: int, now: float) -> None:
         total = self._max_steps
-        text = f"step {step:,}" + (f" / {total:,}" if total else "")
+        text = (self.tr("step {step} / {total}") if total else self.tr("step {step}")).format(
+            step=f"{step:,}", total=f"{total:,}")
         t0, s0 = self._first
         if step > s0 and now > t0:
             rate = (step - s0) / (now - t0)
-            text += f" · {rate:.2f} steps/s"
+            text += " · " + self.tr("{rate} steps/s").format(rate=f"{rate:.2f}")
             if total > step:
-                text += f" · ETA {_clock(int((total - step) / rate))}"
+                text += " · " + self.tr("ETA {time}").format(time=_clock(int((total - step) / rate)))
         self.progress.setValue(min(step, max(1, total)))
         self.progress.setFormat(text)
 
@@ -348,10 +354,12 @@ class TrainPage(QWidget):
             best = result.get("best_cer")
             # Without a dev set there is no "best": the last checkpoint is the model.
             model = (Path(result.get("run_dir", self.run_dir)) / "best" if best is not None
-                     else result.get("last_checkpoint") or "none saved")
-            self._set_status(f"Finished at step {result.get('step', 0):,}"
-                             + (f"; best dev CER {100 * best:.2f} %" if best is not None else "")
-                             + f". Model: {model}")
+                     else result.get("last_checkpoint") or self.tr("none saved"))
+            step = f"{result.get('step', 0):,}"
+            self._set_status(
+                self.tr("Finished at step {step}; best dev CER {cer} %. Model: {model}").format(
+                    step=step, cer=f"{100 * best:.2f}", model=model) if best is not None
+                else self.tr("Finished at step {step}. Model: {model}").format(step=step, model=model))
             self._end_job()
             self.training_finished.emit(result)
         elif job == self._measure_job:
@@ -362,7 +370,7 @@ class TrainPage(QWidget):
         if job == self._job:
             log.warning("training failed: %s\n%s", message, detail)
             self._job = None
-            self._set_status(f"Training failed: {message}", error=True)
+            self._set_status(self.tr("Training failed: {message}").format(message=message), error=True)
             self._end_job()
             self.training_failed.emit(message)
         elif job == self._measure_job:
@@ -373,12 +381,13 @@ class TrainPage(QWidget):
         if job == self._job:
             self._job = None
             saved = self._last_checkpoint
-            self._set_status(f"Stopped; checkpoint saved in {saved}. Resume continues from it."
-                             if saved else "Stopped before the first step; nothing to save.")
+            self._set_status(
+                self.tr("Stopped; checkpoint saved in {path}. Resume continues from it.").format(path=saved)
+                if saved else self.tr("Stopped before the first step; nothing to save."))
             self._end_job()
             self.training_stopped.emit(saved)
         elif job == self._measure_job:
-            self._end_measurement("cancelled")
+            self._end_measurement(self.tr("cancelled"))
 
     @Slot(str)
     def on_engine_state_changed(self, _state: str) -> None:
@@ -387,8 +396,8 @@ class TrainPage(QWidget):
     @Slot(int, str)
     def on_engine_worker_exited(self, code: int, reason: str) -> None:
         if self._job is not None:
-            self.on_engine_job_failed(self._job, f"the engine stopped ({reason}); Resume continues from the "
-                                                 "last checkpoint", "")
+            self.on_engine_job_failed(self._job, self.tr("the engine stopped ({reason}); Resume continues from the "
+                                                         "last checkpoint").format(reason=reason), "")
         if self._measure_job is not None:
             self._end_measurement(reason)
 
@@ -406,10 +415,10 @@ class TrainPage(QWidget):
             self._measure_dir = None
         measured = steady_throughput(self._measure_values)
         if measured and not problem:
-            self.cost.set_throughput(measured, f"warm-up run of {MEASURE_STEPS} steps")
+            self.cost.set_throughput(measured, self.tr("warm-up run of {steps} steps").format(steps=MEASURE_STEPS))
             self.throughput_measured.emit(measured)
         elif problem:
-            self._set_status(f"Throughput not measured: {problem}", error=True)
+            self._set_status(self.tr("Throughput not measured: {problem}").format(problem=problem), error=True)
         self._update_controls()
 
     # ---- state ----------------------------------------------------------------------
@@ -423,15 +432,15 @@ class TrainPage(QWidget):
 
     def _start_problem(self, resume: bool, form_problem: str | None = None) -> str:
         if self._busy():
-            return "A training job is already running."
+            return self.tr("A training job is already running.")
         problem = self.form.problem() if form_problem is None else form_problem
         if problem:
             return problem
         exists = has_checkpoints(self.form.run_dir())
         if resume and not exists:
-            return f"{self.form.run_dir()}: no checkpoint to resume from"
+            return self.tr("{run_dir}: no checkpoint to resume from").format(run_dir=self.form.run_dir())
         if not resume and exists:
-            return f"“{self.form.run_dir().name}”{EXISTING}"
+            return self._existing_problem()
         return ""
 
     def _update_controls(self) -> None:
@@ -446,12 +455,16 @@ class TrainPage(QWidget):
         self.cost.measure_button.setEnabled(ready and not busy and not form_problem)
         self.form.setEnabled(not busy)
         if not busy:  # inline next to Start: why it is disabled
-            hint = not resume_problem and start_problem.endswith(EXISTING)  # not an error: Resume is the way on
+            # Not an error: Resume is the way on.
+            hint = not resume_problem and start_problem == self._existing_problem()
             waiting = not ready and not start_problem
             self.error_label.setStyleSheet(HINT_STYLE if hint or waiting else ERROR_STYLE)
-            self.error_label.setText("The engine is starting …" if waiting else start_problem)
+            self.error_label.setText(self.tr("The engine is starting …") if waiting else start_problem)
         self.error_label.setToolTip(str(self.form.run_dir()))
-        self.start_button.setToolTip(start_problem or "Start training this configuration")
+        self.start_button.setToolTip(start_problem or self.tr("Start training this configuration"))
+
+    def _existing_problem(self) -> str:
+        return self.tr(EXISTING).format(name=self.form.run_dir().name)
 
     def _update_estimate_inputs(self, d: dict) -> None:
         """Hours of training audio and epochs for the cost panel, re-read only when their inputs changed."""

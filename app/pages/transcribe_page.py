@@ -22,10 +22,12 @@ from PySide6.QtWidgets import (
 )
 
 from app.audio_io import Player, Recorder, audio_backend_status, list_input_devices
+from app.i18n import QT_TRANSLATE_NOOP
+from app.settings_dialog import load_settings
 from app.widgets.attention_view import AttentionView, SelfAttentionView
 from app.widgets.audio_view import AudioView
 from app.widgets.level_meter import LevelMeter
-from app.widgets.model_picker import ModelPicker
+from app.widgets.model_picker import ModelPicker, alignment_heads
 from app.widgets.transcript_view import TranscriptView
 from engine.decode import DecodeOptions
 from engine.errors import ParceroError
@@ -34,8 +36,9 @@ from engine.protocol import LoadModel, Transcribe
 log = logging.getLogger(__name__)
 
 SAMPLE_RATE = 16_000
-AUDIO_FILTER = "Audio (*.wav *.flac *.ogg *.oga *.mp3);;All files (*)"
-EXPORT_FILTER = "SubRip subtitles (*.srt);;WebVTT subtitles (*.vtt);;Plain text (*.txt);;JSON with word times (*.json)"
+AUDIO_FILTER = QT_TRANSLATE_NOOP("TranscribePage", "Audio (*.wav *.flac *.ogg *.oga *.mp3);;All files (*)")
+EXPORT_FILTER = QT_TRANSLATE_NOOP("TranscribePage", "SubRip subtitles (*.srt);;WebVTT subtitles (*.vtt);;"
+                                  "Plain text (*.txt);;JSON with word times (*.json)")
 ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
 RECENT_FILES_KEY = "transcribe/recent_files"
 MAX_RECENT_FILES = 10
@@ -57,6 +60,7 @@ class TranscribePage(QWidget):
         self.samples: np.ndarray | None = None
         self.transcript = None  # the last finished engine.transcribe.Transcript
         self.loaded_model: str | None = None  # model folder the engine holds
+        self.device = load_settings(self.settings).device  # where LoadModel puts the model: auto, cpu, cuda
         self._load_job = self._job = None
         self._partial_chunk = -1
         self._token_texts: list[str] = []
@@ -73,40 +77,40 @@ class TranscribePage(QWidget):
     # ---- building -------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.open_button = QPushButton("Open…")
-        self.open_button.setToolTip("Open a WAV, FLAC, OGG or MP3 file (Ctrl+O)")
-        self.record_button = QPushButton("● Record")
+        self.open_button = QPushButton(self.tr("Open…"))
+        self.open_button.setToolTip(self.tr("Open a WAV, FLAC, OGG or MP3 file (Ctrl+O)"))
+        self.record_button = QPushButton(self.tr("● Record"))
         self.record_button.setCheckable(True)
         self.device_combo = QComboBox()
         self.level_meter = LevelMeter()
-        self.play_button = QPushButton("▶ Play")
-        self.play_button.setToolTip("Play or pause (Space); plays the selection when there is one")
+        self.play_button = QPushButton(self.tr("▶ Play"))
+        self.play_button.setToolTip(self.tr("Play or pause (Space); plays the selection when there is one"))
         available, reason = audio_backend_status("input")
         for index, name in list_input_devices() if available else []:
             self.device_combo.addItem(name, index)
         self.recording_available = available
         if not available:
             self.record_button.setEnabled(False)
-            self.record_button.setToolTip(f"Recording is unavailable: {reason}")
+            self.record_button.setToolTip(self.tr("Recording is unavailable: {reason}").format(reason=reason))
             self.device_combo.setEnabled(False)
             self.device_combo.setToolTip(reason)
         else:
-            self.record_button.setToolTip("Record from the microphone (Ctrl+R); saved as it is captured")
-        self.file_label = QLabel("No audio yet: open a file (Ctrl+O), drop one here, or record (Ctrl+R).")
+            self.record_button.setToolTip(self.tr("Record from the microphone (Ctrl+R); saved as it is captured"))
+        self.file_label = QLabel(self.tr("No audio yet: open a file (Ctrl+O), drop one here, or record (Ctrl+R)."))
 
         self.model_picker = ModelPicker()
         self.beam_spin = QSpinBox()
         self.beam_spin.setRange(1, 16)
-        self.beam_spin.setValue(int(self.settings.value("transcribe/beam", 1)))
-        self.beam_spin.setPrefix("beam ")
-        self.beam_spin.setToolTip("Beam size: 1 = greedy (fastest)")
-        self.selection_check = QCheckBox("Only the selection")
-        self.selection_check.setToolTip("Shift+drag on the waveform to select a stretch")
-        self.transcribe_button = QPushButton("Transcribe")
-        self.cancel_button = QPushButton("Cancel")
-        self.export_button = QPushButton("Export…")
-        self.export_button.setToolTip("Save as SRT, VTT, TXT or JSON (Ctrl+E)")
-        self.copy_button = QPushButton("Copy")
+        self.beam_spin.setValue(load_settings(self.settings).beam_size)  # a bad stored value: the default
+        self.beam_spin.setPrefix(self.tr("beam "))
+        self.beam_spin.setToolTip(self.tr("Beam size: 1 = greedy (fastest)"))
+        self.selection_check = QCheckBox(self.tr("Only the selection"))
+        self.selection_check.setToolTip(self.tr("Shift+drag on the waveform to select a stretch"))
+        self.transcribe_button = QPushButton(self.tr("Transcribe"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
+        self.export_button = QPushButton(self.tr("Export…"))
+        self.export_button.setToolTip(self.tr("Save as SRT, VTT, TXT or JSON (Ctrl+E)"))
+        self.copy_button = QPushButton(self.tr("Copy"))
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(180)
         self.progress.setTextVisible(True)
@@ -121,8 +125,8 @@ class TranscribePage(QWidget):
         self.attention_view.link_x(self.audio_view.waveform_plot)
         self.self_attention_view = SelfAttentionView()
         self.attention_tabs = QTabWidget()
-        self.attention_tabs.addTab(self.attention_view, "Cross-attention")
-        self.attention_tabs.addTab(self.self_attention_view, "Encoder self-attention")
+        self.attention_tabs.addTab(self.attention_view, self.tr("Cross-attention"))
+        self.attention_tabs.addTab(self.self_attention_view, self.tr("Encoder self-attention"))
         self.transcript_view = TranscriptView()
 
         top = QHBoxLayout()
@@ -130,7 +134,7 @@ class TranscribePage(QWidget):
             top.addWidget(w)
         top.addWidget(self.file_label, 1)
         models = QHBoxLayout()
-        models.addWidget(QLabel("Model:"))
+        models.addWidget(QLabel(self.tr("Model:")))
         for w in (self.model_picker, self.beam_spin, self.selection_check, self.transcribe_button,
                   self.cancel_button, self.progress):
             models.addWidget(w)
@@ -209,7 +213,7 @@ class TranscribePage(QWidget):
 
     def choose_audio_file(self) -> None:
         start = str(self.audio_path.parent) if self.audio_path else ""
-        path, _ = QFileDialog.getOpenFileName(self, "Open audio", start, AUDIO_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Open audio"), start, self.tr(AUDIO_FILTER))
         if path:
             self.load_audio_file(path)
 
@@ -228,11 +232,11 @@ class TranscribePage(QWidget):
             if not self.recorder.start(device=self.device_combo.currentData(), sample_rate=SAMPLE_RATE):
                 self.record_button.setChecked(False)
             else:
-                self.record_button.setText("■ Stop")
-                self.file_label.setText(f"Recording to {self.recorder.path} …")
+                self.record_button.setText(self.tr("■ Stop"))
+                self.file_label.setText(self.tr("Recording to {path} …").format(path=self.recorder.path))
         else:
             self.recorder.stop()
-            self.record_button.setText("● Record")
+            self.record_button.setText(self.tr("● Record"))
             self.level_meter.reset()
 
     def toggle_recording(self) -> None:
@@ -281,7 +285,7 @@ class TranscribePage(QWidget):
 
     @Slot(str)
     def on_player_state_changed(self, state: str) -> None:
-        self.play_button.setText("❚❚ Pause" if state == "playing" else "▶ Play")
+        self.play_button.setText(self.tr("❚❚ Pause") if state == "playing" else self.tr("▶ Play"))
 
     # ---- transcription --------------------------------------------------------------
 
@@ -291,10 +295,17 @@ class TranscribePage(QWidget):
 
     @Slot(str)
     def on_model_picker_model_changed(self, path: str) -> None:
+        self.attention_view.set_alignment_heads(alignment_heads(path) if path else [])
         self._update_controls()
 
     def set_model_path(self, path: str | Path) -> None:
         self.model_picker.set_model_path(path)
+
+    def set_device(self, device: str) -> None:
+        """Where the next model load goes ("auto", "cpu", "cuda"); a change reloads the model at the next run."""
+        if device != self.device:
+            self.device = device
+            self.loaded_model = None
 
     def transcribe(self) -> None:
         model = self.model_picker.current_path()
@@ -305,7 +316,7 @@ class TranscribePage(QWidget):
         self.transcript = None
         self._partial_chunk = -1
         if model != self.loaded_model:
-            self._load_job = self.engine.submit(LoadModel, path=model)
+            self._load_job = self.engine.submit(LoadModel, path=model, device=self.device)
         self._submit_transcription()
         self._update_controls()
 
@@ -365,7 +376,7 @@ class TranscribePage(QWidget):
     def on_engine_job_cancelled(self, job: int) -> None:
         if job in (self._load_job, self._job):
             self._end_jobs()
-            self.file_label.setText(self.file_label.text() + "  (transcription cancelled)")
+            self.file_label.setText(self.file_label.text() + "  " + self.tr("(transcription cancelled)"))
 
     @Slot(str)
     def on_engine_state_changed(self, state: str) -> None:
@@ -430,7 +441,7 @@ class TranscribePage(QWidget):
         if self.transcript is None:
             return
         stem = self.audio_path.with_suffix(".srt") if self.audio_path else Path("transcripcion.srt")
-        path, _ = QFileDialog.getSaveFileName(self, "Export transcript", str(stem), EXPORT_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export transcript"), str(stem), self.tr(EXPORT_FILTER))
         if path:
             self.export(path)
 
@@ -441,7 +452,7 @@ class TranscribePage(QWidget):
             write_export(path, self.transcript, model_name=Path(self.loaded_model or "").name,
                          settings={"beam_size": self.beam_spin.value()})
         except (OSError, ParceroError, ValueError) as error:
-            self.show_error(f"{path}: could not export: {error}")
+            self.show_error(self.tr("{path}: could not export: {error}").format(path=path, error=error))
             return False
         return True
 
@@ -464,7 +475,7 @@ class TranscribePage(QWidget):
         ready = getattr(self.engine, "state", "ready") in ("ready", "busy")
         has_model = bool(self.model_picker.current_path())
         self.transcribe_button.setEnabled(self.samples is not None and has_model and not busy and ready)
-        self.transcribe_button.setToolTip("" if ready else "The engine is starting…")
+        self.transcribe_button.setToolTip("" if ready else self.tr("The engine is starting…"))
         self.cancel_button.setEnabled(busy)
         self.export_button.setEnabled(self.transcript is not None)
         self.copy_button.setEnabled(self.transcript is not None)

@@ -21,11 +21,14 @@ import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from app.i18n import QT_TRANSLATE_NOOP, translate
 from app.widgets.plot_style import palette_colors, style_plot, translucent
 
 COLORMAP = "viridis"  # not the spectrogram's inferno: the two are told apart at a glance
 REDRAW_MS = 33  # at most ~30 redraws a second
-AVERAGE = "average"
+AVERAGE = QT_TRANSLATE_NOOP("_HeatmapPanel", "average")
+ALIGNMENT = QT_TRANSLATE_NOOP("_HeatmapPanel", "alignment heads")
+ALIGNMENT_HEADS = -2  # head value meaning "mean of the model's alignment heads, all layers" (Whisper)
 SPACE_MARK = "␣"  # a space token must be visible as a tick label
 MAX_LABEL_CHARS = 7  # what fits the fixed-width left axis
 PEAK_FRACTION = 0.5  # a token's span: frames around its peak above half the peak
@@ -38,15 +41,17 @@ class _HeatmapPanel(QWidget):
         super().__init__(parent)
         background, self._text_color, self._highlight = palette_colors(self)
         self.layer_combo = QComboBox()
-        self.layer_combo.setToolTip("Transformer layer")
+        self.layer_combo.setToolTip(self.tr("Transformer layer"))
         self.head_combo = QComboBox()
-        self.head_combo.setToolTip("Attention head, or the average of all heads")
+        self.head_combo.setToolTip(self.tr("Attention head, the average of all heads, or (Whisper) the "
+                                           "alignment heads whose attention follows the speech"))
+        self._alignment: list[tuple[int, int]] = []
         self.controls = QHBoxLayout()
         self.controls.addWidget(QLabel(title))
         self.controls.addStretch(1)
-        self.controls.addWidget(QLabel("Layer"))
+        self.controls.addWidget(QLabel(self.tr("Layer")))
         self.controls.addWidget(self.layer_combo)
-        self.controls.addWidget(QLabel("Head"))
+        self.controls.addWidget(QLabel(self.tr("Head")))
         self.controls.addWidget(self.head_combo)
 
         self.plot_widget = pg.PlotWidget(background=background)
@@ -65,14 +70,43 @@ class _HeatmapPanel(QWidget):
         self.layer_combo.currentIndexChanged.connect(self.on_picker_current_index_changed)
         self.head_combo.currentIndexChanged.connect(self.on_picker_current_index_changed)
 
+    def _first_head_index(self) -> int:
+        """Combo index of head 0: after "average" and, with alignment heads, "alignment heads"."""
+        return 2 if self._alignment else 1
+
     def selected(self) -> tuple[int, int | None]:
-        """The (layer, head) shown; head None is the average of the heads."""
-        head = self.head_combo.currentIndex() - 1
-        return max(0, self.layer_combo.currentIndex()), (None if head < 0 else head)
+        """The (layer, head) shown; head None is the average of the heads, ALIGNMENT_HEADS theirs."""
+        index = self.head_combo.currentIndex()
+        layer = max(0, self.layer_combo.currentIndex())
+        if self._alignment and index == 1:
+            return layer, ALIGNMENT_HEADS
+        return layer, (None if index < self._first_head_index() else index - self._first_head_index())
 
     def select(self, layer: int, head: int | None) -> None:
         self.layer_combo.setCurrentIndex(layer)
-        self.head_combo.setCurrentIndex(0 if head is None else head + 1)
+        self.head_combo.setCurrentIndex(self._head_index(head))
+
+    def _head_index(self, head: int | None) -> int:
+        if head is None:
+            return 0
+        if head == ALIGNMENT_HEADS:
+            return 1 if self._alignment else 0
+        return head + self._first_head_index()
+
+    def set_alignment_heads(self, heads) -> None:
+        """Offer "alignment heads" (Whisper's (layer, head) pairs) in the head picker; empty: no such entry."""
+        heads = [(int(layer), int(head)) for layer, head in heads or ()]
+        if heads == self._alignment:
+            return
+        layer, head = self.selected()
+        n_layers, n_heads = self.layer_combo.count(), self.head_combo.count() - self._first_head_index()
+        self._alignment = heads
+        self.head_combo.blockSignals(True)
+        self.head_combo.clear()  # the old entries no longer map to heads the same way
+        self.head_combo.blockSignals(False)
+        self._set_choices(max(1, n_layers), max(1, n_heads))
+        self.select(layer, head if head != ALIGNMENT_HEADS or heads else None)
+        self.on_picker_current_index_changed(0)
 
     def link_x(self, plot: pg.PlotItem | pg.PlotWidget) -> None:
         """Share the time axis with ``plot`` (e.g. ``AudioView.waveform_plot``): zoom one, zoom both."""
@@ -80,23 +114,25 @@ class _HeatmapPanel(QWidget):
 
     def _set_choices(self, n_layers: int, n_heads: int) -> None:
         """Offer layers 0..n_layers-1 and heads average, 0..n_heads-1, keeping the selection if it exists."""
-        layer, head = self.selected()
+        layer, head = self.selected() if self.head_combo.count() else (0, None)
+        extra = [self.tr(ALIGNMENT)] if self._alignment else []
         for combo, items in ((self.layer_combo, [str(i) for i in range(n_layers)]),
-                             (self.head_combo, [AVERAGE] + [str(i) for i in range(n_heads)])):
+                             (self.head_combo, [self.tr(AVERAGE)] + extra + [str(i) for i in range(n_heads)])):
             combo.blockSignals(True)
             combo.clear()
             combo.addItems(items)
             combo.blockSignals(False)
         self.layer_combo.setCurrentIndex(min(layer, n_layers - 1))
-        self.head_combo.setCurrentIndex(0 if head is None or head >= n_heads else head + 1)
+        self.head_combo.setCurrentIndex(0 if head is not None and head >= n_heads else self._head_index(head))
 
     def _grow_choices(self, layer: int, head: int | None) -> None:
-        n_layers, n_heads = self.layer_combo.count(), self.head_combo.count() - 1
+        n_layers, n_heads = self.layer_combo.count(), self.head_combo.count() - self._first_head_index()
         if layer >= n_layers or (head is not None and head >= n_heads):
             self._set_choices(max(n_layers, layer + 1), max(n_heads, (head or 0) + 1))
 
     @Slot(int)
     def on_picker_current_index_changed(self, _index: int) -> None:
+        self.layer_combo.setEnabled(self.selected()[1] != ALIGNMENT_HEADS)  # they span layers
         self.redraw()
 
     def redraw(self) -> None:
@@ -122,15 +158,15 @@ class AttentionView(_HeatmapPanel):
     token_clicked = Signal(int, float)  # token index, seconds where the click was
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent, "Cross-attention")
-        self.row_scale_check = QCheckBox("Scale each token")
-        self.row_scale_check.setToolTip("Stretch every row to its own peak, so diffuse tokens show too")
+        super().__init__(parent, translate("AttentionView", "Cross-attention"))
+        self.row_scale_check = QCheckBox(self.tr("Scale each token"))
+        self.row_scale_check.setToolTip(self.tr("Stretch every row to its own peak, so diffuse tokens show too"))
         self.row_scale_check.setChecked(True)
         self.controls.insertWidget(1, self.row_scale_check)
         self.hover_label = QLabel()  # the hovered token and its time span, in words
         self.controls.insertWidget(3, self.hover_label)
         self.row_scale_check.toggled.connect(self.on_picker_current_index_changed)
-        self.plot.setLabel("left", "token")
+        self.plot.setLabel("left", self.tr("token"))
         self.hover_band = pg.LinearRegionItem(orientation="horizontal", movable=False,
                                               brush=translucent(self._highlight, 70), pen=pg.mkPen(None))
         self.hover_band.hide()
@@ -225,6 +261,11 @@ class AttentionView(_HeatmapPanel):
     def matrix(self, layer: int, head: int | None) -> np.ndarray:
         """Stored attention of one layer and head (None: average), float32, shape = (n_tokens, n_frames)."""
         n, t = self._n_tokens, self.n_frames
+        if head == ALIGNMENT_HEADS:  # mean of the alignment heads that have rows, across their layers
+            present = [key for key in self._alignment if key in self._rows]
+            if not present:
+                return np.zeros((n, t), dtype=np.float32)
+            return np.mean([self.matrix(*key) for key in present], axis=0)
         if head is None:
             result = _mean_of_heads(self._rows, layer, n, t)
             explicit = self._rows.get((layer, None))
@@ -282,7 +323,8 @@ class AttentionView(_HeatmapPanel):
         start, end = self.token_span(index)
         self.hover_band.setRegion((index, index + 1))
         self.hover_band.show()
-        self.hover_label.setText(f"token {index}: “{self.tokens()[index]}”  {start:.2f}–{end:.2f} s")
+        self.hover_label.setText(self.tr("token {index}: “{text}”  {start}–{end} s").format(
+            index=index, text=self.tokens()[index], start=f"{start:.2f}", end=f"{end:.2f}"))
         self.token_hovered.emit(index, start, end)
 
     @Slot(object)
@@ -338,8 +380,8 @@ class SelfAttentionView(_HeatmapPanel):
     """Encoder self-attention of one chunk: query time down, key time across, both in seconds."""
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent, "Encoder self-attention")
-        self.plot.setLabel("left", "query time (s)")
+        super().__init__(parent, translate("SelfAttentionView", "Encoder self-attention"))
+        self.plot.setLabel("left", self.tr("query time (s)"))
         self.reset()
 
     def reset(self, n_layers: int = 1, n_heads: int = 1, frame_seconds: float = 0.04,

@@ -18,9 +18,12 @@ from app.cost import (
     ASSUMPTION, DEFAULT_PRICES, PRICE_SOURCE, CostRow, InstancePrice, estimate_costs, format_hours, format_usd,
     prices_from_json, prices_to_json,
 )
+from app.i18n import QT_TRANSLATE_NOOP
 
 PRICES_KEY = "train/instance_prices"
-COLUMNS = ("Instance", "GPUs", "GPU", "USD / month", "USD / hour", "Training time", "Cost")
+COLUMNS = (QT_TRANSLATE_NOOP("CostEstimate", "Instance"), QT_TRANSLATE_NOOP("CostEstimate", "GPUs"), "GPU",
+           QT_TRANSLATE_NOOP("CostEstimate", "USD / month"), QT_TRANSLATE_NOOP("CostEstimate", "USD / hour"),
+           QT_TRANSLATE_NOOP("CostEstimate", "Training time"), QT_TRANSLATE_NOOP("CostEstimate", "Cost"))
 EDITABLE = 4  # the first four columns are the user's; the rest are computed
 NOTE_STYLE = "QLabel { color: palette(mid); font-size: 11px; }"
 
@@ -40,46 +43,46 @@ class CostEstimate(QWidget):
         self._rows: list[CostRow] = []
 
         self.audio_label = QLabel("—")
-        self.audio_label.setToolTip("Hours of audio in the training manifest")
+        self.audio_label.setToolTip(self.tr("Hours of audio in the training manifest"))
         self.epochs_spin = QDoubleSpinBox()
         self.epochs_spin.setRange(0.0, 100000.0)
         self.epochs_spin.setDecimals(2)
         self.epochs_spin.setMaximumWidth(160)
-        self.epochs_spin.setToolTip("Passes over the training data. Filled in from the form (epochs, or max steps "
-                                    "assuming full batches); edit it to ask “what if”.")
-        self.throughput_label = QLabel("not measured yet")
+        self.epochs_spin.setToolTip(self.tr("Passes over the training data. Filled in from the form (epochs, or max "
+                                            "steps assuming full batches); edit it to ask “what if”."))
+        self.throughput_label = QLabel(self.tr("not measured yet"))
         self.measured_gpus_spin = QSpinBox()
         self.measured_gpus_spin.setRange(1, 1024)
-        self.measured_gpus_spin.setToolTip("GPUs the measured throughput came from (a torchrun run over several "
-                                           "GPUs logs their combined throughput)")
-        self.measure_button = QPushButton("Measure throughput")
-        self.measure_button.setToolTip("Train the configured model for a few steps and time it")
+        self.measured_gpus_spin.setToolTip(self.tr("GPUs the measured throughput came from (a torchrun run over "
+                                                   "several GPUs logs their combined throughput)"))
+        self.measure_button = QPushButton(self.tr("Measure throughput"))
+        self.measure_button.setToolTip(self.tr("Train the configured model for a few steps and time it"))
         measured = QHBoxLayout()
         measured.addWidget(self.throughput_label, 1)
-        measured.addWidget(QLabel("on"))
+        measured.addWidget(QLabel(self.tr("on")))
         measured.addWidget(self.measured_gpus_spin)
-        measured.addWidget(QLabel("GPU(s)"))
+        measured.addWidget(QLabel(self.tr("GPU(s)")))
         measured.addWidget(self.measure_button)
         form = QFormLayout()
-        form.addRow("Training audio", self.audio_label)
-        form.addRow("Epochs", self.epochs_spin)
-        form.addRow("Throughput", measured)
+        form.addRow(self.tr("Training audio"), self.audio_label)
+        form.addRow(self.tr("Epochs"), self.epochs_spin)
+        form.addRow(self.tr("Throughput"), measured)
 
         self.table = QTableWidget(0, len(COLUMNS))
-        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
         self.table.verticalHeader().hide()
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setStretchLastSection(True)
-        self.add_button = QPushButton("Add row")
-        self.remove_button = QPushButton("Remove row")
-        self.reset_button = QPushButton("Reset prices")
-        self.reset_button.setToolTip("Back to the three instances quoted in the source analysis")
+        self.add_button = QPushButton(self.tr("Add row"))
+        self.remove_button = QPushButton(self.tr("Remove row"))
+        self.reset_button = QPushButton(self.tr("Reset prices"))
+        self.reset_button.setToolTip(self.tr("Back to the three instances quoted in the source analysis"))
         buttons = QHBoxLayout()
         for b in (self.add_button, self.remove_button, self.reset_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
-        self.note_label = QLabel(f"{PRICE_SOURCE}\n{ASSUMPTION}")
+        self.note_label = QLabel(f"{self.tr(PRICE_SOURCE)}\n{self.tr(ASSUMPTION)}")
         self.note_label.setWordWrap(True)
         self.note_label.setStyleSheet(NOTE_STYLE)
 
@@ -114,15 +117,16 @@ class CostEstimate(QWidget):
         """Measured training speed in seconds of audio per second (None: unknown); ``source`` says how."""
         self.audio_seconds_per_second = audio_seconds_per_second
         if audio_seconds_per_second is None:
-            self.throughput_label.setText("not measured yet")
+            self.throughput_label.setText(self.tr("not measured yet"))
         else:
             how = f" ({source})" if source else ""
-            self.throughput_label.setText(f"{audio_seconds_per_second:,.1f} s of audio per second{how}")
+            self.throughput_label.setText(self.tr("{rate} s of audio per second").format(
+                rate=f"{audio_seconds_per_second:,.1f}") + how)
         self.recompute()
 
     def set_measuring(self, measuring: bool) -> None:
         self.measure_button.setEnabled(not measuring)
-        self.measure_button.setText("Measuring…" if measuring else "Measure throughput")
+        self.measure_button.setText(self.tr("Measuring…") if measuring else self.tr("Measure throughput"))
 
     # ---- outputs ------------------------------------------------------------------
 

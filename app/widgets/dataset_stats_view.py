@@ -17,6 +17,7 @@ from PySide6.QtGui import QColor, QFont, QFontMetrics
 from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
 
 from app.background import BackgroundRunner
+from app.i18n import QT_TRANSLATE_NOOP
 from app.widgets.plot_style import palette_colors, style_plot
 from engine.data.manifest import Utterance
 from engine.data.stats import GENDER_KEYS, SPANISH_SPECIALS, DatasetStats, dataset_stats, show_char
@@ -26,6 +27,9 @@ GENDER_COLORS = {"female": QColor("#e66100"), "male": QColor("#1a5fb4"), "unknow
 OTHER_COLOR = QColor("#9a9996")  # space, punctuation, digits
 MAX_CHARS = 60  # the chart's characters, most frequent first; the rare rest would be unreadable
 HISTOGRAM_BINS = 30
+GENDER_NAMES = {"female": QT_TRANSLATE_NOOP("DatasetStatsView", "female"),  # shown through self.tr
+                "male": QT_TRANSLATE_NOOP("DatasetStatsView", "male"),
+                "unknown": QT_TRANSLATE_NOOP("DatasetStatsView", "unknown")}
 
 
 def _hours_text(hours: float) -> str:
@@ -46,17 +50,18 @@ class DatasetStatsView(QWidget):
         self._runner.finished.connect(self.on_runner_finished)
         background, self._text_color, self._accent = palette_colors(self)
 
-        self.summary_label = QLabel("Open or import a dataset to see its statistics.")
+        self.summary_label = QLabel(self.tr("Open or import a dataset to see its statistics."))
         font = QFont(self.summary_label.font())
         font.setPointSizeF(font.pointSizeF() * 1.25)
         self.summary_label.setFont(font)
         self.summary_label.setWordWrap(True)
         self.special_label = QLabel()
         self.special_label.setWordWrap(True)
-        self.gender_plot = self._plot(background, "Speech by gender", "hours")
-        self.duration_plot = self._plot(background, "Utterance durations", "utterances")
-        self.duration_plot.setLabel("bottom", "seconds")
-        self.char_plot = self._plot(background, "Characters of the normalised texts, most frequent first", "count")
+        self.gender_plot = self._plot(background, self.tr("Speech by gender"), self.tr("hours"))
+        self.duration_plot = self._plot(background, self.tr("Utterance durations"), self.tr("utterances"))
+        self.duration_plot.setLabel("bottom", self.tr("seconds"))
+        self.char_plot = self._plot(background, self.tr("Characters of the normalised texts, most frequent first"),
+                                    self.tr("count"))
         self.char_plot.getAxis("bottom").setStyle(tickTextOffset=4)
 
         grid = QGridLayout()
@@ -109,11 +114,14 @@ class DatasetStatsView(QWidget):
     # ---- drawing ------------------------------------------------------------------------
 
     def _show_summary(self, s: DatasetStats) -> None:
-        no_speaker = f" ({s.utterances_without_speaker:,} without)" if s.utterances_without_speaker else ""
+        no_speaker = (" " + self.tr("({n} without)").format(n=f"{s.utterances_without_speaker:,}")
+                      if s.utterances_without_speaker else "")
         self.summary_label.setText(
-            f"<b>{s.utterances:,}</b> utterances · <b>{_hours_text(s.hours)}</b> · "
-            f"<b>{s.speakers:,}</b> speakers{no_speaker} · durations {s.duration_min:.1f}–{s.duration_max:.1f} s "
-            f"(mean {s.duration_mean:.1f} s)"
+            self.tr("<b>{utterances}</b> utterances · <b>{duration}</b> · <b>{speakers}</b> speakers{without} · "
+                    "durations {shortest}–{longest} s (mean {mean} s)").format(
+                utterances=f"{s.utterances:,}", duration=_hours_text(s.hours), speakers=f"{s.speakers:,}",
+                without=no_speaker, shortest=f"{s.duration_min:.1f}", longest=f"{s.duration_max:.1f}",
+                mean=f"{s.duration_mean:.1f}")
         )
         total = sum(s.char_counts.values())
         cells = []
@@ -123,21 +131,23 @@ class DatasetStatsView(QWidget):
             cells.append(f"<b style='color:{SPECIAL_COLOR.name()}'>{ch}</b> {n:,} ({share:.2f}%)")
         warning = ""
         if total >= 1000 and not any(s.char_counts.get(ch) for ch in SPANISH_SPECIALS):
-            warning = " — <b>no accented letters at all: were the accents stripped upstream?</b>"
-        self.special_label.setText("Spanish letters: " + " &nbsp; ".join(cells) + warning)
+            warning = " — <b>" + self.tr("no accented letters at all: were the accents stripped upstream?") + "</b>"
+        self.special_label.setText(self.tr("Spanish letters:") + " " + " &nbsp; ".join(cells) + warning)
 
     def _draw_genders(self, s: DatasetStats) -> None:
         plot = self.gender_plot.getPlotItem()
         plot.clear()
         hours = [s.hours_by_gender[k] for k in GENDER_KEYS]
         # A toy corpus in hours would read 0.0003 on the axis; scale to what the total is counted in.
-        unit, scale = ("hours", 1.0) if s.hours >= 1 else ("minutes", 60.0) if s.hours * 60 >= 1 else \
-            ("seconds", 3600.0)
+        unit, scale = (self.tr("hours"), 1.0) if s.hours >= 1 else (self.tr("minutes"), 60.0) if s.hours * 60 >= 1 \
+            else (self.tr("seconds"), 3600.0)
         heights = [h * scale for h in hours]
         plot.setLabel("left", unit)
         plot.addItem(pg.BarGraphItem(x=np.arange(len(GENDER_KEYS)), height=heights, width=0.6,
                                      brushes=[GENDER_COLORS[k] for k in GENDER_KEYS], pen=None))
-        labels = [(i, f"{k} · {s.utterances_by_gender[k]:,} utt.") for i, k in enumerate(GENDER_KEYS)]
+        labels = [(i, self.tr("{gender} · {n} utt.").format(gender=self.tr(GENDER_NAMES.get(k, k)),
+                                                              n=f"{s.utterances_by_gender[k]:,}"))
+                  for i, k in enumerate(GENDER_KEYS)]
         plot.getAxis("bottom").setTicks([labels, []])
         for i, (h, height) in enumerate(zip(hours, heights)):
             text = pg.TextItem(_hours_text(h), color=self._text_color, anchor=(0.5, 1.0))
@@ -188,5 +198,5 @@ class DatasetStatsView(QWidget):
         label = show_char(ch)
         # "␠" (the space) is missing from many fonts and would show as an empty box.
         if ch == " " and not QFontMetrics(self.char_plot.font()).inFont(label):
-            return "space"
+            return self.tr("space")
         return label

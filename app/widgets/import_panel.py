@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.background import BackgroundRunner
+from app.i18n import QT_TRANSLATE_NOOP
 from app.widgets.table_models import SORT_ROLE, RowsModel
 from engine.data.importers import FORMATS, ImportResult, detect_format, import_corpus
 from engine.data.manifest import KINDS, DataProblem, Utterance, relative_audio, write_manifest
@@ -30,11 +31,14 @@ from engine.data.validate import ValidationOptions, ValidationReport, validate_u
 
 FORMAT_NAMES = {
     "commonvoice": "Common Voice", "openslr": "OpenSLR", "ljspeech": "LJSpeech", "librispeech": "LibriSpeech",
-    "kaldi": "Kaldi", "csv": "CSV/TSV table", "folder": "audio files with .txt transcripts",
-}
+    "kaldi": "Kaldi", "csv": QT_TRANSLATE_NOOP("ImportPanel", "CSV/TSV table"),
+    "folder": QT_TRANSLATE_NOOP("ImportPanel", "audio files with .txt transcripts"),
+}  # shown through ImportPanel.tr
 PREVIEW_ROWS = 200
 ERROR_STYLE = "QLabel { color: #c62828; }"
-MANIFEST_FILTER = "Manifests (*.jsonl);;All files (*)"
+MANIFEST_FILTER = QT_TRANSLATE_NOOP("ImportPanel", "Manifests (*.jsonl);;All files (*)")
+READING = QT_TRANSLATE_NOOP("ImportPanel", "reading audio headers")  # stages of import_and_check
+CHECKING = QT_TRANSLATE_NOOP("ImportPanel", "checking audio")
 
 
 @dataclass
@@ -55,9 +59,8 @@ class ImportOutcome:
 
 def import_and_check(src: str | Path, format: str, options: ValidationOptions, progress) -> ImportOutcome:
     """Import a corpus and validate what it gives; ``progress(stage, done, total)`` is called throughout."""
-    result = import_corpus(src, format, on_progress=lambda d, t: progress("reading audio headers", d, t))
-    report = validate_utterances(result.utterances, None, options,
-                                 on_progress=lambda d, t: progress("checking audio", d, t))
+    result = import_corpus(src, format, on_progress=lambda d, t: progress(READING, d, t))
+    report = validate_utterances(result.utterances, None, options, on_progress=lambda d, t: progress(CHECKING, d, t))
     return ImportOutcome(result, report)
 
 
@@ -78,30 +81,33 @@ class ImportPanel(QWidget):
         self._update_controls()
 
     def _build(self) -> None:
-        self.folder_button = QPushButton("Folder…")
-        self.folder_button.setToolTip("A corpus folder: Common Voice, LJSpeech, LibriSpeech, Kaldi, OpenSLR…")
-        self.file_button = QPushButton("Table file…")
-        self.file_button.setToolTip("A Common Voice .tsv or a .csv/.tsv with audio path and text columns")
-        self.source_label = QLabel("Choose a corpus folder or table file to import.")
+        self.folder_button = QPushButton(self.tr("Folder…"))
+        self.folder_button.setToolTip(
+            self.tr("A corpus folder: Common Voice, LJSpeech, LibriSpeech, Kaldi, OpenSLR…"))
+        self.file_button = QPushButton(self.tr("Table file…"))
+        self.file_button.setToolTip(self.tr("A Common Voice .tsv or a .csv/.tsv with audio path and text columns"))
+        self.source_label = QLabel(self.tr("Choose a corpus folder or table file to import."))
         self.format_combo = QComboBox()
-        self.format_combo.addItem("auto-detect", "auto")
+        self.format_combo.addItem(self.tr("auto-detect"), "auto")
         for name in FORMATS:
-            self.format_combo.addItem(FORMAT_NAMES.get(name, name), name)
+            self.format_combo.addItem(self._format_name(name), name)
         self.detected_label = QLabel()
         self.detected_label.setWordWrap(True)
-        self.import_button = QPushButton("Import and check")
-        self.cancel_button = QPushButton("Cancel")
+        self.import_button = QPushButton(self.tr("Import and check"))
+        self.cancel_button = QPushButton(self.tr("Cancel"))
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(260)
         self.progress.hide()
         self.status_label = QLabel()
         self.status_label.setWordWrap(True)
 
-        self.preview_model = RowsModel(("id", "text", "speaker", "gender", "duration (s)"), self)
+        self.preview_model = RowsModel(("id", self.tr("text"), self.tr("speaker"), self.tr("gender"),
+                                        self.tr("duration (s)")), self)
         self.preview_view = _table(self.preview_model, stretch=1)
         self.preview_view.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # the corpus's own order
-        self.preview_label = QLabel("Preview")
-        self.problems_model = RowsModel(("kind", "where", "message", "excluded"), self, highlight_column=3)
+        self.preview_label = QLabel(self.tr("Preview"))
+        self.problems_model = RowsModel((self.tr("kind"), self.tr("where"), self.tr("message"), self.tr("excluded")),
+                                        self, highlight_column=3)
         self.problems_proxy = QSortFilterProxyModel(self)
         self.problems_proxy.setSourceModel(self.problems_model)
         self.problems_proxy.setSortRole(SORT_ROLE)
@@ -113,15 +119,15 @@ class ImportPanel(QWidget):
         self.problems_view.setColumnWidth(3, 70)
         self.kind_combo = QComboBox()
         self.kind_combo.setMinimumWidth(260)
-        self.write_button = QPushButton("Write manifest…")
-        self.write_button.setToolTip("Save the kept items as a JSONL manifest, audio paths relative to it")
+        self.write_button = QPushButton(self.tr("Write manifest…"))
+        self.write_button.setToolTip(self.tr("Save the kept items as a JSONL manifest, audio paths relative to it"))
 
         source_row = QHBoxLayout()
         for w in (self.folder_button, self.file_button):
             source_row.addWidget(w)
         source_row.addWidget(self.source_label, 1)
         format_row = QHBoxLayout()
-        format_row.addWidget(QLabel("Layout:"))
+        format_row.addWidget(QLabel(self.tr("Layout:")))
         format_row.addWidget(self.format_combo)
         format_row.addWidget(self.detected_label, 1)
         run_row = QHBoxLayout()
@@ -133,7 +139,7 @@ class ImportPanel(QWidget):
         problems_layout = QVBoxLayout(problems_box)
         problems_layout.setContentsMargins(0, 0, 0, 0)
         kind_row = QHBoxLayout()
-        kind_row.addWidget(QLabel("Problems:"))
+        kind_row.addWidget(QLabel(self.tr("Problems:")))
         kind_row.addWidget(self.kind_combo)
         kind_row.addStretch(1)
         problems_layout.addLayout(kind_row)
@@ -173,7 +179,7 @@ class ImportPanel(QWidget):
         self.source = Path(path)
         self.source_label.setText(str(self.source))
         self.format_combo.setCurrentIndex(0)
-        self._show_detected("Detecting the layout…", error=False)
+        self._show_detected(self.tr("Detecting the layout…"), error=False)
         source = self.source
         self._detector.start(lambda progress: detect_format(source))
         self._update_controls()
@@ -186,7 +192,7 @@ class ImportPanel(QWidget):
         self.progress.setRange(0, 0)
         self.progress.show()
         self.status_label.setStyleSheet("")
-        self.status_label.setText("Reading the corpus…")
+        self.status_label.setText(self.tr("Reading the corpus…"))
         self._importer.start(lambda progress: import_and_check(source, fmt, options, progress))
         self._update_controls()
 
@@ -195,7 +201,7 @@ class ImportPanel(QWidget):
             return
         self._importer.cancel()
         self.progress.hide()
-        self.status_label.setText("Import cancelled.")
+        self.status_label.setText(self.tr("Import cancelled."))
         self._update_controls()
 
     def write_manifest_to(self, path: str | Path) -> int:
@@ -206,7 +212,7 @@ class ImportPanel(QWidget):
         folder = path.resolve().parent
         items = [dataclasses.replace(u, audio=relative_audio(u.audio, folder)) for u in self.outcome.kept]
         n = write_manifest(path, items)
-        self.status_label.setText(f"Wrote {n:,} utterances to {path}.")
+        self.status_label.setText(self.tr("Wrote %Ln utterance(s) to {path}.", "", n).format(path=path))
         self.manifest_written.emit(str(path))
         return n
 
@@ -218,21 +224,21 @@ class ImportPanel(QWidget):
 
     @Slot()
     def on_folder_button_clicked(self) -> None:
-        path = QFileDialog.getExistingDirectory(self, "Corpus folder", str(self.source or ""))
+        path = QFileDialog.getExistingDirectory(self, self.tr("Corpus folder"), str(self.source or ""))
         if path:
             self.set_source(path)
 
     @Slot()
     def on_file_button_clicked(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Corpus table", str(self.source or ""),
-                                              "Tables (*.tsv *.csv *.txt);;All files (*)")
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Corpus table"), str(self.source or ""),
+                                              self.tr("Tables (*.tsv *.csv *.txt);;All files (*)"))
         if path:
             self.set_source(path)
 
     @Slot()
     def on_write_button_clicked(self) -> None:
         default = self.source.parent / f"{self.source.stem}.jsonl" if self.source else Path()
-        path, _ = QFileDialog.getSaveFileName(self, "Write manifest", str(default), MANIFEST_FILTER)
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Write manifest"), str(default), self.tr(MANIFEST_FILTER))
         if path:
             self.write_manifest_to(path)
 
@@ -241,19 +247,21 @@ class ImportPanel(QWidget):
         name, reason = found
         index = self.format_combo.findData(name)
         self.format_combo.setCurrentIndex(index)
-        self._show_detected(f"Detected: {FORMAT_NAMES.get(name, name)} ({name}) — {reason}", error=False)
+        self._show_detected(self.tr("Detected: {layout} ({name}) — {reason}").format(
+            layout=self._format_name(name), name=name, reason=reason), error=False)
         self._update_controls()
 
     @Slot(str)
     def on_detector_failed(self, message: str) -> None:
-        self._show_detected(message + " Choose the layout from the list.", error=True)
+        self._show_detected(message + " " + self.tr("Choose the layout from the list."), error=True)
         self._update_controls()
 
     @Slot(str, int, int)
     def on_importer_progress_changed(self, stage: str, done: int, total: int) -> None:
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
-        self.status_label.setText(f"{stage.capitalize()}: {done:,} of {total:,}…")
+        self.status_label.setText(self.tr("{stage}: {done} of {total}…").format(
+            stage=self.tr(stage).capitalize(), done=f"{done:,}", total=f"{total:,}"))
 
     @Slot(object)
     def on_importer_finished(self, outcome: ImportOutcome) -> None:
@@ -262,7 +270,8 @@ class ImportPanel(QWidget):
         kept = outcome.kept
         self.preview_model.set_rows([(u.id, u.text, u.speaker, u.gender or "unknown", u.duration)
                                      for u in kept[:PREVIEW_ROWS]])
-        self.preview_label.setText(f"Preview: first {min(len(kept), PREVIEW_ROWS):,} of {len(kept):,} kept items")
+        self.preview_label.setText(self.tr("Preview: first {shown} of {kept} kept items").format(
+            shown=f"{min(len(kept), PREVIEW_ROWS):,}", kept=f"{len(kept):,}"))
         problems = outcome.problems()
         source = str(outcome.result.source.as_posix()) + "/"
         # Paths inside the corpus are shown from its folder on ("wavs/x.wav"); the folder is shown above.
@@ -272,8 +281,10 @@ class ImportPanel(QWidget):
         excluded = sum(excl for _, excl in problems)
         hours = outcome.report.stats.hours
         self.status_label.setText(
-            f"{FORMAT_NAMES.get(outcome.result.format, outcome.result.format)}: {len(kept):,} items kept "
-            f"({hours * 60:.1f} min), {excluded:,} problems removed an item, {len(problems) - excluded:,} warnings."
+            self.tr("{layout}: {kept} items kept ({minutes} min), {excluded} problems removed an item, "
+                    "{warnings} warnings.").format(
+                layout=self._format_name(outcome.result.format), kept=f"{len(kept):,}", minutes=f"{hours * 60:.1f}",
+                excluded=f"{excluded:,}", warnings=f"{len(problems) - excluded:,}")
         )
         self._update_controls()
         self.imported.emit(outcome)
@@ -305,11 +316,14 @@ class ImportPanel(QWidget):
             counts[p.kind] = counts.get(p.kind, 0) + 1
         self.kind_combo.blockSignals(True)
         self.kind_combo.clear()
-        self.kind_combo.addItem(f"all kinds ({len(problems):,})", "")
+        self.kind_combo.addItem(self.tr("all kinds ({n})").format(n=f"{len(problems):,}"), "")
         for kind in sorted(counts, key=lambda k: list(KINDS).index(k) if k in KINDS else len(KINDS)):
             self.kind_combo.addItem(f"{kind}: {KINDS.get(kind, '')} ({counts[kind]:,})", kind)
         self.kind_combo.blockSignals(False)
         self.on_kind_combo_current_index_changed(0)
+
+    def _format_name(self, name: str) -> str:
+        return self.tr(FORMAT_NAMES[name]) if name in FORMAT_NAMES else name
 
     def _show_detected(self, text: str, error: bool) -> None:
         self.detected_label.setText(text)

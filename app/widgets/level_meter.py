@@ -38,7 +38,7 @@ class LevelMeter(QWidget):
         self._last_tick = time.monotonic()
         self._timer = QTimer(self, interval=TICK_MS)
         self._timer.timeout.connect(self.on_timer_timeout)
-        self.setToolTip("Input level (dBFS)")
+        self.setToolTip(self.tr("Input level (dBFS)"))
 
     def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
         return QSize(200, 14)
@@ -56,7 +56,8 @@ class LevelMeter(QWidget):
             self.peak, self._peak_time = dbfs, now
         self.clipped = self.clipped or dbfs >= CLIP_DBFS
         self._target = dbfs
-        self.setToolTip(f"Input level {dbfs:.1f} dBFS, peak {self.peak:.1f} dBFS")
+        self.setToolTip(self.tr("Input level {level} dBFS, peak {peak} dBFS").format(level=f"{dbfs:.1f}",
+                                                                                       peak=f"{self.peak:.1f}"))
         if not self._timer.isActive():
             self._last_tick = now
             self._timer.start()

@@ -7,20 +7,37 @@ engine.models.io. The picker only lists folders that look like one.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Signal, Slot
 from PySide6.QtWidgets import QComboBox, QFileDialog, QWidget
 
+from app.i18n import QT_TRANSLATE_NOOP
+
 RECENT_KEY = "models/recent"
 MAX_RECENT = 8
-BROWSE = "Browse for a model folder…"
+BROWSE = QT_TRANSLATE_NOOP("ModelPicker", "Browse for a model folder…")
 
 
 def is_model_dir(path: Path) -> bool:
     """A Parcero model folder: weights, config, and a vocabulary (ours) or tokenizer (Whisper)."""
     has_vocab = (path / "vocab.json").is_file() or (path / "tokenizer.json").is_file()
     return has_vocab and all((path / n).is_file() for n in ("model.safetensors", "config.json"))
+
+
+def alignment_heads(path: str | Path) -> list[tuple[int, int]]:
+    """A Whisper folder's alignment heads ((layer, head) pairs) from its config.json; [] for other models.
+
+    Read here rather than asked of the engine: the heatmap can offer the choice
+    as soon as the model is picked, before it is loaded.
+    """
+    try:
+        config = json.loads((Path(path) / "config.json").read_text(encoding="utf-8"))
+        heads = (config.get("whisper") or {}).get("alignment_heads") or []
+        return [(int(layer), int(head)) for layer, head in heads]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return []  # not a Whisper folder, or one the engine will report on when it loads it
 
 
 def discover_models(*folders: Path) -> list[Path]:
@@ -38,7 +55,7 @@ class ModelPicker(QComboBox):
         super().__init__(parent)
         self.setMinimumContentsLength(24)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
-        self.setToolTip("Model used to transcribe (a folder with model.safetensors, config.json, vocab.json)")
+        self.setToolTip(self.tr("Model used to transcribe (a folder with model.safetensors, config.json, vocab.json)"))
         from engine.models.cli import bundled_models_dir, user_models_dir
 
         self.search_dirs = search_dirs if search_dirs is not None else (bundled_models_dir(), user_models_dir())
@@ -62,7 +79,7 @@ class ModelPicker(QComboBox):
             seen.add(key)
             self.addItem(p.name, str(p))
             self.setItemData(self.count() - 1, str(p), role=3)  # tooltip: Qt.ToolTipRole
-        self.addItem(BROWSE, "")
+        self.addItem(self.tr(BROWSE), "")
         index = self.findData(current) if current else -1
         self.setCurrentIndex(index if index >= 0 else (0 if self.count() > 1 else -1))
         self.blockSignals(False)
@@ -83,8 +100,8 @@ class ModelPicker(QComboBox):
 
     @Slot(int)
     def on_self_activated(self, index: int) -> None:
-        if self.itemText(index) == BROWSE:
-            folder = QFileDialog.getExistingDirectory(self, "Choose a model folder")
+        if self.itemText(index) == self.tr(BROWSE):
+            folder = QFileDialog.getExistingDirectory(self, self.tr("Choose a model folder"))
             if folder:
                 self.set_model_path(folder)
             else:

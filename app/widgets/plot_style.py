@@ -12,8 +12,10 @@ import pyqtgraph as pg
 from PySide6.QtGui import QColor, QPalette
 from PySide6.QtWidgets import QWidget
 
+from app.i18n import QT_TRANSLATE_NOOP, translate
+
 LEFT_AXIS_WIDTH = 64  # pixels; wide enough for "7.6 kHz" and short token text
-TIME_LABEL = "time (s)"
+TIME_LABEL = QT_TRANSLATE_NOOP("PlotStyle", "time (s)")
 
 
 def palette_colors(widget: QWidget) -> tuple[QColor, QColor, QColor]:
@@ -49,7 +51,7 @@ def style_plot(plot: pg.PlotItem, text_color: QColor, *, time_axis: bool = True)
         axis.enableAutoSIPrefix(False)
     plot.getAxis("left").setWidth(LEFT_AXIS_WIDTH)
     if time_axis:
-        plot.setLabel("bottom", TIME_LABEL)
+        plot.setLabel("bottom", translate("PlotStyle", TIME_LABEL))
     else:
         plot.hideAxis("bottom")
 

@@ -33,20 +33,20 @@ class SampleAttention(QWidget):
         self.slider = QSlider(Qt.Orientation.Horizontal)
         self.slider.setRange(0, 0)
         self.slider.setPageStep(1)
-        self.slider.setToolTip("Evaluation step: drag to watch the attention sharpen into a diagonal")
-        self.step_label = QLabel("No attention samples yet (saved at each evaluation on the dev set)")
+        self.slider.setToolTip(self.tr("Evaluation step: drag to watch the attention sharpen into a diagonal"))
+        self.step_label = QLabel(self.tr("No attention samples yet (saved at each evaluation on the dev set)"))
         self.utterance_combo = QComboBox()
-        self.utterance_combo.setToolTip("Dev utterance whose attention is shown")
+        self.utterance_combo.setToolTip(self.tr("Dev utterance whose attention is shown"))
         self.text_label = QLabel()
         self.text_label.setWordWrap(True)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.attention_view = AttentionView()
-        self.attention_view.plot.setLabel("bottom", "time in the utterance (s)")
+        self.attention_view.plot.setLabel("bottom", self.tr("time in the utterance (s)"))
 
         controls = QHBoxLayout()
         controls.addWidget(self.step_label)
         controls.addWidget(self.slider, 1)
-        controls.addWidget(QLabel("Utterance"))
+        controls.addWidget(QLabel(self.tr("Utterance")))
         controls.addWidget(self.utterance_combo)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -91,7 +91,8 @@ class SampleAttention(QWidget):
             return
         step = self.steps[min(max(0, index), len(self.steps) - 1)]
         samples = self._samples(step)
-        self.step_label.setText(f"Step {step:,} ({index + 1} of {len(self.steps)})")
+        self.step_label.setText(self.tr("Step {step} ({index} of {count})").format(
+            step=f"{step:,}", index=index + 1, count=len(self.steps)))
         ids = sorted(samples)
         if ids != [self.utterance_combo.itemText(i) for i in range(self.utterance_combo.count())]:
             chosen = self.utterance_combo.currentText()
@@ -103,14 +104,15 @@ class SampleAttention(QWidget):
         sample = samples.get(self.utterance_combo.currentText())
         if sample is None:
             self.attention_view.reset(0, 1, 1)
-            self.text_label.setText("This step's samples could not be read.")
+            self.text_label.setText(self.tr("This step's samples could not be read."))
             return
         n_tokens = sample.attention.shape[2]
         layer, head = self.attention_view.selected()
         self.attention_view.set_attention(sample.attention, token_labels(sample.hypothesis, n_tokens), FRAME_SECONDS)
         self.attention_view.select(min(layer, sample.attention.shape[0] - 1),
                                    head if head is None or head < sample.attention.shape[1] else None)
-        self.text_label.setText(f"reference: {sample.reference}\nhypothesis: {sample.hypothesis}")
+        self.text_label.setText(self.tr("reference: {reference}\nhypothesis: {hypothesis}").format(
+            reference=sample.reference, hypothesis=sample.hypothesis))
         self.sample_shown.emit(step, sample.id)
 
     def _samples(self, step: int) -> dict[str, Sample]:

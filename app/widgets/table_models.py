@@ -12,6 +12,7 @@ from typing import Any, Sequence
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, QSortFilterProxyModel, Qt
 from PySide6.QtGui import QColor
 
+from app.i18n import QT_TRANSLATE_NOOP, translate
 from engine.data.manifest import Utterance
 
 SORT_ROLE = Qt.ItemDataRole.UserRole
@@ -24,7 +25,7 @@ Index = QModelIndex | QPersistentModelIndex
 
 def _show(value: Any) -> str:
     if isinstance(value, bool):
-        return "yes" if value else "no"
+        return translate("RowsModel", "yes") if value else translate("RowsModel", "no")
     if isinstance(value, float):
         return f"{value:.2f}"
     return str(value)
@@ -81,7 +82,9 @@ class RowsModel(QAbstractTableModel):
 class UtteranceTableModel(QAbstractTableModel):
     """Utterances as rows: id, text, speaker, gender, duration (s)."""
 
-    HEADERS = ("id", "text", "speaker", "gender", "duration (s)")
+    HEADERS = ("id", QT_TRANSLATE_NOOP("UtteranceTableModel", "text"),  # shown through self.tr
+               QT_TRANSLATE_NOOP("UtteranceTableModel", "speaker"), QT_TRANSLATE_NOOP("UtteranceTableModel", "gender"),
+               QT_TRANSLATE_NOOP("UtteranceTableModel", "duration (s)"))
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -119,7 +122,7 @@ class UtteranceTableModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation, role: int = Qt.ItemDataRole.DisplayRole) -> Any:  # noqa: N802
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return self.HEADERS[section]
+            return self.tr(self.HEADERS[section])
         return None
 
 

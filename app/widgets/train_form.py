@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QSpinBox, QVBoxLayout, QWidget,
 )
 
+from app.i18n import QT_TRANSLATE_NOOP, translate
 from engine.configio import read_toml
 from engine.errors import ConfigError
 from engine.models.speech_transformer import PRESETS, ModelConfig
@@ -29,7 +30,7 @@ from engine.training.config import PRECISIONS, SCHEDULES, DataConfig, TrainConfi
 
 ENCODERS = (("Speech-Transformer", "transformer"), ("Conformer", "conformer"))
 DEVICES = ("auto", "cpu", "cuda")
-MANIFEST_FILTER = "Manifests (*.jsonl);;All files (*)"
+MANIFEST_FILTER = QT_TRANSLATE_NOOP("TrainForm", "Manifests (*.jsonl);;All files (*)")
 DEFAULT_PRESET = "small"  # RunConfig's own default
 
 
@@ -76,7 +77,7 @@ class _PathEdit(QWidget):
         self.caption, self.folder = caption, folder
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
-        self.button = QPushButton("Browse…")
+        self.button = QPushButton(self.tr("Browse…"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit, 1)
@@ -91,7 +92,8 @@ class _PathEdit(QWidget):
         if self.folder:
             path = QFileDialog.getExistingDirectory(self, self.caption, self.text())
         else:
-            path, _ = QFileDialog.getOpenFileName(self, self.caption, self.text(), MANIFEST_FILTER)
+            path, _ = QFileDialog.getOpenFileName(self, self.caption, self.text(),
+                                                  translate("TrainForm", MANIFEST_FILTER))
         if path:
             self.edit.setText(path)
 
@@ -107,12 +109,14 @@ class TrainForm(QWidget):
         model = ModelConfig(vocab_size=8)
         self.extras: dict[str, Any] = {}
 
-        self.train_edit = _PathEdit("Training manifest", placeholder="train.jsonl (required)")
-        self.dev_edit = _PathEdit("Dev manifest", placeholder="dev.jsonl (for CER/WER and the best checkpoint)")
+        self.train_edit = _PathEdit(self.tr("Training manifest"), placeholder=self.tr("train.jsonl (required)"))
+        self.dev_edit = _PathEdit(self.tr("Dev manifest"),
+                                  placeholder=self.tr("dev.jsonl (for CER/WER and the best checkpoint)"))
         self.max_frames_spin = _spin(100, 10_000_000, data.max_frames, 1000)
-        self.max_frames_spin.setToolTip("Padded 10 ms feature frames per batch (20,000 = 200 s of audio)")
+        self.max_frames_spin.setToolTip(self.tr("Padded 10 ms feature frames per batch (20,000 = 200 s of audio)"))
         self.accum_spin = _spin(1, 1024, train.accum_steps)
-        self.accum_spin.setToolTip("Batches per optimizer update: a larger effective batch without more memory")
+        self.accum_spin.setToolTip(
+            self.tr("Batches per optimizer update: a larger effective batch without more memory"))
 
         self.preset_combo = QComboBox()
         self.preset_combo.addItems(list(PRESETS))
@@ -123,22 +127,24 @@ class TrainForm(QWidget):
         self.enc_layers_spin = _spin(1, 64, preset["n_enc_layers"])
         self.dec_layers_spin = _spin(1, 32, preset["n_dec_layers"])
         self.stochastic_spin = _dspin(0.0, 0.95, model.stochastic_depth)
-        self.stochastic_spin.setToolTip("Probability of skipping the deepest layer while training (Pham et al. "
-                                         "2019); shallower layers are skipped less. 0 = off")
+        self.stochastic_spin.setToolTip(self.tr("Probability of skipping the deepest layer while training (Pham et "
+                                                 "al. 2019); shallower layers are skipped less. 0 = off"))
         self.ctc_spin = _dspin(0.0, 1.0, train.ctc_weight)
-        self.ctc_spin.setToolTip("Weight of the CTC loss in the joint CTC-attention loss")
+        self.ctc_spin.setToolTip(self.tr("Weight of the CTC loss in the joint CTC-attention loss"))
         self.dropout_spin = _dspin(0.0, 0.9, model.dropout)
 
         self.schedule_combo = QComboBox()
         self.schedule_combo.addItems(list(SCHEDULES))
-        self.schedule_combo.setToolTip("noam: Vaswani et al. (training from scratch); cosine: warm-up then "
-                                       "cosine decay (fine-tuning)")
+        self.schedule_combo.setToolTip(self.tr("noam: Vaswani et al. (training from scratch); cosine: warm-up then "
+                                               "cosine decay (fine-tuning); auto: noam from scratch, cosine when "
+                                               "fine-tuning"))
         self.warmup_spin = _spin(0, 1_000_000, train.warmup, 500)
         self.max_steps_spin = _spin(1, 100_000_000, train.max_steps, 1000)
         self.epochs_spin = _spin(0, 100_000, train.epochs)
-        self.epochs_spin.setSpecialValueText("as max steps needs")
+        self.epochs_spin.setSpecialValueText(self.tr("as max steps needs"))
         self.lr_factor_spin = _dspin(0.01, 100.0, train.lr_factor, 2, 0.1)
-        self.peak_lr_spin = _dspin(1e-7, 1.0, train.peak_lr, 7, 1e-5)
+        self.peak_lr_spin = _dspin(0.0, 1.0, train.peak_lr, 7, 1e-5)
+        self.peak_lr_spin.setSpecialValueText("auto")  # notr: the config's value, as the combo boxes show it
         self.eval_every_spin = _spin(1, 10_000_000, train.eval_every, 100)
         self.checkpoint_every_spin = _spin(1, 10_000_000, train.checkpoint_every, 100)
 
@@ -146,27 +152,32 @@ class TrainForm(QWidget):
         self.device_combo.addItems(list(DEVICES))
         self.precision_combo = QComboBox()
         self.precision_combo.addItems(list(PRECISIONS))
-        self.precision_combo.setToolTip("auto: bf16 on GPUs that support it, else fp16; fp32 on the CPU")
+        self.precision_combo.setToolTip(self.tr("auto: bf16 on GPUs that support it, else fp16; fp32 on the CPU"))
 
         self.name_edit = QLineEdit(f"run-{datetime.datetime.now():%Y%m%d-%H%M}")
-        self.folder_edit = _PathEdit("Run folder", folder=True)
+        self.folder_edit = _PathEdit(self.tr("Run folder"), folder=True)
         self.extras_label = QLabel()
         self.extras_label.setWordWrap(True)
         self.extras_label.hide()
 
         groups = [
-            ("Data", [("Train manifest", self.train_edit), ("Dev manifest", self.dev_edit),
-                      ("Max frames / batch", self.max_frames_spin), ("Accumulation", self.accum_spin)]),
-            ("Model", [("Preset", self.preset_combo), ("Encoder", self.encoder_combo),
-                       ("Encoder layers", self.enc_layers_spin), ("Decoder layers", self.dec_layers_spin),
-                       ("Stochastic depth", self.stochastic_spin), ("CTC weight", self.ctc_spin),
-                       ("Dropout", self.dropout_spin)]),
-            ("Schedule", [("Schedule", self.schedule_combo), ("Warm-up steps", self.warmup_spin),
-                          ("Max steps", self.max_steps_spin), ("Epochs", self.epochs_spin),
-                          ("LR factor (noam)", self.lr_factor_spin), ("Peak LR (cosine)", self.peak_lr_spin),
-                          ("Evaluate every", self.eval_every_spin), ("Checkpoint every", self.checkpoint_every_spin)]),
-            ("Run", [("Device", self.device_combo), ("Precision", self.precision_combo),
-                     ("Name", self.name_edit), ("Folder", self.folder_edit)]),
+            (self.tr("Data"), [(self.tr("Train manifest"), self.train_edit), (self.tr("Dev manifest"), self.dev_edit),
+                               (self.tr("Max frames / batch"), self.max_frames_spin),
+                               (self.tr("Accumulation"), self.accum_spin)]),
+            (self.tr("Model"), [(self.tr("Preset"), self.preset_combo), (self.tr("Encoder"), self.encoder_combo),
+                                (self.tr("Encoder layers"), self.enc_layers_spin),
+                                (self.tr("Decoder layers"), self.dec_layers_spin),
+                                (self.tr("Stochastic depth"), self.stochastic_spin),
+                                (self.tr("CTC weight"), self.ctc_spin), (self.tr("Dropout"), self.dropout_spin)]),
+            (self.tr("Schedule"), [(self.tr("Schedule"), self.schedule_combo),
+                                   (self.tr("Warm-up steps"), self.warmup_spin),
+                                   (self.tr("Max steps"), self.max_steps_spin), (self.tr("Epochs"), self.epochs_spin),
+                                   (self.tr("LR factor (noam)"), self.lr_factor_spin),
+                                   (self.tr("Peak LR (cosine)"), self.peak_lr_spin),
+                                   (self.tr("Evaluate every"), self.eval_every_spin),
+                                   (self.tr("Checkpoint every"), self.checkpoint_every_spin)]),
+            (self.tr("Run"), [(self.tr("Device"), self.device_combo), (self.tr("Precision"), self.precision_combo),
+                              (self.tr("Name"), self.name_edit), (self.tr("Folder"), self.folder_edit)]),
         ]
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -228,7 +239,7 @@ class TrainForm(QWidget):
         """Why the config cannot start a run ("" when it can), in the engine's words where it has them."""
         d = self.config_dict()
         if not d["run"]["name"]:
-            return "run.name: give the run a name"
+            return self.tr("run.name: give the run a name")
         try:
             run_config_from_dict(d, base_dir=self.base_dir(), source="run config")
         except ConfigError as e:
@@ -236,10 +247,10 @@ class TrainForm(QWidget):
         for role in ("train", "dev"):
             path = d["data"][role]
             if path and not Path(path).is_file():
-                return f"data.{role}: no such manifest: {path}"
-        if d["train"]["schedule"] == "noam" and d["train"]["warmup"] < 1:
+                return self.tr("data.{role}: no such manifest: {path}").format(role=role, path=path)
+        if d["train"]["schedule"] in ("noam", "auto") and d["train"]["warmup"] < 1:
             # noam's lr = k·d^-0.5·min(step^-0.5, step·warmup^-1.5) divides by the warm-up.
-            return "train.warmup must be at least 1 with the noam schedule"
+            return self.tr("train.warmup must be at least 1 with the noam schedule")
         return ""
 
     def set_config_dict(self, d: dict[str, Any]) -> None:
@@ -315,16 +326,16 @@ class TrainForm(QWidget):
         flat = [f"{section}.{key} = {value!r}" for section, values in self.extras.items()
                 if isinstance(values, dict) for key, value in values.items()]
         flat += [f"{k} = {v!r}" for k, v in self.extras.items() if not isinstance(v, dict)]
-        self.extras_label.setText("Also from the loaded config: " + ", ".join(flat) if flat else "")
+        self.extras_label.setText(self.tr("Also from the loaded config: ") + ", ".join(flat) if flat else "")
         self.extras_label.setVisible(bool(flat))
 
     def _update_run_placeholder(self) -> None:
         self.folder_edit.edit.setPlaceholderText(str(self.run_dir()) if not self.folder_edit.text() else "")
 
     def _update_enabled(self, *_args) -> None:
-        noam = self.schedule_combo.currentText() == "noam"
-        self.lr_factor_spin.setEnabled(noam)
-        self.peak_lr_spin.setEnabled(not noam)
+        schedule = self.schedule_combo.currentText()
+        self.lr_factor_spin.setEnabled(schedule != "cosine")
+        self.peak_lr_spin.setEnabled(schedule != "noam")
 
     @Slot(str)
     def on_preset_combo_current_text_changed(self, name: str) -> None:

@@ -15,21 +15,28 @@ import pyqtgraph as pg
 from PySide6.QtCore import QTimer, Slot
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from app.i18n import QT_TRANSLATE_NOOP
 from app.widgets.plot_style import palette_colors, style_plot
 
 REDRAW_MS = 250
-# name: (plot, record kind, record key, legend label, colour, scale); scale turns rates into percent
+# name: (plot, record kind, record key, legend label, colour, scale); scale turns rates into percent.
+# Labels are English, shown through TrainPlots.tr.
 SERIES = {
-    "loss": ("loss", "train", "loss", "train loss", "#1f77b4", 1.0),
-    "dev_loss": ("loss", "eval", "dev_loss", "dev loss", "#ff7f0e", 1.0),
+    "loss": ("loss", "train", "loss", QT_TRANSLATE_NOOP("TrainPlots", "train loss"), "#1f77b4", 1.0),
+    "dev_loss": ("loss", "eval", "dev_loss", QT_TRANSLATE_NOOP("TrainPlots", "dev loss"), "#ff7f0e", 1.0),
     "cer": ("errors", "eval", "cer", "CER %", "#2ca02c", 100.0),
     "wer": ("errors", "eval", "wer", "WER %", "#d62728", 100.0),
-    "lr": ("lr", "train", "lr", "learning rate", "#9467bd", 1.0),
-    "throughput": ("throughput", "train", "audio_seconds_per_second", "audio s / s", "#8c564b", 1.0),
-    "gpu_memory": ("gpu", "train", "gpu_memory_gb", "GPU memory (GB)", "#7f7f7f", 1.0),
+    "lr": ("lr", "train", "lr", QT_TRANSLATE_NOOP("TrainPlots", "learning rate"), "#9467bd", 1.0),
+    "throughput": ("throughput", "train", "audio_seconds_per_second", QT_TRANSLATE_NOOP("TrainPlots", "audio s / s"),
+                   "#8c564b", 1.0),
+    "gpu_memory": ("gpu", "train", "gpu_memory_gb", QT_TRANSLATE_NOOP("TrainPlots", "GPU memory (GB)"), "#7f7f7f",
+                   1.0),
 }
-PLOTS = (("loss", "loss"), ("errors", "dev error rate (%)"), ("lr", "learning rate"),
-         ("throughput", "audio seconds / second"), ("gpu", "peak GPU memory (GB)"))
+PLOTS = (("loss", QT_TRANSLATE_NOOP("TrainPlots", "loss")),
+         ("errors", QT_TRANSLATE_NOOP("TrainPlots", "dev error rate (%)")),
+         ("lr", QT_TRANSLATE_NOOP("TrainPlots", "learning rate")),
+         ("throughput", QT_TRANSLATE_NOOP("TrainPlots", "audio seconds / second")),
+         ("gpu", QT_TRANSLATE_NOOP("TrainPlots", "peak GPU memory (GB)")))
 
 
 class TrainPlots(QWidget):
@@ -44,8 +51,8 @@ class TrainPlots(QWidget):
         for i, (name, label) in enumerate(PLOTS):
             plot = self.view.addPlot(row=i // 2, col=i % 2)
             style_plot(plot, text_color)
-            plot.setLabel("bottom", "step")
-            plot.setLabel("left", label)
+            plot.setLabel("bottom", self.tr("step"))
+            plot.setLabel("left", self.tr(label))
             plot.showGrid(x=True, y=True, alpha=0.2)
             if name in ("loss", "errors"):
                 plot.addLegend(offset=(-10, 10), labelTextColor=text_color)
@@ -55,7 +62,7 @@ class TrainPlots(QWidget):
         self.curves: dict[str, pg.PlotDataItem] = {}
         for name, (plot, kind, _, label, color, _) in SERIES.items():
             symbol = "o" if kind == "eval" else None  # evaluations are sparse: show each one
-            self.curves[name] = self.plots[plot].plot([], [], name=label, pen=pg.mkPen(color, width=2),
+            self.curves[name] = self.plots[plot].plot([], [], name=self.tr(label), pen=pg.mkPen(color, width=2),
                                                       symbol=symbol, symbolSize=6, symbolBrush=color,
                                                       symbolPen=pg.mkPen(color))
         self.plots["gpu"].hide()  # until a record says how much GPU memory the run holds (never on a CPU)

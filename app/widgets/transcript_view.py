@@ -11,7 +11,10 @@ import html
 from PySide6.QtCore import QUrl, Signal, Slot
 from PySide6.QtWidgets import QTextBrowser, QWidget
 
-PLACEHOLDER = "The transcript appears here, token by token. Open or record audio, pick a model and press Transcribe."
+from app.i18n import QT_TRANSLATE_NOOP
+
+PLACEHOLDER = QT_TRANSLATE_NOOP("TranscriptView", "The transcript appears here, token by token. Open or record audio, "
+                                "pick a model and press Transcribe.")
 
 
 class TranscriptView(QTextBrowser):
@@ -21,7 +24,7 @@ class TranscriptView(QTextBrowser):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setOpenLinks(False)
-        self.setPlaceholderText(PLACEHOLDER)
+        self.setPlaceholderText(self.tr(PLACEHOLDER))
         self.words: list[tuple[str, float, float]] = []  # (word, start, end) of finished chunks
         self.partial = ""
         self.anchorClicked.connect(self.on_self_anchor_clicked)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.audio_io import Player, audio_backend_status
+from app.i18n import QT_TRANSLATE_NOOP
 from app.widgets.audio_view import AudioView
 from app.widgets.table_models import GENDER_UNKNOWN, UTTERANCE_ROLE, UtteranceFilterProxy, UtteranceTableModel
 from engine.data.manifest import Utterance
@@ -25,6 +26,7 @@ from engine.errors import ParceroError
 
 SAMPLE_RATE = 16_000
 ERROR_STYLE = "QLabel { color: #c62828; }"
+SELECT_HINT = QT_TRANSLATE_NOOP("UtteranceBrowser", "Select an utterance to see and hear it.")
 
 
 def load_utterance_audio(u: Utterance, base_dir: str | Path | None, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
@@ -53,14 +55,14 @@ class UtteranceBrowser(QWidget):
         self.proxy = UtteranceFilterProxy(self)
         self.proxy.setSourceModel(self.model)
         self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("Search id, text or speaker (without accents: finds both)")
+        self.search_edit.setPlaceholderText(self.tr("Search id, text or speaker (without accents: finds both)"))
         self.search_edit.setClearButtonEnabled(True)
         self.gender_combo = QComboBox()
-        for text, value in (("all genders", None), ("female", "female"), ("male", "male"),
-                            ("unknown", GENDER_UNKNOWN)):
+        for text, value in ((self.tr("all genders"), None), (self.tr("female"), "female"), (self.tr("male"), "male"),
+                            (self.tr("unknown"), GENDER_UNKNOWN)):
             self.gender_combo.addItem(text, value)
-        self.min_spin = _seconds_spin("from ", "")
-        self.max_spin = _seconds_spin("to ", "to: any length")
+        self.min_spin = _seconds_spin(self.tr("from "), "")
+        self.max_spin = _seconds_spin(self.tr("to "), self.tr("to: any length"))
         self.count_label = QLabel()
 
         self.table = QTableView()
@@ -80,11 +82,12 @@ class UtteranceBrowser(QWidget):
             self.table.setColumnWidth(column, width)
         self.table.installEventFilter(self)
 
-        self.play_button = QPushButton("▶ Play")
+        self.play_button = QPushButton(self.tr("▶ Play"))
         available, reason = audio_backend_status("output")
-        self.play_button.setToolTip("Play or stop (Space); plays the selection when there is one"
-                                    if available else f"Playback is unavailable: {reason}")
-        self.info_label = QLabel("Select an utterance to see and hear it.")
+        self.play_button.setToolTip(
+            self.tr("Play or stop (Space); plays the selection when there is one") if available
+            else self.tr("Playback is unavailable: {reason}").format(reason=reason))
+        self.info_label = QLabel(self.tr(SELECT_HINT))
         self.info_label.setWordWrap(True)
         self.audio_view = AudioView()
 
@@ -135,7 +138,7 @@ class UtteranceBrowser(QWidget):
         self.model.set_utterances(utterances)
         longest = max((u.duration for u in utterances), default=0.0)
         self.max_spin.setMaximum(max(3600.0, longest))
-        self.info_label.setText("Select an utterance to see and hear it.")
+        self.info_label.setText(self.tr(SELECT_HINT))
         self._update_count()
 
     def visible_utterances(self) -> list[Utterance]:
@@ -190,7 +193,7 @@ class UtteranceBrowser(QWidget):
 
     @Slot(str)
     def on_player_state_changed(self, state: str) -> None:
-        self.play_button.setText("■ Stop" if state == "playing" else "▶ Play")
+        self.play_button.setText(self.tr("■ Stop") if state == "playing" else self.tr("▶ Play"))
         if state == "stopped":
             self.audio_view.set_cursor(None)
 
@@ -206,9 +209,11 @@ class UtteranceBrowser(QWidget):
             return False
         self.current, self.samples = u, samples
         self.audio_view.set_audio(samples, SAMPLE_RATE)
-        where = f" · {u.offset:.2f}–{u.end:.2f} s of {Path(u.audio).name}" if u.offset is not None else ""
+        where = " · " + self.tr("{start}–{end} s of {file}").format(
+            start=f"{u.offset:.2f}", end=f"{u.end:.2f}", file=Path(u.audio).name) if u.offset is not None else ""
+        speaker = u.speaker or self.tr("no speaker")
         self.info_label.setStyleSheet("")
-        self.info_label.setText(f"<b>{u.id}</b> · {u.speaker or 'no speaker'} · {u.gender or GENDER_UNKNOWN} · "
+        self.info_label.setText(f"<b>{u.id}</b> · {speaker} · {u.gender or GENDER_UNKNOWN} · "
                                 f"{len(samples) / SAMPLE_RATE:.2f} s{where}<br>{u.text}")
         self.utterance_shown.emit(u)
         return True
@@ -225,7 +230,8 @@ class UtteranceBrowser(QWidget):
     # ---- helpers -------------------------------------------------------------------------
 
     def _update_count(self, *_args) -> None:
-        self.count_label.setText(f"{self.proxy.rowCount():,} of {self.model.rowCount():,}")
+        self.count_label.setText(self.tr("{shown} of {total}").format(shown=f"{self.proxy.rowCount():,}",
+                                                                       total=f"{self.model.rowCount():,}"))
 
     def _show_error(self, message: str) -> None:
         self.info_label.setStyleSheet(ERROR_STYLE)

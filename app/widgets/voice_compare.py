@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from app.audio_io import Player
 from app.background import BackgroundRunner
+from app.i18n import QT_TRANSLATE_NOOP
 from app.widgets.utterance_browser import load_utterance_audio
 from app.widgets.voice_plots import SAMPLE_RATE, ClipColumn, ComparisonPlots, short_speaker
 from engine.data.manifest import Utterance
@@ -33,8 +34,14 @@ from engine.data.pitch import VoiceProfileBuilder, align_segments
 from engine.errors import ParceroError
 
 GROUP_COLORS = (QColor("#e66100"), QColor("#1a5fb4"))  # orange and blue: apart for colour-blind eyes too
-MODES = (("gender", "women and men"), ("speaker", "two speakers"), ("recording", "two recordings"))
-GENDER_CHOICES = (("female", "women"), ("male", "men"), ("", "gender unknown"))
+# (key, label); labels shown through VoiceCompare.tr
+MODES = (("gender", QT_TRANSLATE_NOOP("VoiceCompare", "women and men")),
+         ("speaker", QT_TRANSLATE_NOOP("VoiceCompare", "two speakers")),
+         ("recording", QT_TRANSLATE_NOOP("VoiceCompare", "two recordings")))
+GENDER_CHOICES = (("female", QT_TRANSLATE_NOOP("VoiceCompare", "women")),
+                  ("male", QT_TRANSLATE_NOOP("VoiceCompare", "men")),
+                  ("", QT_TRANSLATE_NOOP("VoiceCompare", "gender unknown")))
+MEASURING = QT_TRANSLATE_NOOP("VoiceCompare", "measuring voices")  # measure_groups' progress stage
 MAX_OVERLAY_LAG = 1.0  # seconds: the same word selected by hand is never further apart
 
 
@@ -64,7 +71,7 @@ def measure_groups(groups, base_dir, progress):
             except (ParceroError, ValueError):
                 skipped += 1  # a broken file lessens the sample; it need not stop the comparison
             done += 1
-            progress("measuring voices", done, total)
+            progress(MEASURING, done, total)
         profiles.append(builder.build())
     return tuple(profiles), skipped
 
@@ -87,7 +94,7 @@ class VoiceCompare(QWidget):
     def _build(self, max_per_group: int) -> None:
         self.mode_combo = QComboBox()
         for mode, text in MODES:
-            self.mode_combo.addItem(text, mode)
+            self.mode_combo.addItem(self.tr(text), mode)
         self.a_combo, self.b_combo = QComboBox(), QComboBox()
         for combo in (self.a_combo, self.b_combo):
             combo.setMinimumContentsLength(18)
@@ -95,12 +102,12 @@ class VoiceCompare(QWidget):
         self.count_spin = QSpinBox()
         self.count_spin.setRange(1, 1000)
         self.count_spin.setValue(max_per_group)
-        self.count_spin.setPrefix("up to ")
-        self.count_spin.setSuffix(" recordings per group")
-        self.analyse_button = QPushButton("Analyse")
-        self.overlay_button = QPushButton("Overlay selections")
-        self.overlay_button.setToolTip("Shift+drag the same word in both recordings, then overlay them")
-        self.export_button = QPushButton("Export PNG…")
+        self.count_spin.setPrefix(self.tr("up to "))
+        self.count_spin.setSuffix(self.tr(" recordings per group"))
+        self.analyse_button = QPushButton(self.tr("Analyse"))
+        self.overlay_button = QPushButton(self.tr("Overlay selections"))
+        self.overlay_button.setToolTip(self.tr("Shift+drag the same word in both recordings, then overlay them"))
+        self.export_button = QPushButton(self.tr("Export PNG…"))
         self.progress = QProgressBar()
         self.progress.setMaximumWidth(200)
         self.progress.hide()
@@ -117,10 +124,10 @@ class VoiceCompare(QWidget):
         self.figure.setSizes([430, 270])
 
         controls = QHBoxLayout()
-        controls.addWidget(QLabel("Compare"))
+        controls.addWidget(QLabel(self.tr("Compare")))
         controls.addWidget(self.mode_combo)
         controls.addWidget(self.a_combo)
-        controls.addWidget(QLabel("with"))
+        controls.addWidget(QLabel(self.tr("with")))
         controls.addWidget(self.b_combo)
         for w in (self.count_spin, self.analyse_button, self.progress, self.status_label):
             controls.addWidget(w)
@@ -196,7 +203,7 @@ class VoiceCompare(QWidget):
         """Align the selected stretches of the two shown recordings and draw them in one plot."""
         a, b = (column.segment() for column in self.columns)
         if a is None or b is None or a.size == 0 or b.size == 0:
-            self.plots.overlay_label.setText("Wait for both recordings to load, then select a word in each.")
+            self.plots.overlay_label.setText(self.tr("Wait for both recordings to load, then select a word in each."))
             return False
         pair = align_segments(a, b, SAMPLE_RATE, max_lag=MAX_OVERLAY_LAG)
         self.plots.show_overlay(self.group_names(), pair)
@@ -243,7 +250,7 @@ class VoiceCompare(QWidget):
     def on_runner_progress_changed(self, stage: str, done: int, total: int) -> None:
         self.progress.setRange(0, max(1, total))
         self.progress.setValue(done)
-        self.progress.setFormat(f"{stage} %v/%m")
+        self.progress.setFormat(f"{self.tr(stage)} %v/%m")
 
     @Slot(object)
     def on_runner_finished(self, result) -> None:
@@ -251,7 +258,7 @@ class VoiceCompare(QWidget):
         self.profiles = profiles
         self.progress.hide()
         self.plots.show_profiles(self.group_names(), profiles)
-        self.status_label.setText(f"{skipped} unreadable recording(s) left out" if skipped else "")
+        self.status_label.setText(self.tr("%n unreadable recording(s) left out", "", skipped) if skipped else "")
         self.analysis_finished.emit(profiles)
 
     @Slot(str)
@@ -265,7 +272,8 @@ class VoiceCompare(QWidget):
 
     @Slot()
     def on_export_button_clicked(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(self, "Export comparison", "voice-comparison.png", "PNG image (*.png)")
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export comparison"), "voice-comparison.png",
+                                              self.tr("PNG image (*.png)"))
         if path:
             self.export_png(path)
 
@@ -281,7 +289,7 @@ class VoiceCompare(QWidget):
             counts = defaultdict(int)
             for u in self.utterances:
                 counts[u.gender] += 1
-            return [(f"{name} ({counts[key]})", key) for key, name in GENDER_CHOICES if counts[key]]
+            return [(f"{self.tr(name)} ({counts[key]})", key) for key, name in GENDER_CHOICES if counts[key]]
         if mode == "speaker":
             clips: dict[str, list[Utterance]] = defaultdict(list)
             for u in self.utterances:

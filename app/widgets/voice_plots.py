@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.background import BackgroundRunner
+from app.i18n import translate
 from app.widgets.audio_view import AudioView
 from app.widgets.plot_style import palette_colors, style_plot, translucent
 from app.widgets.utterance_browser import load_utterance_audio
@@ -39,7 +40,7 @@ SPECTRUM_TICKS = ((100, "100"), (200, "200"), (500, "500"), (1000, "1k"), (2000,
 def short_speaker(speaker: str) -> str:
     """A speaker id fit for a label: Common Voice's are 128 hex digits."""
     if not speaker:
-        return "no speaker"
+        return translate("ClipColumn", "no speaker")
     return speaker if len(speaker) <= 16 else speaker[:8] + "…"
 
 
@@ -79,12 +80,12 @@ class ClipColumn(QWidget):
         self.clip_combo.setMinimumContentsLength(24)
         self.clip_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.play_button = QPushButton("▶")
-        self.play_button.setToolTip("Play this recording (the selection, when there is one)")
+        self.play_button.setToolTip(self.tr("Play this recording (the selection, when there is one)"))
         self.play_button.setMaximumWidth(36)
         self.text_label = QLabel()
         self.text_label.setWordWrap(True)
         self.audio_view = AudioView()
-        self.f0_widget = _plot_widget(self, "", "time (s)", "F0 (Hz)")
+        self.f0_widget = _plot_widget(self, "", self.tr("time (s)"), "F0 (Hz)")
         self.f0_widget.setMinimumHeight(110)
         self.f0_widget.setMaximumHeight(160)
         f0_plot = self.f0_widget.getPlotItem()
@@ -152,9 +153,11 @@ class ClipColumn(QWidget):
         self.audio_view.set_audio(samples, SAMPLE_RATE)
         voiced = np.isfinite(f0)
         self.f0_curve.setData(times[voiced], f0[voiced])
-        median = f"{np.median(f0[voiced]):.0f} Hz" if voiced.any() else "none (unvoiced)"
-        self.level_label.setText(f"median F0 {median} · speech level {level.active_rms_dbfs:.1f} dBFS · "
-                                 f"peak {level.peak_dbfs:.1f} dBFS · {len(samples) / SAMPLE_RATE:.2f} s")
+        median = f"{np.median(f0[voiced]):.0f} Hz" if voiced.any() else self.tr("none (unvoiced)")
+        self.level_label.setText(
+            self.tr("median F0 {median} · speech level {level} dBFS · peak {peak} dBFS · {seconds} s").format(
+                median=median, level=f"{level.active_rms_dbfs:.1f}", peak=f"{level.peak_dbfs:.1f}",
+                seconds=f"{len(samples) / SAMPLE_RATE:.2f}"))
         self.clip_loaded.emit(u)
 
     @Slot(str)
@@ -180,21 +183,24 @@ class ComparisonPlots(QWidget):
     def __init__(self, colors: tuple[QColor, QColor], parent: QWidget | None = None):
         super().__init__(parent)
         self.colors = colors
-        self.overlay_widget = _plot_widget(self, "One word, aligned and level-matched", "time (s)", "amplitude")
+        self.overlay_widget = _plot_widget(self, self.tr("One word, aligned and level-matched"), self.tr("time (s)"),
+                                           self.tr("amplitude"))
         overlay = self.overlay_widget.getPlotItem()
         overlay.setDownsampling(auto=True, mode="peak")
         overlay.setClipToView(True)
         overlay.addLegend(offset=(6, 6))
-        self.histogram_widget = _plot_widget(self, "F0 distribution (share of voiced frames)", "F0 (Hz)", "share")
+        self.histogram_widget = _plot_widget(self, self.tr("F0 distribution (share of voiced frames)"), "F0 (Hz)",
+                                             self.tr("share"))
         self.histogram_widget.getPlotItem().addLegend(offset=(-6, 6))
-        self.spectrum_widget = _plot_widget(self, "Long-term spectrum (level-normalised)", "frequency (Hz)", "dB")
+        self.spectrum_widget = _plot_widget(self, self.tr("Long-term spectrum (level-normalised)"),
+                                            self.tr("frequency (Hz)"), "dB")
         self.spectrum_widget.getPlotItem().setLogMode(x=True, y=False)
         # In log mode the automatic ticks crowd into unreadable "2·10³"; name a few frequencies instead.
         self.spectrum_widget.getPlotItem().getAxis("bottom").setTicks([[
             (float(np.log10(hz)), text) for hz, text in SPECTRUM_TICKS
         ], []])
         self.spectrum_widget.getPlotItem().addLegend(offset=(-6, 6))
-        self.overlay_label = QLabel("Select the same word in both recordings (Shift+drag), then Overlay.")
+        self.overlay_label = QLabel(self.tr("Select the same word in both recordings (Shift+drag), then Overlay."))
         self.overlay_label.setWordWrap(True)
         self.table = QTableWidget(0, 3)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -245,9 +251,12 @@ class ComparisonPlots(QWidget):
         if pair.a_times.size and pair.b_times.size:
             start, end = min(pair.a_times[0], pair.b_times[0]), max(pair.a_times[-1], pair.b_times[-1])
             plot.setXRange(start, end, padding=0.01)
-        direction = "later" if pair.lag >= 0 else "earlier"
-        self.overlay_label.setText(f"{names[1]} shifted {abs(pair.lag) * 1000:.0f} ms {direction} than {names[0]}; "
-                                   f"envelope correlation {pair.score:.2f}; both at the same RMS level.")
+        template = (self.tr("{b} shifted {ms} ms later than {a}; envelope correlation {score}; both at the same RMS "
+                            "level.") if pair.lag >= 0 else
+                    self.tr("{b} shifted {ms} ms earlier than {a}; envelope correlation {score}; both at the same RMS "
+                            "level."))
+        self.overlay_label.setText(template.format(a=names[0], b=names[1], ms=f"{abs(pair.lag) * 1000:.0f}",
+                                                   score=f"{pair.score:.2f}"))
 
     def overlay_curves(self) -> list[pg.PlotDataItem]:
         return self.overlay_widget.getPlotItem().listDataItems()
@@ -266,8 +275,8 @@ class ComparisonPlots(QWidget):
                 f"{100 * p.f0_stats.voiced_fraction:.0f}%", f"{level.mean():.1f} ± {level.std():.1f} dBFS",
             ]
 
-        labels = ["recordings", "total duration", "mean duration", "median F0", "F0 10–90%", "voiced frames",
-                  "speech level"]
+        labels = [self.tr("recordings"), self.tr("total duration"), self.tr("mean duration"), self.tr("median F0"),
+                  self.tr("F0 10–90%"), self.tr("voiced frames"), self.tr("speech level")]
         columns = [rows(p) for p in profiles]
         self.table.setRowCount(len(labels))
         self.table.setHorizontalHeaderLabels(["", *names])

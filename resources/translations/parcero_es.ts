@@ -1,0 +1,1997 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="es" sourcelanguage="en">
+<context>
+    <name>About</name>
+    <message>
+        <source>System</source>
+        <translation>Sistema</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Dispositivo</translation>
+    </message>
+    <message>
+        <source>A Spanish-first workbench for Transformer speech recognition.</source>
+        <translation>Un banco de trabajo de reconocimiento del habla con Transformers, pensado ante todo para el español.</translation>
+    </message>
+    <message>
+        <source>Website and source code</source>
+        <translation>Sitio web y código fuente</translation>
+    </message>
+    <message>
+        <source>Log folder</source>
+        <translation>Carpeta de registros</translation>
+    </message>
+    <message>
+        <source>Free software under the MIT licence.</source>
+        <translation>Software libre con licencia MIT.</translation>
+    </message>
+    <message>
+        <source>not available</source>
+        <translation>no disponible</translation>
+    </message>
+    <message>
+        <source> (built for {cuda}; no GPU found)</source>
+        <translation> (compilado para {cuda}; no se encontró ninguna GPU)</translation>
+    </message>
+    <message>
+        <source>cannot be imported: {error}</source>
+        <translation>no se puede importar: {error}</translation>
+    </message>
+</context>
+<context>
+    <name>AboutDialog</name>
+    <message>
+        <source>About Parcero</source>
+        <translation>Acerca de Parcero</translation>
+    </message>
+    <message>
+        <source>Copy versions</source>
+        <translation>Copiar versiones</translation>
+    </message>
+    <message>
+        <source>Copy the versions to the clipboard, for a bug report</source>
+        <translation>Copia las versiones al portapapeles, para un informe de error</translation>
+    </message>
+</context>
+<context>
+    <name>Alignment</name>
+    <message>
+        <source>correct</source>
+        <translation>correcto</translation>
+    </message>
+    <message>
+        <source>substitution</source>
+        <translation>sustitución</translation>
+    </message>
+    <message>
+        <source>deletion</source>
+        <translation>borrado</translation>
+    </message>
+    <message>
+        <source>insertion</source>
+        <translation>inserción</translation>
+    </message>
+    <message>
+        <source>deleted</source>
+        <translation>borrado</translation>
+    </message>
+    <message>
+        <source>inserted</source>
+        <translation>insertado</translation>
+    </message>
+    <message>
+        <source>REF</source>
+        <translation>REF</translation>
+    </message>
+    <message>
+        <source>HYP</source>
+        <translation>HIP</translation>
+    </message>
+</context>
+<context>
+    <name>AttentionView</name>
+    <message>
+        <source>Cross-attention</source>
+        <translation>Atención cruzada</translation>
+    </message>
+    <message>
+        <source>Scale each token</source>
+        <translation>Escalar cada token</translation>
+    </message>
+    <message>
+        <source>Stretch every row to its own peak, so diffuse tokens show too</source>
+        <translation>Estira cada fila hasta su propio máximo, para que también se vean los tokens difusos</translation>
+    </message>
+    <message>
+        <source>token</source>
+        <translation>token</translation>
+    </message>
+    <message>
+        <source>token {index}: “{text}”  {start}–{end} s</source>
+        <translation>token {index}: «{text}»  {start}–{end} s</translation>
+    </message>
+</context>
+<context>
+    <name>AudioIO</name>
+    <message>
+        <source>install PortAudio, e.g. sudo apt-get install libportaudio2</source>
+        <translation>instale PortAudio, p. ej. sudo apt-get install libportaudio2</translation>
+    </message>
+    <message>
+        <source>no microphone found</source>
+        <translation>no se encontró ningún micrófono</translation>
+    </message>
+    <message>
+        <source>no audio output device found</source>
+        <translation>no se encontró ningún dispositivo de salida de audio</translation>
+    </message>
+    <message>
+        <source>the sounddevice package is missing ({error}); pip install sounddevice</source>
+        <translation>falta el paquete sounddevice ({error}); pip install sounddevice</translation>
+    </message>
+    <message>
+        <source>cannot list audio devices ({error})</source>
+        <translation>no se pueden listar los dispositivos de audio ({error})</translation>
+    </message>
+    <message>
+        <source>could not open the microphone: {error}</source>
+        <translation>no se pudo abrir el micrófono: {error}</translation>
+    </message>
+    <message>
+        <source>could not open the audio output: {error}</source>
+        <translation>no se pudo abrir la salida de audio: {error}</translation>
+    </message>
+    <message>
+        <source>cannot write {path}: {error}</source>
+        <translation>no se puede escribir {path}: {error}</translation>
+    </message>
+    <message>
+        <source>recording stopped: cannot write {path} ({error})</source>
+        <translation>grabación detenida: no se puede escribir {path} ({error})</translation>
+    </message>
+    <message>
+        <source>nothing to play</source>
+        <translation>no hay nada que reproducir</translation>
+    </message>
+</context>
+<context>
+    <name>ClipColumn</name>
+    <message>
+        <source>no speaker</source>
+        <translation>sin hablante</translation>
+    </message>
+    <message>
+        <source>Play this recording (the selection, when there is one)</source>
+        <translation>Reproducir esta grabación (la selección, si la hay)</translation>
+    </message>
+    <message>
+        <source>time (s)</source>
+        <translation>tiempo (s)</translation>
+    </message>
+    <message>
+        <source>none (unvoiced)</source>
+        <translation>ninguna (sorda)</translation>
+    </message>
+    <message>
+        <source>median F0 {median} · speech level {level} dBFS · peak {peak} dBFS · {seconds} s</source>
+        <translation>F0 mediana {median} · nivel del habla {level} dBFS · pico {peak} dBFS · {seconds} s</translation>
+    </message>
+</context>
+<context>
+    <name>ComparisonPlots</name>
+    <message>
+        <source>One word, aligned and level-matched</source>
+        <translation>Una palabra, alineada y con el nivel igualado</translation>
+    </message>
+    <message>
+        <source>time (s)</source>
+        <translation>tiempo (s)</translation>
+    </message>
+    <message>
+        <source>amplitude</source>
+        <translation>amplitud</translation>
+    </message>
+    <message>
+        <source>F0 distribution (share of voiced frames)</source>
+        <translation>Distribución de F0 (fracción de tramas sonoras)</translation>
+    </message>
+    <message>
+        <source>share</source>
+        <translation>fracción</translation>
+    </message>
+    <message>
+        <source>Long-term spectrum (level-normalised)</source>
+        <translation>Espectro a largo plazo (nivel normalizado)</translation>
+    </message>
+    <message>
+        <source>frequency (Hz)</source>
+        <translation>frecuencia (Hz)</translation>
+    </message>
+    <message>
+        <source>Select the same word in both recordings (Shift+drag), then Overlay.</source>
+        <translation>Seleccione la misma palabra en las dos grabaciones (Mayús+arrastrar) y luego pulse Superponer.</translation>
+    </message>
+    <message>
+        <source>{b} shifted {ms} ms later than {a}; envelope correlation {score}; both at the same RMS level.</source>
+        <translation>{b}: {ms} ms de retraso respecto a {a}; correlación de envolventes {score}; ambas al mismo nivel RMS.</translation>
+    </message>
+    <message>
+        <source>{b} shifted {ms} ms earlier than {a}; envelope correlation {score}; both at the same RMS level.</source>
+        <translation>{b}: {ms} ms de adelanto respecto a {a}; correlación de envolventes {score}; ambas al mismo nivel RMS.</translation>
+    </message>
+    <message>
+        <source>recordings</source>
+        <translation>grabaciones</translation>
+    </message>
+    <message>
+        <source>total duration</source>
+        <translation>duración total</translation>
+    </message>
+    <message>
+        <source>mean duration</source>
+        <translation>duración media</translation>
+    </message>
+    <message>
+        <source>median F0</source>
+        <translation>F0 mediana</translation>
+    </message>
+    <message>
+        <source>F0 10–90%</source>
+        <translation>F0 10–90 %</translation>
+    </message>
+    <message>
+        <source>voiced frames</source>
+        <translation>tramas sonoras</translation>
+    </message>
+    <message>
+        <source>speech level</source>
+        <translation>nivel del habla</translation>
+    </message>
+</context>
+<context>
+    <name>Cost</name>
+    <message>
+        <source>{days} days</source>
+        <translation>{days} días</translation>
+    </message>
+</context>
+<context>
+    <name>CostEstimate</name>
+    <message>
+        <source>On-demand US-East monthly prices used by the source analysis (730 hours a month); as quoted in the source analysis, not today&apos;s prices: check current prices.</source>
+        <translation>Precios mensuales bajo demanda en US-East usados por el análisis de origen (730 horas al mes); tal como los cita ese análisis, no los precios de hoy: consulte los precios actuales.</translation>
+    </message>
+    <message>
+        <source>Assumes every GPU of an instance is as fast as the one measured here and that training scales perfectly across an instance&apos;s GPUs (time ÷ GPUs, whole-instance price); multi-GPU costs are therefore a lower bound.</source>
+        <translation>Supone que cada GPU de una instancia es tan rápida como la medida aquí y que el entrenamiento escala perfectamente entre las GPU de una instancia (tiempo ÷ GPU, precio de la instancia entera); por eso los costes con varias GPU son una cota inferior.</translation>
+    </message>
+    <message>
+        <source>Instance</source>
+        <translation>Instancia</translation>
+    </message>
+    <message>
+        <source>GPUs</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <source>USD / month</source>
+        <translation>USD / mes</translation>
+    </message>
+    <message>
+        <source>USD / hour</source>
+        <translation>USD / hora</translation>
+    </message>
+    <message>
+        <source>Training time</source>
+        <translation>Tiempo de entrenamiento</translation>
+    </message>
+    <message>
+        <source>Cost</source>
+        <translation>Coste</translation>
+    </message>
+    <message>
+        <source>Hours of audio in the training manifest</source>
+        <translation>Horas de audio del manifiesto de entrenamiento</translation>
+    </message>
+    <message>
+        <source>Passes over the training data. Filled in from the form (epochs, or max steps assuming full batches); edit it to ask “what if”.</source>
+        <translation>Pasadas por los datos de entrenamiento. Se rellena desde el formulario (épocas, o pasos máximos suponiendo lotes completos); edítelo para preguntarse «¿y si…?».</translation>
+    </message>
+    <message>
+        <source>not measured yet</source>
+        <translation>aún sin medir</translation>
+    </message>
+    <message>
+        <source>GPUs the measured throughput came from (a torchrun run over several GPUs logs their combined throughput)</source>
+        <translation>GPU de las que procede el rendimiento medido (una ejecución de torchrun en varias GPU registra su rendimiento conjunto)</translation>
+    </message>
+    <message>
+        <source>Measure throughput</source>
+        <translation>Medir rendimiento</translation>
+    </message>
+    <message>
+        <source>Train the configured model for a few steps and time it</source>
+        <translation>Entrena el modelo configurado unos pocos pasos y lo cronometra</translation>
+    </message>
+    <message>
+        <source>on</source>
+        <translation>en</translation>
+    </message>
+    <message>
+        <source>GPU(s)</source>
+        <translation>GPU</translation>
+    </message>
+    <message>
+        <source>Training audio</source>
+        <translation>Audio de entrenamiento</translation>
+    </message>
+    <message>
+        <source>Epochs</source>
+        <translation>Épocas</translation>
+    </message>
+    <message>
+        <source>Throughput</source>
+        <translation>Rendimiento</translation>
+    </message>
+    <message>
+        <source>Add row</source>
+        <translation>Añadir fila</translation>
+    </message>
+    <message>
+        <source>Remove row</source>
+        <translation>Quitar fila</translation>
+    </message>
+    <message>
+        <source>Reset prices</source>
+        <translation>Restablecer precios</translation>
+    </message>
+    <message>
+        <source>Back to the three instances quoted in the source analysis</source>
+        <translation>Vuelve a las tres instancias citadas en el análisis de origen</translation>
+    </message>
+    <message>
+        <source>{rate} s of audio per second</source>
+        <translation>{rate} s de audio por segundo</translation>
+    </message>
+    <message>
+        <source>Measuring…</source>
+        <translation>Midiendo…</translation>
+    </message>
+</context>
+<context>
+    <name>CrashDialog</name>
+    <message>
+        <source>Parcero: unexpected error</source>
+        <translation>Parcero: error inesperado</translation>
+    </message>
+    <message>
+        <source>Something went wrong inside Parcero. The window keeps working, but what you were doing may not have finished.</source>
+        <translation>Algo ha fallado dentro de Parcero. La ventana sigue funcionando, pero puede que lo que estaba haciendo no haya terminado.</translation>
+    </message>
+    <message>
+        <source>A report was written to:
+{path}
+
+Please attach it when you report the problem.</source>
+        <translation>Se ha escrito un informe en:
+{path}
+
+Adjúntelo, por favor, cuando informe del problema.</translation>
+    </message>
+    <message>
+        <source>No report could be written to the log folder ({folder}).</source>
+        <translation>No se pudo escribir ningún informe en la carpeta de registros ({folder}).</translation>
+    </message>
+    <message>
+        <source>Open log folder</source>
+        <translation>Abrir la carpeta de registros</translation>
+    </message>
+    <message>
+        <source>Log folder</source>
+        <translation>Carpeta de registros</translation>
+    </message>
+    <message>
+        <source>Parcero&apos;s logs and crash reports are in:
+{folder}</source>
+        <translation>Los registros e informes de fallos de Parcero están en:
+{folder}</translation>
+    </message>
+</context>
+<context>
+    <name>DataPage</name>
+    <message>
+        <source>Import</source>
+        <translation>Importar</translation>
+    </message>
+    <message>
+        <source>Utterances</source>
+        <translation>Enunciados</translation>
+    </message>
+    <message>
+        <source>Statistics</source>
+        <translation>Estadísticas</translation>
+    </message>
+    <message>
+        <source>Voice comparison</source>
+        <translation>Comparación de voces</translation>
+    </message>
+    <message>
+        <source>Open manifest…</source>
+        <translation>Abrir manifiesto…</translation>
+    </message>
+    <message>
+        <source>Open a JSONL manifest to browse, count and compare</source>
+        <translation>Abre un manifiesto JSONL para explorarlo, contarlo y comparar voces</translation>
+    </message>
+    <message>
+        <source>No dataset yet: import a corpus or open a manifest.</source>
+        <translation>Aún no hay datos: importe un corpus o abra un manifiesto.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln utterance(s)</source>
+        <translation>
+            <numerusform>%Ln enunciado</numerusform>
+            <numerusform>%Ln enunciados</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{path}: cannot read the manifest: {error}</source>
+        <translation>{path}: no se puede leer el manifiesto: {error}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%Ln unreadable line(s) skipped</source>
+        <translation>
+            <numerusform>%Ln línea ilegible omitida</numerusform>
+            <numerusform>%Ln líneas ilegibles omitidas</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Open manifest</source>
+        <translation>Abrir manifiesto</translation>
+    </message>
+    <message>
+        <source>{source} (imported, not yet saved)</source>
+        <translation>{source} (importado, aún sin guardar)</translation>
+    </message>
+</context>
+<context>
+    <name>DatasetStatsView</name>
+    <message>
+        <source>female</source>
+        <translation>mujeres</translation>
+    </message>
+    <message>
+        <source>male</source>
+        <translation>hombres</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>desconocido</translation>
+    </message>
+    <message>
+        <source>Open or import a dataset to see its statistics.</source>
+        <translation>Abra o importe un conjunto de datos para ver sus estadísticas.</translation>
+    </message>
+    <message>
+        <source>Speech by gender</source>
+        <translation>Habla por género</translation>
+    </message>
+    <message>
+        <source>hours</source>
+        <translation>horas</translation>
+    </message>
+    <message>
+        <source>Utterance durations</source>
+        <translation>Duración de los enunciados</translation>
+    </message>
+    <message>
+        <source>utterances</source>
+        <translation>enunciados</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>segundos</translation>
+    </message>
+    <message>
+        <source>Characters of the normalised texts, most frequent first</source>
+        <translation>Caracteres de los textos normalizados, los más frecuentes primero</translation>
+    </message>
+    <message>
+        <source>count</source>
+        <translation>recuento</translation>
+    </message>
+    <message>
+        <source>({n} without)</source>
+        <translation>({n} sin hablante)</translation>
+    </message>
+    <message>
+        <source>&lt;b&gt;{utterances}&lt;/b&gt; utterances · &lt;b&gt;{duration}&lt;/b&gt; · &lt;b&gt;{speakers}&lt;/b&gt; speakers{without} · durations {shortest}–{longest} s (mean {mean} s)</source>
+        <translation>&lt;b&gt;{utterances}&lt;/b&gt; enunciados · &lt;b&gt;{duration}&lt;/b&gt; · &lt;b&gt;{speakers}&lt;/b&gt; hablantes{without} · duraciones de {shortest} a {longest} s (media {mean} s)</translation>
+    </message>
+    <message>
+        <source>no accented letters at all: were the accents stripped upstream?</source>
+        <translation>ninguna letra acentuada: ¿se quitaron las tildes antes?</translation>
+    </message>
+    <message>
+        <source>Spanish letters:</source>
+        <translation>Letras del español:</translation>
+    </message>
+    <message>
+        <source>minutes</source>
+        <translation>minutos</translation>
+    </message>
+    <message>
+        <source>{gender} · {n} utt.</source>
+        <translation>{gender} · {n} enunc.</translation>
+    </message>
+    <message>
+        <source>space</source>
+        <translation>espacio</translation>
+    </message>
+</context>
+<context>
+    <name>EvalReport</name>
+    <message>
+        <source>{utterances} utterances, {words} words</source>
+        <translation>{utterances} enunciados, {words} palabras</translation>
+    </message>
+    <message>
+        <source>{n} accent-only substitutions</source>
+        <translation>{n} sustituciones solo de tilde</translation>
+    </message>
+    <message>
+        <source>{n} skipped (unreadable audio)</source>
+        <translation>{n} omitidos (audio ilegible)</translation>
+    </message>
+</context>
+<context>
+    <name>EvaluatePage</name>
+    <message>
+        <source>Manifests (*.jsonl);;All files (*)</source>
+        <translation>Manifiestos (*.jsonl);;Todos los archivos (*)</translation>
+    </message>
+    <message>
+        <source>utterances</source>
+        <translation>enunciados</translation>
+    </message>
+    <message>
+        <source>words</source>
+        <translation>palabras</translation>
+    </message>
+    <message>
+        <source>speaker</source>
+        <translation>hablante</translation>
+    </message>
+    <message>
+        <source>gender</source>
+        <translation>género</translation>
+    </message>
+    <message>
+        <source>reference</source>
+        <translation>referencia</translation>
+    </message>
+    <message>
+        <source>hypothesis</source>
+        <translation>hipótesis</translation>
+    </message>
+    <message>
+        <source>seconds</source>
+        <translation>segundos</translation>
+    </message>
+    <message>
+        <source>test.jsonl: a manifest with reference transcripts</source>
+        <translation>test.jsonl: un manifiesto con transcripciones de referencia</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Examinar…</translation>
+    </message>
+    <message>
+        <source>beam </source>
+        <translation>haz </translation>
+    </message>
+    <message>
+        <source>Beam size: 1 = greedy (fastest)</source>
+        <translation>Tamaño del haz: 1 = voraz (lo más rápido)</translation>
+    </message>
+    <message>
+        <source>Evaluate</source>
+        <translation>Evaluar</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <source>Choose a model and a manifest, then Evaluate.</source>
+        <translation>Elija un modelo y un manifiesto y pulse Evaluar.</translation>
+    </message>
+    <message>
+        <source>Select an utterance to see its alignment</source>
+        <translation>Seleccione un enunciado para ver su alineamiento</translation>
+    </message>
+    <message>
+        <source>count</source>
+        <translation>recuento</translation>
+    </message>
+    <message>
+        <source>Character substitutions that differ only in a diacritic</source>
+        <translation>Sustituciones de caracteres que solo difieren en un diacrítico</translation>
+    </message>
+    <message>
+        <source>Export CSV…</source>
+        <translation>Exportar CSV…</translation>
+    </message>
+    <message>
+        <source>Export JSON…</source>
+        <translation>Exportar JSON…</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>Modelo:</translation>
+    </message>
+    <message>
+        <source>Manifest:</source>
+        <translation>Manifiesto:</translation>
+    </message>
+    <message>
+        <source>Utterances, worst first</source>
+        <translation>Enunciados, los peores primero</translation>
+    </message>
+    <message>
+        <source>Alignment of the selected utterance</source>
+        <translation>Alineamiento del enunciado seleccionado</translation>
+    </message>
+    <message>
+        <source>By speaker</source>
+        <translation>Por hablante</translation>
+    </message>
+    <message>
+        <source>By gender</source>
+        <translation>Por género</translation>
+    </message>
+    <message>
+        <source>Accent confusions</source>
+        <translation>Confusiones de tildes</translation>
+    </message>
+    <message>
+        <source>Manifest to evaluate on</source>
+        <translation>Manifiesto con el que evaluar</translation>
+    </message>
+    <message>
+        <source>{path}: no such manifest</source>
+        <translation>{path}: no existe ese manifiesto</translation>
+    </message>
+    <message>
+        <source>Export the report as CSV</source>
+        <translation>Exportar el informe como CSV</translation>
+    </message>
+    <message>
+        <source>Export the report as JSON</source>
+        <translation>Exportar el informe como JSON</translation>
+    </message>
+    <message>
+        <source>{path}: could not export: {error}</source>
+        <translation>{path}: no se pudo exportar: {error}</translation>
+    </message>
+    <message>
+        <source>WER {rate} % ({errors}/{n} words)</source>
+        <translation>WER {rate} % ({errors}/{n} palabras)</translation>
+    </message>
+    <message>
+        <source>CER {rate} % ({errors}/{n} characters)</source>
+        <translation>CER {rate} % ({errors}/{n} caracteres)</translation>
+    </message>
+    <message>
+        <source>Words</source>
+        <translation>Palabras</translation>
+    </message>
+    <message>
+        <source>Characters</source>
+        <translation>Caracteres</translation>
+    </message>
+</context>
+<context>
+    <name>FirstRunHint</name>
+    <message>
+        <source>&lt;b&gt;Welcome to Parcero&lt;/b&gt;</source>
+        <translation>&lt;b&gt;Bienvenido a Parcero&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;ul style=&apos;margin-left: -20px&apos;&gt;&lt;li&gt;&lt;b&gt;Record&lt;/b&gt; (Ctrl+R) or &lt;b&gt;open&lt;/b&gt; (Ctrl+O, or drop a file here) Spanish audio.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Transcribe&lt;/b&gt; (Ctrl+T) with the model chosen in the Model list and watch where it listens: the heatmap shows its attention token by token.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Train&lt;/b&gt; your own model on the Train page, from a dataset you import on the Data page.&lt;/li&gt;&lt;li&gt;The bundled demo model only knows the synthetic voices it was trained on. For real-world Spanish, import a Whisper model in a terminal: &lt;code&gt;parcero models import PATH&lt;/code&gt; (an OpenAI &lt;code&gt;.pt&lt;/code&gt; file, a Hugging Face or a CTranslate2 folder). It then appears in the model list; an imported folder elsewhere can be chosen with &lt;i&gt;Browse for a model folder…&lt;/i&gt; at the end of that list.&lt;/li&gt;&lt;/ul&gt;</source>
+        <translation>&lt;ul style=&apos;margin-left: -20px&apos;&gt;&lt;li&gt;&lt;b&gt;Grabe&lt;/b&gt; (Ctrl+R) o &lt;b&gt;abra&lt;/b&gt; (Ctrl+O, o suelte aquí un archivo) audio en español.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Transcriba&lt;/b&gt; (Ctrl+T) con el modelo elegido en la lista Modelo y observe dónde escucha: el mapa de calor muestra su atención token a token.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Entrene&lt;/b&gt; su propio modelo en la página Entrenar, con un conjunto de datos que importe en la página Datos.&lt;/li&gt;&lt;li&gt;El modelo de demostración incluido solo conoce las voces sintéticas con las que se entrenó. Para el español del mundo real, importe un modelo Whisper desde una terminal: &lt;code&gt;parcero models import RUTA&lt;/code&gt; (un archivo &lt;code&gt;.pt&lt;/code&gt; de OpenAI, o una carpeta de Hugging Face o de CTranslate2). Después aparecerá en la lista de modelos; una carpeta importada en otro lugar se puede elegir con &lt;i&gt;Buscar una carpeta de modelo…&lt;/i&gt; al final de esa lista.&lt;/li&gt;&lt;/ul&gt;</translation>
+    </message>
+    <message>
+        <source>Don&apos;t show again</source>
+        <translation>No volver a mostrar</translation>
+    </message>
+    <message>
+        <source>Got it</source>
+        <translation>Entendido</translation>
+    </message>
+    <message>
+        <source>Hide this hint</source>
+        <translation>Ocultar esta sugerencia</translation>
+    </message>
+</context>
+<context>
+    <name>ImportPanel</name>
+    <message>
+        <source>CSV/TSV table</source>
+        <translation>tabla CSV/TSV</translation>
+    </message>
+    <message>
+        <source>audio files with .txt transcripts</source>
+        <translation>archivos de audio con transcripciones .txt</translation>
+    </message>
+    <message>
+        <source>Manifests (*.jsonl);;All files (*)</source>
+        <translation>Manifiestos (*.jsonl);;Todos los archivos (*)</translation>
+    </message>
+    <message>
+        <source>reading audio headers</source>
+        <translation>leyendo las cabeceras de audio</translation>
+    </message>
+    <message>
+        <source>checking audio</source>
+        <translation>comprobando el audio</translation>
+    </message>
+    <message>
+        <source>Folder…</source>
+        <translation>Carpeta…</translation>
+    </message>
+    <message>
+        <source>A corpus folder: Common Voice, LJSpeech, LibriSpeech, Kaldi, OpenSLR…</source>
+        <translation>Una carpeta de corpus: Common Voice, LJSpeech, LibriSpeech, Kaldi, OpenSLR…</translation>
+    </message>
+    <message>
+        <source>Table file…</source>
+        <translation>Archivo de tabla…</translation>
+    </message>
+    <message>
+        <source>A Common Voice .tsv or a .csv/.tsv with audio path and text columns</source>
+        <translation>Un .tsv de Common Voice o un .csv/.tsv con columnas de ruta de audio y de texto</translation>
+    </message>
+    <message>
+        <source>Choose a corpus folder or table file to import.</source>
+        <translation>Elija una carpeta de corpus o un archivo de tabla para importar.</translation>
+    </message>
+    <message>
+        <source>auto-detect</source>
+        <translation>detectar automáticamente</translation>
+    </message>
+    <message>
+        <source>Import and check</source>
+        <translation>Importar y comprobar</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <source>text</source>
+        <translation>texto</translation>
+    </message>
+    <message>
+        <source>speaker</source>
+        <translation>hablante</translation>
+    </message>
+    <message>
+        <source>gender</source>
+        <translation>género</translation>
+    </message>
+    <message>
+        <source>duration (s)</source>
+        <translation>duración (s)</translation>
+    </message>
+    <message>
+        <source>Preview</source>
+        <translation>Vista previa</translation>
+    </message>
+    <message>
+        <source>kind</source>
+        <translation>tipo</translation>
+    </message>
+    <message>
+        <source>where</source>
+        <translation>dónde</translation>
+    </message>
+    <message>
+        <source>message</source>
+        <translation>mensaje</translation>
+    </message>
+    <message>
+        <source>excluded</source>
+        <translation>excluido</translation>
+    </message>
+    <message>
+        <source>Write manifest…</source>
+        <translation>Escribir manifiesto…</translation>
+    </message>
+    <message>
+        <source>Save the kept items as a JSONL manifest, audio paths relative to it</source>
+        <translation>Guarda los elementos conservados como manifiesto JSONL, con rutas de audio relativas a él</translation>
+    </message>
+    <message>
+        <source>Layout:</source>
+        <translation>Formato:</translation>
+    </message>
+    <message>
+        <source>Problems:</source>
+        <translation>Problemas:</translation>
+    </message>
+    <message>
+        <source>Detecting the layout…</source>
+        <translation>Detectando el formato…</translation>
+    </message>
+    <message>
+        <source>Reading the corpus…</source>
+        <translation>Leyendo el corpus…</translation>
+    </message>
+    <message>
+        <source>Import cancelled.</source>
+        <translation>Importación cancelada.</translation>
+    </message>
+    <message numerus="yes">
+        <source>Wrote %Ln utterance(s) to {path}.</source>
+        <translation>
+            <numerusform>Se escribió %Ln enunciado en {path}.</numerusform>
+            <numerusform>Se escribieron %Ln enunciados en {path}.</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Corpus folder</source>
+        <translation>Carpeta del corpus</translation>
+    </message>
+    <message>
+        <source>Corpus table</source>
+        <translation>Tabla del corpus</translation>
+    </message>
+    <message>
+        <source>Tables (*.tsv *.csv *.txt);;All files (*)</source>
+        <translation>Tablas (*.tsv *.csv *.txt);;Todos los archivos (*)</translation>
+    </message>
+    <message>
+        <source>Write manifest</source>
+        <translation>Escribir manifiesto</translation>
+    </message>
+    <message>
+        <source>Detected: {layout} ({name}) — {reason}</source>
+        <translation>Detectado: {layout} ({name}) — {reason}</translation>
+    </message>
+    <message>
+        <source>Choose the layout from the list.</source>
+        <translation>Elija el formato en la lista.</translation>
+    </message>
+    <message>
+        <source>{stage}: {done} of {total}…</source>
+        <translation>{stage}: {done} de {total}…</translation>
+    </message>
+    <message>
+        <source>Preview: first {shown} of {kept} kept items</source>
+        <translation>Vista previa: los {shown} primeros de {kept} elementos conservados</translation>
+    </message>
+    <message>
+        <source>{layout}: {kept} items kept ({minutes} min), {excluded} problems removed an item, {warnings} warnings.</source>
+        <translation>{layout}: {kept} elementos conservados ({minutes} min), {excluded} problemas excluyeron un elemento, {warnings} avisos.</translation>
+    </message>
+    <message>
+        <source>all kinds ({n})</source>
+        <translation>todos los tipos ({n})</translation>
+    </message>
+</context>
+<context>
+    <name>Language</name>
+    <message>
+        <source>Follow the system</source>
+        <translation>Idioma del sistema</translation>
+    </message>
+</context>
+<context>
+    <name>LevelMeter</name>
+    <message>
+        <source>Input level (dBFS)</source>
+        <translation>Nivel de entrada (dBFS)</translation>
+    </message>
+    <message>
+        <source>Input level {level} dBFS, peak {peak} dBFS</source>
+        <translation>Nivel de entrada {level} dBFS, pico {peak} dBFS</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Coming soon</source>
+        <translation>Próximamente</translation>
+    </message>
+    <message>
+        <source>Engine: starting…</source>
+        <translation>Motor: iniciando…</translation>
+    </message>
+    <message>
+        <source>Engine: ready</source>
+        <translation>Motor: listo</translation>
+    </message>
+    <message>
+        <source>Engine: working…</source>
+        <translation>Motor: trabajando…</translation>
+    </message>
+    <message>
+        <source>Engine: stopped</source>
+        <translation>Motor: detenido</translation>
+    </message>
+    <message>
+        <source>Engine: crashed (Engine ▸ Restart)</source>
+        <translation>Motor: se ha caído (Motor ▸ Reiniciar el motor)</translation>
+    </message>
+    <message>
+        <source>Transcribe</source>
+        <translation>Transcribir</translation>
+    </message>
+    <message>
+        <source>Data</source>
+        <translation>Datos</translation>
+    </message>
+    <message>
+        <source>Train</source>
+        <translation>Entrenar</translation>
+    </message>
+    <message>
+        <source>Evaluate</source>
+        <translation>Evaluar</translation>
+    </message>
+    <message>
+        <source>Where models run</source>
+        <translation>Dónde se ejecutan los modelos</translation>
+    </message>
+    <message>
+        <source>&amp;File</source>
+        <translation>&amp;Archivo</translation>
+    </message>
+    <message>
+        <source>&amp;Open audio…</source>
+        <translation>&amp;Abrir audio…</translation>
+    </message>
+    <message>
+        <source>Open &amp;recent</source>
+        <translation>Abrir &amp;reciente</translation>
+    </message>
+    <message>
+        <source>Open &amp;manifest…</source>
+        <translation>Abrir &amp;manifiesto…</translation>
+    </message>
+    <message>
+        <source>&amp;Export transcript…</source>
+        <translation>&amp;Exportar transcripción…</translation>
+    </message>
+    <message>
+        <source>&amp;Preferences…</source>
+        <translation>&amp;Preferencias…</translation>
+    </message>
+    <message>
+        <source>&amp;Quit</source>
+        <translation>&amp;Salir</translation>
+    </message>
+    <message>
+        <source>&amp;Audio</source>
+        <translation>Au&amp;dio</translation>
+    </message>
+    <message>
+        <source>&amp;Record</source>
+        <translation>&amp;Grabar</translation>
+    </message>
+    <message>
+        <source>&amp;Play / pause</source>
+        <translation>&amp;Reproducir / pausar</translation>
+    </message>
+    <message>
+        <source>&amp;Transcribe</source>
+        <translation>&amp;Transcribir</translation>
+    </message>
+    <message>
+        <source>&amp;Engine</source>
+        <translation>&amp;Motor</translation>
+    </message>
+    <message>
+        <source>&amp;Restart engine</source>
+        <translation>&amp;Reiniciar el motor</translation>
+    </message>
+    <message>
+        <source>&amp;Help</source>
+        <translation>Ay&amp;uda</translation>
+    </message>
+    <message>
+        <source>Open &amp;log folder</source>
+        <translation>Abrir la carpeta de &amp;registros</translation>
+    </message>
+    <message>
+        <source>Logs and crash reports, to attach to a bug report</source>
+        <translation>Registros e informes de fallos, para adjuntar a un informe de error</translation>
+    </message>
+    <message>
+        <source>&amp;About Parcero</source>
+        <translation>&amp;Acerca de Parcero</translation>
+    </message>
+    <message>
+        <source>Opened {path}</source>
+        <translation>Abierto: {path}</translation>
+    </message>
+    <message>
+        <source>The engine process runs models here. {versions}</source>
+        <translation>El proceso del motor ejecuta los modelos aquí. {versions}</translation>
+    </message>
+    <message>
+        <source>The engine process stopped: {reason}. Use Engine ▸ Restart engine.</source>
+        <translation>El proceso del motor se detuvo: {reason}. Use Motor ▸ Reiniciar el motor.</translation>
+    </message>
+    <message>
+        <source>Engine: failed to start</source>
+        <translation>Motor: no se pudo iniciar</translation>
+    </message>
+    <message>
+        <source>The engine could not start: {message}</source>
+        <translation>No se pudo iniciar el motor: {message}</translation>
+    </message>
+    <message>
+        <source>device unknown ({error})</source>
+        <translation>dispositivo desconocido ({error})</translation>
+    </message>
+</context>
+<context>
+    <name>ModelPicker</name>
+    <message>
+        <source>Browse for a model folder…</source>
+        <translation>Buscar una carpeta de modelo…</translation>
+    </message>
+    <message>
+        <source>Model used to transcribe (a folder with model.safetensors, config.json, vocab.json)</source>
+        <translation>Modelo con el que transcribir (una carpeta con model.safetensors, config.json, vocab.json)</translation>
+    </message>
+    <message>
+        <source>Choose a model folder</source>
+        <translation>Elija una carpeta de modelo</translation>
+    </message>
+</context>
+<context>
+    <name>PlotStyle</name>
+    <message>
+        <source>time (s)</source>
+        <translation>tiempo (s)</translation>
+    </message>
+</context>
+<context>
+    <name>QtEngineClient</name>
+    <message>
+        <source>the engine process could not be started: {error}</source>
+        <translation>no se pudo iniciar el proceso del motor: {error}</translation>
+    </message>
+</context>
+<context>
+    <name>RowsModel</name>
+    <message>
+        <source>yes</source>
+        <translation>sí</translation>
+    </message>
+    <message>
+        <source>no</source>
+        <translation>no</translation>
+    </message>
+</context>
+<context>
+    <name>SampleAttention</name>
+    <message>
+        <source>Evaluation step: drag to watch the attention sharpen into a diagonal</source>
+        <translation>Paso de evaluación: arrastre para ver cómo la atención se concentra en una diagonal</translation>
+    </message>
+    <message>
+        <source>No attention samples yet (saved at each evaluation on the dev set)</source>
+        <translation>Aún no hay muestras de atención (se guardan en cada evaluación con el conjunto de desarrollo)</translation>
+    </message>
+    <message>
+        <source>Dev utterance whose attention is shown</source>
+        <translation>Enunciado de desarrollo cuya atención se muestra</translation>
+    </message>
+    <message>
+        <source>time in the utterance (s)</source>
+        <translation>tiempo en el enunciado (s)</translation>
+    </message>
+    <message>
+        <source>Utterance</source>
+        <translation>Enunciado</translation>
+    </message>
+    <message>
+        <source>Step {step} ({index} of {count})</source>
+        <translation>Paso {step} ({index} de {count})</translation>
+    </message>
+    <message>
+        <source>This step&apos;s samples could not be read.</source>
+        <translation>No se pudieron leer las muestras de este paso.</translation>
+    </message>
+    <message>
+        <source>reference: {reference}
+hypothesis: {hypothesis}</source>
+        <translation>referencia: {reference}
+hipótesis: {hypothesis}</translation>
+    </message>
+</context>
+<context>
+    <name>SelfAttentionView</name>
+    <message>
+        <source>Encoder self-attention</source>
+        <translation>Autoatención del codificador</translation>
+    </message>
+    <message>
+        <source>query time (s)</source>
+        <translation>tiempo de la consulta (s)</translation>
+    </message>
+</context>
+<context>
+    <name>Settings</name>
+    <message>
+        <source>Device: {value!r} is not one of {choices}</source>
+        <translation>Dispositivo: {value!r} no es ninguno de {choices}</translation>
+    </message>
+    <message>
+        <source>Beam size: {value!r} is not a whole number from 1 to {max}</source>
+        <translation>Tamaño del haz: {value!r} no es un número entero de 1 a {max}</translation>
+    </message>
+    <message>
+        <source>Theme: {value!r} is not one of {choices}</source>
+        <translation>Tema: {value!r} no es ninguno de {choices}</translation>
+    </message>
+    <message>
+        <source>Language: {value!r} is not a known choice</source>
+        <translation>Idioma: {value!r} no es una opción conocida</translation>
+    </message>
+    <message>
+        <source>Data folder: {value} is not a full path (start it with / or ~)</source>
+        <translation>Carpeta de datos: {value} no es una ruta completa (empiécela con / o ~)</translation>
+    </message>
+    <message>
+        <source>{file}: cannot save the settings (is the folder writable?)</source>
+        <translation>{file}: no se pueden guardar las preferencias (¿se puede escribir en la carpeta?)</translation>
+    </message>
+    <message>
+        <source>Data folder: cannot create {path}: {reason}</source>
+        <translation>Carpeta de datos: no se puede crear {path}: {reason}</translation>
+    </message>
+    <message>
+        <source>Data folder: {path} is not writable</source>
+        <translation>Carpeta de datos: no se puede escribir en {path}</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Preferences</source>
+        <translation>Preferencias</translation>
+    </message>
+    <message>
+        <source>The model selected when Parcero starts</source>
+        <translation>El modelo seleccionado al iniciar Parcero</translation>
+    </message>
+    <message>
+        <source>The last one used</source>
+        <translation>El último usado</translation>
+    </message>
+    <message>
+        <source>Browse…</source>
+        <translation>Examinar…</translation>
+    </message>
+    <message>
+        <source>Automatic (a CUDA GPU when there is one)</source>
+        <translation>Automático (una GPU CUDA si la hay)</translation>
+    </message>
+    <message>
+        <source>CPU</source>
+        <translation>CPU</translation>
+    </message>
+    <message>
+        <source>CUDA GPU</source>
+        <translation>GPU CUDA</translation>
+    </message>
+    <message>
+        <source>CUDA GPU (none found here)</source>
+        <translation>GPU CUDA (no se encontró ninguna aquí)</translation>
+    </message>
+    <message>
+        <source>Where the engine runs models for transcription</source>
+        <translation>Dónde ejecuta el motor los modelos para transcribir</translation>
+    </message>
+    <message>
+        <source>1 = greedy decoding (fastest); 4–8 is usually a little more accurate</source>
+        <translation>1 = decodificación voraz (lo más rápido); de 4 a 8 suele ser algo más preciso</translation>
+    </message>
+    <message>
+        <source>Where imported models are kept; empty = the default shown</source>
+        <translation>Dónde se guardan los modelos importados; vacío = la carpeta predeterminada que se muestra</translation>
+    </message>
+    <message>
+        <source>PARCERO_DATA_DIR is set to {folder} in the environment; it is used instead of this setting.</source>
+        <translation>PARCERO_DATA_DIR vale {folder} en el entorno; se usa en lugar de esta preferencia.</translation>
+    </message>
+    <message>
+        <source>Follow the system</source>
+        <translation>Tema del sistema</translation>
+    </message>
+    <message>
+        <source>Light</source>
+        <translation>Claro</translation>
+    </message>
+    <message>
+        <source>Dark</source>
+        <translation>Oscuro</translation>
+    </message>
+    <message>
+        <source>Takes effect the next time Parcero starts</source>
+        <translation>Se aplica la próxima vez que se inicie Parcero</translation>
+    </message>
+    <message>
+        <source>Show the getting-started hint on the Transcribe page</source>
+        <translation>Mostrar la ayuda de inicio en la página Transcribir</translation>
+    </message>
+    <message>
+        <source>Default &amp;model:</source>
+        <translation>&amp;Modelo predeterminado:</translation>
+    </message>
+    <message>
+        <source>&amp;Device:</source>
+        <translation>&amp;Dispositivo:</translation>
+    </message>
+    <message>
+        <source>&amp;Beam size:</source>
+        <translation>Tamaño del &amp;haz:</translation>
+    </message>
+    <message>
+        <source>Data &amp;folder:</source>
+        <translation>&amp;Carpeta de datos:</translation>
+    </message>
+    <message>
+        <source>&amp;Theme:</source>
+        <translation>&amp;Tema:</translation>
+    </message>
+    <message>
+        <source>&amp;Language:</source>
+        <translation>&amp;Idioma:</translation>
+    </message>
+    <message>
+        <source>{name} (not found)</source>
+        <translation>{name} (no encontrado)</translation>
+    </message>
+    <message>
+        <source>Choose a model folder</source>
+        <translation>Elija una carpeta de modelo</translation>
+    </message>
+    <message>
+        <source>{folder} is not a model folder (it needs model.safetensors, config.json and vocab.json or tokenizer.json)</source>
+        <translation>{folder} no es una carpeta de modelo (necesita model.safetensors, config.json y vocab.json o tokenizer.json)</translation>
+    </message>
+    <message>
+        <source>Choose the data folder</source>
+        <translation>Elija la carpeta de datos</translation>
+    </message>
+</context>
+<context>
+    <name>TrainForm</name>
+    <message>
+        <source>Manifests (*.jsonl);;All files (*)</source>
+        <translation>Manifiestos (*.jsonl);;Todos los archivos (*)</translation>
+    </message>
+    <message>
+        <source>Training manifest</source>
+        <translation>Manifiesto de entrenamiento</translation>
+    </message>
+    <message>
+        <source>train.jsonl (required)</source>
+        <translation>train.jsonl (obligatorio)</translation>
+    </message>
+    <message>
+        <source>Dev manifest</source>
+        <translation>Manifiesto de desarrollo</translation>
+    </message>
+    <message>
+        <source>dev.jsonl (for CER/WER and the best checkpoint)</source>
+        <translation>dev.jsonl (para el CER/WER y el mejor punto de control)</translation>
+    </message>
+    <message>
+        <source>Padded 10 ms feature frames per batch (20,000 = 200 s of audio)</source>
+        <translation>Tramas de características de 10 ms por lote, con relleno (20.000 = 200 s de audio)</translation>
+    </message>
+    <message>
+        <source>Batches per optimizer update: a larger effective batch without more memory</source>
+        <translation>Lotes por actualización del optimizador: un lote efectivo mayor sin más memoria</translation>
+    </message>
+    <message>
+        <source>Probability of skipping the deepest layer while training (Pham et al. 2019); shallower layers are skipped less. 0 = off</source>
+        <translation>Probabilidad de saltarse la capa más profunda al entrenar (Pham et al. 2019); las capas menos profundas se saltan menos. 0 = desactivado</translation>
+    </message>
+    <message>
+        <source>Weight of the CTC loss in the joint CTC-attention loss</source>
+        <translation>Peso de la pérdida CTC en la pérdida conjunta CTC-atención</translation>
+    </message>
+    <message>
+        <source>noam: Vaswani et al. (training from scratch); cosine: warm-up then cosine decay (fine-tuning); auto: noam from scratch, cosine when fine-tuning</source>
+        <translation>noam: Vaswani et al. (entrenamiento desde cero); cosine: calentamiento y luego decaimiento coseno (ajuste fino); auto: noam desde cero, cosine al hacer ajuste fino</translation>
+    </message>
+    <message>
+        <source>as max steps needs</source>
+        <translation>las que pidan los pasos máximos</translation>
+    </message>
+    <message>
+        <source>auto: bf16 on GPUs that support it, else fp16; fp32 on the CPU</source>
+        <translation>auto: bf16 en las GPU que lo admiten, si no fp16; fp32 en la CPU</translation>
+    </message>
+    <message>
+        <source>Run folder</source>
+        <translation>Carpeta de la ejecución</translation>
+    </message>
+    <message>
+        <source>Data</source>
+        <translation>Datos</translation>
+    </message>
+    <message>
+        <source>Train manifest</source>
+        <translation>Manifiesto de entrenamiento</translation>
+    </message>
+    <message>
+        <source>Max frames / batch</source>
+        <translation>Tramas máx. / lote</translation>
+    </message>
+    <message>
+        <source>Accumulation</source>
+        <translation>Acumulación</translation>
+    </message>
+    <message>
+        <source>Model</source>
+        <translation>Modelo</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation>Preajuste</translation>
+    </message>
+    <message>
+        <source>Encoder</source>
+        <translation>Codificador</translation>
+    </message>
+    <message>
+        <source>Encoder layers</source>
+        <translation>Capas del codificador</translation>
+    </message>
+    <message>
+        <source>Decoder layers</source>
+        <translation>Capas del decodificador</translation>
+    </message>
+    <message>
+        <source>Stochastic depth</source>
+        <translation>Profundidad estocástica</translation>
+    </message>
+    <message>
+        <source>CTC weight</source>
+        <translation>Peso de CTC</translation>
+    </message>
+    <message>
+        <source>Dropout</source>
+        <translation>Dropout</translation>
+    </message>
+    <message>
+        <source>Schedule</source>
+        <translation>Planificación</translation>
+    </message>
+    <message>
+        <source>Warm-up steps</source>
+        <translation>Pasos de calentamiento</translation>
+    </message>
+    <message>
+        <source>Max steps</source>
+        <translation>Pasos máximos</translation>
+    </message>
+    <message>
+        <source>Epochs</source>
+        <translation>Épocas</translation>
+    </message>
+    <message>
+        <source>LR factor (noam)</source>
+        <translation>Factor de la tasa (noam)</translation>
+    </message>
+    <message>
+        <source>Peak LR (cosine)</source>
+        <translation>Tasa máxima (cosine)</translation>
+    </message>
+    <message>
+        <source>Evaluate every</source>
+        <translation>Evaluar cada</translation>
+    </message>
+    <message>
+        <source>Checkpoint every</source>
+        <translation>Punto de control cada</translation>
+    </message>
+    <message>
+        <source>Run</source>
+        <translation>Ejecución</translation>
+    </message>
+    <message>
+        <source>Device</source>
+        <translation>Dispositivo</translation>
+    </message>
+    <message>
+        <source>Precision</source>
+        <translation>Precisión</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>Nombre</translation>
+    </message>
+    <message>
+        <source>Folder</source>
+        <translation>Carpeta</translation>
+    </message>
+    <message>
+        <source>run.name: give the run a name</source>
+        <translation>run.name: dé un nombre a la ejecución</translation>
+    </message>
+    <message>
+        <source>data.{role}: no such manifest: {path}</source>
+        <translation>data.{role}: no existe ese manifiesto: {path}</translation>
+    </message>
+    <message>
+        <source>train.warmup must be at least 1 with the noam schedule</source>
+        <translation>train.warmup debe ser al menos 1 con la planificación noam</translation>
+    </message>
+    <message>
+        <source>Also from the loaded config: </source>
+        <translation>También de la configuración cargada: </translation>
+    </message>
+</context>
+<context>
+    <name>TrainPage</name>
+    <message>
+        <source>“{name}” already holds checkpoints: Resume it, or choose another name or folder</source>
+        <translation>«{name}» ya tiene puntos de control: reanúdela, o elija otro nombre u otra carpeta</translation>
+    </message>
+    <message>
+        <source>Run configs (*.toml);;All files (*)</source>
+        <translation>Configuraciones de ejecución (*.toml);;Todos los archivos (*)</translation>
+    </message>
+    <message>
+        <source>Open config…</source>
+        <translation>Abrir configuración…</translation>
+    </message>
+    <message>
+        <source>Save config…</source>
+        <translation>Guardar configuración…</translation>
+    </message>
+    <message>
+        <source>Attach…</source>
+        <translation>Seguir…</translation>
+    </message>
+    <message>
+        <source>Follow a run folder written by `parcero train` or torchrun</source>
+        <translation>Sigue una carpeta de ejecución escrita por `parcero train` o torchrun</translation>
+    </message>
+    <message>
+        <source>▶ Start</source>
+        <translation>▶ Iniciar</translation>
+    </message>
+    <message>
+        <source>■ Stop</source>
+        <translation>■ Detener</translation>
+    </message>
+    <message>
+        <source>Stop at the next step and save a checkpoint (Resume continues from it)</source>
+        <translation>Se detiene en el siguiente paso y guarda un punto de control (Reanudar sigue desde él)</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>Reanudar</translation>
+    </message>
+    <message>
+        <source>Continue the run in the folder from its newest checkpoint</source>
+        <translation>Continúa la ejecución de la carpeta desde su punto de control más reciente</translation>
+    </message>
+    <message>
+        <source>no run</source>
+        <translation>sin ejecución</translation>
+    </message>
+    <message>
+        <source>Curves</source>
+        <translation>Curvas</translation>
+    </message>
+    <message>
+        <source>Attention over training</source>
+        <translation>Atención a lo largo del entrenamiento</translation>
+    </message>
+    <message>
+        <source>Cost estimate</source>
+        <translation>Estimación de costes</translation>
+    </message>
+    <message>
+        <source>Resuming {run_dir} …</source>
+        <translation>Reanudando {run_dir} …</translation>
+    </message>
+    <message>
+        <source>Starting {run_dir} …</source>
+        <translation>Iniciando {run_dir} …</translation>
+    </message>
+    <message>
+        <source>Stopping: saving a checkpoint at the next step …</source>
+        <translation>Deteniendo: se guardará un punto de control en el siguiente paso …</translation>
+    </message>
+    <message>
+        <source>Wait for the current job to end.</source>
+        <translation>Espere a que termine el trabajo en curso.</translation>
+    </message>
+    <message>
+        <source>{run_dir}: not a run folder (no metrics.jsonl or config.toml)</source>
+        <translation>{run_dir}: no es una carpeta de ejecución (no tiene metrics.jsonl ni config.toml)</translation>
+    </message>
+    <message>
+        <source>Following {run_dir} (written by another process)</source>
+        <translation>Siguiendo {run_dir} (lo escribe otro proceso)</translation>
+    </message>
+    <message>
+        <source>Attach to a run folder</source>
+        <translation>Seguir una carpeta de ejecución</translation>
+    </message>
+    <message>
+        <source>Open a run config</source>
+        <translation>Abrir una configuración de ejecución</translation>
+    </message>
+    <message>
+        <source>Save the run config</source>
+        <translation>Guardar la configuración de la ejecución</translation>
+    </message>
+    <message>
+        <source>waiting for the first step …</source>
+        <translation>esperando al primer paso …</translation>
+    </message>
+    <message>
+        <source>live, median of this run&apos;s recent log steps</source>
+        <translation>en directo, mediana de los últimos pasos registrados de esta ejecución</translation>
+    </message>
+    <message>
+        <source>step {step} / {total}</source>
+        <translation>paso {step} / {total}</translation>
+    </message>
+    <message>
+        <source>step {step}</source>
+        <translation>paso {step}</translation>
+    </message>
+    <message>
+        <source>{rate} steps/s</source>
+        <translation>{rate} pasos/s</translation>
+    </message>
+    <message>
+        <source>ETA {time}</source>
+        <translation>quedan {time}</translation>
+    </message>
+    <message>
+        <source>none saved</source>
+        <translation>ninguno guardado</translation>
+    </message>
+    <message>
+        <source>Finished at step {step}; best dev CER {cer} %. Model: {model}</source>
+        <translation>Terminado en el paso {step}; mejor CER de desarrollo {cer} %. Modelo: {model}</translation>
+    </message>
+    <message>
+        <source>Finished at step {step}. Model: {model}</source>
+        <translation>Terminado en el paso {step}. Modelo: {model}</translation>
+    </message>
+    <message>
+        <source>Training failed: {message}</source>
+        <translation>El entrenamiento falló: {message}</translation>
+    </message>
+    <message>
+        <source>Stopped; checkpoint saved in {path}. Resume continues from it.</source>
+        <translation>Detenido; punto de control guardado en {path}. Reanudar sigue desde él.</translation>
+    </message>
+    <message>
+        <source>Stopped before the first step; nothing to save.</source>
+        <translation>Detenido antes del primer paso; no hay nada que guardar.</translation>
+    </message>
+    <message>
+        <source>cancelled</source>
+        <translation>cancelado</translation>
+    </message>
+    <message>
+        <source>the engine stopped ({reason}); Resume continues from the last checkpoint</source>
+        <translation>el motor se detuvo ({reason}); Reanudar sigue desde el último punto de control</translation>
+    </message>
+    <message>
+        <source>warm-up run of {steps} steps</source>
+        <translation>ejecución de prueba de {steps} pasos</translation>
+    </message>
+    <message>
+        <source>Throughput not measured: {problem}</source>
+        <translation>Rendimiento sin medir: {problem}</translation>
+    </message>
+    <message>
+        <source>A training job is already running.</source>
+        <translation>Ya hay un entrenamiento en marcha.</translation>
+    </message>
+    <message>
+        <source>{run_dir}: no checkpoint to resume from</source>
+        <translation>{run_dir}: no hay ningún punto de control desde el que reanudar</translation>
+    </message>
+    <message>
+        <source>The engine is starting …</source>
+        <translation>El motor se está iniciando …</translation>
+    </message>
+    <message>
+        <source>Start training this configuration</source>
+        <translation>Empezar a entrenar esta configuración</translation>
+    </message>
+</context>
+<context>
+    <name>TrainPlots</name>
+    <message>
+        <source>train loss</source>
+        <translation>pérdida de entrenamiento</translation>
+    </message>
+    <message>
+        <source>dev loss</source>
+        <translation>pérdida de desarrollo</translation>
+    </message>
+    <message>
+        <source>learning rate</source>
+        <translation>tasa de aprendizaje</translation>
+    </message>
+    <message>
+        <source>audio s / s</source>
+        <translation>s de audio / s</translation>
+    </message>
+    <message>
+        <source>GPU memory (GB)</source>
+        <translation>memoria de GPU (GB)</translation>
+    </message>
+    <message>
+        <source>loss</source>
+        <translation>pérdida</translation>
+    </message>
+    <message>
+        <source>dev error rate (%)</source>
+        <translation>tasa de error de desarrollo (%)</translation>
+    </message>
+    <message>
+        <source>audio seconds / second</source>
+        <translation>segundos de audio / segundo</translation>
+    </message>
+    <message>
+        <source>peak GPU memory (GB)</source>
+        <translation>memoria de GPU máxima (GB)</translation>
+    </message>
+    <message>
+        <source>step</source>
+        <translation>paso</translation>
+    </message>
+</context>
+<context>
+    <name>TranscribePage</name>
+    <message>
+        <source>Audio (*.wav *.flac *.ogg *.oga *.mp3);;All files (*)</source>
+        <translation>Audio (*.wav *.flac *.ogg *.oga *.mp3);;Todos los archivos (*)</translation>
+    </message>
+    <message>
+        <source>SubRip subtitles (*.srt);;WebVTT subtitles (*.vtt);;Plain text (*.txt);;JSON with word times (*.json)</source>
+        <translation>Subtítulos SubRip (*.srt);;Subtítulos WebVTT (*.vtt);;Texto sin formato (*.txt);;JSON con tiempos de palabras (*.json)</translation>
+    </message>
+    <message>
+        <source>Open…</source>
+        <translation>Abrir…</translation>
+    </message>
+    <message>
+        <source>Open a WAV, FLAC, OGG or MP3 file (Ctrl+O)</source>
+        <translation>Abrir un archivo WAV, FLAC, OGG o MP3 (Ctrl+O)</translation>
+    </message>
+    <message>
+        <source>● Record</source>
+        <translation>● Grabar</translation>
+    </message>
+    <message>
+        <source>▶ Play</source>
+        <translation>▶ Reproducir</translation>
+    </message>
+    <message>
+        <source>Play or pause (Space); plays the selection when there is one</source>
+        <translation>Reproducir o pausar (Espacio); reproduce la selección si la hay</translation>
+    </message>
+    <message>
+        <source>Recording is unavailable: {reason}</source>
+        <translation>No se puede grabar: {reason}</translation>
+    </message>
+    <message>
+        <source>Record from the microphone (Ctrl+R); saved as it is captured</source>
+        <translation>Grabar del micrófono (Ctrl+R); se guarda a medida que se graba</translation>
+    </message>
+    <message>
+        <source>No audio yet: open a file (Ctrl+O), drop one here, or record (Ctrl+R).</source>
+        <translation>Aún no hay audio: abra un archivo (Ctrl+O), suéltelo aquí o grabe (Ctrl+R).</translation>
+    </message>
+    <message>
+        <source>beam </source>
+        <translation>haz </translation>
+    </message>
+    <message>
+        <source>Beam size: 1 = greedy (fastest)</source>
+        <translation>Tamaño del haz: 1 = voraz (lo más rápido)</translation>
+    </message>
+    <message>
+        <source>Only the selection</source>
+        <translation>Solo la selección</translation>
+    </message>
+    <message>
+        <source>Shift+drag on the waveform to select a stretch</source>
+        <translation>Mayús+arrastrar sobre la forma de onda para seleccionar un tramo</translation>
+    </message>
+    <message>
+        <source>Transcribe</source>
+        <translation>Transcribir</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>Cancelar</translation>
+    </message>
+    <message>
+        <source>Export…</source>
+        <translation>Exportar…</translation>
+    </message>
+    <message>
+        <source>Save as SRT, VTT, TXT or JSON (Ctrl+E)</source>
+        <translation>Guardar como SRT, VTT, TXT o JSON (Ctrl+E)</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>Copiar</translation>
+    </message>
+    <message>
+        <source>Cross-attention</source>
+        <translation>Atención cruzada</translation>
+    </message>
+    <message>
+        <source>Encoder self-attention</source>
+        <translation>Autoatención del codificador</translation>
+    </message>
+    <message>
+        <source>Model:</source>
+        <translation>Modelo:</translation>
+    </message>
+    <message>
+        <source>Open audio</source>
+        <translation>Abrir audio</translation>
+    </message>
+    <message>
+        <source>■ Stop</source>
+        <translation>■ Detener</translation>
+    </message>
+    <message>
+        <source>Recording to {path} …</source>
+        <translation>Grabando en {path} …</translation>
+    </message>
+    <message>
+        <source>❚❚ Pause</source>
+        <translation>❚❚ Pausa</translation>
+    </message>
+    <message>
+        <source>(transcription cancelled)</source>
+        <translation>(transcripción cancelada)</translation>
+    </message>
+    <message>
+        <source>Export transcript</source>
+        <translation>Exportar la transcripción</translation>
+    </message>
+    <message>
+        <source>{path}: could not export: {error}</source>
+        <translation>{path}: no se pudo exportar: {error}</translation>
+    </message>
+    <message>
+        <source>The engine is starting…</source>
+        <translation>El motor se está iniciando…</translation>
+    </message>
+</context>
+<context>
+    <name>TranscriptView</name>
+    <message>
+        <source>The transcript appears here, token by token. Open or record audio, pick a model and press Transcribe.</source>
+        <translation>La transcripción aparece aquí, token a token. Abra o grabe audio, elija un modelo y pulse Transcribir.</translation>
+    </message>
+</context>
+<context>
+    <name>UtteranceBrowser</name>
+    <message>
+        <source>Select an utterance to see and hear it.</source>
+        <translation>Seleccione un enunciado para verlo y oírlo.</translation>
+    </message>
+    <message>
+        <source>Search id, text or speaker (without accents: finds both)</source>
+        <translation>Buscar id, texto o hablante (sin tildes encuentra ambos)</translation>
+    </message>
+    <message>
+        <source>all genders</source>
+        <translation>todos los géneros</translation>
+    </message>
+    <message>
+        <source>female</source>
+        <translation>femenino</translation>
+    </message>
+    <message>
+        <source>male</source>
+        <translation>masculino</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>desconocido</translation>
+    </message>
+    <message>
+        <source>from </source>
+        <translation>desde </translation>
+    </message>
+    <message>
+        <source>to </source>
+        <translation>hasta </translation>
+    </message>
+    <message>
+        <source>to: any length</source>
+        <translation>hasta: cualquier duración</translation>
+    </message>
+    <message>
+        <source>▶ Play</source>
+        <translation>▶ Reproducir</translation>
+    </message>
+    <message>
+        <source>Play or stop (Space); plays the selection when there is one</source>
+        <translation>Reproducir o detener (Espacio); reproduce la selección si la hay</translation>
+    </message>
+    <message>
+        <source>Playback is unavailable: {reason}</source>
+        <translation>No se puede reproducir: {reason}</translation>
+    </message>
+    <message>
+        <source>■ Stop</source>
+        <translation>■ Detener</translation>
+    </message>
+    <message>
+        <source>{start}–{end} s of {file}</source>
+        <translation>{start}–{end} s de {file}</translation>
+    </message>
+    <message>
+        <source>no speaker</source>
+        <translation>sin hablante</translation>
+    </message>
+    <message>
+        <source>{shown} of {total}</source>
+        <translation>{shown} de {total}</translation>
+    </message>
+</context>
+<context>
+    <name>UtteranceTableModel</name>
+    <message>
+        <source>text</source>
+        <translation>texto</translation>
+    </message>
+    <message>
+        <source>speaker</source>
+        <translation>hablante</translation>
+    </message>
+    <message>
+        <source>gender</source>
+        <translation>género</translation>
+    </message>
+    <message>
+        <source>duration (s)</source>
+        <translation>duración (s)</translation>
+    </message>
+</context>
+<context>
+    <name>VoiceCompare</name>
+    <message>
+        <source>women and men</source>
+        <translation>mujeres y hombres</translation>
+    </message>
+    <message>
+        <source>two speakers</source>
+        <translation>dos hablantes</translation>
+    </message>
+    <message>
+        <source>two recordings</source>
+        <translation>dos grabaciones</translation>
+    </message>
+    <message>
+        <source>women</source>
+        <translation>mujeres</translation>
+    </message>
+    <message>
+        <source>men</source>
+        <translation>hombres</translation>
+    </message>
+    <message>
+        <source>gender unknown</source>
+        <translation>género desconocido</translation>
+    </message>
+    <message>
+        <source>measuring voices</source>
+        <translation>midiendo voces</translation>
+    </message>
+    <message>
+        <source>up to </source>
+        <translation>hasta </translation>
+    </message>
+    <message>
+        <source> recordings per group</source>
+        <translation> grabaciones por grupo</translation>
+    </message>
+    <message>
+        <source>Analyse</source>
+        <translation>Analizar</translation>
+    </message>
+    <message>
+        <source>Overlay selections</source>
+        <translation>Superponer selecciones</translation>
+    </message>
+    <message>
+        <source>Shift+drag the same word in both recordings, then overlay them</source>
+        <translation>Mayús+arrastrar la misma palabra en las dos grabaciones y luego superponerlas</translation>
+    </message>
+    <message>
+        <source>Export PNG…</source>
+        <translation>Exportar PNG…</translation>
+    </message>
+    <message>
+        <source>Compare</source>
+        <translation>Comparar</translation>
+    </message>
+    <message>
+        <source>with</source>
+        <translation>con</translation>
+    </message>
+    <message>
+        <source>Wait for both recordings to load, then select a word in each.</source>
+        <translation>Espere a que se carguen las dos grabaciones y seleccione una palabra en cada una.</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n unreadable recording(s) left out</source>
+        <translation>
+            <numerusform>%n grabación ilegible excluida</numerusform>
+            <numerusform>%n grabaciones ilegibles excluidas</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Export comparison</source>
+        <translation>Exportar la comparación</translation>
+    </message>
+    <message>
+        <source>PNG image (*.png)</source>
+        <translation>Imagen PNG (*.png)</translation>
+    </message>
+</context>
+<context>
+    <name>_HeatmapPanel</name>
+    <message>
+        <source>average</source>
+        <translation>promedio</translation>
+    </message>
+    <message>
+        <source>Transformer layer</source>
+        <translation>Capa del Transformer</translation>
+    </message>
+    <message>
+        <source>Attention head, or the average of all heads</source>
+        <translation>Cabeza de atención, o el promedio de todas las cabezas</translation>
+    </message>
+    <message>
+        <source>Layer</source>
+        <translation>Capa</translation>
+    </message>
+    <message>
+        <source>Head</source>
+        <translation>Cabeza</translation>
+    </message>
+</context>
+<context>
+    <name>_PathEdit</name>
+    <message>
+        <source>Browse…</source>
+        <translation>Examinar…</translation>
+    </message>
+</context>
+</TS>

@@ -1,0 +1,166 @@
+"""The Preferences dialog: values stored and read back, bad input refused with a message, settings applied."""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+import torch
+from PySide6.QtCore import QSettings
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QDialogButtonBox
+
+from app import i18n, settings_dialog
+from app.main_window import MainWindow
+from app.settings_dialog import (
+    AppSettings, SettingsDialog, apply_data_folder, apply_theme, load_settings, save_settings,
+)
+from engine.models.cli import user_models_dir
+from tests.conftest import OVERFIT_TEXTS
+from tests.packaging.fake_resources import make_resources
+
+
+@pytest.fixture(autouse=True)
+def isolated_folders(tmp_path, monkeypatch, saved_model_dir):
+    """Models and resources in temporary folders; PARCERO_DATA_DIR restored after each test."""
+    monkeypatch.setenv("PARCERO_RESOURCES_DIR", str(make_resources(tmp_path / "res", saved_model_dir)))
+    monkeypatch.setenv("PARCERO_DATA_DIR", "")  # records the old value, so that the end of the test restores it
+    monkeypatch.delenv("PARCERO_DATA_DIR")
+    monkeypatch.setattr(settings_dialog, "_data_dir_we_set", None)
+
+
+@pytest.fixture
+def dialog(qtbot):
+    d = SettingsDialog(cuda_available=False)
+    qtbot.addWidget(d)
+    d.show()
+    return d
+
+
+def test_the_dialog_stores_what_it_shows_and_reads_it_back(dialog, qtbot, tmp_path, saved_model_dir):
+    demo = str(tmp_path / "res" / "models" / "demo-es")
+    assert dialog.values() == AppSettings()  # nothing stored yet: the defaults
+    assert dialog.model_combo.findData(demo) >= 0  # the bundled model is offered
+    dialog.model_combo.setCurrentIndex(dialog.model_combo.findData(demo))
+    dialog.device_combo.setCurrentIndex(dialog.device_combo.findData("cpu"))
+    dialog.beam_spin.setValue(5)
+    dialog.data_edit.setText(str(tmp_path / "mis datos"))
+    dialog.theme_combo.setCurrentIndex(dialog.theme_combo.findData("dark"))
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("es"))
+    dialog.hint_check.setChecked(False)
+    with qtbot.waitSignal(dialog.settings_saved) as saved:
+        dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    expected = AppSettings(default_model=demo, device="cpu", beam_size=5, data_folder=str(tmp_path / "mis datos"),
+                           theme="dark", language="es", show_hint=False)
+    assert saved.args[0] == expected
+    assert load_settings() == expected
+    assert i18n.saved_choice() == "es"  # the language key is the one app.i18n reads at start
+    assert (tmp_path / "mis datos").is_dir()  # created on OK, so a typo shows up now, not at the first import
+    again = SettingsDialog(cuda_available=False)
+    qtbot.addWidget(again)
+    assert again.values() == expected
+    again.buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).click()
+    assert again.values() == AppSettings()
+
+
+@pytest.mark.parametrize("folder, words", [("datos/relativos", "not a full path"), ("FILE/sub", "cannot create")])
+def test_a_bad_data_folder_is_refused_naming_the_field(dialog, tmp_path, folder, words):
+    (tmp_path / "FILE").write_text("un fichero, no una carpeta")
+    dialog.data_edit.setText(folder.replace("FILE", str(tmp_path / "FILE")))
+    dialog.beam_spin.setValue(3)
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert dialog.isVisible()  # still open, for the user to fix it
+    assert dialog.error_label.isVisible()
+    assert "Data folder" in dialog.error_label.text() and words in dialog.error_label.text()
+    assert load_settings().beam_size == 1  # nothing was stored
+
+
+def test_hand_edited_nonsense_falls_back_field_by_field(qtbot):
+    settings = QSettings()
+    for key, value in {"engine/device": "tpu", "transcribe/beam": "muchos", "ui/theme": "morado",
+                       "ui/language": "klingon", "paths/data_folder": "relativa", "first_run/show_hint": "false",
+                       "models/default": "/ningún/sitio"}.items():
+        settings.setValue(key, value)
+    settings.sync()
+    values = load_settings()
+    assert values == AppSettings(default_model="/ningún/sitio", show_hint=False)
+    d = SettingsDialog(cuda_available=False)  # opens on such a file, showing the fallbacks
+    qtbot.addWidget(d)
+    assert d.values().device == "auto" and "(not found)" in d.model_combo.currentText()
+    with pytest.raises(ValueError, match="Beam size"):
+        save_settings(AppSettings(beam_size=0))
+
+
+def test_cuda_is_marked_when_there_is_no_gpu(dialog):
+    assert "none found" in dialog.device_combo.itemText(dialog.device_combo.findData("cuda"))
+
+
+def test_themes_set_a_palette_and_system_restores_the_original(qapp):
+    before = qapp.palette().color(QPalette.ColorRole.Window)
+    try:
+        apply_theme(qapp, "dark")
+        assert qapp.palette().color(QPalette.ColorRole.Window).lightness() < 80
+        assert qapp.palette().color(QPalette.ColorRole.WindowText).lightness() > 180
+        apply_theme(qapp, "light")
+        assert qapp.palette().color(QPalette.ColorRole.Window).lightness() > 180
+    finally:
+        apply_theme(qapp, "system")
+    assert qapp.palette().color(QPalette.ColorRole.Window) == before
+
+
+def test_the_data_folder_moves_user_models_unless_the_environment_set_one(tmp_path, monkeypatch):
+    assert apply_data_folder(str(tmp_path / "datos"))
+    assert os.environ["PARCERO_DATA_DIR"] == str(tmp_path / "datos")
+    assert user_models_dir() == tmp_path / "datos" / "models"  # and engine processes started from now on
+    assert apply_data_folder("")
+    assert "PARCERO_DATA_DIR" not in os.environ
+    monkeypatch.setenv("PARCERO_DATA_DIR", str(tmp_path / "del-entorno"))
+    assert not apply_data_folder(str(tmp_path / "datos"))
+    assert os.environ["PARCERO_DATA_DIR"] == str(tmp_path / "del-entorno")
+
+
+@pytest.fixture
+def window(qtbot, engine, tmp_path):
+    w = MainWindow(device_text="CPU (test)", engine=engine, recordings_folder=tmp_path / "grabaciones")
+    qtbot.addWidget(w)
+    return w
+
+
+def test_preferences_from_the_menu_apply_to_the_transcribe_page(window, qtbot, tmp_path, saved_model_dir):
+    assert window.preferences_action.shortcut().toString()  # Ctrl+, where the platform has no Preferences key
+    other = tmp_path / "datos" / "models" / "otro-modelo"
+    shutil.copytree(saved_model_dir, other)
+    window.preferences_action.trigger()
+    dialog = window.settings_dialog
+    assert dialog.isVisible()
+    dialog.beam_spin.setValue(4)
+    dialog.device_combo.setCurrentIndex(dialog.device_combo.findData("cpu"))
+    dialog.data_edit.setText(str(tmp_path / "datos"))
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    page = window.transcribe_page
+    assert not dialog.isVisible()
+    assert page.beam_spin.value() == 4 and page.device == "cpu"
+    # the picker now looks in the new data folder
+    assert page.model_picker.findData(str(other)) >= 0
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without a CUDA GPU")
+def test_the_device_setting_reaches_the_engine(window, qtbot, tmp_path):
+    from tests.helpers import SR, tone_speech
+
+    from engine.audio import save_wav
+
+    wav = tmp_path / "frase.wav"
+    save_wav(wav, tone_speech(OVERFIT_TEXTS[1], seed=1), SR)
+    page = window.transcribe_page
+    page.load_audio_file(wav)
+    page.set_model_path(tmp_path / "res" / "models" / "demo-es")
+    page.set_device("cuda")
+    with qtbot.waitSignal(page.transcription_failed, timeout=60000) as failed:
+        page.transcribe()
+    assert "CUDA" in failed.args[0] or "cuda" in failed.args[0]
+    page.set_device("cpu")
+    with qtbot.waitSignal(page.transcription_finished, timeout=60000) as finished:
+        page.transcribe()
+    assert finished.args[0].text == OVERFIT_TEXTS[1]
