@@ -103,10 +103,10 @@ def list_input_devices() -> list[tuple[int, str]]:
 
 
 def default_recordings_folder() -> Path:
-    """``<user data folder>/Parcero/recordings``, where recordings go unless told otherwise."""
-    import platformdirs
+    """``<data folder>/recordings`` (Preferences' data folder, else the user data folder), unless told otherwise."""
+    from engine.models.cli import data_dir
 
-    return Path(platformdirs.user_data_dir("Parcero", appauthor=False)) / "recordings"
+    return data_dir() / "recordings"
 
 
 def dbfs(samples: np.ndarray) -> float:

@@ -73,8 +73,11 @@ class MainWindow(QMainWindow):
             self.page_list.addItem(item)
         self.page_list.setCurrentRow(0)
         self.page_list.currentRowChanged.connect(self.on_page_list_current_row_changed)
-        self.page_list.setMaximumWidth(180)
+        self.page_list.setMaximumWidth(220)
         self.page_list.setStyleSheet("QListWidget::item { padding: 6px 8px; }")
+        self.page_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        # wide enough for the longest page name in the interface's language ("Transcribir", "Evaluar"...)
+        self.page_list.setMinimumWidth(min(220, self.page_list.sizeHintForColumn(0) + 2 * self.page_list.frameWidth() + 20))
 
         self.splitter = QSplitter()
         self.splitter.setObjectName("mainSplitter")

@@ -35,10 +35,10 @@ DEFAULT_PRESET = "small"  # RunConfig's own default
 
 
 def user_runs_dir() -> Path:
-    """Where runs go when there is no manifest folder to put them beside."""
-    import platformdirs
+    """Where runs go when there is no manifest folder to put them beside: ``<data folder>/runs``."""
+    from engine.models.cli import data_dir
 
-    return Path(platformdirs.user_data_dir("Parcero", "Parcero")) / "runs"
+    return data_dir() / "runs"
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

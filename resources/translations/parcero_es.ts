@@ -144,6 +144,10 @@
         <translation>no se pudo abrir la salida de audio: {error}</translation>
     </message>
     <message>
+        <source>; the disk is full ({free} kB free)</source>
+        <translation>; el disco está lleno ({free} kB libres)</translation>
+    </message>
+    <message>
         <source>cannot write {path}: {error}</source>
         <translation>no se puede escribir {path}: {error}</translation>
     </message>
@@ -1971,12 +1975,16 @@ hipótesis: {hypothesis}</translation>
         <translation>promedio</translation>
     </message>
     <message>
+        <source>alignment heads</source>
+        <translation>cabezas de alineamiento</translation>
+    </message>
+    <message>
         <source>Transformer layer</source>
         <translation>Capa del Transformer</translation>
     </message>
     <message>
-        <source>Attention head, or the average of all heads</source>
-        <translation>Cabeza de atención, o el promedio de todas las cabezas</translation>
+        <source>Attention head, the average of all heads, or (Whisper) the alignment heads whose attention follows the speech</source>
+        <translation>Cabeza de atención, el promedio de todas las cabezas o (Whisper) las cabezas de alineamiento, cuya atención sigue al habla</translation>
     </message>
     <message>
         <source>Layer</source>

@@ -332,3 +332,21 @@ def test_average_command_writes_a_loadable_mean_model(tmp_path, capsys):
     for k in avg:
         torch.testing.assert_close(avg[k], (a[k] + b[k]) / 2)
     assert main(["average", str(tmp_path / "vacío"), "--out", str(out)]) == 1
+
+
+def test_loader_workers_leave_sigterm_and_ctrl_c_to_the_trainer():
+    # A signal sent to the whole process group (Ctrl-C, kill -- -PGID) must not kill the workers
+    # before the trainer has saved its checkpoint: the loader's workers ignore both.
+    from engine.data.batching import make_loader
+
+    code = (
+        "import os, signal\n"
+        "from engine.data.batching import _ignore_stop_signals\n"
+        "_ignore_stop_signals(0)\n"
+        "os.kill(os.getpid(), signal.SIGTERM); os.kill(os.getpid(), signal.SIGINT)\n"
+        "print('still here')\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == "still here", done.stderr
+    loader = make_loader([], [], num_workers=1, collate_fn=list)
+    assert loader.worker_init_fn is not None and make_loader([], [], collate_fn=list).worker_init_fn is None
