@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -20,9 +19,12 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from engine.data.importers import import_corpus
-from engine.data.manifest import relative_audio, write_manifest
-from engine.data.validate import ValidationOptions, validate_manifest
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.machine import load_average, machine_info  # noqa: E402
+from engine.data.importers import import_corpus  # noqa: E402
+from engine.data.manifest import relative_audio, write_manifest  # noqa: E402
+from engine.data.validate import ValidationOptions, validate_manifest  # noqa: E402
 
 
 def make_corpus(root: Path, n: int, seed: int = 0) -> None:
@@ -67,12 +69,13 @@ def main() -> None:
     hours = sum(u.duration for u in result.utterances) / 3600
     row = {
         "benchmark": "data_import_validate", "files": args.files, "hours": round(hours, 2),
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores", "generate_seconds": round(gen, 2),
+        **machine_info("cpu"), "workers": args.workers, "generate_seconds": round(gen, 2),
         "import_files_per_second": round(args.files / t_import, 1),
         "validate_quick_files_per_second": round(args.files / t_quick, 1),
         "validate_full_files_per_second": round(args.files / t_full, 1),
         "validate_full_audio_hours_per_second": round(hours / t_full, 3),
         "kept": len(full.kept), "problems": len(full.problems) + len(quick.problems),
+        "load_average_end": load_average(),
     }
     print(json.dumps(row, indent=2))
     if args.out:

@@ -11,14 +11,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from PySide6.QtWidgets import QApplication  # noqa: E402
+
+from bench.machine import load_average, machine_info  # noqa: E402
 
 from app.main import configure_pyqtgraph  # noqa: E402
 
@@ -31,6 +35,7 @@ def main() -> None:
     p.add_argument("--out")
     args = p.parse_args()
     app = QApplication.instance() or QApplication([])
+    info = machine_info("cpu")
     configure_pyqtgraph()
     from app.widgets.attention_view import AttentionView
     from app.widgets.audio_view import AudioView
@@ -84,13 +89,14 @@ def main() -> None:
     heat = n_tokens / (time.perf_counter() - t2)
 
     result = {
-        "benchmark": "gui", "machine": f"{platform.machine()}, {os.cpu_count()} cores",
-        "platform": os.environ["QT_QPA_PLATFORM"], "audio_minutes": args.minutes,
+        "benchmark": "gui", **info, "platform": os.environ["QT_QPA_PLATFORM"], "audio_minutes": args.minutes,
         "open_waveform_drawn_s": round(t_wave, 3), "open_both_views_drawn_s": round(t_both, 3),
         "pan_zoom_frame_ms_median": round(1000 * float(np.median(frames)), 1),
         "pan_zoom_frame_ms_p90": round(1000 * float(np.percentile(frames, 90)), 1),
         "pan_zoom_fps_median": round(1 / float(np.median(frames)), 1),
         "heatmap_rows_per_second_with_redraw": round(heat, 1),
+        "heatmap_note": f"{n_tokens} steps x 4 layers of {n_frames}-frame rows, one redraw per step",
+        "load_average_end": load_average(),
     }
     print(json.dumps(result, indent=2))
     if args.out:

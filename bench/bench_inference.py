@@ -1,31 +1,43 @@
-"""Real-time factor of Speech-Transformer presets: encoder + incremental greedy decoding.
+"""Real-time factor of Speech-Transformer presets: encoder + incremental decoding, greedy and beam 4.
 
-Random weights decode to arbitrary lengths, so the decoder is run for a fixed
-number of steps per second of audio (15 characters/s, about Spanish read speech)
-with the KV cache, exactly as greedy decoding does.
+Random weights decode to arbitrary lengths, so greedy decoding is run for a
+fixed number of steps per second of audio (15 characters/s, about Spanish read
+speech) with the KV cache, exactly as greedy decoding does; beam search runs the
+real search (engine.decode) capped at the same number of tokens.
 
-    python bench/bench_inference.py --device cpu --threads 2 --seconds 10 --out bench/results/inference-cpu.json
+Each configuration is timed ``--repeats`` times, the variants of a preset
+interleaved (float32, int8, float32, int8, ...) so that a shared machine's load
+falls on all alike; the JSON keeps the best and the median.
+
+    python bench/bench_inference.py --device cpu --threads 2 --quantize none int8 --out bench/results/inference-cpu-2threads.json
+    python bench/bench_inference.py --device cuda --batches 1 64 --out bench/results/inference-h100.json
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
-import platform
+import statistics
+import sys
 import time
+from pathlib import Path
 
 import torch
 
-from engine.decode import DecodeOptions, decode_encoded
-from engine.device import describe_device
-from engine.models.speech_transformer import PRESETS, KVCache, SpeechTransformer, preset_config
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.machine import load_average, machine_info  # noqa: E402
+from engine.decode import DecodeOptions, decode_encoded  # noqa: E402
+from engine.models.speech_transformer import PRESETS, KVCache, SpeechTransformer, preset_config  # noqa: E402
+from engine.quantize import quantize_model  # noqa: E402
 
 CHARS_PER_SECOND = 15
 VOCAB = 64
 
 
-def run(preset: str, device: str, seconds: float, batch: int, repeats: int, beam: int) -> dict:
-    model = SpeechTransformer(preset_config(preset, VOCAB)).to(device).eval()
+def make_run(model, device: str, seconds: float, batch: int, beam: int):
+    """A function that encodes ``batch`` clips of ``seconds`` and decodes them; returns nothing."""
     frames = int(seconds * 100)
     feats = torch.randn(batch, frames, 80, device=device)
     lens = torch.full((batch,), frames, device=device)
@@ -40,25 +52,13 @@ def run(preset: str, device: str, seconds: float, batch: int, repeats: int, beam
                 for _ in range(n_tokens):
                     logits = model.decode(tok, xa, enc_lens, cache)
                     tok = logits[:, -1:].argmax(-1)
-            else:
-                # Beam search on random weights; the length is capped to the same token budget.
-                ratio = n_tokens / xa.shape[1]
+            else:  # the real search on random weights, capped to the same token budget
+                ratio = n_tokens / xa.shape[1]  # at most n_tokens + 10
                 decode_encoded(model, xa, enc_lens, 2, 3, DecodeOptions(beam_size=beam, max_len_ratio=ratio))
-        if device == "cuda":
+        if device.startswith("cuda"):
             torch.cuda.synchronize()
 
-    once()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        once()
-        times.append(time.perf_counter() - t)
-    best = min(times)
-    return {
-        "preset": preset, "params_m": round(model.num_parameters() / 1e6, 2), "batch": batch, "beam": beam,
-        "audio_seconds": seconds * batch, "wall_seconds": round(best, 4),
-        "rtf": round(best / (seconds * batch), 5),
-    }
+    return once
 
 
 def main() -> None:
@@ -66,25 +66,53 @@ def main() -> None:
     p.add_argument("--device", default="cpu")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seconds", type=float, default=10.0)
-    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--presets", nargs="*", default=list(PRESETS))
+    p.add_argument("--batches", type=int, nargs="*", default=None, help="default: 1 8 (CPU), 1 64 (GPU)")
+    p.add_argument("--beams", type=int, nargs="*", default=[1, 4])
+    p.add_argument("--quantize", nargs="*", default=["none"], choices=["none", "int8"])
     p.add_argument("--out")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
+    gpu = args.device.startswith("cuda")
+    batches = args.batches or ([1, 64] if gpu else [1, 8])
+    info = machine_info(args.device)
     rows = []
     for preset in args.presets:
-        for batch, beam in ((1, 1), (8, 1), (1, 4)):
-            row = run(preset, args.device, args.seconds, batch, args.repeats, beam)
-            print(json.dumps(row))
-            rows.append(row)
+        torch.manual_seed(0)
+        base = SpeechTransformer(preset_config(preset, VOCAB)).to(args.device).eval()
+        params = base.num_parameters()
+        models = {q: quantize_model(copy.deepcopy(base), q, args.device) for q in args.quantize}
+        for batch in batches:
+            for beam in args.beams:
+                runs = {q: make_run(m, args.device, args.seconds, batch, beam) for q, m in models.items()}
+                times = {q: [] for q in runs}
+                for once in runs.values():
+                    once()  # warm-up
+                for _ in range(args.repeats):
+                    for q, once in runs.items():
+                        t = time.perf_counter()
+                        once()
+                        times[q].append(time.perf_counter() - t)
+                for q, ts in times.items():
+                    audio = args.seconds * batch
+                    row = {
+                        "preset": preset, "params_m": round(params / 1e6, 2), "quantize": q, "batch": batch,
+                        "beam": beam, "audio_seconds": audio, "wall_seconds_best": round(min(ts), 4),
+                        "wall_seconds_median": round(statistics.median(ts), 4),
+                        "rtf": round(min(ts) / audio, 5), "rtf_median": round(statistics.median(ts) / audio, 5),
+                        "load_average": load_average()[:1],
+                    }
+                    print(json.dumps(row), flush=True)
+                    rows.append(row)
     result = {
-        "benchmark": "inference_rtf", "device": describe_device(args.device), "threads": args.threads,
-        "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
-        "tokens_per_second_of_audio": CHARS_PER_SECOND, "results": rows,
+        "benchmark": "inference_rtf", **info, "threads": args.threads if not gpu else None,
+        "tokens_per_second_of_audio": CHARS_PER_SECOND, "seconds_per_clip": args.seconds,
+        "note": "rtf = best wall time / audio seconds; rtf_median the median of the repeats",
+        "results": rows, "load_average_end": load_average(),
     }
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as f:
-            json.dump(result, f, indent=2)
+        Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

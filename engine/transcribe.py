@@ -10,7 +10,7 @@ import numpy as np
 import torch
 
 from engine.alignment import Span, attention_spans, ctc_forced_align, uniform_spans
-from engine.audio import load_audio
+from engine.audio import audio_info, load_audio
 from engine.chunking import split_at_silences
 from engine.decode import DecodeOptions, Hypothesis, StepCallback, StepInfo, decode_encoded
 from engine.errors import AudioError, ParceroError
@@ -19,6 +19,7 @@ from engine.models.io import LoadedModel
 
 SUBSAMPLING = 4  # encoder frames are 4 feature frames
 DEFAULT_CHUNK_SECONDS = 20.0
+STREAM_BLOCK_SECONDS = 300.0  # a long file is read this much at a time (10 MB of samples at 16 kHz)
 
 
 @dataclass
@@ -72,13 +73,36 @@ def transcribe_file(
     on_step: StepCallback | None = None,
     max_chunk_seconds: float = DEFAULT_CHUNK_SECONDS,
 ) -> Transcript:
-    """Load ``path`` (any supported format and rate) and transcribe it, long files in chunks."""
+    """Load ``path`` (any supported format and rate) and transcribe it, long files in chunks.
+
+    A Speech-Transformer reads a long file one block (``STREAM_BLOCK_SECONDS``) at
+    a time, so a two-hour recording never sits in memory whole: each block is cut
+    at silences, the chunks that end inside it are decoded, and the next block
+    starts where the last of them ended. Whisper seeks by its own timestamps and
+    reads the file whole.
+    """
     sr = loaded.feature_config.sample_rate if loaded.feature_config is not None else 16000
-    samples = load_audio(path, sr)
     step = (lambda chunk, info: on_step(info)) if on_step is not None else None
-    result = transcribe_long(loaded, samples, options, max_chunk_seconds=max_chunk_seconds, on_step=step,
-                             source=path)
-    return result
+    whisper = getattr(loaded, "architecture", "speech-transformer") == "whisper"
+    if whisper or audio_info(path).duration <= STREAM_BLOCK_SECONDS + max_chunk_seconds:
+        samples = load_audio(path, sr)
+        return transcribe_long(loaded, samples, options, max_chunk_seconds=max_chunk_seconds, on_step=step,
+                               source=path)
+    parts: list[Transcript] = []
+    start, duration = 0, audio_info(path).duration  # start in samples at `sr`
+    while start < duration * sr - 1:
+        block = load_audio(path, sr, offset=start / sr, duration=STREAM_BLOCK_SECONDS + max_chunk_seconds)
+        if len(block) == 0:
+            break
+        ranges = split_at_silences(block, sr, max_chunk_seconds)
+        if start + len(block) < duration * sr - 1:  # not the last block: stop at the last silence cut inside it
+            ranges = [r for r in ranges if r[1] <= STREAM_BLOCK_SECONDS * sr] or ranges[:1]
+        parts += _decode_ranges(loaded, block, ranges, options, step, source=path, offset=start)
+        start += ranges[-1][1]
+        del block
+    joined = _join(parts, duration)
+    joined.source = str(path)
+    return joined
 
 
 def transcribe_long(
@@ -102,14 +126,27 @@ def transcribe_long(
         # Whisper reads its own 30 s windows and seeks by its timestamps (engine.whisper.decoding).
         from engine.whisper.decoding import WhisperOptions, transcribe_whisper
 
-        wopts = WhisperOptions(beam_size=options.beam_size, capture_attention=options.capture_attention)
+        wopts = WhisperOptions(beam_size=options.beam_size, capture_attention=options.capture_attention,
+                               step_attention=options.step_attention)
         return transcribe_whisper(loaded, samples, wopts, on_step=on_step, on_chunk=on_chunk, source=source)
     sr = loaded.feature_config.sample_rate
     ranges = split_at_silences(samples, sr, max_chunk_seconds)
+    parts = _decode_ranges(loaded, samples, ranges, options, on_step, on_chunk, source)
+    joined = _join(parts, len(samples) / sr)
+    joined.source = str(source) if source is not None else None
+    if len(parts) == 1:
+        joined.cross_attention = parts[0].cross_attention
+    return joined
+
+
+def _decode_ranges(loaded, samples, ranges, options, on_step=None, on_chunk=None, source=None,
+                   offset: int = 0) -> list[Transcript]:
+    """Decode ``samples[a:b]`` for each range, with times in the whole audio (``offset`` samples before ``samples``)."""
+    sr = loaded.feature_config.sample_rate
     min_samples = (loaded.model.MIN_FRAMES - 1) * loaded.feature_config.hop_length
     parts: list[Transcript] = []
     for i, (a, b) in enumerate(ranges):
-        chunk = Chunk(i, a / sr, b / sr, len(ranges))
+        chunk = Chunk(i, (offset + a) / sr, (offset + b) / sr, len(ranges))
         if b - a < min_samples and len(ranges) > 1:
             continue  # a sliver at the very end: nothing to hear
         step = (lambda info, chunk=chunk: on_step(chunk, info)) if on_step is not None else None
@@ -119,11 +156,7 @@ def transcribe_long(
         parts.append(t)
         if on_chunk is not None:
             on_chunk(chunk, t)
-    joined = _join(parts, len(samples) / sr)
-    joined.source = str(source) if source is not None else None
-    if len(parts) == 1:
-        joined.cross_attention = parts[0].cross_attention
-    return joined
+    return parts
 
 
 def shifted(t: Transcript, offset: float) -> Transcript:

@@ -202,14 +202,19 @@ class _Worker:
     def _do_load_model(self, job: _Job) -> Event:
         from engine.device import pick_device
         from engine.models.io import load_model
+        from engine.quantize import check_quantize, quantize_model
 
         command: LoadModel = job.command
+        device = pick_device(command.device)
+        check_quantize(command.quantize, device)
         # Load before letting go of the old model, so a bad path keeps the old one usable.
-        loaded = load_model(command.path, device=pick_device(command.device))
+        loaded = load_model(command.path, device=device)
+        parameters = loaded.model.num_parameters()  # int8 layers no longer count as parameters
+        quantize_model(loaded.model, command.quantize, device)
         self.loaded = loaded
         return Finished(command.job_id, result={
             "name": loaded.name, "path": str(loaded.path), "vocab_size": len(loaded.tokenizer),
-            "parameters": loaded.model.num_parameters(), "device": str(loaded.device),
+            "parameters": parameters, "device": str(loaded.device), "quantize": command.quantize,
         })
 
     def _do_transcribe(self, job: _Job) -> Event:
@@ -296,7 +301,9 @@ class _TranscriptionJob:
         self._check()
         self.samples = self._audio()
         self.duration = len(self.samples) / self.sample_rate
-        transcript = transcribe_long(self.loaded, self.samples, c.options, max_chunk_seconds=c.max_chunk_seconds,
+        # Cross-attention is computed per step only when it is to be streamed (no listener, no cost).
+        options = dataclasses.replace(c.options, step_attention="decoder_cross" in c.attention)
+        transcript = transcribe_long(self.loaded, self.samples, options, max_chunk_seconds=c.max_chunk_seconds,
                                      on_step=self._on_step, on_chunk=self._on_chunk, source=c.path)
         # A sliver of silence at the very end is skipped without a chunk result; still end at 100 %.
         self.send(Progress(c.job_id, self.duration, self.duration, "seconds"))

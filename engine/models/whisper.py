@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.errors import ConfigError
-from engine.models.speech_transformer import AttentionRecorder, KVCache, keys_and_values
+from engine.models.speech_transformer import AttentionRecorder, KVCache, fold_beams, keys_and_values
 
 
 @dataclass
@@ -87,6 +87,8 @@ class WhisperAttention(nn.Module):
 
     def forward(self, x, xa=None, mask=None, cache: KVCache | None = None, need_weights=False):
         B, T_q, D = x.shape
+        if xa is not None and xa.shape[0] != B:  # beams sharing their window's encoder output
+            return fold_beams(self, x, xa, mask, cache, need_weights)
         q = self.query(x)
         k, v = keys_and_values(self, x, xa, cache)
         hd = D // self.n_head
@@ -189,14 +191,18 @@ class Whisper(nn.Module):
 
     def decode(self, tokens: Tensor, xa: Tensor, enc_lens: Tensor, cache: KVCache | None = None,
                recorder: AttentionRecorder | None = None) -> Tensor:
-        """Next-token logits (B, L, V) for ``tokens`` (B, L); with a cache, only the new tokens."""
+        """Next-token logits (B, L, V) for ``tokens`` (B, L); with a cache, only the new tokens.
+
+        xa may have fewer rows than ``tokens``, shared by consecutive rows (the beams of a window).
+        """
         d = self.decoder
         offset = cache.length if cache is not None else 0
         L = tokens.shape[1]
         if offset + L > d.positional_embedding.shape[0]:
             raise ValueError(f"Whisper decodes at most {d.positional_embedding.shape[0]} tokens")
         x = d.token_embedding(tokens) + d.positional_embedding[offset: offset + L].to(xa.dtype)
-        self_mask = torch.ones(L, offset + L, dtype=torch.bool, device=x.device).tril(offset)
+        # One new token sees everything cached: no mask, which keeps SDPA on its fastest path.
+        self_mask = torch.ones(L, offset + L, dtype=torch.bool, device=x.device).tril(offset) if L > 1 else None
         need_self = recorder is not None and recorder.wants("decoder_self")
         need_cross = recorder is not None and recorder.wants("decoder_cross")
         for i, block in enumerate(d.blocks):
@@ -207,6 +213,11 @@ class Whisper(nn.Module):
                 recorder.record("decoder_cross", i, w_cross)
         if cache is not None:
             cache.length += L
+            # Incremental decoding projects a few rows onto 51865 tokens. On the CPU, MKL runs that
+            # product 3x faster as (V, D) @ (D, rows) than as (rows, D) @ (D, V): 11 ms instead of
+            # 32 ms for 5 beams, a third of a decoding step. The logits come out as a transposed view.
+            h = d.ln(x).reshape(-1, x.shape[-1])  # (B * L, D)
+            return (d.token_embedding.weight.to(x.dtype) @ h.T).T.reshape(*tokens.shape, -1).float()
         return (d.ln(x) @ d.token_embedding.weight.to(x.dtype).T).float()
 
     def ctc_log_probs(self, xa: Tensor) -> Tensor:

@@ -68,6 +68,7 @@ class WhisperOptions:
     word_timestamps: bool = True
     initial_prompt: str | None = None  # text that "came before", e.g. names and spellings to prefer
     capture_attention: bool = True  # keep every head's cross-attention of a one-window transcript
+    step_attention: bool = True  # on_step gets each step's cross-attention (False: tokens only, faster)
 
 
 @dataclass
@@ -119,10 +120,14 @@ class WhisperLogitsFilter:
             logp[:, self.suppress_ids] = NEG_INF
         if self.timestamps:
             self._timestamp_rules(tokens[:, self.sample_begin:], logp)
-        # Renormalise: the beam adds these up, and Whisper masks before its softmax.
-        logp.copy_(torch.nan_to_num(logp.log_softmax(-1), nan=NEG_INF, neginf=NEG_INF))
+        # Renormalise: the beam adds these up, and Whisper masks before its softmax. A row with
+        # nothing left (a dead beam) stays -inf rather than becoming NaN.
+        total = logp.logsumexp(-1, keepdim=True)
+        logp.sub_(total.nan_to_num(nan=0.0, neginf=0.0))
 
     def _timestamp_rules(self, sampled: Tensor, logp: Tensor) -> None:
+        # Row by row with slices: N is the beam size, and each rule touches a few contiguous
+        # column ranges; whole (N, V) masks cost more than the decoder step on the CPU.
         tb = self.ts_begin
         logp[:, self.no_timestamps] = NEG_INF
         if sampled.shape[1] == 0:
@@ -131,23 +136,26 @@ class WhisperLogitsFilter:
                 logp[:, tb + self.max_initial + 1:] = NEG_INF
             return
         is_ts = sampled >= tb
-        last = is_ts[:, -1]
-        penultimate = is_ts[:, -2] if sampled.shape[1] > 1 else torch.ones_like(last)
-        logp[last & penultimate, tb:] = NEG_INF  # a pair just closed: text (or the end) comes next
-        logp[last & ~penultimate, :self.eot] = NEG_INF  # a segment just ended: its pair, or the end
-        # Never back in time. After text the segment's end must come strictly after its
-        # start (no empty segments, which could loop); right after a segment's end, the
-        # next segment may start at that same time.
-        latest = torch.where(is_ts, sampled, torch.full_like(sampled, -1)).max(dim=1).values  # (N,)
-        first_allowed = torch.where(last & ~penultimate, latest, latest + 1)
-        cols = torch.arange(logp.shape[1], device=logp.device)
-        banned = (latest >= 0)[:, None] & (cols[None] >= tb) & (cols[None] < first_allowed[:, None])
-        logp.masked_fill_(banned, NEG_INF)
-        # If all timestamps together beat every single text token, take a timestamp.
-        lp = logp.log_softmax(-1)
-        ts_mass = lp[:, tb:].logsumexp(-1)
-        text_best = lp[:, :tb].max(-1).values
-        logp[ts_mass > text_best, :tb] = NEG_INF
+        last = is_ts[:, -1].tolist()
+        penultimate = is_ts[:, -2].tolist() if sampled.shape[1] > 1 else [True] * len(last)
+        latest = torch.where(is_ts, sampled, torch.full_like(sampled, -1)).max(dim=1).values.tolist()  # (N,)
+        for i, (ts_last, ts_before, newest) in enumerate(zip(last, penultimate, latest)):
+            row = logp[i]
+            if ts_last and ts_before:
+                row[tb:] = NEG_INF  # a pair just closed: text (or the end) comes next
+            elif ts_last:
+                row[:self.eot] = NEG_INF  # a segment just ended: its pair, or the end
+            # Never back in time. After text the segment's end must come strictly after its
+            # start (no empty segments, which could loop); right after a segment's end, the
+            # next segment may start at that same time.
+            if newest >= 0:
+                row[tb:newest if ts_last and not ts_before else newest + 1] = NEG_INF
+        # If all timestamps together beat every single text token, take a timestamp. (Compared
+        # before renormalising: both sides shift by the same constant.)
+        ts_mass = logp[:, tb:].logsumexp(-1)
+        text_best = logp[:, :tb].max(-1).values
+        for i in (ts_mass > text_best).nonzero().flatten().tolist():
+            logp[i, :tb] = NEG_INF
 
 
 class _SotProbe:
@@ -241,6 +249,7 @@ def decode_window(
         # decode_encoded allows enc_len * ratio + 10 tokens; the 0.5 guards the float rounding.
         max_len_ratio=(max_new - 10 + 0.5) / xa.shape[1],
         length_counts_eos=False,  # as Whisper and CTranslate2 rank finished beams
+        step_attention=options.step_attention,
     )
     probe = _SotProbe(model, prompt.index(tokenizer.sot))
     [hyp] = decode_encoded(probe, xa, enc_lens, prompt, tokenizer.eot, decode_options,

@@ -67,3 +67,26 @@ def test_too_short_clip_is_refused_with_its_name(loaded, tmp_path):
     save_wav(path, np.zeros(400, dtype=np.float32), 16000)
     with pytest.raises(AudioError, match="corto.wav.*too short"):
         transcribe_file(loaded, path)
+
+
+def test_a_long_file_is_read_block_by_block_and_gives_the_same_transcript(loaded, tmp_path, monkeypatch):
+    import engine.transcribe as tr
+
+    gap = np.zeros(int(0.6 * 16000), np.float32)
+    audio = np.concatenate([x for t in OVERFIT_TEXTS for x in (tone_speech(t, seed=1), gap)])
+    path = tmp_path / "largo.wav"
+    save_wav(path, audio, 16000)
+    whole = transcribe_file(loaded, path, max_chunk_seconds=2.0)
+    reads = []
+    real_load = tr.load_audio
+    monkeypatch.setattr(tr, "load_audio", lambda *a, **k: reads.append(k) or real_load(*a, **k))
+    monkeypatch.setattr(tr, "STREAM_BLOCK_SECONDS", 3.0)  # a "long" file: several blocks of 3 s
+    streamed = transcribe_file(loaded, path, max_chunk_seconds=2.0)
+    assert len(reads) >= 3 and all(k["duration"] == 5.0 for k in reads)
+    assert [k["offset"] for k in reads] == sorted(k["offset"] for k in reads)
+    # (the tone model was trained on single utterances, so some chunks read wrongly: both ways alike)
+    assert streamed.text == whole.text and whole.text.startswith(" ".join(OVERFIT_TEXTS[:2]))
+    assert [w.text for w in streamed.words] == [w.text for w in whole.words]
+    for a, b in zip(streamed.words, whole.words):
+        assert abs(a.start - b.start) < 0.05 and abs(a.end - b.end) < 0.05  # times in the whole file
+    assert streamed.duration == pytest.approx(len(audio) / 16000, abs=1e-3)
