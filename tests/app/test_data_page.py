@@ -141,7 +141,6 @@ def test_utterance_table_filters_sorts_shows_and_plays(page, qtbot, tmp_path, fa
     assert page.open_manifest(gendered_manifest(tmp_path))
     browser = page.browser
     page.tabs.setCurrentWidget(browser)
-    proxy = browser.proxy
 
     def ids() -> set[str]:
         return {u.id for u in browser.visible_utterances()}

@@ -96,8 +96,6 @@ def test_loading_two_hours_at_another_rate_resamples_a_block_at_a_time(two_hours
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="engine.transcribe.transcribe_file decodes the whole file (230 MB here, "
-                   "460 MB once at 16 kHz) before cutting it into chunks; it should read it a window at a time")
 def test_transcribing_a_two_hour_file_holds_a_window_at_a_time(two_hours, saved_model_dir):
     loaded = load_model(saved_model_dir)
 
