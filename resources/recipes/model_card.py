@@ -93,7 +93,7 @@ wall time {a.hours:.1f} h.
 """
 if cv:
     card += row("cv-es-sample (real Common Voice speech)", evaluation["cv_es_sample"]) + "\n"
-    card += ("\nThe real-speech figure is the honest one: a model that has heard ten synthetic voices does not "
+    card += ("\nThe real-speech figure is the honest one: a model that has only heard synthetic voices does not "
              "understand people. That is what Whisper is for.\n")
 write_text_atomic(a.out / "README.md", card)
 print(card)
