@@ -185,7 +185,11 @@ class DurationBucketSampler(Sampler[list[int]]):
         # Sort by length with random tie-breaking, cut into buckets, shuffle inside each.
         order = np.lexsort((rng.random(n) if self.shuffle else np.arange(n), self.frames))
         batches: list[list[int]] = []
-        for bucket in np.array_split(order, min(self.num_buckets, n)):
+        # A bucket should hold at least a batch: more buckets than that only leave a part-filled
+        # batch in each (four 30 s Whisper windows, one bucket each, trained one at a time).
+        typical = max(1, int(np.median(self.frames)))
+        per_batch = max(1, min(self.max_frames // typical, self.max_batch_size or n))
+        for bucket in np.array_split(order, max(1, min(self.num_buckets, n // per_batch))):
             if self.shuffle:
                 bucket = bucket[rng.permutation(len(bucket))]
             # Sorting inside the bucket keeps padding low; bucket order was shuffled for variety

