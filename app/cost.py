@@ -119,7 +119,7 @@ def batches_per_epoch(durations: Sequence[float], max_frames: int, num_buckets: 
 
     Asks the trainer's own DurationBucketSampler rather than dividing total
     frames by ``max_frames``: every duration bucket ends in a part-filled batch,
-    which matters for small sets (6 short clips in 10 buckets are 6 batches, not 1).
+    so the count is the sampler's, not the ideal.
     """
     from engine.data.batching import DurationBucketSampler
 

@@ -45,7 +45,7 @@ def test_epochs_from_steps_count_the_samplers_batches():
     # 1 h in 1,800 two-second clips, 20,000 frames a batch: 18 full batches' worth, plus the part-filled
     # last batch of each of the 10 duration buckets
     assert 18 <= batches_per_epoch([2.0] * 1800, 20000) <= 18 + 10
-    assert batches_per_epoch([1.0] * 6, 20000) == 6  # tiny sets: one batch per bucket
+    assert batches_per_epoch([1.0] * 6, 20000) == 1  # tiny sets: never more buckets than batches
     assert batches_per_epoch([1.0] * 6, 20000, num_buckets=1) == 1
     assert batches_per_epoch([], 20000) == 0
 

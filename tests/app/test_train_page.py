@@ -102,7 +102,7 @@ def test_a_short_run_draws_curves_prices_it_and_saves_attention(page, qtbot, cor
     durations = [u.duration for u in read_manifest(corpus[0]).utterances]
     train_seconds = sum(durations)
     epochs = epochs_for_steps(6, 1, batches_per_epoch(durations, 20000))
-    assert epochs == 1.0  # six short clips fall in six duration buckets: six batches an epoch
+    assert epochs == 6.0  # six short clips make one batch (no more buckets than batches): a step an epoch
     assert page.cost.epochs_spin.value() == pytest.approx(epochs, abs=0.01)
     hours = train_seconds / 3600 * epochs / throughput
     p3 = next(r for r in page.cost.rows() if r.price.instance == "p3.2xlarge")
