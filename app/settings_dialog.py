@@ -128,9 +128,9 @@ def save_settings(values: AppSettings, settings: QSettings | None = None) -> Non
 
 def default_data_folder() -> Path:
     """Where models go when no data folder is set: the data folder the engine uses without one."""
-    import platformdirs
+    from engine.models.cli import default_data_dir
 
-    return Path(platformdirs.user_data_dir("Parcero", "Parcero"))
+    return default_data_dir()
 
 
 def prepare_data_folder(folder: str) -> str | None:

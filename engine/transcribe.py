@@ -84,12 +84,13 @@ def transcribe_file(
     sr = loaded.feature_config.sample_rate if loaded.feature_config is not None else 16000
     step = (lambda chunk, info: on_step(info)) if on_step is not None else None
     whisper = getattr(loaded, "architecture", "speech-transformer") == "whisper"
-    if whisper or audio_info(path).duration <= STREAM_BLOCK_SECONDS + max_chunk_seconds:
+    duration = None if whisper else audio_info(path).duration
+    if duration is None or duration <= STREAM_BLOCK_SECONDS + max_chunk_seconds:
         samples = load_audio(path, sr)
         return transcribe_long(loaded, samples, options, max_chunk_seconds=max_chunk_seconds, on_step=step,
                                source=path)
     parts: list[Transcript] = []
-    start, duration = 0, audio_info(path).duration  # start in samples at `sr`
+    start = 0  # in samples at `sr`
     while start < duration * sr - 1:
         block = load_audio(path, sr, offset=start / sr, duration=STREAM_BLOCK_SECONDS + max_chunk_seconds)
         if len(block) == 0:

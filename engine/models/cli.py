@@ -37,13 +37,17 @@ OFFICIAL = {
 _NAME = re.compile(r"^[\w][\w.\-]*$")
 
 
-def data_dir() -> Path:
-    env = os.environ.get("PARCERO_DATA_DIR", "").strip()
-    if env:
-        return Path(env).expanduser()
+def default_data_dir() -> Path:
+    """The user data folder (platformdirs), where models, runs and recordings go when none is set."""
     import platformdirs
 
     return Path(platformdirs.user_data_dir("Parcero", "Parcero"))
+
+
+def data_dir() -> Path:
+    """``PARCERO_DATA_DIR`` (set by Preferences' data folder, or by the user), else :func:`default_data_dir`."""
+    env = os.environ.get("PARCERO_DATA_DIR", "").strip()
+    return Path(env).expanduser() if env else default_data_dir()
 
 
 def user_models_dir() -> Path:

