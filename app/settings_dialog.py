@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, fields, replace
+from functools import lru_cache
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
@@ -34,6 +35,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_MODEL_KEY = "models/default"
 DEVICE_KEY = "engine/device"
+CPU_WEIGHTS_KEY = "engine/cpu_weights"
 BEAM_KEY = "transcribe/beam"  # shared with the Transcribe page's beam box
 DATA_FOLDER_KEY = "paths/data_folder"
 THEME_KEY = "ui/theme"
@@ -41,6 +43,7 @@ HINT_KEY = "first_run/show_hint"
 DATA_DIR_ENV = "PARCERO_DATA_DIR"  # what engine.models.cli.data_dir() reads, here and in the engine process
 
 DEVICES = ("auto", "cpu", "cuda")
+CPU_WEIGHTS = ("none", "int8", "fp16")  # engine.quantize's choices
 THEMES = ("system", "light", "dark")
 MAX_BEAM = 16
 ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
@@ -50,6 +53,7 @@ ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
 class AppSettings:
     default_model: str = ""  # model folder chosen at start; "" = the last one used
     device: str = "auto"  # "auto" (CUDA when there is a GPU), "cpu" or "cuda"
+    cpu_weights: str = "none"  # transcribing on the CPU: "none" (float32), "int8" or "fp16" (engine.quantize)
     beam_size: int = 1  # 1 = greedy
     data_folder: str = ""  # "" = the user data folder (platformdirs)
     theme: str = "system"  # "system", "light" or "dark"
@@ -57,8 +61,8 @@ class AppSettings:
     show_hint: bool = True  # the getting-started hint on the Transcribe page
 
 
-_KEYS = {"default_model": DEFAULT_MODEL_KEY, "device": DEVICE_KEY, "beam_size": BEAM_KEY,
-         "data_folder": DATA_FOLDER_KEY, "theme": THEME_KEY, "language": LANGUAGE_KEY, "show_hint": HINT_KEY}
+_KEYS = {"default_model": DEFAULT_MODEL_KEY, "device": DEVICE_KEY, "cpu_weights": CPU_WEIGHTS_KEY,
+         "beam_size": BEAM_KEY, "data_folder": DATA_FOLDER_KEY, "theme": THEME_KEY, "language": LANGUAGE_KEY, "show_hint": HINT_KEY}
 
 
 def check_settings(values: AppSettings) -> list[str]:
@@ -67,6 +71,9 @@ def check_settings(values: AppSettings) -> list[str]:
     if values.device not in DEVICES:
         problems.append(translate("Settings", "Device: {value!r} is not one of {choices}").format(
             value=values.device, choices=", ".join(DEVICES)))
+    if values.cpu_weights not in CPU_WEIGHTS:
+        problems.append(translate("Settings", "CPU weights: {value!r} is not one of {choices}").format(
+            value=values.cpu_weights, choices=", ".join(CPU_WEIGHTS)))
     if isinstance(values.beam_size, bool) or not isinstance(values.beam_size, int) \
             or not 1 <= values.beam_size <= MAX_BEAM:
         problems.append(translate("Settings", "Beam size: {value!r} is not a whole number from 1 to {max}").format(
@@ -227,6 +234,7 @@ def apply_to_window(window, values: AppSettings) -> None:
     page = window.transcribe_page
     page.beam_spin.setValue(values.beam_size)
     page.set_device(values.device)
+    page.set_cpu_weights(values.cpu_weights)
     page.model_picker.search_dirs = (bundled_models_dir(), user_models_dir())  # the data folder may have moved
     if values.default_model and is_model_dir(Path(values.default_model)):
         page.model_picker.set_model_path(values.default_model)
@@ -267,13 +275,21 @@ class SettingsDialog(QDialog):
         self.model_browse.clicked.connect(self.on_model_browse_clicked)
 
         if cuda_available is None:
-            cuda_available = _cuda_available()
+            cuda_available = has_cuda()
         self.device_combo = QComboBox()
         self.device_combo.addItem(self.tr("Automatic (a CUDA GPU when there is one)"), "auto")
         self.device_combo.addItem(self.tr("CPU"), "cpu")
         self.device_combo.addItem(self.tr("CUDA GPU") if cuda_available else self.tr("CUDA GPU (none found here)"),
                                   "cuda")
         self.device_combo.setToolTip(self.tr("Where the engine runs models for transcription"))
+
+        self.weights_combo = QComboBox()
+        self.weights_combo.addItem(self.tr("Full precision (float32)"), "none")
+        self.weights_combo.addItem(self.tr("float16: faster, the same transcripts"), "fp16")
+        self.weights_combo.addItem(self.tr("int8: fastest for larger models, scores change slightly"), "int8")
+        self.weights_combo.setToolTip(self.tr(
+            "How model weights are held when transcribing on the CPU (not on a GPU, and not for evaluation). "
+            "Smaller weights decode faster: see docs/benchmarks.md"))
 
         self.beam_spin = QSpinBox()
         self.beam_spin.setRange(1, MAX_BEAM)
@@ -320,6 +336,7 @@ class SettingsDialog(QDialog):
         form = QFormLayout()
         form.addRow(self.tr("Default &model:"), _row(self.model_combo, self.model_browse))
         form.addRow(self.tr("&Device:"), self.device_combo)
+        form.addRow(self.tr("CPU &weights:"), self.weights_combo)
         form.addRow(self.tr("&Beam size:"), self.beam_spin)
         form.addRow(self.tr("Data &folder:"), _row(self.data_edit, self.data_browse))
         form.addRow("", self.data_note)
@@ -339,6 +356,7 @@ class SettingsDialog(QDialog):
         return AppSettings(
             default_model=str(self.model_combo.currentData() or ""),
             device=str(self.device_combo.currentData()),
+            cpu_weights=str(self.weights_combo.currentData()),
             beam_size=self.beam_spin.value(),
             data_folder=self.data_edit.text().strip(),
             theme=str(self.theme_combo.currentData()),
@@ -351,6 +369,7 @@ class SettingsDialog(QDialog):
             self._add_model(values.default_model)
         _select(self.model_combo, values.default_model)
         _select(self.device_combo, values.device)
+        _select(self.weights_combo, values.cpu_weights)
         self.beam_spin.setValue(values.beam_size)
         self.data_edit.setText(values.data_folder)
         _select(self.theme_combo, values.theme)
@@ -429,7 +448,9 @@ def _select(combo: QComboBox, data: str) -> None:
     combo.setCurrentIndex(index if index >= 0 else 0)
 
 
-def _cuda_available() -> bool:
+@lru_cache(maxsize=1)
+def has_cuda() -> bool:
+    """Whether torch sees a CUDA GPU (asked once: the answer does not change while the app runs)."""
     try:
         import torch
 

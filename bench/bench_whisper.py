@@ -78,8 +78,8 @@ def run_ours(paths, beam, threads, device, compute) -> dict:
     loaded.metadata = {"whisper": imported.extra}
     load_s = time.perf_counter() - t0
     audio = [load_audio(p, 16000) for p in paths]
-    off = WhisperOptions(beam_size=beam, word_timestamps=False, capture_attention=False)
-    on = WhisperOptions(beam_size=beam, word_timestamps=False, capture_attention=True)
+    off = WhisperOptions(beam_size=beam, word_timestamps=False, capture_attention=False, temperatures=(0.0,))
+    on = WhisperOptions(beam_size=beam, word_timestamps=False, capture_attention=True, temperatures=(0.0,))
     frames = [0]
 
     def listener(chunk, info):  # what the worker does for the heatmap

@@ -4,7 +4,7 @@
     parcero --version
     parcero info                 device, versions
     parcero transcribe AUDIO... [--model DIR] [--beam N] [--ctc-weight W] [--device auto|cpu|cuda]
-                                 [--quantize none|int8] [--format txt|json]
+                                 [--quantize none|int8|fp16] [--format txt|json]
     parcero train --config RUN.toml [--resume] [--init MODEL] [--gpus N]
     parcero eval --model DIR --manifest M.jsonl [--beam N] [--json OUT]
     parcero average RUN_DIR --last N --out DIR
@@ -47,9 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--ctc-weight", type=float, default=0.0, help="joint CTC/attention weight in [0, 1) (default: 0)")
     t.add_argument("--length-penalty", type=float, default=1.0, help="beam length normalisation exponent")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: cuda if available")
-    t.add_argument("--quantize", default="none", choices=["none", "int8"],
-                   help="int8: the model's linear layers in int8, on the CPU only; faster decoding, "
-                   "slightly different scores (default: none)")
+    t.add_argument("--quantize", default="none", choices=["none", "int8", "fp16"],
+                   help="CPU only: int8 = linear layers in int8 (pays for wide models); fp16 = weights stored in "
+                   "float16, arithmetic in float32 (pays for every size); faster decoding, slightly different "
+                   "scores (default: none)")
     t.add_argument("--format", default="txt", choices=["txt", "json", "srt", "vtt"],
                    help="txt: the transcript (path<TAB>text for several files); json: one JSON object a line; "
                    "srt/vtt: subtitles (with several files use --out-dir)")

@@ -15,8 +15,10 @@ looping or stopping early, which attention alone does on short or noisy clips.
 
 from __future__ import annotations
 
+import contextlib
+import math
 from dataclasses import dataclass, field
-from typing import Callable, Sequence
+from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -25,6 +27,7 @@ from torch import Tensor
 from engine.models.speech_transformer import AttentionRecorder, KVCache
 
 NEG_INF = float("-inf")
+ONE_THREAD_ROWS = 8  # CPU decoding steps of at most this many rows (utterances x beams) run on one thread
 IMPOSSIBLE = -1e9  # log-probabilities below this count as log 0 in CTC prefix scoring
 
 
@@ -38,6 +41,9 @@ class DecodeOptions:
     capture_attention: bool = False  # keep decoder cross-attention in the results
     step_attention: bool = True  # give on_step the newest cross-attention (False: tokens only, none computed)
     length_counts_eos: bool = True  # count <eos> in the length normalisation (Whisper and CTranslate2 do not)
+    temperature: float = 0.0  # > 0: sample best_of candidates at this temperature instead of beam search
+    best_of: int = 1  # candidates sampled per utterance when temperature > 0; the most probable one wins
+    seed: int = 0  # of the sampling: the same audio and options give the same transcript
 
 
 @dataclass
@@ -111,6 +117,8 @@ def decode_encoded(
     """
     if options.beam_size < 1:
         raise ValueError(f"beam_size must be at least 1, got {options.beam_size}")
+    if options.temperature < 0 or not math.isfinite(options.temperature) or options.best_of < 1:
+        raise ValueError(f"temperature must be >= 0 and best_of >= 1, got {options.temperature} and {options.best_of}")
     # Attention is computed explicitly (not by the fused kernel) only when someone looks at it.
     want_attn = options.capture_attention or (on_step is not None and options.step_attention)
     recorder_kinds = ("decoder_cross",) if want_attn else ()
@@ -119,9 +127,36 @@ def decode_encoded(
         lp = ctc_log_probs if ctc_log_probs is not None else model.ctc_log_probs(xa)
         ctc_lp = pad_ctc_log_probs(lp, enc_lens, blank_id=0)
     prefix = [sos_id] if isinstance(sos_id, int) else [int(t) for t in sos_id]
-    return _beam_search(
-        model, xa, enc_lens, ctc_lp, prefix, eos_id, options, banned_ids, on_step, recorder_kinds, logits_filter
-    )
+    if options.temperature > 0:
+        with step_threads(xa.device, xa.shape[0] * options.best_of):
+            return _sample_search(model, xa, enc_lens, prefix, eos_id, options, banned_ids, on_step, recorder_kinds,
+                                  logits_filter)
+    with step_threads(xa.device, xa.shape[0] * options.beam_size):
+        return _beam_search(
+            model, xa, enc_lens, ctc_lp, prefix, eos_id, options, banned_ids, on_step, recorder_kinds, logits_filter
+        )
+
+
+@contextlib.contextmanager
+def step_threads(device: torch.device, rows: int) -> Iterator[None]:
+    """Run the enclosed decoding steps on one CPU thread when they have few rows.
+
+    A step multiplies a handful of rows by each weight matrix: tens of microseconds
+    of work per call, less than it costs to wake a second OpenMP thread that waits
+    passively (engine/__init__.py explains why threads wait passively). Measured on
+    `small` (docs/benchmarks.md): 2.5 ms a greedy step on one thread, 5.8 ms on two
+    passive threads, 2.0 ms on two spinning ones, which fall to 16 ms once another
+    program wants a core. The encoder, with hundreds of rows, keeps every thread.
+    """
+    n = torch.get_num_threads()
+    if device.type != "cpu" or rows > ONE_THREAD_ROWS or n == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(n)
 
 
 def pad_ctc_log_probs(lp: Tensor, lens: Tensor, blank_id: int) -> Tensor:
@@ -281,10 +316,17 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
                 next_scores.append(s if not done[b] else NEG_INF)
                 next_p.append(p)
         src_idx = torch.tensor(next_src, device=device)
-        tokens = torch.cat([tokens[src_idx], torch.tensor(next_tok, device=device)[:, None]], dim=1)
+        # Greedy search, and beams that keep their places, need no reordering: copying every
+        # cached key and value each step cost greedy decoding of `small` a tenth of its time.
+        in_place = next_src == list(range(N))
+        tokens = torch.cat([tokens if in_place else tokens[src_idx], torch.tensor(next_tok, device=device)[:, None]],
+                           dim=1)
         scores = torch.tensor(next_scores, dtype=torch.float64, device=device).view(B, K)
         # After the first step the cache holds one row per utterance (the shared prefix).
-        cache.reorder(src_idx if step else src_idx // K)
+        if step == 0 and K > 1:
+            cache.reorder(src_idx // K)
+        elif not in_place:
+            cache.reorder(src_idx)
         trace.reorder(next_src)
         if use_ctc:
             p_idx = torch.tensor(next_p, device=device)
@@ -293,6 +335,73 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
         if on_step is not None:
             _report_step(on_step, step, tokens[:, P0 - 1:], scores, trace, finished, done, K, eos_id)
         if all(done):
+            break
+    return [max(f, key=lambda h: h.score) if f else Hypothesis([], NEG_INF, NEG_INF) for f in finished]
+
+
+def _sample_search(model, xa, enc_lens, prefix, eos_id, opts, banned_ids, on_step, kinds, logits_filter):
+    """``opts.best_of`` candidates per utterance, each drawing its tokens at ``opts.temperature``.
+
+    This is Whisper's fallback decoding: when the beam's text of a window looks wrong,
+    the window is decoded again by sampling, at rising temperatures. Every row draws
+    its next token from softmax(log p / T), after the logits filter and banned tokens;
+    a candidate's score is its log-probability at temperature 1, as Whisper ranks
+    them. Rows never change places, so the cache is not reordered; a finished row is
+    fed <eos> until every row of the batch is done. (Joint CTC scoring does not
+    apply: sampling is for models without a CTC head.)
+    """
+    B, K = xa.shape[0], opts.best_of
+    N, device = B * K, xa.device
+    generator = torch.Generator(device=device).manual_seed(opts.seed)
+    max_lens = ((enc_lens.float() * opts.max_len_ratio).long() + 10).tolist()
+    P0 = len(prefix)
+    tokens = torch.tensor(prefix, dtype=torch.long, device=device).repeat(N, 1)
+    log_probs = [0.0] * N
+    alive = [True] * N
+    cache = KVCache()
+    trace = _AttentionTrace(keep=opts.capture_attention)
+    finished: list[list[Hypothesis]] = [[] for _ in range(B)]
+    for step in range(max(max_lens)):
+        recorder = AttentionRecorder(kinds) if kinds else None
+        if step == 0:  # every candidate starts from the same prefix: run it once per utterance
+            logits = model.decode(tokens[::K], xa, enc_lens, cache, recorder)[:, -1].float().repeat_interleave(K, 0)
+            if K > 1:
+                cache.reorder(torch.arange(N, device=device) // K)
+        else:
+            logits = model.decode(tokens[:, -1:], xa, enc_lens, cache, recorder)[:, -1].float()
+        logp = logits.log_softmax(dim=-1).double()
+        if logits_filter is not None:
+            logits_filter(tokens, logp)
+        if banned_ids:
+            logp[:, list(banned_ids)] = NEG_INF
+        if recorder is not None:
+            rows = torch.stack([w[:, :, -1] for w in recorder.of_kind("decoder_cross")])
+            trace.add(rows.repeat_interleave(K, dim=1) if step == 0 else rows)
+        trace.reorder(list(range(N)))
+        probs = (logp / opts.temperature).softmax(dim=-1).float()
+        stuck = ~torch.isfinite(probs).all(dim=-1) | (probs.sum(dim=-1) <= 0)  # every token ruled out
+        probs[stuck] = 0.0
+        probs[stuck, eos_id] = 1.0
+        choice = torch.multinomial(probs, 1, generator=generator).squeeze(1)
+        chosen = choice.tolist()
+        chosen_lp = logp.gather(1, choice[:, None]).squeeze(1).tolist()
+        for n in range(N):
+            if not alive[n]:
+                chosen[n] = eos_id
+                continue
+            tok, b = chosen[n], n // K
+            log_probs[n] += chosen_lp[n] if chosen_lp[n] > NEG_INF else IMPOSSIBLE
+            if tok == eos_id or step + 1 >= max_lens[b]:
+                seq = tokens[n, P0:].tolist() + ([] if tok == eos_id else [tok])
+                finished[b].append(_hypothesis(seq, log_probs[n], opts, trace.history(n, step + 1)))
+                alive[n] = False
+        tokens = torch.cat([tokens, torch.tensor(chosen, device=device)[:, None]], dim=1)
+        if on_step is not None:
+            scores = torch.tensor([lp if a else NEG_INF for lp, a in zip(log_probs, alive)],
+                                  dtype=torch.float64).view(B, K)
+            done = [not any(alive[b * K:(b + 1) * K]) for b in range(B)]
+            _report_step(on_step, step, tokens[:, P0 - 1:], scores, trace, finished, done, K, eos_id)
+        if not any(alive):
             break
     return [max(f, key=lambda h: h.score) if f else Hypothesis([], NEG_INF, NEG_INF) for f in finished]
 

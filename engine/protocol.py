@@ -39,7 +39,7 @@ class GetInfo(Command):
 class LoadModel(Command):
     path: str
     device: str = "auto"  # "auto", "cpu", "cuda"
-    quantize: str = "none"  # "int8": linear layers in int8, CPU only (engine.quantize)
+    quantize: str = "none"  # "int8" or "fp16": smaller linear-layer weights, CPU only (engine.quantize)
 
 
 @dataclass(frozen=True)

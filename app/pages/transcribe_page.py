@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.audio_io import Player, Recorder, audio_backend_status, list_input_devices
 from app.i18n import QT_TRANSLATE_NOOP
-from app.settings_dialog import load_settings
+from app.settings_dialog import has_cuda, load_settings
 from app.widgets.attention_view import AttentionView, SelfAttentionView
 from app.widgets.audio_view import AudioView
 from app.widgets.level_meter import LevelMeter
@@ -60,8 +60,11 @@ class TranscribePage(QWidget):
         self.samples: np.ndarray | None = None
         self.transcript = None  # the last finished engine.transcribe.Transcript
         self.loaded_model: str | None = None  # model folder the engine holds
-        self.device = load_settings(self.settings).device  # where LoadModel puts the model: auto, cpu, cuda
+        stored = load_settings(self.settings)
+        self.device = stored.device  # where LoadModel puts the model: auto, cpu, cuda
+        self.cpu_weights = stored.cpu_weights  # engine.quantize's mode when the model runs on the CPU
         self._load_job = self._job = None
+        self.loaded_info: dict = {}
         self._partial_chunk = -1
         self._token_texts: list[str] = []
         self._offset = 0.0
@@ -307,6 +310,17 @@ class TranscribePage(QWidget):
             self.device = device
             self.loaded_model = None
 
+    def set_cpu_weights(self, mode: str) -> None:
+        """How weights are held on the CPU ("none", "int8", "fp16"); a change reloads the model at the next run."""
+        if mode != self.cpu_weights:
+            self.cpu_weights = mode
+            self.loaded_model = None
+
+    def _quantize(self) -> str:
+        """The CPU-weights setting when the model will run on the CPU, else "none" (a GPU has its own precision)."""
+        on_cpu = self.device == "cpu" or (self.device == "auto" and not has_cuda())
+        return self.cpu_weights if on_cpu else "none"
+
     def transcribe(self) -> None:
         model = self.model_picker.current_path()
         if self.samples is None or not model or self._busy():
@@ -316,7 +330,7 @@ class TranscribePage(QWidget):
         self.transcript = None
         self._partial_chunk = -1
         if model != self.loaded_model:
-            self._load_job = self.engine.submit(LoadModel, path=model, device=self.device)
+            self._load_job = self.engine.submit(LoadModel, path=model, device=self.device, quantize=self._quantize())
         self._submit_transcription()
         self._update_controls()
 
@@ -349,6 +363,7 @@ class TranscribePage(QWidget):
         if job == self._load_job:
             self._load_job = None
             self.loaded_model = self.model_picker.current_path()
+            self.loaded_info = dict(result or {})  # the engine's account: parameters, device, quantize
         elif job == self._job:
             self._job = None
             self.progress.hide()

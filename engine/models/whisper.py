@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.errors import ConfigError
-from engine.models.speech_transformer import AttentionRecorder, KVCache, fold_beams, keys_and_values
+from engine.models.speech_transformer import AttentionRecorder, KVCache, fold_beams, keys_and_values, split_heads
 
 
 @dataclass
@@ -89,14 +89,9 @@ class WhisperAttention(nn.Module):
         B, T_q, D = x.shape
         if xa is not None and xa.shape[0] != B:  # beams sharing their window's encoder output
             return fold_beams(self, x, xa, mask, cache, need_weights)
-        q = self.query(x)
-        k, v = keys_and_values(self, x, xa, cache)
+        q = split_heads(self.query(x), self.n_head)
+        k, v = keys_and_values(self, x, xa, cache)  # (B, H, T_k, hd)
         hd = D // self.n_head
-
-        def heads(t: Tensor) -> Tensor:
-            return t.view(B, -1, self.n_head, hd).transpose(1, 2)  # (B, H, T, hd)
-
-        q, k, v = heads(q), heads(k), heads(v)
         if need_weights:
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(hd)  # (B, H, T_q, T_k)
             if mask is not None:

@@ -15,10 +15,14 @@ attention streaming), given Whisper's prompt as a multi-token prefix and
 The filter renormalises what is left, as Whisper and CTranslate2 do (they mask
 logits before the softmax), so beam scores and ``avg_logprob`` match theirs.
 
-Not done: the temperature fallback (re-decoding a window by sampling at rising
-temperatures when the beam's text is too repetitive or improbable). Windows are
-decoded once, like ``faster-whisper ... temperature=0``; ``compression_ratio`` is
-reported so a fallback can be added on top.
+When a window's text looks wrong, it is decoded again, as Whisper does
+(:func:`decode_with_fallback`): too repetitive (``compression_ratio`` above
+``compression_ratio_threshold``) or too improbable (``avg_logprob`` below
+``logprob_threshold``), unless the window is probably silence. The first attempt
+is the beam search at temperature 0; the next ones sample ``best_of`` candidates
+at each of the rising ``temperatures`` (seeded: the same audio gives the same
+transcript). After a window that needed a temperature above 0.5, the next window
+is not conditioned on the text before it, so a loop does not carry over.
 """
 
 from __future__ import annotations
@@ -69,6 +73,9 @@ class WhisperOptions:
     initial_prompt: str | None = None  # text that "came before", e.g. names and spellings to prefer
     capture_attention: bool = True  # keep every head's cross-attention of a one-window transcript
     step_attention: bool = True  # on_step gets each step's cross-attention (False: tokens only, faster)
+    temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # one attempt each until the text passes
+    compression_ratio_threshold: float | None = 2.4  # a window's text compressing better than this is a loop
+    best_of: int = 5  # candidates sampled per window at a temperature above 0
 
 
 @dataclass
@@ -80,6 +87,8 @@ class WindowResult:
     avg_logprob: float  # per token, <|endoftext|> counted, as Whisper reports it
     no_speech_prob: float
     score: float  # the beam's ranking score
+    text: str = ""  # the text tokens decoded, for the fallback's checks
+    temperature: float = 0.0  # of the attempt that produced it
 
 
 def compression_ratio(text: str) -> float:
@@ -222,11 +231,13 @@ def decode_window(
     suppress_ids=(),
     blank_ids=None,
     on_step: StepCallback | None = None,
+    temperature: float = 0.0,
 ) -> WindowResult:
     """Decode one window's encoder output xa (1, T, D) under Whisper's rules.
 
     ``previous`` are earlier tokens to condition on (the prompt); ``suppress_ids``
     never to emit; ``blank_ids`` not first (default: a space and <|endoftext|>).
+    ``temperature`` 0 is the beam search; above 0, ``options.best_of`` sampled candidates.
     """
     n_ctx = model.config.n_text_ctx
     sot_sequence = tokenizer.sot_sequence(language, options.task, timestamps=options.timestamps)
@@ -250,6 +261,8 @@ def decode_window(
         max_len_ratio=(max_new - 10 + 0.5) / xa.shape[1],
         length_counts_eos=False,  # as Whisper and CTranslate2 rank finished beams
         step_attention=options.step_attention,
+        temperature=temperature,
+        best_of=options.best_of,
     )
     probe = _SotProbe(model, prompt.index(tokenizer.sot))
     [hyp] = decode_encoded(probe, xa, enc_lens, prompt, tokenizer.eot, decode_options,
@@ -258,7 +271,34 @@ def decode_window(
     no_speech = 0.0
     if probe.sot_logits is not None and tokenizer.no_speech is not None:
         no_speech = float(probe.sot_logits.softmax(-1)[tokenizer.no_speech])
-    return WindowResult(tokens, sot_sequence, hyp.log_prob / (len(tokens) + 1), no_speech, hyp.score)
+    text = tokenizer.decode([t for t in tokens if t < tokenizer.timestamp_begin])
+    return WindowResult(tokens, sot_sequence, hyp.log_prob / (len(tokens) + 1), no_speech, hyp.score, text,
+                        temperature)
+
+
+def decode_with_fallback(model, tokenizer: WhisperTokenizer, xa: Tensor, options: WhisperOptions,
+                         **kwargs) -> WindowResult:
+    """:func:`decode_window` at each of ``options.temperatures`` until the text passes Whisper's checks.
+
+    The result of the last attempt is kept when none passes (as Whisper does).
+    ``kwargs`` go to :func:`decode_window`.
+    """
+    temperatures = options.temperatures or (0.0,)
+    for i, temperature in enumerate(temperatures):
+        result = decode_window(model, tokenizer, xa, options, temperature=temperature, **kwargs)
+        if i == len(temperatures) - 1 or not needs_fallback(result, options):
+            return result
+    raise AssertionError("unreachable")
+
+
+def needs_fallback(result: WindowResult, options: WhisperOptions) -> bool:
+    """Whether a window's text is too repetitive or improbable to keep, and not just silence."""
+    if options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold:
+        return False  # probably silence: _is_silence decides what to do with it
+    ratio = options.compression_ratio_threshold
+    too_repetitive = ratio is not None and compression_ratio(result.text) > ratio
+    too_improbable = options.logprob_threshold is not None and result.avg_logprob < options.logprob_threshold
+    return too_repetitive or too_improbable
 
 
 def split_segments(tokenizer: WhisperTokenizer, tokens: list[int], seek: int, segment_size: int
@@ -320,6 +360,7 @@ class WhisperSegment:
     avg_logprob: float = 0.0  # of the window the segment came from
     no_speech_prob: float = 0.0
     compression_ratio: float = 0.0
+    temperature: float = 0.0  # of the attempt that produced the window (above 0: a fallback)
 
 
 @dataclass
@@ -389,7 +430,7 @@ def transcribe_whisper(
         if language is None:
             language = next(iter(language_probs(model, tok, xa)))
         step = (lambda info, chunk=chunk: on_step(chunk, info)) if on_step is not None else None
-        result = decode_window(
+        result = decode_with_fallback(
             model, tok, xa, options, language=language,
             previous=previous[prompt_from:] if options.condition_on_previous_text else [],
             suppress_ids=suppress_ids, blank_ids=blank_ids, on_step=step,
@@ -402,8 +443,8 @@ def transcribe_whisper(
         kept = [s for s in window_segments if _says_something(s)]
         segments += kept
         previous += [t for s in kept for t in s.tokens]
-        if not options.condition_on_previous_text:
-            prompt_from = len(previous)
+        if not options.condition_on_previous_text or result.temperature > 0.5:
+            prompt_from = len(previous)  # a text that needed a high temperature is no prompt to follow
         part = _transcript(tok, window_segments, alignment, segment_size / FRAMES_PER_SECOND,
                            result.avg_logprob, language, chunk.start)
         windows.append(part)
@@ -436,7 +477,7 @@ def _window_segments(model, tok, xa, result: WindowResult, seek: int, segment_si
                      options: WhisperOptions, last_speech: float):
     timed, next_seek, single_ending = split_segments(tok, result.tokens, seek, segment_size)
     segments = [WhisperSegment(a, b, tok.decode(toks), toks, [], result.avg_logprob, result.no_speech_prob,
-                               compression_ratio(tok.decode(toks))) for a, b, toks in timed]
+                               compression_ratio(tok.decode(toks)), result.temperature) for a, b, toks in timed]
     alignment = None
     if options.word_timestamps:
         sot = [t for t in result.sot_sequence if t != tok.no_timestamps]

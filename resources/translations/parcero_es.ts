@@ -1138,6 +1138,10 @@ hipótesis: {hypothesis}</translation>
         <translation>Dispositivo: {value!r} no es ninguno de {choices}</translation>
     </message>
     <message>
+        <source>CPU weights: {value!r} is not one of {choices}</source>
+        <translation>Pesos en CPU: {value!r} no es ninguna de {choices}</translation>
+    </message>
+    <message>
         <source>Beam size: {value!r} is not a whole number from 1 to {max}</source>
         <translation>Tamaño del haz: {value!r} no es un número entero de 1 a {max}</translation>
     </message>
@@ -1205,6 +1209,22 @@ hipótesis: {hypothesis}</translation>
         <translation>Dónde ejecuta el motor los modelos para transcribir</translation>
     </message>
     <message>
+        <source>Full precision (float32)</source>
+        <translation>Precisión completa (float32)</translation>
+    </message>
+    <message>
+        <source>float16: faster, the same transcripts</source>
+        <translation>float16: más rápido, las mismas transcripciones</translation>
+    </message>
+    <message>
+        <source>int8: fastest for larger models, scores change slightly</source>
+        <translation>int8: lo más rápido en modelos grandes, las puntuaciones cambian un poco</translation>
+    </message>
+    <message>
+        <source>How model weights are held when transcribing on the CPU (not on a GPU, and not for evaluation). Smaller weights decode faster: see docs/benchmarks.md</source>
+        <translation>Cómo se guardan los pesos del modelo al transcribir en la CPU (no en una GPU ni al evaluar). Pesos más pequeños decodifican más rápido: véase docs/benchmarks.md</translation>
+    </message>
+    <message>
         <source>1 = greedy decoding (fastest); 4–8 is usually a little more accurate</source>
         <translation>1 = decodificación voraz (lo más rápido); de 4 a 8 suele ser algo más preciso</translation>
     </message>
@@ -1243,6 +1263,10 @@ hipótesis: {hypothesis}</translation>
     <message>
         <source>&amp;Device:</source>
         <translation>&amp;Dispositivo:</translation>
+    </message>
+    <message>
+        <source>CPU &amp;weights:</source>
+        <translation>&amp;Pesos en CPU:</translation>
     </message>
     <message>
         <source>&amp;Beam size:</source>

@@ -44,6 +44,7 @@ def test_the_dialog_stores_what_it_shows_and_reads_it_back(dialog, qtbot, tmp_pa
     assert dialog.model_combo.findData(demo) >= 0  # the bundled model is offered
     dialog.model_combo.setCurrentIndex(dialog.model_combo.findData(demo))
     dialog.device_combo.setCurrentIndex(dialog.device_combo.findData("cpu"))
+    dialog.weights_combo.setCurrentIndex(dialog.weights_combo.findData("fp16"))
     dialog.beam_spin.setValue(5)
     dialog.data_edit.setText(str(tmp_path / "mis datos"))
     dialog.theme_combo.setCurrentIndex(dialog.theme_combo.findData("dark"))
@@ -51,7 +52,7 @@ def test_the_dialog_stores_what_it_shows_and_reads_it_back(dialog, qtbot, tmp_pa
     dialog.hint_check.setChecked(False)
     with qtbot.waitSignal(dialog.settings_saved) as saved:
         dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
-    expected = AppSettings(default_model=demo, device="cpu", beam_size=5, data_folder=str(tmp_path / "mis datos"),
+    expected = AppSettings(default_model=demo, device="cpu", cpu_weights="fp16", beam_size=5, data_folder=str(tmp_path / "mis datos"),
                            theme="dark", language="es", show_hint=False)
     assert saved.args[0] == expected
     assert load_settings() == expected
@@ -78,7 +79,7 @@ def test_a_bad_data_folder_is_refused_naming_the_field(dialog, tmp_path, folder,
 
 def test_hand_edited_nonsense_falls_back_field_by_field(qtbot):
     settings = QSettings()
-    for key, value in {"engine/device": "tpu", "transcribe/beam": "muchos", "ui/theme": "morado",
+    for key, value in {"engine/device": "tpu", "engine/cpu_weights": "int4", "transcribe/beam": "muchos", "ui/theme": "morado",
                        "ui/language": "klingon", "paths/data_folder": "relativa", "first_run/show_hint": "false",
                        "models/default": "/ningún/sitio"}.items():
         settings.setValue(key, value)
@@ -87,7 +88,8 @@ def test_hand_edited_nonsense_falls_back_field_by_field(qtbot):
     assert values == AppSettings(default_model="/ningún/sitio", show_hint=False)
     d = SettingsDialog(cuda_available=False)  # opens on such a file, showing the fallbacks
     qtbot.addWidget(d)
-    assert d.values().device == "auto" and "(not found)" in d.model_combo.currentText()
+    assert d.values().device == "auto" and d.values().cpu_weights == "none"
+    assert "(not found)" in d.model_combo.currentText()
     with pytest.raises(ValueError, match="Beam size"):
         save_settings(AppSettings(beam_size=0))
 
@@ -136,11 +138,12 @@ def test_preferences_from_the_menu_apply_to_the_transcribe_page(window, qtbot, t
     assert dialog.isVisible()
     dialog.beam_spin.setValue(4)
     dialog.device_combo.setCurrentIndex(dialog.device_combo.findData("cpu"))
+    dialog.weights_combo.setCurrentIndex(dialog.weights_combo.findData("int8"))
     dialog.data_edit.setText(str(tmp_path / "datos"))
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     page = window.transcribe_page
     assert not dialog.isVisible()
-    assert page.beam_spin.value() == 4 and page.device == "cpu"
+    assert page.beam_spin.value() == 4 and page.device == "cpu" and page.cpu_weights == "int8"
     # the picker now looks in the new data folder
     assert page.model_picker.findData(str(other)) >= 0
 
@@ -163,4 +166,14 @@ def test_the_device_setting_reaches_the_engine(window, qtbot, tmp_path):
     page.set_device("cpu")
     with qtbot.waitSignal(page.transcription_finished, timeout=60000) as finished:
         page.transcribe()
-    assert finished.args[0].text == OVERFIT_TEXTS[1]
+    assert finished.args[0].text == OVERFIT_TEXTS[1] and page.loaded_info["quantize"] == "none"
+    # The CPU-weights preference reaches the engine when the model runs on the CPU ...
+    page.set_cpu_weights("fp16")
+    with qtbot.waitSignal(page.transcription_finished, timeout=60000) as finished:
+        page.transcribe()
+    assert finished.args[0].text == OVERFIT_TEXTS[1] and page.loaded_info["quantize"] == "fp16"
+    # ... and "auto" without a GPU is the CPU too; on a GPU the setting would not apply
+    page.set_device("auto")
+    assert page._quantize() == "fp16"
+    page.set_device("cuda")
+    assert page._quantize() == "none"

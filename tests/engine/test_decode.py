@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from engine.decode import DecodeOptions, ctc_prefix_scores, decode_batch, pad_ctc_log_probs
+from engine.decode import DecodeOptions, ctc_prefix_scores, decode_batch, decode_encoded, pad_ctc_log_probs
 from engine.models.speech_transformer import KVCache, SpeechTransformer, preset_config
 from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import collate, compute_features, tone_speech
@@ -189,9 +189,96 @@ def test_a_prefix_of_several_tokens_and_a_logits_filter():
         logits[[0, 2]] = float("-inf")
         tokens.append(int(logits.argmax()))
     assert hyp.tokens == [t for t in tokens[len(prefix):] if t != EOS]
-    from engine.decode import decode_encoded
-
     [filtered] = decode_encoded(model, xa, enc_lens, prefix, EOS, DecodeOptions(max_len_ratio=0.3),
                                 banned_ids=(0, 2), logits_filter=no_token_11)
     assert 11 not in filtered.tokens
     assert seen_lengths[0] == len(prefix) and seen_lengths[1] == len(prefix) + 1
+
+
+class _ThreadsSeen(torch.nn.Module):
+    """The model as it is, noting how many CPU threads each decoding step was given."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.threads: list[int] = []
+
+    def encode(self, *args, **kwargs):
+        return self.model.encode(*args, **kwargs)
+
+    def decode(self, *args, **kwargs):
+        self.threads.append(torch.get_num_threads())
+        return self.model.decode(*args, **kwargs)
+
+
+@pytest.mark.parametrize("batch,beam,one_thread", [(1, 1, True), (2, 4, True), (3, 4, False)])
+def test_small_decoding_steps_run_on_one_thread_and_the_count_is_restored(batch, beam, one_thread):
+    from engine.decode import ONE_THREAD_ROWS
+
+    torch.manual_seed(0)
+    model = _ThreadsSeen(SpeechTransformer(preset_config("tiny", 12, n_enc_layers=1, n_dec_layers=1, ctc=False)).eval())
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        feats = torch.randn(batch, 60, 80)
+        hyps = decode_batch(model, feats, torch.full((batch,), 60), 2, EOS, DecodeOptions(beam_size=beam))
+        assert len(hyps) == batch and model.threads
+        assert (batch * beam <= ONE_THREAD_ROWS) == one_thread
+        assert set(model.threads) == ({1} if one_thread else {2})
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+
+
+def _rescore(model, xa, enc_lens, tokens: list[int], sos: int = 2) -> float:
+    """log p(tokens + <eos>) at temperature 1, teacher-forced without a cache."""
+    with torch.inference_mode():
+        logits = model.decode(torch.tensor([[sos, *tokens]]), xa, enc_lens)[0].float().log_softmax(-1)
+    return float(sum(logits[i, t] for i, t in enumerate([*tokens, EOS])))
+
+
+def _model_without_ctc(seed=0):
+    torch.manual_seed(seed)
+    return SpeechTransformer(preset_config("tiny", 12, n_enc_layers=1, n_dec_layers=2, ctc=False)).eval()
+
+
+def test_sampling_is_seeded_scored_at_temperature_one_and_varies_with_the_seed():
+    model = _model_without_ctc()
+    with torch.inference_mode():
+        xa, enc_lens = model.encode(torch.randn(1, 80, 80), torch.tensor([80]))
+    results = {}
+    for seed in range(6):
+        options = DecodeOptions(temperature=1.5, best_of=3, seed=seed, max_len_ratio=0.5)
+        [hyp] = decode_encoded(model, xa, enc_lens, 2, EOS, options)
+        [again] = decode_encoded(model, xa, enc_lens, 2, EOS, options)
+        assert again.tokens == hyp.tokens and again.log_prob == hyp.log_prob  # the seed decides
+        ended = len(hyp.tokens) < int(xa.shape[1] * 0.5) + 10
+        if ended:  # a finished candidate is scored with <eos>, at temperature 1
+            assert hyp.log_prob == pytest.approx(_rescore(model, xa, enc_lens, hyp.tokens), abs=1e-4)
+        results[seed] = tuple(hyp.tokens)
+    assert len(set(results.values())) > 1  # hot sampling does differ between seeds
+
+
+def test_sampling_near_temperature_zero_is_greedy_decoding():
+    model = _model_without_ctc(1)
+    with torch.inference_mode():
+        xa, enc_lens = model.encode(torch.randn(2, 80, 80), torch.tensor([80, 64]))
+    greedy = decode_encoded(model, xa, enc_lens, 2, EOS, DecodeOptions(max_len_ratio=0.5))
+    cold = decode_encoded(model, xa, enc_lens, 2, EOS, DecodeOptions(temperature=1e-4, best_of=2, max_len_ratio=0.5))
+    assert [h.tokens for h in cold] == [h.tokens for h in greedy]
+    assert [h.log_prob for h in cold] == pytest.approx([h.log_prob for h in greedy], abs=1e-6)
+
+
+def test_sampling_streams_steps_and_keeps_attention():
+    model = _model_without_ctc(2)
+    with torch.inference_mode():
+        xa, enc_lens = model.encode(torch.randn(1, 80, 80), torch.tensor([80]))
+    steps = []
+    options = DecodeOptions(temperature=1.0, best_of=2, max_len_ratio=0.3, capture_attention=True)
+    [hyp] = decode_encoded(model, xa, enc_lens, 2, EOS, options, on_step=steps.append)
+    assert steps and steps[-1].tokens == [hyp.tokens] and steps[-1].finished == [True]
+    assert steps[0].cross_attention is not None and steps[0].cross_attention[0].shape[-1] == xa.shape[1]
+    layers, heads, rows, frames = hyp.cross_attention.shape
+    assert (layers, frames) == (2, xa.shape[1]) and rows in (len(hyp.tokens), len(hyp.tokens) + 1)
+    with pytest.raises(ValueError, match="temperature must be >= 0"):
+        decode_encoded(model, xa, enc_lens, 2, EOS, DecodeOptions(temperature=-1.0))

@@ -1,6 +1,8 @@
-"""int8 dynamic quantisation (engine.quantize): same transcripts, clear refusals, CLI and worker."""
+"""int8 and float16 weights (engine.quantize): same transcripts, clear refusals, CLI and worker; fused QKV."""
 
 from __future__ import annotations
+
+import copy
 
 import numpy as np
 import pytest
@@ -12,7 +14,8 @@ from engine.decode import DecodeOptions, decode_batch
 from engine.errors import ParceroError
 from engine.metrics import error_rates
 from engine.models.io import load_model
-from engine.quantize import check_quantize, is_quantized, quantize_model
+from engine.models.speech_transformer import MultiHeadAttention, SpeechTransformer, preset_config
+from engine.quantize import HalfWeightLinear, check_quantize, half_weights, is_quantized, quantize_model
 from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import collate, compute_features, tone_speech
 
@@ -45,18 +48,22 @@ def test_none_leaves_the_model_alone_and_bad_requests_are_refused():
     model = torch.nn.Sequential(torch.nn.Linear(4, 4)).eval()
     assert quantize_model(model, "none") is model and not is_quantized(model)
     assert quantize_model(model, None) is model and not is_quantized(model)
-    with pytest.raises(ParceroError, match="quantize: expected one of none, int8, got 'int4'"):
+    with pytest.raises(ParceroError, match="quantize: expected one of none, int8, fp16, got 'int4'"):
         quantize_model(model, "int4")
-    with pytest.raises(ParceroError, match="CPU only, not on cuda"):
-        check_quantize("int8", "cuda")
+    for mode in ("int8", "fp16"):
+        with pytest.raises(ParceroError, match=f"quantize {mode}: this option is for the CPU only, not cuda"):
+            check_quantize(mode, "cuda")
     check_quantize("none", "cuda")  # no quantisation runs anywhere
 
 
-def test_cli_transcribe_with_quantize_int8(saved_model_dir, tmp_path, capsys):
+def test_cli_transcribe_with_quantize_int8_and_fp16(saved_model_dir, tmp_path, capsys):
     wav = tmp_path / "frase ñ.wav"
     save_wav(wav, tone_speech(OVERFIT_TEXTS[3], seed=3), 16000)
     assert main(["transcribe", str(wav), "--model", str(saved_model_dir), "--device", "cpu",
                  "--quantize", "int8"]) == 0
+    assert capsys.readouterr().out == OVERFIT_TEXTS[3] + "\n"
+    assert main(["transcribe", str(wav), "--model", str(saved_model_dir), "--device", "cpu",
+                 "--quantize", "fp16"]) == 0
     assert capsys.readouterr().out == OVERFIT_TEXTS[3] + "\n"
     with pytest.raises(SystemExit):
         main(["transcribe", str(wav), "--model", str(saved_model_dir), "--quantize", "int4"])
@@ -84,3 +91,74 @@ def test_worker_loads_an_int8_model_and_streams_no_attention_nobody_asked_for(sa
         assert not [e for e in events if isinstance(e, AttentionFrame)]  # ... attention does not
     finally:
         client.close()
+
+
+@pytest.mark.parametrize("options", [DecodeOptions(), DecodeOptions(beam_size=4, ctc_weight=0.3)])
+def test_fp16_model_transcribes_the_tone_data_as_float32_does(saved_model_dir, options):
+    loaded = load_model(saved_model_dir, device=torch.device("cpu"))
+    texts, scores = _decode_all(loaded.model, loaded.tokenizer, loaded.feature_config, options)
+    weight = loaded.model.decoder[0].ff[0].weight.detach().clone()
+    assert quantize_model(loaded.model, "fp16") is loaded.model and is_quantized(loaded.model)
+    assert not any(type(m) is torch.nn.Linear for m in loaded.model.modules())  # every one converted
+    h_texts, h_scores = _decode_all(loaded.model, loaded.tokenizer, loaded.feature_config, options)
+    assert texts == OVERFIT_TEXTS and h_texts == texts
+    assert np.allclose(h_scores, scores, atol=5e-3)
+    half = loaded.model.decoder[0].ff[0]
+    assert isinstance(half, HalfWeightLinear) and half.weight.dtype == torch.float16
+    assert torch.equal(half.weight, weight.half())
+
+
+def test_half_weight_linear_is_the_float16_rounded_layer_for_few_rows_and_many():
+    torch.manual_seed(0)
+    linear = torch.nn.Linear(64, 48)
+    half = HalfWeightLinear(linear)
+    reference = torch.nn.functional.linear  # the layer with its weights rounded to float16, in float32
+    for rows in (1, 3, HalfWeightLinear.ROWS, HalfWeightLinear.ROWS + 1, 200):
+        x = torch.randn(rows, 64)
+        y = half(x)
+        assert y.dtype == torch.float32 and y.shape == (rows, 48)
+        expected = reference(x, half.weight.float(), half.bias.float())
+        # few rows: a float16 result (3 significant digits); many rows: float32 arithmetic
+        tol = 2e-3 if rows <= HalfWeightLinear.ROWS else 1e-6
+        torch.testing.assert_close(y, expected, rtol=tol, atol=tol)
+        assert (y - linear(x)).abs().max() < 0.01  # and close to the float32 layer
+    x3 = torch.randn(2, 1, 64)  # (B, T, D) as the models call it
+    torch.testing.assert_close(half(x3), half(x3.reshape(2, 64)).reshape(2, 1, 48))
+
+
+def test_fp16_refuses_weights_beyond_float16_and_leaves_the_model_as_it_was():
+    model = torch.nn.Sequential(torch.nn.Linear(4, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2)).eval()
+    with torch.no_grad():
+        model[2].weight[0, 0] = 1e6
+    with pytest.raises(ParceroError, match="quantize fp16: layer 2 has weights beyond float16's range"):
+        half_weights(model)
+    assert type(model[0]) is torch.nn.Linear and type(model[2]) is torch.nn.Linear
+
+
+def test_fused_query_key_value_give_the_same_attention():
+    torch.manual_seed(1)
+    attn = MultiHeadAttention(32, 4, dropout=0.0).eval()
+    x = torch.randn(2, 5, 32)
+    before, _ = attn(x)
+    attn.fuse_qkv()
+    assert attn.qkv is not None and attn.qkv.weight.shape == (96, 32)
+    after, _ = attn(x)
+    torch.testing.assert_close(after, before, rtol=1e-5, atol=1e-6)
+    attn.train()  # training never uses the fused copy: a gradient step would leave it stale
+    with torch.no_grad():
+        attn.query.weight.mul_(2)
+    moved, _ = attn(x)
+    assert not torch.allclose(moved, before, atol=1e-3)
+
+
+def test_int8_and_fp16_models_decode_with_fused_projections_as_the_plain_model():
+    torch.manual_seed(2)
+    model = SpeechTransformer(preset_config("tiny", 20, n_enc_layers=1, n_dec_layers=2)).eval()
+    feats, lens = torch.randn(1, 120, 80), torch.tensor([120])
+    with torch.inference_mode():
+        xa, enc_lens = model.encode(feats, lens)
+        plain = model.decode(torch.tensor([[2, 5, 7]]), xa, enc_lens)
+        for mode in ("fp16", "int8"):
+            m = quantize_model(copy.deepcopy(model), mode)
+            assert all(a.qkv is not None for a in m.modules() if isinstance(a, MultiHeadAttention))
+            torch.testing.assert_close(m.decode(torch.tensor([[2, 5, 7]]), xa, enc_lens), plain, rtol=0.05, atol=0.05)

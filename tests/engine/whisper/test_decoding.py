@@ -252,7 +252,8 @@ def _both(real, samples, beam_size, word_timestamps=False):
     """(our transcript, faster-whisper's joined text, our seconds, theirs) with the same settings."""
     loaded, fw = real
     t0 = time.perf_counter()
-    ours = transcribe_whisper(loaded, samples, WhisperOptions(beam_size=beam_size, word_timestamps=word_timestamps))
+    options = WhisperOptions(beam_size=beam_size, word_timestamps=word_timestamps, temperatures=(0.0,))
+    ours = transcribe_whisper(loaded, samples, options)
     t1 = time.perf_counter()
     segments, _ = fw.transcribe(samples, language="es", beam_size=beam_size, temperature=0,
                                 condition_on_previous_text=True, vad_filter=False, without_timestamps=False,
@@ -336,7 +337,7 @@ def test_language_detection_and_decoding_without_timestamps(real):
     code, probs = detect_language(loaded.model, loaded.tokenizer, log_mel(samples))
     assert code == "es" and probs["es"] > 0.9 and sum(probs.values()) == pytest.approx(1.0, abs=1e-4)
     ours = transcribe_whisper(loaded, samples, WhisperOptions(language=None, beam_size=1, timestamps=False,
-                                                              word_timestamps=False))
+                                                              word_timestamps=False, temperatures=(0.0,)))
     segments, info = fw.transcribe(samples, beam_size=1, temperature=0, vad_filter=False, without_timestamps=True)
     assert info.language == ours.language == "es"
     assert ours.text == "".join(s.text for s in segments).strip()
@@ -357,7 +358,7 @@ def test_long_audio_seeks_across_the_window_edge_and_keeps_every_sentence(real):
     assert 30 < len(samples) / 16000 < 40
     chunks = []
     t0 = time.perf_counter()
-    result = transcribe_whisper(real[0], samples, WhisperOptions(beam_size=5),
+    result = transcribe_whisper(real[0], samples, WhisperOptions(beam_size=5, temperatures=(0.0,)),
                                 on_chunk=lambda c, t: chunks.append((c, t)))
     t1 = time.perf_counter()
     theirs, _ = real[1].transcribe(samples, language="es", beam_size=5, temperature=0, vad_filter=False,

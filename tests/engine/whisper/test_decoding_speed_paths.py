@@ -152,7 +152,8 @@ def test_no_attention_is_computed_when_nobody_wants_it(whisper):
         results[wanted] = [(h.tokens, h.log_prob) for h in hyps]
         assert [s.tokens for s in steps][-1] == [h.tokens for h in hyps]
     assert [t for t, _ in results[True]] == [t for t, _ in results[False]]
-    assert [p for _, p in results[True]] == pytest.approx([p for _, p in results[False]], abs=1e-6)
+    # Explicit attention and the fused kernel round differently: float32 noise over ~30 steps, no more.
+    assert [p for _, p in results[True]] == pytest.approx([p for _, p in results[False]], rel=1e-6)
 
 
 def _rules_whole_array(tok, sample_begin, suppress, blank, max_initial, tokens, logp):
