@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, QSize, Qt, Slot
+import time
+
+from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -36,6 +38,9 @@ ENGINE_STATES = {  # engine state -> status bar text
     "crashed": QT_TRANSLATE_NOOP("MainWindow", "Engine: crashed (Engine ▸ Restart)"),
 }
 
+AUTO_RESTARTS = 3  # an engine that dies unexpectedly is restarted by itself this many times ...
+AUTO_RESTART_SECONDS = 120.0  # ... within this long; more often than that is a crash loop, left to the user
+
 GEOMETRY_KEY = "main_window/geometry"
 STATE_KEY = "main_window/state"
 SPLITTER_KEY = "main_window/splitter"
@@ -53,6 +58,8 @@ class MainWindow(QMainWindow):
         # One engine process for the whole window; pages share it. A window given an
         # engine (tests, an embedding app) leaves its life to the giver.
         self._owns_engine = engine is None
+        self.auto_restarts = AUTO_RESTARTS
+        self._crash_times: list[float] = []  # monotonic times of the engine's recent unexpected exits
         self.engine = engine if engine is not None else QtEngineClient(self)
         self.transcribe_page = TranscribePage(self.engine, recordings_folder=recordings_folder)
         self.page_list = QListWidget()
@@ -263,9 +270,23 @@ class MainWindow(QMainWindow):
 
     @Slot(int, str)
     def on_engine_worker_exited(self, code: int, reason: str) -> None:
-        if reason != "shut down":
+        if reason == "shut down" or self.engine.state != "crashed":  # closed or restarted on purpose
+            return
+        # A crash (a native library's segfault, the out-of-memory killer) loses the loaded model,
+        # not the window: start a fresh engine so that the next click works. The job that was
+        # running is not sent again (it may be what crashed it), and a crash loop is left to the user.
+        now = time.monotonic()
+        self._crash_times = [t for t in self._crash_times if now - t < AUTO_RESTART_SECONDS] + [now]
+        if len(self._crash_times) <= self.auto_restarts:
             self.statusBar().showMessage(
-                self.tr("The engine process stopped: {reason}. Use Engine ▸ Restart engine.").format(reason=reason))
+                self.tr("The engine process stopped: {reason}. A new one is starting; the model is loaded "
+                        "again at the next run.").format(reason=reason))
+            QTimer.singleShot(0, self.engine.restart)  # after every page has seen the crash
+        else:
+            self.statusBar().showMessage(
+                self.tr("The engine process stopped: {reason}, {count} times in {minutes} minutes. "
+                        "Use Engine ▸ Restart engine.").format(reason=reason, count=len(self._crash_times),
+                                                               minutes=round(AUTO_RESTART_SECONDS / 60)))
 
     @Slot(str)
     def on_engine_start_failed(self, message: str) -> None:

@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from app.i18n import LANGUAGE_KEY, available_languages, translate
 from app.widgets.model_picker import discover_models, is_model_dir
+from app.widgets.plot_style import follow_palette
 
 log = logging.getLogger(__name__)
 
@@ -207,7 +208,7 @@ def dark_palette() -> QPalette:
 def apply_theme(app: QApplication, theme: str) -> None:
     """Light or dark: Qt's Fusion style with a light or dark palette; "system": the look Qt started with.
 
-    Plots pick their colours when they are built, so they follow from the next start.
+    Open windows follow at once, their plots included (``follow_palette``).
     """
     global _system_look
     if _system_look is None:
@@ -215,9 +216,11 @@ def apply_theme(app: QApplication, theme: str) -> None:
     if theme == "system":
         app.setStyle(_system_look[0])
         app.setPalette(_system_look[1])
-        return
-    style = app.setStyle("Fusion")
-    app.setPalette(dark_palette() if theme == "dark" else style.standardPalette())
+    else:
+        style = app.setStyle("Fusion")
+        app.setPalette(dark_palette() if theme == "dark" else style.standardPalette())
+    for window in app.topLevelWidgets():
+        follow_palette(window, app.palette())
 
 
 def apply_settings(app: QApplication, values: AppSettings) -> None:

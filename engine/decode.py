@@ -27,7 +27,8 @@ from torch import Tensor
 from engine.models.speech_transformer import AttentionRecorder, KVCache
 
 NEG_INF = float("-inf")
-ONE_THREAD_ROWS = 8  # CPU decoding steps of at most this many rows (utterances x beams) run on one thread
+ONE_THREAD_ROWS = 8  # CPU decoding steps of at most this many rows (utterances x beams) run on one thread ...
+ONE_THREAD_MAX_VOCAB = 4096  # ... unless the output layer is this wide (Whisper's 51865 tokens want two)
 IMPOSSIBLE = -1e9  # log-probabilities below this count as log 0 in CTC prefix scoring
 
 
@@ -127,29 +128,38 @@ def decode_encoded(
         lp = ctc_log_probs if ctc_log_probs is not None else model.ctc_log_probs(xa)
         ctc_lp = pad_ctc_log_probs(lp, enc_lens, blank_id=0)
     prefix = [sos_id] if isinstance(sos_id, int) else [int(t) for t in sos_id]
+    vocab = _vocab_size(model)
     if options.temperature > 0:
-        with step_threads(xa.device, xa.shape[0] * options.best_of):
+        with step_threads(xa.device, xa.shape[0] * options.best_of, vocab):
             return _sample_search(model, xa, enc_lens, prefix, eos_id, options, banned_ids, on_step, recorder_kinds,
                                   logits_filter)
-    with step_threads(xa.device, xa.shape[0] * options.beam_size):
+    with step_threads(xa.device, xa.shape[0] * options.beam_size, vocab):
         return _beam_search(
             model, xa, enc_lens, ctc_lp, prefix, eos_id, options, banned_ids, on_step, recorder_kinds, logits_filter
         )
 
 
+def _vocab_size(model) -> int:
+    """Output tokens of a Speech-Transformer or Whisper (0 when the model does not say)."""
+    config = getattr(model, "config", None)
+    return int(getattr(config, "vocab_size", 0) or getattr(config, "n_vocab", 0) or 0)
+
+
 @contextlib.contextmanager
-def step_threads(device: torch.device, rows: int) -> Iterator[None]:
-    """Run the enclosed decoding steps on one CPU thread when they have few rows.
+def step_threads(device: torch.device, rows: int, vocab_size: int = 0) -> Iterator[None]:
+    """Run the enclosed decoding steps on one CPU thread when they have few rows and a narrow output.
 
     A step multiplies a handful of rows by each weight matrix: tens of microseconds
     of work per call, less than it costs to wake a second OpenMP thread that waits
     passively (engine/__init__.py explains why threads wait passively). Measured on
     `small` (docs/benchmarks.md): 2.5 ms a greedy step on one thread, 5.8 ms on two
     passive threads, 2.0 ms on two spinning ones, which fall to 16 ms once another
-    program wants a core. The encoder, with hundreds of rows, keeps every thread.
+    program wants a core. Whisper's output layer (51865 x 512 weights, multiplied
+    at every step) is the exception: with beam 5 two threads decode 15 % faster.
+    The encoder, with hundreds of rows, keeps every thread.
     """
     n = torch.get_num_threads()
-    if device.type != "cpu" or rows > ONE_THREAD_ROWS or n == 1:
+    if device.type != "cpu" or rows > ONE_THREAD_ROWS or vocab_size > ONE_THREAD_MAX_VOCAB or n == 1:
         yield
         return
     torch.set_num_threads(1)

@@ -18,9 +18,9 @@ LEFT_AXIS_WIDTH = 64  # pixels; wide enough for "7.6 kHz" and short token text
 TIME_LABEL = QT_TRANSLATE_NOOP("PlotStyle", "time (s)")
 
 
-def palette_colors(widget: QWidget) -> tuple[QColor, QColor, QColor]:
-    """(background, text, highlight) colours of ``widget``'s palette, for light and dark themes."""
-    palette = widget.palette()
+def palette_colors(widget: QWidget, palette: QPalette | None = None) -> tuple[QColor, QColor, QColor]:
+    """(background, text, highlight) colours of ``palette`` (default: ``widget``'s), for light and dark themes."""
+    palette = palette if palette is not None else widget.palette()
     return (
         palette.color(QPalette.ColorRole.Base),
         palette.color(QPalette.ColorRole.WindowText),
@@ -54,6 +54,26 @@ def style_plot(plot: pg.PlotItem, text_color: QColor, *, time_axis: bool = True)
         plot.setLabel("bottom", translate("PlotStyle", TIME_LABEL))
     else:
         plot.hideAxis("bottom")
+
+
+def follow_palette(root: QWidget, palette: QPalette | None = None) -> int:
+    """Re-colour the plots under ``root`` after a theme change; returns how many views.
+
+    Backgrounds take the base colour of ``palette`` (default: each view's own, which
+    follows the application's only once Qt has delivered the change) and axes (lines,
+    ticks, labels) its text colour, as when the plots were built; data keep their own
+    colours (the colour maps read on light and dark alike).
+    """
+    views = [root] if isinstance(root, pg.GraphicsView) else []
+    views += root.findChildren(pg.GraphicsView)
+    for view in views:
+        background, text, _ = palette_colors(view, palette)
+        view.setBackground(background)
+        for item in view.scene().items():
+            if isinstance(item, pg.AxisItem):
+                item.setPen(text)
+                item.setTextPen(text)
+    return len(views)
 
 
 def translucent(color: QColor, alpha: int) -> QColor:

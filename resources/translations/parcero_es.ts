@@ -1027,8 +1027,12 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
         <translation>El proceso del motor ejecuta los modelos aquí. {versions}</translation>
     </message>
     <message>
-        <source>The engine process stopped: {reason}. Use Engine ▸ Restart engine.</source>
-        <translation>El proceso del motor se detuvo: {reason}. Use Motor ▸ Reiniciar el motor.</translation>
+        <source>The engine process stopped: {reason}. A new one is starting; the model is loaded again at the next run.</source>
+        <translation>El proceso del motor se ha detenido: {reason}. Se está iniciando uno nuevo; el modelo se vuelve a cargar en la próxima ejecución.</translation>
+    </message>
+    <message>
+        <source>The engine process stopped: {reason}, {count} times in {minutes} minutes. Use Engine ▸ Restart engine.</source>
+        <translation>El proceso del motor se ha detenido: {reason}, {count} veces en {minutes} minutos. Use Motor ▸ Reiniciar el motor.</translation>
     </message>
     <message>
         <source>Engine: failed to start</source>

@@ -177,3 +177,33 @@ def test_the_device_setting_reaches_the_engine(window, qtbot, tmp_path):
     assert page._quantize() == "fp16"
     page.set_device("cuda")
     assert page._quantize() == "none"
+
+
+def test_open_plots_follow_a_theme_change(qapp, qtbot):
+    import pyqtgraph as pg
+
+    from app.widgets.attention_view import AttentionView
+    from app.widgets.audio_view import AudioView
+
+    views = [AudioView(), AttentionView()]
+    for view in views:
+        qtbot.addWidget(view)
+        view.show()
+
+    def colours(view):
+        graphics = view.findChildren(pg.GraphicsView)
+        axes = [item for g in graphics for item in g.scene().items() if isinstance(item, pg.AxisItem)]
+        return ({g.backgroundBrush().color().lightness() for g in graphics},
+                {a.textPen().color().lightness() for a in axes})
+
+    try:
+        apply_theme(qapp, "dark")
+        for view in views:
+            backgrounds, texts = colours(view)
+            assert backgrounds and max(backgrounds) < 80 and texts and min(texts) > 180
+        apply_theme(qapp, "light")
+        for view in views:
+            backgrounds, texts = colours(view)
+            assert min(backgrounds) > 180 and max(texts) < 80
+    finally:
+        apply_theme(qapp, "system")

@@ -211,19 +211,22 @@ class _ThreadsSeen(torch.nn.Module):
         return self.model.decode(*args, **kwargs)
 
 
-@pytest.mark.parametrize("batch,beam,one_thread", [(1, 1, True), (2, 4, True), (3, 4, False)])
-def test_small_decoding_steps_run_on_one_thread_and_the_count_is_restored(batch, beam, one_thread):
-    from engine.decode import ONE_THREAD_ROWS
+@pytest.mark.parametrize("batch,beam,vocab,one_thread", [(1, 1, 12, True), (2, 4, 12, True), (3, 4, 12, False),
+                                                         (1, 1, 5000, False)])
+def test_small_decoding_steps_run_on_one_thread_and_the_count_is_restored(batch, beam, vocab, one_thread):
+    from engine.decode import ONE_THREAD_MAX_VOCAB, ONE_THREAD_ROWS
 
     torch.manual_seed(0)
-    model = _ThreadsSeen(SpeechTransformer(preset_config("tiny", 12, n_enc_layers=1, n_dec_layers=1, ctc=False)).eval())
+    config = preset_config("tiny", vocab, n_enc_layers=1, n_dec_layers=1, ctc=False)
+    model = _ThreadsSeen(SpeechTransformer(config).eval())
+    model.config = config
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     try:
         feats = torch.randn(batch, 60, 80)
         hyps = decode_batch(model, feats, torch.full((batch,), 60), 2, EOS, DecodeOptions(beam_size=beam))
         assert len(hyps) == batch and model.threads
-        assert (batch * beam <= ONE_THREAD_ROWS) == one_thread
+        assert (batch * beam <= ONE_THREAD_ROWS and vocab <= ONE_THREAD_MAX_VOCAB) == one_thread
         assert set(model.threads) == ({1} if one_thread else {2})
         assert torch.get_num_threads() == 2
     finally:

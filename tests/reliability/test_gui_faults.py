@@ -36,8 +36,8 @@ def window(qtbot, engine, tmp_path):
 
 
 @pytest.mark.slow
-def test_killing_the_engine_mid_transcription_is_shown_and_a_restart_recovers(window, qtbot, engine,
-                                                                               saved_model_dir, tmp_path):
+def test_killing_the_engine_mid_transcription_is_shown_and_a_new_engine_takes_over(window, qtbot, engine,
+                                                                                    saved_model_dir, tmp_path):
     page = window.transcribe_page
     long = tmp_path / "una hora no, un minuto.wav"
     save_wav(long, np.concatenate([tone_speech(t, seed=i) for i in range(8) for t in OVERFIT_TEXTS]), SR)
@@ -48,24 +48,47 @@ def test_killing_the_engine_mid_transcription_is_shown_and_a_restart_recovers(wi
     with qtbot.waitSignal(engine.partial_transcript, timeout=60_000):
         page.transcribe_button.click()
     killed = engine.pid
+    states = []
+    engine.state_changed.connect(states.append)
     with qtbot.waitSignal(page.transcription_failed, timeout=10_000) as failed:
         os.kill(killed, signal.SIGKILL)
-    # the window says what happened, in the page and in the status bar, and does not offer a dead engine
+    # the window says what happened, in the page and in the status bar ...
     assert "SIGKILL" in failed.args[0]
     assert page.error_label.isVisible() and "SIGKILL" in page.error_label.text()
-    qtbot.waitUntil(lambda: engine.state == "crashed", timeout=5_000)
-    assert "SIGKILL" in window.statusBar().currentMessage()
-    assert not page.transcribe_button.isEnabled()
-
+    qtbot.waitUntil(lambda: "crashed" in states, timeout=5_000)
+    assert "SIGKILL" in window.statusBar().currentMessage() and "new one" in window.statusBar().currentMessage()
+    # ... and starts a new engine by itself, without sending the killed job again
     with qtbot.waitSignal(engine.ready, timeout=120_000):
-        window.restart_action.trigger()  # Engine ▸ Restart engine
-    assert engine.alive and engine.pid != killed
+        pass
+    assert states[states.index("crashed"):][:3] == ["crashed", "starting", "ready"]
+    assert engine.alive and engine.pid != killed and not engine.running_jobs
     assert page.load_audio_file(short)
     qtbot.waitUntil(page.transcribe_button.isEnabled, timeout=5_000)
     with qtbot.waitSignal(page.transcription_finished, timeout=120_000) as finished:
         page.transcribe_button.click()  # the model is loaded again by itself
     assert finished.args[0].text == OVERFIT_TEXTS[1]
     assert not page.error_label.isVisible()
+
+
+@pytest.mark.slow
+def test_an_engine_that_keeps_dying_is_left_to_the_user(window, qtbot, engine):
+    window.auto_restarts = 1  # the second crash within two minutes is a crash loop
+    qtbot.waitUntil(lambda: engine.state == "ready", timeout=120_000)
+    first = engine.pid
+    with qtbot.waitSignal(engine.ready, timeout=120_000):
+        os.kill(first, signal.SIGKILL)  # restarted by itself
+    second = engine.pid
+    assert second != first
+    with qtbot.waitSignal(engine.worker_exited, timeout=10_000):
+        os.kill(second, signal.SIGKILL)
+    qtbot.wait(500)  # time enough for a restart to begin, were one coming
+    assert engine.state == "crashed" and not engine.alive
+    message = window.statusBar().currentMessage()
+    assert "2 times" in message and "Engine ▸ Restart engine" in message
+    assert not window.transcribe_page.transcribe_button.isEnabled()
+    with qtbot.waitSignal(engine.ready, timeout=120_000):
+        window.restart_action.trigger()  # the user's restart still works
+    assert engine.alive and engine.pid not in (first, second)
 
 
 class _DiskFillsUp(sf.SoundFile):
