@@ -5,7 +5,9 @@
 replaces ``sys.excepthook`` and ``threading.excepthook``: an exception nobody
 caught, in a slot, a paint event or a thread, is written to
 ``crash-<time>-<pid>.txt`` there (traceback, versions, time) and a dialog
-says where, instead of the traceback going to a terminal nobody sees.
+says where, instead of the traceback going to a terminal nobody sees. The engine
+process writes its own ``engine.log`` (jobs started, finished, failed, with the
+traceback of an internal error) into the same folder.
 
 The folder is platformdirs' user log folder (``~/.local/state/Parcero/log``
 on Linux); when ``PARCERO_DATA_DIR`` is set (tests, a portable install),
@@ -30,6 +32,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.i18n import translate
 from engine.fileio import write_text_atomic
+from engine.protocol import LOG_DIR_ENV
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +94,8 @@ def setup_logging(folder: str | Path | None = None, level: int = logging.INFO) -
     for handler in _handlers:
         root.addHandler(handler)
     root.setLevel(min(level, logging.WARNING))
+    if folder is not None:  # the engine process, started after this, writes engine.log beside ours
+        os.environ[LOG_DIR_ENV] = str(folder)
     if not _qt_handler_installed:
         qInstallMessageHandler(_on_qt_message)
         _qt_handler_installed = True
@@ -111,6 +116,8 @@ def stop_logging() -> None:
     if _qt_handler_installed:
         qInstallMessageHandler(None)
         _qt_handler_installed = False
+    if _folder is not None and os.environ.get(LOG_DIR_ENV) == str(_folder):
+        del os.environ[LOG_DIR_ENV]  # engines started from now on keep no log, as before setup
     _folder = None
 
 

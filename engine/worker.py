@@ -21,16 +21,20 @@ checkpoint before it returns.
 from __future__ import annotations
 
 import dataclasses
+import logging
+import logging.handlers
 import multiprocessing
 import os
 import queue
 import signal
 import sys
 import threading
+import time
 import traceback
 from functools import cache
 from importlib import metadata
 from multiprocessing.connection import Connection
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -43,13 +47,15 @@ from engine.errors import JobCancelled, ParceroError
 from engine.features import compute_features
 from engine.models.speech_transformer import AttentionRecorder
 from engine.protocol import (
-    check_command,
+    LOG_DIR_ENV, check_command,
     AttentionFrame, Cancel, Cancelled, ChunkResult, Command, EngineInfo, Evaluate, EvalResult, Event, Failed,
     Finished, GetInfo, LoadModel, PartialTranscript, Progress, Ready, Shutdown, Started, Train, TrainMetrics,
     Transcribe,
 )
 from engine.transcribe import SUBSAMPLING, Chunk, Transcript, check_decode_options, transcribe_long
 
+log = logging.getLogger("engine.worker")
+ENGINE_LOG = "engine.log"
 JOB_KINDS = {LoadModel: "load_model", Transcribe: "transcribe", Evaluate: "evaluate", Train: "train"}
 ATTENTION_KINDS = ("decoder_cross", "encoder_self")
 
@@ -72,7 +78,34 @@ def worker_main(commands: Connection, events: Connection) -> None:
     # needs DataLoader worker processes. Our own children are ours to end.
     multiprocessing.current_process().daemon = False
     torch.set_num_threads(default_thread_count())
+    setup_logging()
+    log.info("engine %s started (pid %d, torch %s, %d threads)", __version__, os.getpid(), torch.__version__,
+             torch.get_num_threads())
     _Worker(commands, events).run()
+    log.info("engine stopped")
+
+
+def setup_logging() -> Path | None:
+    """Write this process's log to ``$PARCERO_LOG_DIR/engine.log`` (rotating), beside the GUI's parcero.log.
+
+    Without the variable (the CLI, tests) nothing is set up. A folder that cannot be
+    written is skipped silently: the GUI's own log already says so. Returns the file.
+    """
+    folder = os.environ.get(LOG_DIR_ENV, "").strip()
+    if not folder:
+        return None
+    path = Path(folder).expanduser() / ENGINE_LOG
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+    except OSError:
+        return None
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(process)d %(threadName)s]: "
+                                           "%(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    return path
 
 
 def default_thread_count() -> int:
@@ -177,17 +210,24 @@ class _Worker:
             if job.cancel.is_set():
                 raise JobCancelled()
             self.send(Started(job_id, JOB_KINDS[type(command)]))
+            log.info("job %d: %s started", job_id, JOB_KINDS[type(command)])
+            started = time.perf_counter()
             handler = getattr(self, f"_do_{JOB_KINDS[type(command)]}")
             terminal = handler(job)
+            log.info("job %d: finished in %.1f s", job_id, time.perf_counter() - started)
         except JobCancelled:
             terminal = Cancelled(job_id)
+            log.info("job %d: cancelled", job_id)
         except ParceroError as e:
             terminal = Failed(job_id, str(e), traceback.format_exc())
+            log.warning("job %d: failed: %s", job_id, e)
         except torch.OutOfMemoryError as e:
             terminal = Failed(job_id, f"out of memory on {_device_of(self.loaded)}: try a smaller model, "
                               f"shorter chunks or the CPU ({e})", traceback.format_exc())
+            log.error("job %d: %s", job_id, terminal.message)
         except Exception as e:
             terminal = Failed(job_id, f"internal error: {type(e).__name__}: {e}", traceback.format_exc())
+            log.exception("job %d: internal error", job_id)
         if isinstance(terminal, Failed) and torch.cuda.is_initialized():
             torch.cuda.empty_cache()  # an OOM's leftovers would make the next job fail too
         with self.jobs_lock:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import platform
 import sys
 import threading
@@ -152,3 +153,24 @@ def test_the_crash_dialog_names_the_report(qtbot, tmp_path, monkeypatch):
     logs.show_crash_dialog(None, str(tmp_path / "crash-1.txt"), "ValueError: malo")
     assert str(tmp_path / "crash-1.txt") in seen["text"] and seen["details"] == "ValueError: malo"
     assert "Open log folder" in seen["buttons"]
+
+
+def test_the_engine_process_logs_its_jobs_beside_the_gui(log_folder, tmp_path):
+    from engine.client import EngineClient
+    from engine.protocol import LOG_DIR_ENV, Failed, LoadModel
+
+    assert logs.setup_logging() == log_folder
+    assert os.environ[LOG_DIR_ENV] == str(log_folder)  # what the engine process inherits
+    client = EngineClient()
+    client.start()
+    try:
+        missing = tmp_path / "no hay modelo"
+        [*_, failed] = client.wait(client.submit(LoadModel, path=str(missing)), timeout=60)
+        assert isinstance(failed, Failed)
+    finally:
+        client.close()
+    text = (log_folder / "engine.log").read_text(encoding="utf-8")
+    assert f"engine {engine.__version__} started" in text and "engine stopped" in text
+    assert "load_model started" in text and "failed:" in text and "no hay modelo" in text
+    logs.stop_logging()
+    assert LOG_DIR_ENV not in os.environ  # engines started later keep no log
