@@ -48,9 +48,9 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--length-penalty", type=float, default=1.0, help="beam length normalisation exponent")
     t.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"], help="default: cuda if available")
     t.add_argument("--quantize", default="none", choices=["none", "int8", "fp16"],
-                   help="CPU only: int8 = linear layers in int8 (pays for wide models); fp16 = weights stored in "
-                   "float16, arithmetic in float32 (pays for every size); faster decoding, slightly different "
-                   "scores (default: none)")
+                   help="CPU only: int8 = linear layers in int8 (fastest for small/base models and Whisper; "
+                   "scores change slightly); fp16 = weights in float16, arithmetic in float32 (faster for "
+                   "small/base one file at a time, same transcripts) (default: none)")
     t.add_argument("--format", default="txt", choices=["txt", "json", "srt", "vtt"],
                    help="txt: the transcript (path<TAB>text for several files); json: one JSON object a line; "
                    "srt/vtt: subtitles (with several files use --out-dir)")

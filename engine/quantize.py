@@ -15,9 +15,10 @@ on encoder outputs), and CUDA has no such kernels.
 "fp16" keeps every Linear weight in float16 and the arithmetic in float32
 (``HalfWeightLinear``): half the bytes per decoding step, with PyTorch's
 float16 matrix-vector kernels (they read float16, accumulate in float32) and no
-per-call quantisation of the activations, which is what makes int8 lose on narrow
-models. Logits move by about 1e-4 relative. It pays at every preset size for
-decoding one or a few utterances at a time (``docs/benchmarks.md``).
+per-call quantisation of the activations. Logits move by about 1e-4 relative, so
+transcripts stay the same. It pays for the Speech-Transformer's `small` and `base`
+decoding one utterance at a time; it loses when batching, and buys nothing for `tiny`
+or for Whisper, whose output layer stays float32 (``docs/benchmarks.md``).
 """
 
 from __future__ import annotations
