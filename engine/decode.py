@@ -63,6 +63,7 @@ class StepInfo:
     tokens: list[list[int]]  # per utterance, tokens so far (no <sos>)
     cross_attention: list[Tensor] | None  # per decoder layer, (B, H, T) rows for the newest token
     finished: list[bool] = field(default_factory=list)
+    temperature: float = 0.0  # above 0: candidates sampled (Whisper's fallback re-decoding a window)
 
 
 StepCallback = Callable[[StepInfo], None]
@@ -410,7 +411,8 @@ def _sample_search(model, xa, enc_lens, prefix, eos_id, opts, banned_ids, on_ste
             scores = torch.tensor([lp if a else NEG_INF for lp, a in zip(log_probs, alive)],
                                   dtype=torch.float64).view(B, K)
             done = [not any(alive[b * K:(b + 1) * K]) for b in range(B)]
-            _report_step(on_step, step, tokens[:, P0 - 1:], scores, trace, finished, done, K, eos_id)
+            _report_step(on_step, step, tokens[:, P0 - 1:], scores, trace, finished, done, K, eos_id,
+                         opts.temperature)
         if not any(alive):
             break
     return [max(f, key=lambda h: h.score) if f else Hypothesis([], NEG_INF, NEG_INF) for f in finished]
@@ -464,7 +466,7 @@ def _hypothesis(seq, log_prob, opts, attn: Tensor | None) -> Hypothesis:
     return Hypothesis(tokens=[int(t) for t in seq], score=float(score), log_prob=float(log_prob), cross_attention=cross)
 
 
-def _report_step(on_step, step, tokens, scores, trace, finished, done, K, eos_id):
+def _report_step(on_step, step, tokens, scores, trace, finished, done, K, eos_id, temperature=0.0):
     B = scores.shape[0]
     best_tokens, rows = [], []
     for b in range(B):
@@ -478,4 +480,5 @@ def _report_step(on_step, step, tokens, scores, trace, finished, done, K, eos_id
     if trace.steps:
         last = trace.newest(rows)  # (n_layers, B, H, T)
         attn = [last[i].float() for i in range(last.shape[0])]
-    on_step(StepInfo(step=step, tokens=best_tokens, cross_attention=attn, finished=list(done)))
+    on_step(StepInfo(step=step, tokens=best_tokens, cross_attention=attn, finished=list(done),
+                     temperature=temperature))

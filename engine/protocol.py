@@ -135,6 +135,7 @@ class PartialTranscript(Event):
     tokens: tuple[int, ...]  # token ids decoded so far in this chunk
     text: str  # their text
     chunk_start: float = 0.0  # seconds: where this chunk starts in the audio
+    temperature: float = 0.0  # above 0: Whisper is decoding this chunk again by sampling (its first text failed)
 
 
 @dataclass(frozen=True)

@@ -394,7 +394,7 @@ class _TranscriptionJob:
             self._send_encoder_attention(chunk)
         tokens = info.tokens[0]
         self.send(PartialTranscript(c.job_id, chunk.index, tuple(tokens), self.loaded.tokenizer.decode(tokens),
-                                    chunk.start))
+                                    chunk.start, info.temperature))
         if "decoder_cross" in c.attention and info.cross_attention:
             for layer, w in enumerate(info.cross_attention):  # w: (B=1, H, T)
                 self._send_frames("decoder_cross", layer, info.step, w[0], chunk)

@@ -66,6 +66,7 @@ class TranscribePage(QWidget):
         self._load_job = self._job = None
         self.loaded_info: dict = {}
         self._partial_chunk = -1
+        self._partial_temperature = 0.0
         self._token_texts: list[str] = []
         self._offset = 0.0
         self._last_live_draw = 0.0
@@ -329,6 +330,7 @@ class TranscribePage(QWidget):
         self.transcript_view.clear_transcript()
         self.transcript = None
         self._partial_chunk = -1
+        self._partial_temperature = 0.0
         if model != self.loaded_model:
             self._load_job = self.engine.submit(LoadModel, path=model, device=self.device, quantize=self._quantize())
         self._submit_transcription()
@@ -412,8 +414,15 @@ class TranscribePage(QWidget):
     def on_engine_partial_transcript(self, job: int, event) -> None:
         if job != self._job:
             return
+        if event.chunk == self._partial_chunk and event.temperature != self._partial_temperature:
+            self._partial_chunk = -1  # a new attempt at the same window: its heatmap starts afresh
+        self._partial_temperature = event.temperature
         self._token_texts = list(event.text)
-        self.transcript_view.set_partial(event.text)
+        note = ""
+        if event.temperature > 0:
+            note = self.tr("(decoding this window again at temperature {t:.1f}: the first text looked "
+                           "wrong) ").format(t=event.temperature)
+        self.transcript_view.set_partial(note + event.text)
 
     @Slot(int, object)
     def on_engine_attention_frame(self, job: int, event) -> None:

@@ -1809,6 +1809,10 @@ hipótesis: {hypothesis}</translation>
         <translation>(transcripción cancelada)</translation>
     </message>
     <message>
+        <source>(decoding this window again at temperature {t:.1f}: the first text looked wrong) </source>
+        <translation>(decodificando de nuevo esta ventana a temperatura {t:.1f}: el primer texto no parecía correcto) </translation>
+    </message>
+    <message>
         <source>Export transcript</source>
         <translation>Exportar la transcripción</translation>
     </message>

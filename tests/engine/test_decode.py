@@ -280,6 +280,7 @@ def test_sampling_streams_steps_and_keeps_attention():
     options = DecodeOptions(temperature=1.0, best_of=2, max_len_ratio=0.3, capture_attention=True)
     [hyp] = decode_encoded(model, xa, enc_lens, 2, EOS, options, on_step=steps.append)
     assert steps and steps[-1].tokens == [hyp.tokens] and steps[-1].finished == [True]
+    assert {s.temperature for s in steps} == {1.0}  # listeners can tell a sampled attempt
     assert steps[0].cross_attention is not None and steps[0].cross_attention[0].shape[-1] == xa.shape[1]
     layers, heads, rows, frames = hyp.cross_attention.shape
     assert (layers, frames) == (2, xa.shape[1]) and rows in (len(hyp.tokens), len(hyp.tokens) + 1)

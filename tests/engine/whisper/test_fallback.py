@@ -120,3 +120,35 @@ def test_after_a_window_that_needed_a_high_temperature_the_next_is_not_prompted(
     assert len(first_attempts) >= 2 and tok.sot_prev in first_attempts[0]
     assert all(tok.sot_prev not in p for p in first_attempts[1:])
     assert transcript.segments and all(s.temperature == 1.0 for s in transcript.segments)
+
+
+def test_the_worker_tells_the_window_when_a_window_is_decoded_again(loaded, tmp_path):
+    from engine.audio import save_wav
+    from engine.client import EngineClient
+    from engine.models.io import save_whisper
+    from engine.protocol import Finished, LoadModel, PartialTranscript, Transcribe
+
+    from tests.engine.whisper.fixtures_whisper import tiny_tokenizer_json
+
+    folder = save_whisper(tmp_path / "diminuto", (loaded.model, tiny_tokenizer_json(), {"source": "test"}))
+    wav = tmp_path / "ruido.wav"
+    save_wav(wav, (0.1 * np.random.default_rng(2).standard_normal(16000 * 3)).astype(np.float32), 16000)
+    client = EngineClient()
+    client.start()
+    try:
+        [*_, done] = client.wait(client.submit(LoadModel, path=str(folder), device="cpu"), timeout=60)
+        assert isinstance(done, Finished)
+        # Whisper's default thresholds: a random model's text is improbable, so every temperature is tried.
+        events = client.wait(client.submit(Transcribe, path=str(wav), attention=()), timeout=120)
+    finally:
+        client.close()
+    assert isinstance(events[-1], Finished)
+    by_window: dict[int, list[float]] = {}
+    for e in events:
+        if isinstance(e, PartialTranscript):
+            by_window.setdefault(e.chunk, []).append(e.temperature)
+    assert by_window
+    for temperatures in by_window.values():  # each window's attempts in order, each streamed as it runs
+        assert temperatures[0] == 0.0 and max(temperatures) == 1.0
+        assert temperatures == sorted(temperatures)
+        assert set(temperatures) == {0.0, 0.2, 0.4, 0.6, 0.8, 1.0}
