@@ -56,6 +56,11 @@ def check_decode_options(options: DecodeOptions, loaded: LoadedModel | None = No
         raise ParceroError(f"{ctc} must be in [0, 1), got {options.ctc_weight}")
     if loaded is not None and options.ctc_weight > 0 and loaded.model.ctc_head is None:
         raise ParceroError(f"{loaded.name}: this model has no CTC head; use {ctc} 0")
+    temperature = names.get("temperature", "options.temperature")
+    if not (0.0 <= options.temperature <= 10.0):  # NaN fails too
+        raise ParceroError(f"{temperature} must be from 0 to 10, got {options.temperature}")
+    if options.best_of < 1:
+        raise ParceroError(f"{names.get('best_of', 'options.best_of')} must be at least 1, got {options.best_of}")
 
 
 @dataclass(frozen=True)

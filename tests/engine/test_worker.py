@@ -224,6 +224,10 @@ def test_bad_commands_and_bad_audio_fail_clearly_and_the_worker_survives(engine,
     assert "Transcribe.options.beam_size: expected int" in failure(Transcribe, path="x.wav",
                                                                    options=_options(beam_size="4")).message
     assert "exactly one of path" in failure(Transcribe).message
+    hot = failure(Transcribe, path=str(audio_dir / "corto.wav"), options=_options(temperature=-1.0)).message
+    assert hot == "options.temperature must be from 0 to 10, got -1.0"
+    assert "options.best_of must be at least 1" in failure(Transcribe, path=str(audio_dir / "corto.wav"),
+                                                          options=_options(best_of=0)).message
     corrupt = tmp_path / "roto.wav"
     corrupt.write_bytes(b"RIFF esto no es audio" * 20)
     message = failure(Transcribe, path=str(corrupt)).message
