@@ -145,7 +145,6 @@ def evaluate_loaded(
     if getattr(loaded, "architecture", "speech-transformer") != "whisper":
         return evaluate(loaded.model, loaded.tokenizer, loaded.feature_config, utterances, base_dir, options,
                         on_progress=on_progress)
-    from engine.audio import load_audio
     from engine.errors import ParceroError
     from engine.transcribe import transcribe_long
 
@@ -153,9 +152,7 @@ def evaluate_loaded(
     base = Path(base_dir) if base_dir is not None else None
     for i, u in enumerate(utterances):
         try:
-            offset = u.offset or 0.0
-            samples = load_audio(u.audio_path(base), 16000, offset=offset,
-                                 duration=(u.end - offset) if u.end is not None else None)
+            samples = u.load_samples(base, 16000)
             text = transcribe_long(loaded, samples, options).text
         except ParceroError as e:
             skipped.append((u.id, str(e)))

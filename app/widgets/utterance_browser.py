@@ -29,15 +29,6 @@ ERROR_STYLE = "QLabel { color: #c62828; }"
 SELECT_HINT = QT_TRANSLATE_NOOP("UtteranceBrowser", "Select an utterance to see and hear it.")
 
 
-def load_utterance_audio(u: Utterance, base_dir: str | Path | None, sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """The samples of one utterance, its segment only when it has ``offset``/``end``; shape (n,)."""
-    from engine.audio import load_audio
-
-    offset = u.offset or 0.0
-    duration = None if u.end is None else u.end - offset
-    return load_audio(u.audio_path(base_dir), sample_rate, offset=offset, duration=duration)
-
-
 class UtteranceBrowser(QWidget):
     utterance_shown = Signal(object)  # the Utterance now in the audio view
 
@@ -201,7 +192,7 @@ class UtteranceBrowser(QWidget):
         """Load ``u`` into the audio view; a missing or broken file is reported in the info line."""
         self.player.stop()
         try:
-            samples = load_utterance_audio(u, self.base_dir)
+            samples = u.load_samples(self.base_dir, SAMPLE_RATE)
         except (ParceroError, ValueError) as error:
             self.current, self.samples = u, None
             self.audio_view.clear()

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 from app.audio_io import Player
 from app.background import BackgroundRunner
 from app.i18n import QT_TRANSLATE_NOOP
-from app.widgets.utterance_browser import load_utterance_audio
 from app.widgets.voice_plots import SAMPLE_RATE, ClipColumn, ComparisonPlots, short_speaker
 from engine.data.manifest import Utterance
 from engine.data.pitch import VoiceProfileBuilder, align_segments
@@ -67,7 +66,7 @@ def measure_groups(groups, base_dir, progress):
         builder = VoiceProfileBuilder(SAMPLE_RATE)
         for u in group:
             try:
-                builder.add(load_utterance_audio(u, base_dir, SAMPLE_RATE))
+                builder.add(u.load_samples(base_dir, SAMPLE_RATE))
             except (ParceroError, ValueError):
                 skipped += 1  # a broken file lessens the sample; it need not stop the comparison
             done += 1

@@ -25,7 +25,6 @@ from app.background import BackgroundRunner
 from app.i18n import translate
 from app.widgets.audio_view import AudioView
 from app.widgets.plot_style import palette_colors, style_plot, translucent
-from app.widgets.utterance_browser import load_utterance_audio
 from engine.data.manifest import Utterance
 from engine.data.pitch import AlignedPair, LevelStats, VoiceProfile, f0_track, level_stats
 
@@ -172,7 +171,7 @@ class ClipColumn(QWidget):
 
 
 def _measure_clip(u: Utterance, base_dir: Path | None):
-    samples = load_utterance_audio(u, base_dir, SAMPLE_RATE)
+    samples = u.load_samples(base_dir, SAMPLE_RATE)
     times, f0 = f0_track(samples, SAMPLE_RATE)
     return u, samples, times, f0, level_stats(samples, SAMPLE_RATE)
 

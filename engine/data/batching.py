@@ -22,7 +22,6 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
-from engine.audio import load_audio
 from engine.data.manifest import Utterance
 from engine.errors import AudioError, ParceroError
 from engine.features import FeatureConfig, SpecAugmentConfig, compute_features, spec_augment
@@ -81,10 +80,7 @@ class SpeechDataset(Dataset):
     def __getitem__(self, index: int) -> Example | tuple[str, str]:
         u = self.utterances[index]
         try:
-            offset = u.offset or 0.0
-            duration = (u.end - offset) if u.end is not None else None
-            samples = load_audio(u.audio_path(self.base_dir), self.feature_config.sample_rate,
-                                 offset=offset, duration=duration)
+            samples = u.load_samples(self.base_dir, self.feature_config.sample_rate)
             feats = compute_features(samples, self.feature_config)
             if feats.shape[0] < SpeechTransformer.MIN_FRAMES:
                 # The encoder's subsampling cannot take it: alone it raises, padded into a batch

@@ -60,6 +60,17 @@ class Utterance:
         p = Path(self.audio).expanduser()
         return p if p.is_absolute() or base is None else Path(base) / p
 
+    def load_samples(self, base: str | Path | None, sample_rate: int):
+        """The utterance's samples at ``sample_rate``, shape (n,): its segment only when it has ``offset``/``end``.
+
+        Raises AudioError (a ParceroError) naming the file when it cannot be read.
+        """
+        from engine.audio import load_audio
+
+        offset = self.offset or 0.0
+        duration = None if self.end is None else self.end - offset
+        return load_audio(self.audio_path(base), sample_rate, offset=offset, duration=duration)
+
 
 @dataclass(frozen=True)
 class DataProblem:

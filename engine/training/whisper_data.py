@@ -32,7 +32,6 @@ from typing import Sequence
 import torch
 from torch.utils.data import Dataset
 
-from engine.audio import load_audio
 from engine.data.batching import Example, LoadedBatch
 from engine.data.manifest import Utterance
 from engine.errors import ParceroError
@@ -86,9 +85,7 @@ class WhisperDataset(Dataset):
         u = self.utterances[index]
         frames = window_frames(self.config)
         try:
-            offset = u.offset or 0.0
-            duration = (u.end - offset) if u.end is not None else None
-            samples = load_audio(u.audio_path(self.base_dir), SAMPLE_RATE, offset=offset, duration=duration)
+            samples = u.load_samples(self.base_dir, SAMPLE_RATE)
             n_real = len(samples) // HOP_LENGTH  # feature frames of the audio itself
             if n_real > frames:
                 raise ValueError(f"{len(samples) / SAMPLE_RATE:.1f} s is longer than Whisper's "
