@@ -17,7 +17,6 @@ on Linux); when ``PARCERO_DATA_DIR`` is set (tests, a portable install),
 from __future__ import annotations
 
 import logging
-import logging.handlers
 import os
 import platform
 import sys
@@ -32,15 +31,12 @@ from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from app.i18n import translate
 from engine.fileio import write_text_atomic
-from engine.protocol import LOG_DIR_ENV
+from engine.logfile import LOG_DIR_ENV, rotating_file_handler
 
 log = logging.getLogger(__name__)
 
 LOG_FILE = "parcero.log"
-MAX_LOG_BYTES = 1_000_000
-LOG_BACKUPS = 3  # parcero.log.1 ... .3: a few MB at most
 MAX_REPORTS = 20  # crash reports one session writes, so an exception in a paint event cannot fill the disk
-LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(process)d %(threadName)s]: %(message)s"
 
 _handlers: list[logging.Handler] = []
 _folder: Path | None = None  # where setup_logging writes, once it has run
@@ -82,14 +78,11 @@ def setup_logging(folder: str | Path | None = None, level: int = logging.INFO) -
     _handlers.append(console)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        file_handler = logging.handlers.RotatingFileHandler(
-            folder / LOG_FILE, maxBytes=MAX_LOG_BYTES, backupCount=LOG_BACKUPS, encoding="utf-8")
+        file_handler = rotating_file_handler(folder / LOG_FILE, level)
     except OSError as error:
         print(f"parcero: cannot write logs to {folder}: {error.strerror or error}", file=sys.stderr)
         folder = None
     else:
-        file_handler.setFormatter(logging.Formatter(LOG_FORMAT))
-        file_handler.setLevel(level)
         _handlers.append(file_handler)
     for handler in _handlers:
         root.addHandler(handler)

@@ -196,7 +196,6 @@ class WorkerExited(Event):
 
 
 TERMINAL = (Finished, Failed, Cancelled)
-LOG_DIR_ENV = "PARCERO_LOG_DIR"  # set by the GUI before it starts the engine: the worker writes engine.log there
 
 
 def is_terminal(event: Event) -> bool:

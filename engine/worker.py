@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import logging.handlers
 import multiprocessing
 import os
 import queue
@@ -46,8 +45,9 @@ from engine.decode import StepInfo
 from engine.errors import JobCancelled, ParceroError
 from engine.features import compute_features
 from engine.models.speech_transformer import AttentionRecorder
+from engine.logfile import LOG_DIR_ENV, rotating_file_handler
 from engine.protocol import (
-    LOG_DIR_ENV, check_command,
+    check_command,
     AttentionFrame, Cancel, Cancelled, ChunkResult, Command, EngineInfo, Evaluate, EvalResult, Event, Failed,
     Finished, GetInfo, LoadModel, PartialTranscript, Progress, Ready, Shutdown, Started, Train, TrainMetrics,
     Transcribe,
@@ -97,11 +97,9 @@ def setup_logging() -> Path | None:
     path = Path(folder).expanduser() / ENGINE_LOG
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handler = logging.handlers.RotatingFileHandler(path, maxBytes=1_000_000, backupCount=3, encoding="utf-8")
+        handler = rotating_file_handler(path)
     except OSError:
         return None
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s [%(process)d %(threadName)s]: "
-                                           "%(message)s"))
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.INFO)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import logging.handlers
 import os
 import platform
 import sys
@@ -15,6 +16,7 @@ from PySide6.QtGui import QGuiApplication
 
 import engine
 from app import logs
+from engine import logfile
 from app.about_dialog import AboutDialog
 from app.main_window import MainWindow
 
@@ -72,7 +74,7 @@ def test_logging_goes_to_a_rotating_file(log_folder):
     text = (log_folder / logs.LOG_FILE).read_text(encoding="utf-8")
     assert "Parcero" in text and "transcripción de «señor Núñez» terminada" in text
     handler = next(h for h in logging.getLogger().handlers if isinstance(h, logging.handlers.RotatingFileHandler))
-    assert handler.maxBytes == logs.MAX_LOG_BYTES and handler.backupCount == logs.LOG_BACKUPS
+    assert handler.maxBytes == logfile.MAX_LOG_BYTES and handler.backupCount == logfile.LOG_BACKUPS
 
 
 def test_an_unwritable_log_folder_is_reported_not_fatal(tmp_path, capsys):
@@ -157,7 +159,8 @@ def test_the_crash_dialog_names_the_report(qtbot, tmp_path, monkeypatch):
 
 def test_the_engine_process_logs_its_jobs_beside_the_gui(log_folder, tmp_path):
     from engine.client import EngineClient
-    from engine.protocol import LOG_DIR_ENV, Failed, LoadModel
+    from engine.logfile import LOG_DIR_ENV
+    from engine.protocol import Failed, LoadModel
 
     assert logs.setup_logging() == log_folder
     assert os.environ[LOG_DIR_ENV] == str(log_folder)  # what the engine process inherits
