@@ -18,7 +18,6 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import dataclass, fields, replace
-from functools import lru_cache
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
@@ -278,7 +277,7 @@ class SettingsDialog(QDialog):
         self.model_browse.clicked.connect(self.on_model_browse_clicked)
 
         if cuda_available is None:
-            cuda_available = has_cuda()
+            cuda_available = _cuda_available()
         self.device_combo = QComboBox()
         self.device_combo.addItem(self.tr("Automatic (a CUDA GPU when there is one)"), "auto")
         self.device_combo.addItem(self.tr("CPU"), "cpu")
@@ -451,9 +450,7 @@ def _select(combo: QComboBox, data: str) -> None:
     combo.setCurrentIndex(index if index >= 0 else 0)
 
 
-@lru_cache(maxsize=1)
-def has_cuda() -> bool:
-    """Whether torch sees a CUDA GPU (asked once: the answer does not change while the app runs)."""
+def _cuda_available() -> bool:
     try:
         import torch
 

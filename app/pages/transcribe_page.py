@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 
 from app.audio_io import Player, Recorder, audio_backend_status, list_input_devices
 from app.i18n import QT_TRANSLATE_NOOP
-from app.settings_dialog import has_cuda, load_settings
+from app.settings_dialog import load_settings
 from app.widgets.attention_view import AttentionView, SelfAttentionView
 from app.widgets.audio_view import AudioView
 from app.widgets.level_meter import LevelMeter
@@ -74,6 +74,7 @@ class TranscribePage(QWidget):
         self.player = Player(self)
         self.recorder = Recorder(self, folder=recordings_folder)
         self._build()
+        self.beam_spin.setValue(stored.beam_size)  # a bad stored value: the default
         self._connect()
         self.setAcceptDrops(True)
         self._update_controls()
@@ -105,7 +106,6 @@ class TranscribePage(QWidget):
         self.model_picker = ModelPicker()
         self.beam_spin = QSpinBox()
         self.beam_spin.setRange(1, 16)
-        self.beam_spin.setValue(load_settings(self.settings).beam_size)  # a bad stored value: the default
         self.beam_spin.setPrefix(self.tr("beam "))
         self.beam_spin.setToolTip(self.tr("Beam size: 1 = greedy (fastest)"))
         self.selection_check = QCheckBox(self.tr("Only the selection"))
@@ -319,7 +319,9 @@ class TranscribePage(QWidget):
 
     def _quantize(self) -> str:
         """The CPU-weights setting when the model will run on the CPU, else "none" (a GPU has its own precision)."""
-        on_cpu = self.device == "cpu" or (self.device == "auto" and not has_cuda())
+        from engine.device import pick_device
+
+        on_cpu = self.device != "cuda" and pick_device(self.device).type == "cpu"  # as the engine will decide
         return self.cpu_weights if on_cpu else "none"
 
     def transcribe(self) -> None:

@@ -283,12 +283,12 @@ def decode_with_fallback(model, tokenizer: WhisperTokenizer, xa: Tensor, options
     The result of the last attempt is kept when none passes (as Whisper does).
     ``kwargs`` go to :func:`decode_window`.
     """
-    temperatures = options.temperatures or (0.0,)
-    for i, temperature in enumerate(temperatures):
+    *tries, last = options.temperatures or (0.0,)
+    for temperature in tries:
         result = decode_window(model, tokenizer, xa, options, temperature=temperature, **kwargs)
-        if i == len(temperatures) - 1 or not needs_fallback(result, options):
+        if not needs_fallback(result, options):
             return result
-    raise AssertionError("unreachable")
+    return decode_window(model, tokenizer, xa, options, temperature=last, **kwargs)
 
 
 def needs_fallback(result: WindowResult, options: WhisperOptions) -> bool:

@@ -27,19 +27,24 @@ def _decode_all(model, tok, fc, options):
     return [tok.decode(h.tokens) for h in hyps], [h.score for h in hyps]
 
 
+def _before_and_after(model_dir, options, mode):
+    """(model after, a decoder weight before, (texts, scores) before, (texts, scores) after quantising in place)."""
+    loaded = load_model(model_dir, device=torch.device("cpu"))
+    before = _decode_all(loaded.model, loaded.tokenizer, loaded.feature_config, options)
+    weight = loaded.model.decoder[0].ff[0].weight.detach().clone()
+    assert quantize_model(loaded.model, mode) is loaded.model and is_quantized(loaded.model)
+    return loaded.model, weight, before, _decode_all(loaded.model, loaded.tokenizer, loaded.feature_config, options)
+
+
 @pytest.mark.parametrize("options", [DecodeOptions(), DecodeOptions(beam_size=4, ctc_weight=0.3)])
 def test_int8_model_transcribes_the_tone_data_as_float32_does(saved_model_dir, options):
-    loaded = load_model(saved_model_dir, device=torch.device("cpu"))
-    texts, scores = _decode_all(loaded.model, loaded.tokenizer, loaded.feature_config, options)
-    linear_weights = loaded.model.decoder[0].ff[0].weight.detach().clone()
-    assert quantize_model(loaded.model, "int8") is loaded.model and is_quantized(loaded.model)
-    q_texts, q_scores = _decode_all(loaded.model, loaded.tokenizer, loaded.feature_config, options)
+    model, linear_weights, (texts, scores), (q_texts, q_scores) = _before_and_after(saved_model_dir, options, "int8")
     assert texts == OVERFIT_TEXTS
     assert q_texts == texts  # CER unchanged: 0 on the tone data
     assert error_rates(OVERFIT_TEXTS, q_texts).cer == 0.0
     # The numbers did change (int8 weights), if only a little.
     assert q_scores != scores and np.allclose(q_scores, scores, atol=0.05)
-    packed = loaded.model.decoder[0].ff[0].weight()
+    packed = model.decoder[0].ff[0].weight()
     assert packed.dtype == torch.qint8
     assert torch.allclose(packed.dequantize(), linear_weights, atol=float(packed.q_scale()))
 
@@ -95,15 +100,11 @@ def test_worker_loads_an_int8_model_and_streams_no_attention_nobody_asked_for(sa
 
 @pytest.mark.parametrize("options", [DecodeOptions(), DecodeOptions(beam_size=4, ctc_weight=0.3)])
 def test_fp16_model_transcribes_the_tone_data_as_float32_does(saved_model_dir, options):
-    loaded = load_model(saved_model_dir, device=torch.device("cpu"))
-    texts, scores = _decode_all(loaded.model, loaded.tokenizer, loaded.feature_config, options)
-    weight = loaded.model.decoder[0].ff[0].weight.detach().clone()
-    assert quantize_model(loaded.model, "fp16") is loaded.model and is_quantized(loaded.model)
-    assert not any(type(m) is torch.nn.Linear for m in loaded.model.modules())  # every one converted
-    h_texts, h_scores = _decode_all(loaded.model, loaded.tokenizer, loaded.feature_config, options)
+    model, weight, (texts, scores), (h_texts, h_scores) = _before_and_after(saved_model_dir, options, "fp16")
+    assert not any(type(m) is torch.nn.Linear for m in model.modules())  # every one converted
     assert texts == OVERFIT_TEXTS and h_texts == texts
     assert np.allclose(h_scores, scores, atol=5e-3)
-    half = loaded.model.decoder[0].ff[0]
+    half = model.decoder[0].ff[0]
     assert isinstance(half, HalfWeightLinear) and half.weight.dtype == torch.float16
     assert torch.equal(half.weight, weight.half())
 
