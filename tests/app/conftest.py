@@ -47,3 +47,15 @@ def engine(qapp):
     assert client.state == "ready"
     yield client
     client.close()
+
+
+def new_window(qtbot, engine, tmp_path, *, show: bool = True):
+    """A main window on the shared engine, recordings in ``tmp_path/grabaciones``, 1200 x 800, shown unless told."""
+    from app.main_window import MainWindow
+
+    window = MainWindow(device_text="CPU (test)", engine=engine, recordings_folder=tmp_path / "grabaciones")
+    qtbot.addWidget(window)
+    window.resize(1200, 800)
+    if show:
+        window.show()
+    return window

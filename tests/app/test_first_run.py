@@ -13,6 +13,7 @@ from app.main_window import MainWindow
 from app.settings_dialog import DEFAULT_MODEL_KEY, HINT_KEY
 from engine.metrics import error_rates
 from engine.resources import bundled_samples, demo_model_dir
+from tests.app.conftest import new_window
 from tests.packaging.fake_resources import SAMPLE_TEXT, make_resources
 
 REPO = Path(__file__).resolve().parents[2]
@@ -27,8 +28,7 @@ def resources_folder(tmp_path, monkeypatch, saved_model_dir):
 
 
 def start_window(qtbot, engine, tmp_path) -> MainWindow:
-    window = MainWindow(device_text="CPU (test)", engine=engine, recordings_folder=tmp_path / "grabaciones")
-    qtbot.addWidget(window)
+    window = new_window(qtbot, engine, tmp_path, show=False)
     first_run.start(window)
     window.show()
     return window

@@ -12,6 +12,7 @@ from PySide6.QtCore import QCoreApplication, QLocale
 
 from app import i18n
 from engine.audio import save_wav
+from tests.app.conftest import new_window
 from tests.app.media import ARTIFACTS
 from tests.helpers import SR, tone_speech
 
@@ -288,16 +289,6 @@ def test_plural_forms(qtbot, language, choice, singular, plural):
 # ---- the window in Spanish -----------------------------------------------------------------------
 
 
-def _build_window(qtbot, engine, tmp_path):
-    from app.main_window import MainWindow
-
-    window = MainWindow(device_text="CPU (test)", engine=engine, recordings_folder=tmp_path / "grabaciones")
-    qtbot.addWidget(window)
-    window.resize(1200, 800)
-    window.show()
-    return window
-
-
 def _menus_and_pages(window) -> tuple[list[str], list[str]]:
     menus = [a.text() for a in window.menuBar().actions()]
     pages = [window.page_list.item(i).text() for i in range(window.page_list.count())]
@@ -306,7 +297,7 @@ def _menus_and_pages(window) -> tuple[list[str], list[str]]:
 
 def test_the_main_window_in_spanish_and_in_english(qtbot, engine, tmp_path, language):
     language("es")
-    window = _build_window(qtbot, engine, tmp_path)
+    window = new_window(qtbot, engine, tmp_path)
     menus, pages = _menus_and_pages(window)
     assert pages == ["Transcribir", "Datos", "Entrenar", "Evaluar"]
     assert menus[:4] == ["&Archivo", "Au&dio", "&Motor", "Ay&uda"]
@@ -327,7 +318,7 @@ def test_the_main_window_in_spanish_and_in_english(qtbot, engine, tmp_path, lang
     window.close()
 
     language("en")
-    window = _build_window(qtbot, engine, tmp_path)
+    window = new_window(qtbot, engine, tmp_path)
     menus, pages = _menus_and_pages(window)
     assert pages == ["Transcribe", "Data", "Train", "Evaluate"]
     assert menus[:4] == ["&File", "&Audio", "&Engine", "&Help"]

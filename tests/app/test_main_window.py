@@ -11,6 +11,7 @@ import pytest
 from app import audio_io
 from app.main_window import MainWindow, about_text
 from engine.audio import load_audio, save_wav
+from tests.app.conftest import new_window
 from tests.app.media import ARTIFACTS
 from tests.app.test_audio_io import FakeInputStream, FakeOutputStream
 from tests.conftest import OVERFIT_TEXTS
@@ -19,11 +20,7 @@ from tests.helpers import SR, tone_speech
 
 @pytest.fixture
 def window(qtbot, engine, tmp_path):
-    w = MainWindow(device_text="CPU (test)", engine=engine, recordings_folder=tmp_path / "grabaciones")
-    qtbot.addWidget(w)
-    w.resize(1200, 800)
-    w.show()
-    return w
+    return new_window(qtbot, engine, tmp_path)
 
 
 def screenshot(widget, name: str) -> None:

@@ -12,11 +12,11 @@ from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QDialogButtonBox
 
 from app import i18n, settings_dialog
-from app.main_window import MainWindow
 from app.settings_dialog import (
     AppSettings, SettingsDialog, apply_data_folder, apply_theme, load_settings, save_settings,
 )
 from engine.models.cli import user_models_dir
+from tests.app.conftest import new_window
 from tests.conftest import OVERFIT_TEXTS
 from tests.packaging.fake_resources import make_resources
 
@@ -124,9 +124,7 @@ def test_the_data_folder_moves_user_models_unless_the_environment_set_one(tmp_pa
 
 @pytest.fixture
 def window(qtbot, engine, tmp_path):
-    w = MainWindow(device_text="CPU (test)", engine=engine, recordings_folder=tmp_path / "grabaciones")
-    qtbot.addWidget(w)
-    return w
+    return new_window(qtbot, engine, tmp_path, show=False)
 
 
 def test_preferences_from_the_menu_apply_to_the_transcribe_page(window, qtbot, tmp_path, saved_model_dir):

@@ -29,10 +29,7 @@ isolated_settings = app_fixtures.isolated_settings  # autouse: QSettings in a te
 
 @pytest.fixture
 def window(qtbot, engine, tmp_path):
-    w = MainWindow(device_text="CPU (test)", engine=engine, recordings_folder=tmp_path / "grabaciones")
-    qtbot.addWidget(w)
-    w.show()
-    return w
+    return app_fixtures.new_window(qtbot, engine, tmp_path)
 
 
 @pytest.mark.slow
