@@ -75,8 +75,8 @@ def check_quantize(mode: str | None, device: torch.device | str = "cpu") -> None
     if mode not in QUANTIZE_CHOICES:
         raise ParceroError(f"quantize: expected one of {', '.join(QUANTIZE_CHOICES)}, got {mode!r}")
     if torch.device(device).type != "cpu":
-        raise ParceroError(f"quantize {mode}: this option is for the CPU only, not {device} (on a GPU the "
-                           "engine already decodes in reduced precision); use --device cpu or no quantisation")
+        raise ParceroError(f"quantize {mode}: this option is for the CPU only, not {device}; "
+                           "use --device cpu or no quantisation")
 
 
 def is_quantized(model: nn.Module) -> bool:
@@ -96,7 +96,7 @@ class HalfWeightLinear(nn.Module):
     once per utterance there).
     """
 
-    ROWS = 8  # up to this many rows the float16 kernel wins (measured on AVX-512 and AVX2 paths alike)
+    ROWS = 8  # up to this many rows the float16 kernel won, measured on this project's AVX-512 CPU
 
     def __init__(self, linear: nn.Linear):
         super().__init__()
