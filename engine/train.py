@@ -21,7 +21,8 @@ from pathlib import Path
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", "-c", type=Path, required=True, help="run configuration (TOML)")
     p.add_argument("--resume", action="store_true", help="continue from the run's newest checkpoint")
-    p.add_argument("--init", type=Path, metavar="MODEL", help="start from this model's weights (fine-tuning)")
+    p.add_argument("--init", metavar="MODEL", help="start from this model's weights (fine-tuning): a model name "
+                   "from `parcero models list` or a model folder")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], help="overrides train.device")
     p.add_argument("--gpus", type=int, default=1, help="launch N processes with torchrun (DDP)")
 
@@ -60,6 +61,10 @@ def run(args: argparse.Namespace) -> int:
     if args.gpus > 1 and "RANK" not in os.environ:
         return launch_torchrun(args)
     config = load_run_config(args.config)
+    if args.init:
+        from engine.models.catalog import resolve_model
+
+        args.init = resolve_model(args.init)
     dist = init_distributed(args.device or config.train.device)
     stop = StopRequested()
     _install_stop_handlers(stop)

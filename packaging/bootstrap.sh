@@ -3,29 +3,37 @@
 #
 #   bash packaging/bootstrap.sh run  [parcero arguments...]
 #   bash packaging/bootstrap.sh test [pytest arguments...]
+#   bash packaging/bootstrap.sh lock [pytest arguments...]   refresh constraints.txt on purpose, then test
 #
 # Each step is skipped when already done, so a second call starts at once:
 #   1. Python 3.11+ is there (python3, or the interpreter named in $PYTHON);
 #   2. the system libraries Qt and PortAudio need are installed (apt-get,
 #      through sudo when not root; never prompts, works without a terminal);
-#   3. .venv exists and holds `pip install -e ".[test]"` for the current
-#      pyproject.toml (its sha256 is kept in .venv/.parcero-installed);
-#   4. run: .venv/bin/parcero "$@"; test: pytest on an offscreen Qt platform.
+#   3. .venv exists and holds `pip install -c constraints.txt -e ".[test]"`: the
+#      exact versions of the lock file. When pyproject.toml or the lock changed
+#      (their sha256 is kept in .venv/.parcero-installed) it is installed again
+#      and checked against the lock (packaging/lock.py check); an environment
+#      that still differs is rebuilt from nothing, so an old .venv never hides
+#      a lock that does not install;
+#   4. run: .venv/bin/parcero "$@"; test: pytest on an offscreen Qt platform;
+#      lock: a new environment with the newest releases pyproject.toml allows
+#      is frozen into constraints.txt, becomes .venv, and the tests run.
 set -euo pipefail
 
 usage() {
-    echo "usage: bash packaging/bootstrap.sh run|test [arguments...]" >&2
+    echo "usage: bash packaging/bootstrap.sh run|test|lock [arguments...]" >&2
     exit 2
 }
 [ $# -ge 1 ] || usage
 mode=$1
 shift
-case "$mode" in run | test) ;; *) usage ;; esac
+case "$mode" in run | test | lock) ;; *) usage ;; esac
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 venv="$repo/.venv"
 stamp="$venv/.parcero-installed"
+lock="$repo/constraints.txt"
 export DEBIAN_FRONTEND=noninteractive
 
 say() { printf 'parcero: %s\n' "$*" >&2; }
@@ -188,8 +196,23 @@ create_venv() {
     exit 1
 }
 
+# pip install into .venv, showing only the big downloads; the whole log stays in .venv/pip-install.log.
+pip_install() {
+    local log="$venv/pip-install.log"
+    if ! "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off "$@" 2>&1 |
+        tee "$log" | { grep --line-buffered -E 'Downloading .*\([0-9.]+ [MG]B\)' >&2 || true; }; then
+        say "pip install failed; the end of $log:"
+        tail -n 25 "$log" >&2
+        exit 1
+    fi
+}
+
 ensure_venv() {
     local created=no
+    if [ ! -f "$lock" ]; then
+        say "constraints.txt (the lock file) is missing: restore it with git, or write one with 'make lock'."
+        exit 1
+    fi
     if [ ! -e "$venv" ]; then
         create_venv
         created=yes
@@ -198,30 +221,44 @@ ensure_venv() {
         exit 1
     fi
 
-    local want have log
-    want=$(sha256sum pyproject.toml | cut -d' ' -f1)
+    local want have
+    want=$(cat pyproject.toml "$lock" | sha256sum | cut -d' ' -f1)
     have=$(cat "$stamp" 2>/dev/null || true)
     if [ "$want" = "$have" ]; then return; fi
 
-    log="$venv/pip-install.log"
     if [ "$created" = yes ]; then
-        say "installing Parcero and its dependencies into .venv;"
+        say "installing Parcero and its dependencies (the versions in constraints.txt) into .venv;"
         say "this first install downloads about 4.6 GB (PyTorch with CUDA) and takes a while."
     elif [ -z "$have" ]; then
         say "installing Parcero into the existing .venv"
     else
-        say "pyproject.toml changed: updating .venv"
+        say "pyproject.toml or constraints.txt changed: updating .venv"
     fi
-    # Only the big downloads are shown; the whole log stays in $log.
-    if ! "$venv/bin/python" -m pip install --disable-pip-version-check --progress-bar off \
-        -e ".[test]" 2>&1 | tee "$log" |
-        { grep --line-buffered -E 'Downloading .*\([0-9.]+ [MG]B\)' >&2 || true; }; then
-        say "pip install failed; the end of $log:"
-        tail -n 25 "$log" >&2
-        exit 1
+    pip_install -c "$lock" -e ".[test]"
+    if ! "$venv/bin/python" packaging/lock.py check; then
+        if [ "$created" = yes ]; then
+            say "a new .venv does not match constraints.txt (above); the lock is broken: 'make lock' rewrites it."
+            exit 1
+        fi
+        say ".venv still differs from constraints.txt (above): rebuilding it from nothing"
+        rm -rf "$venv"
+        ensure_venv
+        return
     fi
     echo "$want" >"$stamp"
     say "installed."
+}
+
+# Refresh the lock on purpose: .venv made anew with the newest releases that pyproject.toml allows,
+# frozen into constraints.txt; the caller then runs the tests on it.
+refresh_lock() {
+    say "make lock: a new .venv with the newest releases pyproject.toml allows"
+    rm -rf "$venv"
+    create_venv
+    pip_install -e ".[test]"
+    "$venv/bin/python" packaging/lock.py write
+    cat pyproject.toml "$lock" | sha256sum | cut -d' ' -f1 >"$stamp"
+    say "constraints.txt rewritten (git diff constraints.txt shows what moved); running the tests"
 }
 
 # ---- the two commands ---------------------------------------------------------------
@@ -258,6 +295,11 @@ run)
 test)
     ensure_system_packages
     ensure_venv
+    QT_QPA_PLATFORM=offscreen exec "$venv/bin/python" -m pytest "$@"
+    ;;
+lock)
+    ensure_system_packages
+    refresh_lock
     QT_QPA_PLATFORM=offscreen exec "$venv/bin/python" -m pytest "$@"
     ;;
 esac

