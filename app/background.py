@@ -19,6 +19,7 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
+from app.engine_messages import error_text
 from engine.errors import ParceroError
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,7 @@ class _Job(QRunnable):
         except JobCancelled:
             return
         except ParceroError as error:  # says what is wrong in words already
-            self._relay.error.emit(self._generation, str(error))
+            self._relay.error.emit(self._generation, error_text(error))  # in the interface's language
             return
         except Exception as error:  # a bug must not die silently on a pool thread
             log.exception("background job failed")

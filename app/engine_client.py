@@ -22,6 +22,7 @@ import threading
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from app.engine_messages import error_text, failure_text
 from app.i18n import translate
 from engine.client import EngineClient
 from engine.errors import ParceroError
@@ -53,7 +54,7 @@ class QtEngineClient(QObject):
     partial_transcript = Signal(int, object)  # job id, PartialTranscript (tokens and text so far in a chunk)
     attention_frame = Signal(int, object)  # job id, AttentionFrame (float16 matrix)
     chunk_finished = Signal(int, object)  # job id, ChunkResult (text and word times of one chunk)
-    train_metrics = Signal(int, dict)  # job id, one metrics.jsonl record
+    train_metrics = Signal(int, dict)  # job id, one metrics.jsonl record or "live" point
     eval_result = Signal(int, object)  # job id, EvalResult
     job_finished = Signal(int, object)  # job id, result (plain data: dicts, lists, strings, numbers)
     job_failed = Signal(int, str, str)  # job id (0: a command the engine could not read), message, detail
@@ -143,7 +144,7 @@ class QtEngineClient(QObject):
             try:
                 how()
             except ParceroError as e:
-                self._start_ended.emit(str(e))
+                self._start_ended.emit(error_text(e))
             except Exception as e:  # e.g. the spawn itself failed: say so instead of hanging in "starting"
                 log.exception("starting the engine process failed")
                 self._start_ended.emit(translate("QtEngineClient", "the engine process could not be started: "
@@ -193,7 +194,7 @@ class QtEngineClient(QObject):
             if isinstance(event, Finished):
                 self.job_finished.emit(job, event.result)
             elif isinstance(event, Failed):
-                self.job_failed.emit(job, event.message, event.detail)
+                self.job_failed.emit(job, failure_text(event), event.detail)  # in the interface's language
             else:
                 self.job_cancelled.emit(job)
         elif isinstance(event, Ready):

@@ -139,16 +139,11 @@ def start(window) -> FirstRunHint | None:
         window.default_model_import = DefaultModelImport(window, select=first)
     if not load_settings(settings).show_hint:
         return None
-    reason = "" if page.recording_available else page.record_button.toolTip()
-    hint = FirstRunHint(page, real_model=real_model, recording=_reason_only(reason))
+    reason = "" if page.recording_available else (page.recording_unavailable_reason or "no microphone")
+    hint = FirstRunHint(page, real_model=real_model, recording=reason)
     page.layout().insertWidget(0, hint)
     window.first_run_hint = hint
     return hint
-
-
-def _reason_only(tooltip: str) -> str:
-    # The record button's tooltip reads "Recording is unavailable: <reason>"; the hint words it itself.
-    return tooltip.split(": ", 1)[1] if ": " in tooltip else tooltip
 
 
 class DefaultModelImport(QObject):

@@ -8,8 +8,9 @@ are translated where they are shown. ``packaging/update_translations.sh``
 collects them with ``pyside6-lupdate`` into
 ``resources/translations/parcero_es.ts`` and compiles the ``.qm`` files.
 
-Transcripts, file names, model names and data values are never translated,
-nor are the engine's messages (they come from another process, in English).
+Transcripts, file names, model names and data values are never translated.
+The engine speaks English; its errors carry codes that ``app.engine_messages``
+turns into sentences in the interface's language.
 ``tests/app/test_i18n.py`` looks for text handed to a widget without
 ``tr()``; a line that means it (an application name) says so with ``# notr``.
 
@@ -32,6 +33,7 @@ TRANSLATED = ("es",)  # languages with a parcero_<code>.qm
 CATALOG = "parcero"
 
 _installed: list = []  # the QTranslators now installed (kept alive here: Qt does not own them)
+_shown = SOURCE_LANGUAGE  # the language the translators installed last show
 
 
 def QT_TRANSLATE_NOOP(context: str, text: str) -> str:  # noqa: N802 (the name lupdate looks for)
@@ -151,8 +153,10 @@ def install_translator(app, choice: str | None = None, system_locale=None) -> st
         choice = saved_choice()
     else:
         save_choice(choice)
+    global _shown
     language = resolve_language(choice, system_locale)
     remove_translators(app)
+    _shown = language
     folder = translations_dir()
     # English needs a catalogue too, for its plural forms ("1 utterance", "%n utterances").
     files = [(folder, f"{CATALOG}_{language}")]
@@ -170,5 +174,17 @@ def install_translator(app, choice: str | None = None, system_locale=None) -> st
 
 def remove_translators(app) -> None:
     """Uninstall the translators :func:`install_translator` installed: the interface shows English."""
+    global _shown
     while _installed:
         app.removeTranslator(_installed.pop())
+    _shown = SOURCE_LANGUAGE
+
+
+def shown_language() -> str:
+    """The language the interface shows now ("es" or "en"): what the last :func:`install_translator` chose."""
+    return _shown
+
+
+def needs_restart(choice: str, system_locale=None) -> bool:
+    """Whether choosing ``choice`` changes the language shown, which needs a restart (widgets are built translated)."""
+    return resolve_language(choice, system_locale) != _shown

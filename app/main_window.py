@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QSettings, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QSettings, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
@@ -17,13 +17,16 @@ from PySide6.QtWidgets import (
 
 from app.about_dialog import AboutDialog, about_html
 from app.engine_client import QtEngineClient
+from app.engine_messages import device_text, exit_reason_text
 from app.i18n import QT_TRANSLATE_NOOP, translate
 from app.logs import open_log_folder
+from app.model_session import ModelSession
 from app.pages.data_page import DataPage
 from app.pages.evaluate_page import EvaluatePage
 from app.pages.train_page import TrainPage
 from app.pages.transcribe_page import TranscribePage
 from app.settings_dialog import SettingsDialog, apply_to_window, preferences_shortcuts
+from app.widgets.model_picker import model_catalogue
 from engine.protocol import GetInfo
 
 # Pages planned but not built yet: listed, greyed out, so the shape of the
@@ -61,7 +64,10 @@ class MainWindow(QMainWindow):
         self.auto_restarts = AUTO_RESTARTS
         self._crash_times: list[float] = []  # monotonic times of the engine's recent unexpected exits
         self.engine = engine if engine is not None else QtEngineClient(self)
-        self.transcribe_page = TranscribePage(self.engine, recordings_folder=recordings_folder)
+        # The one owner of "which model the engine holds": every page that decodes asks it.
+        self.model_session = ModelSession(self.engine, self)
+        self.transcribe_page = TranscribePage(self.engine, recordings_folder=recordings_folder,
+                                              session=self.model_session)
         self.page_list = QListWidget()
         self.page_list.setObjectName("pageList")
         self.pages = QStackedWidget()
@@ -70,7 +76,7 @@ class MainWindow(QMainWindow):
         self._add_page(self.tr("Data"), self.data_page)
         self.train_page = TrainPage(self.engine)
         self._add_page(self.tr("Train"), self.train_page)
-        self.evaluate_page = EvaluatePage(self.engine)
+        self.evaluate_page = EvaluatePage(self.engine, session=self.model_session)
         self._add_page(self.tr("Evaluate"), self.evaluate_page)
         self.train_page.training_finished.connect(self.on_train_page_training_finished)
         for name in COMING_PAGES:
@@ -95,9 +101,16 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         self._build_menus()
-        self.engine_label = QLabel(self.tr(ENGINE_STATES["starting"]))
+        # A window given a running engine shows its state now; it may not change for a while.
+        state = self.engine.state if engine is not None else "starting"
+        self.engine_label = QLabel(self.tr(ENGINE_STATES.get(state, ENGINE_STATES["starting"])))
         self.engine_label.setObjectName("engineLabel")
         self.statusBar().addPermanentWidget(self.engine_label)
+        self.model_label = QLabel()  # the model the engine holds, as the session knows it
+        self.model_label.setObjectName("modelLabel")
+        self.model_label.setToolTip(self.tr("The model the engine process holds now"))
+        self.model_label.hide()
+        self.statusBar().addPermanentWidget(self.model_label)
         self.device_label = QLabel(device_text if device_text is not None else _describe_device())
         self.device_label.setObjectName("deviceLabel")
         self.device_label.setToolTip(self.tr("Where models run"))
@@ -105,6 +118,7 @@ class MainWindow(QMainWindow):
         self.transcribe_page.audio_loaded.connect(self.on_transcribe_page_audio_loaded)
         self.transcribe_page.recent_files_changed.connect(self.on_transcribe_page_recent_files_changed)
         self.engine.state_changed.connect(self.on_engine_state_changed)
+        self.model_session.model_changed.connect(self.on_model_session_model_changed)
         self.engine.info_received.connect(self.on_engine_info_received)
         self.engine.worker_exited.connect(self.on_engine_worker_exited)
         self.engine.start_failed.connect(self.on_engine_start_failed)
@@ -150,8 +164,8 @@ class MainWindow(QMainWindow):
         audio_menu = self.menuBar().addMenu(self.tr("&Audio"))
         self.record_action = QAction(self.tr("&Record"), self)
         self.record_action.setShortcut(QKeySequence("Ctrl+R"))
-        self.record_action.triggered.connect(lambda: self.transcribe_page.toggle_recording())
-        self.record_action.setEnabled(self.transcribe_page.recording_available)
+        # Enabled even without a microphone: Ctrl+R then says why, instead of doing nothing.
+        self.record_action.triggered.connect(self.on_record_action_triggered)
         audio_menu.addAction(self.record_action)
         self.play_action = QAction(self.tr("&Play / pause"), self)
         self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
@@ -217,6 +231,22 @@ class MainWindow(QMainWindow):
         if 0 <= row < self.pages.count():
             self.pages.setCurrentIndex(row)
 
+    def changeEvent(self, event: QEvent) -> None:  # noqa: N802 (Qt name)
+        # Back from a terminal where a model was imported: the lists look again (the watcher
+        # usually has already; this covers file systems it cannot watch).
+        if event.type() == QEvent.Type.ActivationChange and self.isActiveWindow():
+            model_catalogue().rescan()
+        super().changeEvent(event)
+
+    @Slot()
+    def on_record_action_triggered(self) -> None:
+        page = self.transcribe_page
+        if not page.recording_available:
+            self.page_list.setCurrentRow(self.pages.indexOf(page))
+            self.statusBar().showMessage(self.tr("Recording is unavailable: {reason}").format(
+                reason=page.recording_unavailable_reason), 10000)
+        page.toggle_recording()
+
     @Slot()
     def on_open_action_triggered(self) -> None:
         self.page_list.setCurrentRow(self.pages.indexOf(self.transcribe_page))
@@ -262,8 +292,14 @@ class MainWindow(QMainWindow):
             self.engine.submit(GetInfo)
 
     @Slot(object)
+    def on_model_session_model_changed(self, info: dict) -> None:
+        name = info.get("name") or ""
+        self.model_label.setText(self.tr("Model: {name}").format(name=name) if name else "")
+        self.model_label.setVisible(bool(name))
+
+    @Slot(object)
     def on_engine_info_received(self, info) -> None:
-        self.device_label.setText(info.device)
+        self.device_label.setText(device_text(info))  # worded here, in the interface's language
         versions = ", ".join(f"{k} {v}" for k, v in info.versions.items())
         self.device_label.setToolTip(self.tr("The engine process runs models here. {versions}").format(
             versions=versions))
@@ -280,12 +316,13 @@ class MainWindow(QMainWindow):
         if len(self._crash_times) <= self.auto_restarts:
             self.statusBar().showMessage(
                 self.tr("The engine process stopped: {reason}. A new one is starting; the model is loaded "
-                        "again at the next run.").format(reason=reason))
+                        "again at the next run.").format(reason=exit_reason_text(reason)))
             QTimer.singleShot(0, self.engine.restart)  # after every page has seen the crash
         else:
             self.statusBar().showMessage(
                 self.tr("The engine process stopped: {reason}, {count} times in {minutes} minutes. "
-                        "Use Engine ▸ Restart engine.").format(reason=reason, count=len(self._crash_times),
+                        "Use Engine ▸ Restart engine.").format(reason=exit_reason_text(reason),
+                                                               count=len(self._crash_times),
                                                                minutes=round(AUTO_RESTART_SECONDS / 60)))
 
     @Slot(str)
@@ -317,9 +354,9 @@ def about_text() -> str:
 def _describe_device() -> str:
     # Imports torch (about a second); kept out of module import so that
     # importing the window stays cheap.
-    from engine.device import describe_device
+    from app.engine_messages import local_device_text
 
     try:
-        return describe_device()
+        return local_device_text()
     except Exception as error:  # a broken CUDA install must not stop the window opening
         return translate("MainWindow", "device unknown ({error})").format(error=error)

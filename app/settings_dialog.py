@@ -10,24 +10,28 @@ key it was, so a bad settings file never keeps the window from opening.
 
 What applies when: the theme, the data folder, the device and the beam size
 at once (:func:`apply_to_window`); the language from the next start (widgets
-translate their texts when they are built, see ``app.i18n``).
+translate their texts when they are built, see ``app.i18n``). Re-translating
+every open widget in place is where stale half-English windows come from, so
+the dialog says so and offers to restart Parcero instead
+(:func:`restart_application`).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import sys
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal, Slot
+from PySide6.QtCore import QProcess, QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QColor, QKeySequence, QPalette
 from PySide6.QtWidgets import (
     QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout, QLabel,
-    QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QLineEdit, QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
-from app.i18n import LANGUAGE_KEY, available_languages, translate
+from app.i18n import LANGUAGE_KEY, available_languages, needs_restart, translate
 from app.widgets.model_picker import discover_models, is_model_dir
 from app.widgets.plot_style import follow_palette
 
@@ -244,6 +248,37 @@ def apply_to_window(window, values: AppSettings) -> None:
         page.model_picker.refresh()
 
 
+def relaunch_command() -> tuple[str, list[str]]:
+    """The program and arguments that start Parcero's window again (this Python, ``-m app.main``)."""
+    return sys.executable, ["-m", "app.main"]
+
+
+LAUNCH = QProcess.startDetached  # how restart_application starts the new process
+
+
+def restart_application(window: QWidget | None, launch=None) -> bool:
+    """Close ``window`` (it saves its state and stops the engine), start Parcero again, and quit.
+
+    ``launch(program, arguments, working_dir)`` starts the new process (default :data:`LAUNCH`).
+    Returns False, leaving this one running, when the window refuses to close or the launch fails;
+    after a failed launch the window comes back.
+    """
+    program, arguments = relaunch_command()
+    if window is not None and not window.close():
+        return False
+    started = (launch or LAUNCH)(program, arguments, os.getcwd())
+    if isinstance(started, tuple):  # PySide6 returns (ok, pid)
+        started = started[0]
+    if not started:
+        log.error("could not start %s %s again", program, " ".join(arguments))
+        if window is not None:
+            window.show()
+        return False
+    log.info("restarting: %s %s", program, " ".join(arguments))
+    QApplication.quit()
+    return True
+
+
 def preferences_shortcuts() -> list[QKeySequence]:
     """The platform's Preferences shortcut; Ctrl+, where the platform has none (most Linux desktops)."""
     keys = QKeySequence.keyBindings(QKeySequence.StandardKey.Preferences)
@@ -320,6 +355,13 @@ class SettingsDialog(QDialog):
         for choice, name in available_languages():
             self.language_combo.addItem(name, choice)
         self.language_combo.setToolTip(self.tr("Takes effect the next time Parcero starts"))
+        self.language_combo.currentIndexChanged.connect(self.on_language_combo_current_index_changed)
+        self.language_note = QLabel(self.tr("The new language takes effect after a restart: Parcero offers to "
+                                            "restart when you press OK."))
+        self.language_note.setObjectName("languageNote")
+        self.language_note.setWordWrap(True)
+        self.language_note.hide()
+        self.restart_box: QMessageBox | None = None
         self.hint_check = QCheckBox(self.tr("Show the getting-started hint on the Transcribe page"))
 
         self.error_label = QLabel()
@@ -344,6 +386,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.data_note)
         form.addRow(self.tr("&Theme:"), self.theme_combo)
         form.addRow(self.tr("&Language:"), self.language_combo)
+        form.addRow("", self.language_note)
         form.addRow("", self.hint_check)
         layout = QVBoxLayout(self)
         layout.addLayout(form)
@@ -408,6 +451,13 @@ class SettingsDialog(QDialog):
         self.error_label.hide()
         self.settings_saved.emit(values)
         super().accept()
+        if needs_restart(values.language):
+            self.restart_box = ask_to_restart(self.parentWidget())
+
+    @Slot(int)
+    def on_language_combo_current_index_changed(self, _index: int) -> None:
+        self.language_note.setVisible(needs_restart(str(self.language_combo.currentData())))
+        self.adjustSize()  # a wrapped label's height is not in the form's minimum: make room for it
 
     @Slot()
     def on_restore_defaults_clicked(self) -> None:
@@ -433,6 +483,23 @@ class SettingsDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, self.tr("Choose the data folder"), start)
         if folder:
             self.data_edit.setText(folder)
+
+
+def ask_to_restart(window: QWidget | None) -> QMessageBox:
+    """Ask (without blocking) whether to restart now for the new language; "Restart now" restarts ``window``."""
+    box = QMessageBox(window)
+    box.setIcon(QMessageBox.Icon.Information)
+    box.setWindowTitle(translate("SettingsDialog", "Language"))
+    box.setText(translate("SettingsDialog", "The new language takes effect after a restart."))
+    box.setInformativeText(translate("SettingsDialog", "Restart Parcero now? A training run in progress "
+                                                       "saves a checkpoint first."))
+    box.restart_button = box.addButton(translate("SettingsDialog", "&Restart now"),
+                                       QMessageBox.ButtonRole.AcceptRole)
+    box.later_button = box.addButton(translate("SettingsDialog", "&Later"), QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(box.restart_button)
+    box.restart_button.clicked.connect(lambda: restart_application(window))
+    box.open()
+    return box
 
 
 def _row(*widgets: QWidget) -> QWidget:

@@ -117,7 +117,7 @@ def _decode_error(path: Path, exc: Exception) -> AudioError:
         problem = (
             f"cannot decode this {ext} file as audio (supported: {supported}): {reason}"
         )
-    return AudioError(path, problem, "unreadable")
+    return AudioError(path, problem, "unreadable", {"format": ext, "reason": reason})
 
 
 def audio_info(path: str | Path) -> AudioInfo:
@@ -212,7 +212,7 @@ def load_audio(
                     path,
                     f"offset {offset:.3f} s is past the end of the audio "
                     f"({total_frames / file_rate:.3f} s long)",
-                    "past_end",
+                    "past_end", {"offset": offset, "length": total_frames / file_rate},
                 )
             frames = -1 if duration is None else max(1, int(round(duration * file_rate)))
             if start > 0:
@@ -233,7 +233,7 @@ def load_audio(
             path,
             f"contains {n_bad} NaN or Inf sample{'s' if n_bad != 1 else ''} "
             f"(first at {first:.4f} s)",
-            "non_finite",
+            "non_finite", {"count": n_bad, "first": first},
         )
 
     samples = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]

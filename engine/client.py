@@ -190,7 +190,7 @@ class EngineClient:
             raise ValueError(f"{command_type.__name__} is not a job: use cancel() or close()")
         with self._lock:
             if not self._running:
-                raise ParceroError("the engine is not running: start or restart it")
+                raise ParceroError("the engine is not running: start or restart it", code="engine.not_running")
             job_id = next(self._ids)
             command = command_type(job_id=job_id, **fields)
             # Registered before sending, under the lock the death handler takes:
@@ -294,12 +294,12 @@ class EngineClient:
             orphans = sorted(self._open)
         reason = stopping or exit_reason(process.exitcode)
         if stopping:
-            message = f"the engine was {stopping} before the job ended"
+            message, code = f"the engine was {stopping} before the job ended", "engine.stopped"
         else:
-            message = f"the engine process stopped unexpectedly ({reason})"
+            message, code = f"the engine process stopped unexpectedly ({reason})", "engine.crashed"
         detail = f"engine process {process.pid} ended with exit code {process.exitcode}"
         for job_id in orphans:
-            self._deliver(Failed(job_id, message, detail))
+            self._deliver(Failed(job_id, message, detail, code, {"reason": reason, "exitcode": process.exitcode}))
         self._deliver(WorkerExited(0, process.exitcode, reason))
         self._gone.set()
 

@@ -87,11 +87,13 @@ def read_toml(path: str | Path) -> dict[str, Any]:
         with open(path, "rb") as f:
             return tomllib.load(f)
     except FileNotFoundError:
-        raise ConfigError(f"{path}: no such config file") from None
+        raise ConfigError(f"{path}: no such config file", code="config.missing_file",
+                          params={"path": str(path)}) from None
     except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+        raise ConfigError(f"{path}: not valid TOML: {e}", code="config.bad_toml",
+                          params={"path": str(path), "reason": str(e)}) from None
     except UnicodeDecodeError as e:
-        raise ConfigError(f"{path}: not UTF-8 text: {e}") from None
+        raise ConfigError(f"{path}: not UTF-8 text: {e}", code="config.not_utf8", params={"path": str(path)}) from None
 
 
 def write_toml(path: str | Path, data: dict[str, Any]) -> None:

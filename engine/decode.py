@@ -45,6 +45,8 @@ class DecodeOptions:
     temperature: float = 0.0  # > 0: sample best_of candidates at this temperature instead of beam search
     best_of: int = 1  # candidates sampled per utterance when temperature > 0; the most probable one wins
     seed: int = 0  # of the sampling: the same audio and options give the same transcript
+    language: str | None = "es"  # Whisper: the language spoken (None: detect it from the first 30 s)
+    task: str = "transcribe"  # Whisper: "transcribe" (text in the language spoken) or "translate" (into English)
 
 
 @dataclass

@@ -58,8 +58,11 @@ class Transcribe(Command):
     duration: float | None = None
     options: DecodeOptions = DecodeOptions()
     attention: tuple[str, ...] = ("decoder_cross",)  # kinds to stream: "decoder_cross", "encoder_self"
-    heads: str = "average"  # "average": one frame per layer; "all": one frame per layer and head
+    heads: str = "average"  # "average": a frame per layer of the heads' mean; "all": a frame per layer of every head
     max_chunk_seconds: float = 20.0
+    # Heads of "encoder_self" when they differ from ``heads`` (None: the same). Every head of a
+    # 30 s Whisper window is 48 matrices of 1500 x 1500, 216 MB: a window wants the averages.
+    encoder_heads: str | None = None
 
 
 @dataclass(frozen=True)
@@ -109,12 +112,16 @@ class Ready(Event):
 
 @dataclass(frozen=True)
 class EngineInfo(Event):
-    device: str  # e.g. "CUDA: NVIDIA H100 80GB HBM3, 80 GB" or "CPU (8 threads)"
+    device: str  # in English, e.g. "CUDA: NVIDIA H100 80GB HBM3, 80 GB" or "CPU (8 threads)"
     cuda_available: bool
-    gpu_name: str | None
+    gpu_name: str | None  # the GPU in use, else the first one; None without CUDA
     gpu_memory_gb: float | None
     versions: dict[str, str]  # parcero, torch, torchaudio, cuda, python
     model: str | None = None  # name of the loaded model, if any
+    # The device as facts, for a window to word in its own language (engine.device.device_facts):
+    device_kind: str = ""  # "cpu", "cuda" or "mps"
+    threads: int = 0  # torch's CPU threads in the engine process
+    device_memory_gb: float | None = None  # the GPU in use, whole GiB as vendors label cards
 
 
 @dataclass(frozen=True)
@@ -136,15 +143,26 @@ class PartialTranscript(Event):
     text: str  # their text
     chunk_start: float = 0.0  # seconds: where this chunk starts in the audio
     temperature: float = 0.0  # above 0: Whisper is decoding this chunk again by sampling (its first text failed)
+    # One label per token, as the heatmap's rows show them: a character model's characters, Whisper's
+    # BPE pieces (" sospe", "chando"; "" on a token that only starts a character), "<|0.00|>" for a
+    # timestamp; ``special`` flags the tokens that are not text (timestamps, <unk>). Empty: not sent.
+    token_texts: tuple[str, ...] = ()
+    special: tuple[bool, ...] = ()
+
+
+ALL_HEADS = -1  # AttentionFrame.head: the matrix holds every head of the layer (8 heads: 8 x fewer events)
 
 
 @dataclass(frozen=True)
 class AttentionFrame(Event):
     kind: str  # "decoder_cross" (one new row per step), "encoder_self" (whole matrix, once per chunk)
     layer: int
-    head: int | None  # None = average of the heads
+    head: int | None  # None = average of the heads; ALL_HEADS = every head, stacked first in ``matrix``
     step: int  # decoding step (row index) for decoder_cross; 0 for encoder_self
-    matrix: np.ndarray = field(repr=False)  # float16; decoder_cross: (T_enc,) row; encoder_self: (T_enc, T_enc)
+    # float16; decoder_cross: (T_enc,) row; encoder_self: (T_enc, T_enc); with ALL_HEADS (H, T_enc) and
+    # (H, T_enc, T_enc): one frame per layer and step, not one per head. For Whisper, T_enc counts the
+    # frames of the window that hold audio (a 3 s clip: 150), not the 1500 of its silent padding.
+    matrix: np.ndarray = field(repr=False)
     chunk: int = 0
     chunk_start: float = 0.0
     frame_seconds: float = 0.04  # seconds per encoder frame, to align with the audio
@@ -161,7 +179,9 @@ class ChunkResult(Event):
 
 @dataclass(frozen=True)
 class TrainMetrics(Event):
-    record: dict[str, Any]  # one metrics.jsonl record: kind "train", "eval", "checkpoint", "note", ...
+    # one metrics.jsonl record (kind "train", "eval", "checkpoint", "note", ...), or a "live" point between
+    # log steps (step, loss, lr, throughput a few times a second; never written to metrics.jsonl)
+    record: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -178,8 +198,16 @@ class Finished(Event):
 
 @dataclass(frozen=True)
 class Failed(Event):
-    message: str  # one line for the user, naming the file/field
+    message: str  # one line for the user in English, naming the file/field (what the CLI prints)
     detail: str = ""  # traceback or exit status, for the log
+    code: str = ""  # what went wrong, stable ("audio.unreadable", "model.missing"): see engine.errors
+    params: dict[str, Any] = field(default_factory=dict)  # plain values the code's sentence names (path, numbers)
+
+    @classmethod
+    def from_error(cls, job_id: int, error: BaseException, message: str | None = None, detail: str = "") -> Failed:
+        """The Failed for ``error``: its message (or ``message``), and its code and params if it has them."""
+        return cls(job_id, str(error) if message is None else message, detail, getattr(error, "code", "") or "",
+                   dict(getattr(error, "params", None) or {}))
 
 
 @dataclass(frozen=True)

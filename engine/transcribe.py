@@ -19,6 +19,7 @@ from engine.models.io import LoadedModel
 
 SUBSAMPLING = 4  # encoder frames are 4 feature frames
 DEFAULT_CHUNK_SECONDS = 20.0
+TASKS = ("transcribe", "translate")
 STREAM_BLOCK_SECONDS = 300.0  # a long file is read this much at a time (10 MB of samples at 16 kHz)
 
 
@@ -61,6 +62,21 @@ def check_decode_options(options: DecodeOptions, loaded: LoadedModel | None = No
         raise ParceroError(f"{temperature} must be from 0 to 10, got {options.temperature}")
     if options.best_of < 1:
         raise ParceroError(f"{names.get('best_of', 'options.best_of')} must be at least 1, got {options.best_of}")
+    task, language = names.get("task", "options.task"), names.get("language", "options.language")
+    if options.task not in TASKS:
+        raise ParceroError(f"{task} must be one of {', '.join(TASKS)}, got {options.task!r}")
+    if loaded is None:
+        return
+    whisper = getattr(loaded, "architecture", "speech-transformer") == "whisper"
+    if whisper:
+        known = loaded.tokenizer.languages
+        if options.language is not None and known and options.language not in known:
+            raise ParceroError(f"{language} {options.language!r}: {loaded.name} knows {', '.join(known)} "
+                               "(or auto to detect it)")
+    elif options.task != "transcribe" or options.language not in ("es", None):
+        # Our Speech-Transformers know the one language they were trained on and cannot translate.
+        raise ParceroError(f"{loaded.name}: {task} and {language} apply to Whisper models only "
+                           f"(this one transcribes the language it was trained on)")
 
 
 @dataclass(frozen=True)
@@ -133,7 +149,8 @@ def transcribe_long(
         from engine.whisper.decoding import WhisperOptions, transcribe_whisper
 
         wopts = WhisperOptions(beam_size=options.beam_size, capture_attention=options.capture_attention,
-                               step_attention=options.step_attention)
+                               step_attention=options.step_attention, language=options.language,
+                               task=options.task)
         return transcribe_whisper(loaded, samples, wopts, on_step=on_step, on_chunk=on_chunk, source=source)
     sr = loaded.feature_config.sample_rate
     ranges = split_at_silences(samples, sr, max_chunk_seconds)
@@ -207,6 +224,7 @@ def transcribe_samples(
             raise AudioError(
                 where, f"too short to transcribe ({len(clip) / fc.sample_rate * 1000:.0f} ms; "
                 f"at least {min_samples / fc.sample_rate * 1000:.0f} ms needed)", "too_short",
+                {"duration_ms": len(clip) / fc.sample_rate * 1000, "minimum_ms": min_samples / fc.sample_rate * 1000},
             )
     feats = [compute_features(c, fc) for c in clips]
     lens = torch.tensor([f.shape[0] for f in feats])

@@ -21,7 +21,9 @@ checkpoint before it returns.
 from __future__ import annotations
 
 import dataclasses
+import errno
 import logging
+import math
 import multiprocessing
 import os
 import queue
@@ -45,10 +47,11 @@ from engine.decode import StepInfo
 from engine.errors import JobCancelled, ParceroError
 from engine.features import compute_features
 from engine.models.speech_transformer import AttentionRecorder
+from engine.text import SPECIAL_TOKENS
 from engine.logfile import LOG_DIR_ENV, rotating_file_handler
 from engine.protocol import (
     check_command,
-    AttentionFrame, Cancel, Cancelled, ChunkResult, Command, EngineInfo, Evaluate, EvalResult, Event, Failed,
+    ALL_HEADS, AttentionFrame, Cancel, Cancelled, ChunkResult, Command, EngineInfo, Evaluate, EvalResult, Event, Failed,
     Finished, GetInfo, LoadModel, PartialTranscript, Progress, Ready, Shutdown, Started, Train, TrainMetrics,
     Transcribe,
 )
@@ -164,7 +167,7 @@ class _Worker:
                 check_command(command)
             except ParceroError as e:
                 job_id = getattr(command, "job_id", 0)
-                self.send(Failed(job_id if type(job_id) is int else 0, str(e)))
+                self.send(Failed.from_error(job_id if type(job_id) is int else 0, e))
                 continue
             if isinstance(command, Shutdown):
                 self._stop_all()
@@ -194,7 +197,7 @@ class _Worker:
         try:
             info = engine_info(job_id, self.loaded)
         except Exception as e:
-            self.send(Failed(job_id, f"internal error: {type(e).__name__}: {e}", traceback.format_exc()))
+            self.send(failure_for(job_id, e, self.loaded))
             return
         self.send(info)
         self.send(Finished(job_id, result={k: v for k, v in vars(info).items() if k != "job_id"}))
@@ -217,15 +220,14 @@ class _Worker:
             terminal = Cancelled(job_id)
             log.info("job %d: cancelled", job_id)
         except ParceroError as e:
-            terminal = Failed(job_id, str(e), traceback.format_exc())
+            terminal = Failed.from_error(job_id, e, detail=traceback.format_exc())
             log.warning("job %d: failed: %s", job_id, e)
-        except torch.OutOfMemoryError as e:
-            terminal = Failed(job_id, f"out of memory on {_device_of(self.loaded)}: try a smaller model, "
-                              f"shorter chunks or the CPU ({e})", traceback.format_exc())
-            log.error("job %d: %s", job_id, terminal.message)
         except Exception as e:
-            terminal = Failed(job_id, f"internal error: {type(e).__name__}: {e}", traceback.format_exc())
-            log.exception("job %d: internal error", job_id)
+            terminal = failure_for(job_id, e, self.loaded)
+            if terminal.code == "engine.internal":
+                log.exception("job %d: internal error", job_id)
+            else:
+                log.error("job %d: %s", job_id, terminal.message)
         if isinstance(terminal, Failed) and torch.cuda.is_initialized():
             torch.cuda.empty_cache()  # an OOM's leftovers would make the next job fail too
         with self.jobs_lock:
@@ -234,7 +236,7 @@ class _Worker:
 
     def _need_model(self):
         if self.loaded is None:
-            raise ParceroError("no model loaded: load one first")
+            raise ParceroError("no model loaded: load one first", code="model.none_loaded")
         return self.loaded
 
     def _do_load_model(self, job: _Job) -> Event:
@@ -267,7 +269,8 @@ class _Worker:
         loaded = self._need_model()
         manifest = open_manifest(command.manifest)
         if not manifest.utterances:
-            raise ParceroError(f"{command.manifest}: no utterances to evaluate")
+            raise ParceroError(f"{command.manifest}: no utterances to evaluate", code="manifest.empty",
+                               params={"path": command.manifest})
         check_decode_options(command.options, loaded)
 
         def on_progress(done: int, total: int) -> None:
@@ -277,10 +280,11 @@ class _Worker:
 
         report = evaluate_loaded(loaded, manifest.utterances, os.path.dirname(os.path.abspath(command.manifest)),
                                  command.options, on_progress=on_progress)
-        self.send(EvalResult(command.job_id, report.overall.wer, report.overall.cer, report.to_dict()))
+        self.send(EvalResult(command.job_id, report.overall.wer, report.overall.cer,
+                             {**report.to_dict(), **_identity(loaded)}))
         return Finished(command.job_id, result={
             "wer": report.overall.wer, "cer": report.overall.cer, "utterances": report.overall.utterances,
-            "manifest": command.manifest, "model": loaded.name, "warnings": [str(p) for p in manifest.problems],
+            "manifest": command.manifest, **_identity(loaded), "warnings": [str(p) for p in manifest.problems],
         })
 
     def _do_train(self, job: _Job) -> Event:
@@ -296,13 +300,13 @@ class _Worker:
             config = run_config_from_dict(command.config, base_dir=command.base_dir)
         max_steps = config.train.max_steps
 
-        def on_record(record: dict[str, Any]) -> None:
+        def on_record(record: dict[str, Any]) -> None:  # metrics.jsonl records, and live points between them
             self.send(TrainMetrics(command.job_id, record))
-            if record.get("kind") == "train" and "step" in record:
+            if record.get("kind") in ("train", "live") and "step" in record:
                 self.send(Progress(command.job_id, float(record["step"]), float(max_steps), "steps"))
 
         trainer = Trainer(config, resume=command.resume, init=command.init, device=command.device,
-                          should_stop=job.cancel.is_set, on_record=on_record)
+                          should_stop=job.cancel.is_set, on_record=on_record, on_live=on_record)
         if job.cancel.is_set():  # cancelled while the data was read: nothing trained, nothing to save
             raise JobCancelled()
         result = trainer.run()
@@ -345,7 +349,9 @@ class _TranscriptionJob:
                                      on_step=self._on_step, on_chunk=self._on_chunk, source=c.path)
         # A sliver of silence at the very end is skipped without a chunk result; still end at 100 %.
         self.send(Progress(c.job_id, self.duration, self.duration, "seconds"))
-        return Finished(c.job_id, result={**transcript.to_dict(), "model": self.loaded.name, "offset": c.offset})
+        # The identity of the model that produced it travels with the result: the window labels and
+        # exports the transcript with this, not with whatever its model list shows by then.
+        return Finished(c.job_id, result={**transcript.to_dict(), **_identity(self.loaded), "offset": c.offset})
 
     def _check(self) -> None:
         c = self.command
@@ -361,8 +367,9 @@ class _TranscriptionJob:
         if unknown:
             raise ParceroError(f"unknown attention kind(s) {', '.join(map(repr, unknown))}: "
                                f"choose from {', '.join(ATTENTION_KINDS)}")
-        if c.heads not in ("average", "all"):
-            raise ParceroError(f"heads must be 'average' or 'all', got {c.heads!r}")
+        for name, heads in (("heads", c.heads), ("encoder_heads", c.encoder_heads or c.heads)):
+            if heads not in ("average", "all"):
+                raise ParceroError(f"{name} must be 'average' or 'all', got {heads!r}")
         check_decode_options(c.options, self.loaded)
 
     def _audio(self) -> np.ndarray:
@@ -391,11 +398,33 @@ class _TranscriptionJob:
             self.encoded_chunks.add(chunk.index)
             self._send_encoder_attention(chunk)
         tokens = info.tokens[0]
+        texts, special = self._token_labels(tokens)
         self.send(PartialTranscript(c.job_id, chunk.index, tuple(tokens), self.loaded.tokenizer.decode(tokens),
-                                    chunk.start, info.temperature))
+                                    chunk.start, info.temperature, texts, special))
         if "decoder_cross" in c.attention and info.cross_attention:
+            n = self._audio_frames(chunk)
             for layer, w in enumerate(info.cross_attention):  # w: (B=1, H, T)
-                self._send_frames("decoder_cross", layer, info.step, w[0], chunk)
+                self._send_frames("decoder_cross", layer, info.step, w[0, :, :n], chunk, c.heads)
+
+    def _token_labels(self, tokens: list[int]) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+        """Each token's text as a heatmap row label, and whether it is special (not text)."""
+        tokenizer = self.loaded.tokenizer
+        if self.whisper:
+            from engine.whisper.decoding import token_pieces
+
+            return token_pieces(tokenizer, tokens)
+        names = getattr(tokenizer, "tokens", None)  # a CharTokenizer: <blank>, <unk>, <sos>, <eos>, characters
+        if names is None:
+            return tuple(tokenizer.decode([t]) for t in tokens), (False,) * len(tokens)
+        n_special = len(SPECIAL_TOKENS)
+        return tuple(names[t] for t in tokens), tuple(t < n_special for t in tokens)
+
+    def _audio_frames(self, chunk: Chunk) -> int | None:
+        """Encoder frames of ``chunk`` that hold its audio: Whisper pads every window to 30 s of
+        silence, and the heatmaps show (and the pipe carries) the part with sound. None: all."""
+        if not self.whisper:
+            return None
+        return max(1, math.ceil(round((chunk.end - chunk.start) / self.frame_seconds, 6)))
 
     def _send_encoder_attention(self, chunk: Chunk) -> None:
         # Decoding never needs the encoder's self-attention, so it is not kept;
@@ -413,19 +442,21 @@ class _TranscriptionJob:
         recorder = AttentionRecorder(("encoder_self",))
         with torch.inference_mode():
             self.loaded.model.encode(feats[None].to(device), torch.tensor([feats.shape[0]], device=device), recorder)
+        n = self._audio_frames(chunk)
         for layer, w in enumerate(recorder.of_kind("encoder_self")):  # w: (B=1, H, T, T)
-            self._send_frames("encoder_self", layer, 0, w[0], chunk)
+            self._send_frames("encoder_self", layer, 0, w[0, :, :n, :n], chunk,
+                              self.command.encoder_heads or self.command.heads)
 
-    def _send_frames(self, kind: str, layer: int, step: int, weights: torch.Tensor, chunk: Chunk) -> None:
-        """Send ``weights`` (H, ...) of one layer as one averaged frame or one frame per head."""
+    def _send_frames(self, kind: str, layer: int, step: int, weights: torch.Tensor, chunk: Chunk,
+                     heads: str) -> None:
+        """Send ``weights`` (H, ...) of one layer as one frame: the heads' mean ("average") or all of them."""
         c = self.command
-        if c.heads == "average":
-            frames = [(None, weights.float().mean(dim=0).half().cpu().numpy())]
-        else:
-            frames = list(enumerate(weights.half().cpu().numpy()))
-        for head, matrix in frames:
-            self.send(AttentionFrame(c.job_id, kind, layer, head, step, matrix, chunk.index, chunk.start,
-                                     self.frame_seconds))
+        if heads == "average":
+            head, matrix = None, weights.float().mean(dim=0).half().cpu().numpy()
+        else:  # one frame for all the heads: a step of Whisper base is 6 events, not 48
+            head, matrix = ALL_HEADS, weights.half().cpu().numpy()
+        self.send(AttentionFrame(c.job_id, kind, layer, head, step, matrix, chunk.index, chunk.start,
+                                 self.frame_seconds))
 
     def _on_chunk(self, chunk: Chunk, transcript: Transcript) -> None:
         c = self.command
@@ -436,7 +467,7 @@ class _TranscriptionJob:
 
 def engine_info(job_id: int, loaded=None) -> EngineInfo:
     """What the status bar shows: the device in use, the GPU, versions and the loaded model."""
-    from engine.device import describe_device
+    from engine.device import describe_device, device_facts
 
     device = loaded.device if loaded is not None else None
     cuda = torch.cuda.is_available()
@@ -445,9 +476,11 @@ def engine_info(job_id: int, loaded=None) -> EngineInfo:
         on_gpu = device is not None and device.type == "cuda" and device.index is not None
         props = torch.cuda.get_device_properties(device.index if on_gpu else 0)
         gpu_name, gpu_memory = props.name, round(props.total_memory / 2**30, 1)
+    facts = device_facts(device)
     return EngineInfo(
         job_id, device=describe_device(device), cuda_available=cuda, gpu_name=gpu_name, gpu_memory_gb=gpu_memory,
         versions=_versions(), model=loaded.name if loaded is not None else None,
+        device_kind=str(facts["kind"]), threads=int(facts["threads"]), device_memory_gb=facts["memory_gb"],
     )
 
 
@@ -466,6 +499,32 @@ def _versions() -> dict[str, str]:
     }
 
 
+def _identity(loaded) -> dict[str, str]:
+    """Which model produced a result: its name and folder."""
+    return {"model": loaded.name, "model_path": str(loaded.path)}
+
+
 def _device_of(loaded) -> str:
     return str(loaded.device) if loaded is not None else "the device"
+
+
+def failure_for(job_id: int, error: BaseException, loaded=None) -> Failed:
+    """The :class:`Failed` a job ends with when ``error`` stopped it: a message, a code and its params.
+
+    Memory and disk troubles are the user's to fix (a smaller model, free space) and get codes of
+    their own; anything else unexpected is an ``engine.internal`` error, with the traceback for the log.
+    """
+    detail = "".join(traceback.format_exception(error))
+    if isinstance(error, ParceroError):
+        return Failed.from_error(job_id, error, detail=detail)
+    if isinstance(error, (torch.OutOfMemoryError, MemoryError)):
+        device = _device_of(loaded) if isinstance(error, torch.OutOfMemoryError) else "cpu"
+        return Failed(job_id, f"out of memory on {device}: try a smaller model, shorter chunks or the CPU "
+                      f"({error})", detail, "engine.out_of_memory", {"device": device})
+    if isinstance(error, OSError) and error.errno in (errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)):
+        path = str(error.filename or "")
+        return Failed(job_id, f"{path + ': ' if path else ''}no space left on the disk ({error.strerror})", detail,
+                      "disk.full", {"path": path})
+    return Failed(job_id, f"internal error: {type(error).__name__}: {error}", detail, "engine.internal",
+                  {"error": f"{type(error).__name__}: {error}"})
 

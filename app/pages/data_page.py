@@ -9,10 +9,11 @@ runs on background threads; the page never waits.
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 from typing import Sequence
 
-from PySide6.QtCore import QSettings, Signal, Slot
+from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import QFileDialog, QHBoxLayout, QLabel, QPushButton, QTabWidget, QVBoxLayout, QWidget
 
 from app.i18n import QT_TRANSLATE_NOOP, translate
@@ -24,6 +25,7 @@ from engine.data.manifest import Utterance, read_manifest
 
 ERROR_STYLE = "QLabel { color: #c62828; }"
 LAST_MANIFEST_KEY = "data/last_manifest"
+MAX_NAME_WIDTH = 520  # px of the dataset's name (a path) in the line above the tabs; the tooltip has it all
 TAB_NAMES = (QT_TRANSLATE_NOOP("DataPage", "Import"), QT_TRANSLATE_NOOP("DataPage", "Utterances"),
              QT_TRANSLATE_NOOP("DataPage", "Statistics"), QT_TRANSLATE_NOOP("DataPage", "Voice comparison"))
 
@@ -75,7 +77,9 @@ class DataPage(QWidget):
         self.voice_compare.set_dataset(self.utterances, self.base_dir)
         self.dataset_label.setStyleSheet("")
         count = self.tr("%Ln utterance(s)", "", len(self.utterances))
-        self.dataset_label.setText(f"<b>{name}</b> · {count}{note}")
+        # A long path would set the page's minimum width (the label wraps at spaces only): elide its middle.
+        shown = self.dataset_label.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, MAX_NAME_WIDTH)
+        self.dataset_label.setText(f"<b>{html.escape(shown)}</b> · {count}{note}")
         self.dataset_label.setToolTip(name)
         self.dataset_changed.emit(name, len(self.utterances))
 

@@ -1,7 +1,9 @@
 """The Evaluate page: a model, a manifest with reference transcripts, and where the errors are.
 
-The page sends LoadModel (when the model changed) and Evaluate to the engine
-process and shows the report it sends back: WER and CER overall, per speaker
+The page asks the window's :class:`app.model_session.ModelSession` to run
+Evaluate with the chosen model (it sends LoadModel when the engine holds
+another) and shows the report the engine sends back, labelled with the model
+that produced it: WER and CER overall, per speaker
 and per gender; every utterance sorted worst first, with a coloured
 alignment of reference and hypothesis for the selected one; and the accent
 confusions (á→a, n→ñ, ü→u ...) that tell a model which lost its diacritics
@@ -20,14 +22,16 @@ from PySide6.QtWidgets import (
 )
 
 from app.alignment_view import align, alignment_html, legend_html
+from app.engine_messages import error_text
 from app.eval_report import (
     ScoredRow, accent_confusions, model_text_config, score_rows, summary_text, write_csv, write_json,
 )
 from app.i18n import QT_TRANSLATE_NOOP
+from app.model_session import ModelChoice, ModelSession
 from app.widgets.model_picker import ModelPicker
 from engine.decode import DecodeOptions
 from engine.errors import ParceroError
-from engine.protocol import Evaluate, LoadModel
+from engine.protocol import Evaluate
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,10 @@ ROW_COLUMNS = ("id", QT_TRANSLATE_NOOP("EvaluatePage", "speaker"), QT_TRANSLATE_
 PROGRESS_UNITS = {"utterances": QT_TRANSLATE_NOOP("EvaluatePage", "utterances"),  # the engine's Progress.unit
                   "seconds": QT_TRANSLATE_NOOP("EvaluatePage", "seconds")}
 ROW_INDEX = Qt.ItemDataRole.UserRole  # index into self.rows, kept on column 0 so sorting by any column works
+# Widest a text column starts (px): Common Voice's 128-character speaker ids and long ids would
+# otherwise push WER and CER off a 1366 px screen. Cut text is elided; its cell's tooltip holds it all.
+MAX_TEXT_COLUMN = {"id": 170, "speaker": 140, "reference": 320}
+MAX_GROUP_COLUMN = 110  # the speaker (or gender) column of the narrow tables on the right
 
 
 def _table(columns: list[str]) -> QTableWidget:
@@ -52,9 +60,21 @@ def _table(columns: list[str]) -> QTableWidget:
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    # Columns fit their contents once per report (_fit_columns), then the user may resize them.
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
     table.horizontalHeader().setStretchLastSection(True)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    table.setWordWrap(False)
     return table
+
+
+def _fit_columns(table: QTableWidget, caps: dict[int, int]) -> None:
+    """Size columns to their contents, column ``i`` at most ``caps[i]`` px wide."""
+    table.resizeColumnsToContents()
+    last = table.columnCount() - 1
+    for column, cap in caps.items():
+        if column != last and table.columnWidth(column) > cap:
+            table.setColumnWidth(column, cap)
 
 
 class _NumberItem(QTableWidgetItem):
@@ -74,17 +94,20 @@ def _item(value, decimals: int = 0) -> QTableWidgetItem:
     """A cell: numbers right-aligned with ``decimals`` places, sorting numerically; anything else as text."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return _NumberItem(float(value), decimals)
-    return QTableWidgetItem(str(value))
+    item = QTableWidgetItem(str(value))
+    item.setToolTip(str(value))  # the whole text where the column elides it
+    return item
 
 
 class EvaluatePage(QWidget):
     evaluation_finished = Signal(dict)  # the engine's report (EvalReport.to_dict())
     evaluation_failed = Signal(str)  # message shown to the user
 
-    def __init__(self, engine, parent: QWidget | None = None):
+    def __init__(self, engine, parent: QWidget | None = None, session: ModelSession | None = None):
         super().__init__(parent)
         self.engine = engine
-        self.loaded_model: str | None = None
+        # Which model the engine holds: the window's one session, shared with the Transcribe page.
+        self.session = session if session is not None else ModelSession(engine, self)
         self.report: dict | None = None
         self.rows: list[ScoredRow] = []
         self._load_job = self._job = None
@@ -115,6 +138,7 @@ class EvaluatePage(QWidget):
         self.summary_label = QLabel(self.tr("Choose a model and a manifest, then Evaluate."))
         self.summary_label.setStyleSheet(SUMMARY_STYLE)
         self.summary_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.summary_label.setWordWrap(True)  # a long model name must not widen the window
 
         self.rows_table = _table([self.tr(c) for c in ROW_COLUMNS])
         self.rows_table.setSortingEnabled(True)
@@ -202,14 +226,13 @@ class EvaluatePage(QWidget):
             return False
         self.error_label.clear()
         self._context = {"model": model, "manifest": manifest, "beam_size": self.beam_spin.value()}
-        try:
-            if model != self.loaded_model:
-                self._load_job = self.engine.submit(LoadModel, path=model)
-            self._job = self.engine.submit(Evaluate, manifest=manifest,
-                                           options=DecodeOptions(beam_size=self.beam_spin.value()))
+        try:  # evaluation scores the model as saved: full precision, wherever the engine picks
+            self._load_job, self._job = self.session.submit(
+                ModelChoice(model), Evaluate, manifest=manifest,
+                options=DecodeOptions(beam_size=self.beam_spin.value()))
         except ParceroError as e:  # the engine is not running (crashed, or still starting)
             self._end_jobs()
-            self.error_label.setText(str(e))
+            self.error_label.setText(error_text(e))
             return False
         self.progress.setRange(0, 0)
         self.progress.show()
@@ -232,11 +255,13 @@ class EvaluatePage(QWidget):
             for name, rates in groups.items():
                 words = rates.get("words") or {}
                 n_words = words.get("substitutions", 0) + words.get("deletions", 0) + words.get("hits", 0)
-                self._append(table, [name, _item(rates.get("utterances", 0)), _item(100 * rates["wer"], 2),
+                self._append(table, [_item(name), _item(rates.get("utterances", 0)), _item(100 * rates["wer"], 2),
                                      _item(100 * rates["cer"], 2), _item(n_words)])
+            _fit_columns(table, {0: MAX_GROUP_COLUMN})
         self.confusion_table.setRowCount(0)
         for ref, hyp, count in accent_confusions((report.get("overall") or {}).get("confusions") or {}):
             self._append(self.confusion_table, [ref, hyp, _item(count)])
+        _fit_columns(self.confusion_table, {})
         self.rows_table.setSortingEnabled(False)  # filling a sorting table reorders rows under our feet
         self.rows_table.setRowCount(0)
         for i, r in enumerate(self.rows):
@@ -245,8 +270,10 @@ class EvaluatePage(QWidget):
             # Equal WERs sort by CER, then in the scored order (worst first, then by id), both ways round.
             wer = _NumberItem(100 * r.wer, 2, (r.wer, r.cer, -i))
             cer = _NumberItem(100 * r.cer, 2, (r.cer, r.wer, -i))
-            self._append(self.rows_table, [first, r.speaker, r.gender, wer, cer, r.reference, r.hypothesis])
+            self._append(self.rows_table, [first, _item(r.speaker), r.gender, wer, cer, _item(r.reference),
+                                           _item(r.hypothesis)])
         self.rows_table.setSortingEnabled(True)
+        _fit_columns(self.rows_table, {ROW_COLUMNS.index(name): cap for name, cap in MAX_TEXT_COLUMN.items()})
         self.rows_table.sortItems(ROW_COLUMNS.index("WER %"), Qt.SortOrder.DescendingOrder)
         if self.rows:
             self.rows_table.selectRow(0)
@@ -310,10 +337,20 @@ class EvaluatePage(QWidget):
         if row is not None:
             self.show_alignment(row)
 
+    @property
+    def loaded_model(self) -> str | None:
+        """The model folder the engine holds (the session's answer)."""
+        return self.session.loaded_path
+
     @Slot(int, object)
     def on_engine_eval_result(self, job: int, event) -> None:
         if job == self._job:
+            # The engine names the model that produced the report; the export and the scoring follow it.
+            self._context["model"] = event.report.get("model_path") or self._context.get("model")
             self.show_report(event.report, self._context.get("model"))
+            if event.report.get("model"):
+                self.summary_label.setText(self.summary_label.text() + "  ·  " + self.tr("model {name}").format(
+                    name=event.report["model"]))
 
     @Slot(int, float, float, str)
     def on_engine_progress_changed(self, job: int, done: float, total: float, unit: str) -> None:
@@ -326,8 +363,7 @@ class EvaluatePage(QWidget):
     @Slot(int, object)
     def on_engine_job_finished(self, job: int, result) -> None:
         if job == self._load_job:
-            self._load_job = None
-            self.loaded_model = self._context.get("model")
+            self._load_job = None  # the session has recorded what the engine holds now
         elif job == self._job:
             self._job = None
             self.progress.hide()
@@ -341,8 +377,6 @@ class EvaluatePage(QWidget):
     def on_engine_job_failed(self, job: int, message: str, detail: str) -> None:
         if job not in (self._load_job, self._job):
             return
-        if job == self._load_job:
-            self.loaded_model = None
         log.warning("evaluation job %s failed: %s\n%s", job, message, detail)
         self._end_jobs()
         self.error_label.setText(message)
@@ -359,7 +393,6 @@ class EvaluatePage(QWidget):
 
     @Slot(int, str)
     def on_engine_worker_exited(self, code: int, reason: str) -> None:
-        self.loaded_model = None  # a new worker holds no model
         if self._busy():
             self._end_jobs()
 

@@ -2,7 +2,9 @@
 
 Training runs in the engine process (``Train`` command); its metrics records
 arrive as ``train_metrics`` signals and feed the live plots, the progress bar
-and the cost estimate. A run written by someone else (``parcero train`` in a
+and the cost estimate. Between log steps the engine also sends "live" points a
+few times a second, so the bar and the curves move from the first step
+whatever the run's log interval. A run written by someone else (``parcero train`` in a
 terminal, ``torchrun`` on a shared filesystem) can be followed with Attach…:
 the page then tails the run folder's metrics.jsonl on a timer instead.
 
@@ -25,6 +27,7 @@ from PySide6.QtWidgets import (
 )
 
 from app.cost import batches_per_epoch, epochs_for_steps, steady_throughput
+from app.engine_messages import error_text, exit_reason_text
 from app.i18n import QT_TRANSLATE_NOOP
 from app.run_files import METRICS, MetricsTail, has_checkpoints
 from app.widgets.cost_estimate import CostEstimate
@@ -40,6 +43,7 @@ log = logging.getLogger(__name__)
 
 ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
 HINT_STYLE = "QLabel { font-weight: 600; }"
+NOTE_STYLE = ""  # advice that blocks nothing
 EXISTING = QT_TRANSLATE_NOOP("TrainPage", "“{name}” already holds checkpoints: Resume it, or choose another name "
                                          "or folder")
 POLL_MS = 500  # how often a followed run folder is read
@@ -65,6 +69,7 @@ class TrainPage(QWidget):
         self._measure_dir: Path | None = None
         self._tail: MetricsTail | None = None
         self._max_steps = 0
+        self._shown_step: int | None = None  # the step the bar shows
         self._first: tuple[float, int] | None = None  # (time, step) of the first train record this session
         self._throughputs: list[float] = []
         self._measure_values: list[float] = []
@@ -155,6 +160,9 @@ class TrainPage(QWidget):
         """Send the form's config to the engine as a Train job; False (with the reason shown) if it cannot."""
         problem = self._start_problem(resume)
         if problem:
+            self.form.reveal()  # the form's problems speak now, even in fields not edited yet
+            self._update_controls()
+            self.error_label.setStyleSheet(ERROR_STYLE)
             self.error_label.setText(problem)
             return False
         config = self.form.config_dict()
@@ -165,7 +173,7 @@ class TrainPage(QWidget):
         try:
             self._job = self.engine.submit(Train, config=config, base_dir=self.form.base_dir(), resume=resume)
         except ParceroError as e:  # the engine is not running (crashed, or still starting)
-            self._set_status(str(e), error=True)
+            self._set_status(error_text(e), error=True)
             return False
         self._last_checkpoint = ""
         self._set_status((self.tr("Resuming {run_dir} …") if resume else self.tr("Starting {run_dir} …")).format(
@@ -202,7 +210,7 @@ class TrainPage(QWidget):
         try:
             self._measure_job = self.engine.submit(Train, config=config, base_dir=str(self._measure_dir))
         except ParceroError as e:
-            self._end_measurement(str(e))
+            self._end_measurement(error_text(e))
             return False
         self.cost.set_measuring(True)
         self._update_controls()
@@ -244,7 +252,7 @@ class TrainPage(QWidget):
         try:
             self.form.load_toml(path)
         except (ConfigError, OSError) as e:
-            self._set_status(str(e), error=True)
+            self._set_status(error_text(e), error=True)
             return False
         return True
 
@@ -271,7 +279,7 @@ class TrainPage(QWidget):
 
     def _show_run(self, run_dir: Path, max_steps: int) -> None:
         self.run_dir, self._max_steps = run_dir, max_steps
-        self._first, self._throughputs = None, []
+        self._first, self._throughputs, self._shown_step = None, [], None
         self.plots.clear()
         self.samples.set_run_dir(run_dir)
         self.progress.setRange(0, max(1, max_steps))
@@ -292,12 +300,12 @@ class TrainPage(QWidget):
         last = None
         for r in records:
             kind = r.get("kind")
-            if kind == "train" and "step" in r:
+            if kind in ("train", "live") and "step" in r:  # live: the engine's points between log steps
                 last = r
                 step, now = int(r["step"]), float(r.get("time", time.time()))
                 if self._first is None or step < self._first[1]:
                     self._first = (now, step)
-                if r.get("audio_seconds_per_second"):
+                if kind == "train" and r.get("audio_seconds_per_second"):
                     self._throughputs.append(float(r["audio_seconds_per_second"]))
             elif kind == "checkpoint":
                 self._last_checkpoint = str(r.get("path", ""))
@@ -308,18 +316,24 @@ class TrainPage(QWidget):
             measured = steady_throughput(self._throughputs)
             if measured:
                 self.cost.set_throughput(measured, self.tr("live, median of this run's recent log steps"))
-            self._show_progress(int(last["step"]), float(last.get("time", time.time())))
+            self._show_progress(int(last["step"]), float(last.get("time", time.time())), last.get("eta_seconds"))
 
-    def _show_progress(self, step: int, now: float) -> None:
+    def _show_progress(self, step: int, now: float, eta: float | None = None, ended: bool = False) -> None:
+        """The bar at ``step``; the ETA is the engine's (from its measured step time) or this page's estimate."""
+        self._shown_step = step
         total = self._max_steps
         text = (self.tr("step {step} / {total}") if total else self.tr("step {step}")).format(
             step=f"{step:,}", total=f"{total:,}")
-        t0, s0 = self._first
-        if step > s0 and now > t0:
+        t0, s0 = self._first or (now, step)
+        if ended:
+            eta = None
+        elif step > s0 and now > t0:
             rate = (step - s0) / (now - t0)
             text += " · " + self.tr("{rate} steps/s").format(rate=f"{rate:.2f}")
             if total > step:
-                text += " · " + self.tr("ETA {time}").format(time=_clock(int((total - step) / rate)))
+                eta = (total - step) / rate if eta is None else eta
+        if eta is not None and total > step:
+            text += " · " + self.tr("ETA {time}").format(time=_clock(int(eta)))
         self.progress.setValue(min(step, max(1, total)))
         self.progress.setFormat(text)
 
@@ -358,8 +372,9 @@ class TrainPage(QWidget):
             step = f"{result.get('step', 0):,}"
             self._set_status(
                 self.tr("Finished at step {step}; best dev CER {cer} %. Model: {model}").format(
-                    step=step, cer=f"{100 * best:.2f}", model=model) if best is not None
-                else self.tr("Finished at step {step}. Model: {model}").format(step=step, model=model))
+                    step=step, cer=f"{100 * best:.2f}", model=self._near(model)) if best is not None
+                else self.tr("Finished at step {step}. Model: {model}").format(step=step, model=self._near(model)),
+                full_path=str(model))
             self._end_job()
             self.training_finished.emit(result)
         elif job == self._measure_job:
@@ -382,8 +397,8 @@ class TrainPage(QWidget):
             self._job = None
             saved = self._last_checkpoint
             self._set_status(
-                self.tr("Stopped; checkpoint saved in {path}. Resume continues from it.").format(path=saved)
-                if saved else self.tr("Stopped before the first step; nothing to save."))
+                self.tr("Stopped; checkpoint saved in {path}. Resume continues from it.").format(path=self._near(saved))
+                if saved else self.tr("Stopped before the first step; nothing to save."), full_path=saved)
             self._end_job()
             self.training_stopped.emit(saved)
         elif job == self._measure_job:
@@ -397,12 +412,14 @@ class TrainPage(QWidget):
     def on_engine_worker_exited(self, code: int, reason: str) -> None:
         if self._job is not None:
             self.on_engine_job_failed(self._job, self.tr("the engine stopped ({reason}); Resume continues from the "
-                                                         "last checkpoint").format(reason=reason), "")
+                                                         "last checkpoint").format(reason=exit_reason_text(reason)), "")
         if self._measure_job is not None:
             self._end_measurement(reason)
 
     def _end_job(self) -> None:
         self._poll_timer.stop()
+        if self._shown_step is not None:  # no speed or ETA once the run has ended
+            self._show_progress(self._shown_step, 0.0, ended=True)
         self.samples.refresh()
         self.plots.redraw()
         self._update_controls()
@@ -426,9 +443,17 @@ class TrainPage(QWidget):
     def _busy(self) -> bool:
         return self._job is not None or self._measure_job is not None
 
-    def _set_status(self, text: str, error: bool = False) -> None:
+    def _set_status(self, text: str, error: bool = False, full_path: str = "") -> None:
         self.status_label.setStyleSheet(ERROR_STYLE if error else "")
         self.status_label.setText(text)
+        self.status_label.setToolTip(full_path)
+
+    def _near(self, path) -> str:
+        """``path`` from the runs folder on (``<run>/checkpoints/step-000004``): a full temp path does not wrap."""
+        try:
+            return str(Path(path).relative_to(self.run_dir.parent))
+        except (TypeError, ValueError, AttributeError):
+            return str(path)
 
     def _start_problem(self, resume: bool, form_problem: str | None = None) -> str:
         if self._busy():
@@ -447,9 +472,12 @@ class TrainPage(QWidget):
         ready = getattr(self.engine, "state", "ready") in ("ready", "busy")
         busy = self._busy()
         form_problem = self.form.problem()
+        # A problem of a field not edited yet is not said (nor Start disabled) until Start is pressed.
+        unsaid = self.form.shown_problem(form_problem) != form_problem  # (also marks or clears the field)
         start_problem = self._start_problem(False, form_problem)
         resume_problem = self._start_problem(True, form_problem)
-        self.start_button.setEnabled(ready and not start_problem)
+        unsaid = unsaid and start_problem == form_problem
+        self.start_button.setEnabled(ready and (not start_problem or unsaid))
         self.resume_button.setEnabled(ready and not resume_problem)
         self.stop_button.setEnabled(self._job is not None)
         self.cost.measure_button.setEnabled(ready and not busy and not form_problem)
@@ -458,10 +486,20 @@ class TrainPage(QWidget):
             # Not an error: Resume is the way on.
             hint = not resume_problem and start_problem == self._existing_problem()
             waiting = not ready and not start_problem
-            self.error_label.setStyleSheet(HINT_STYLE if hint or waiting else ERROR_STYLE)
-            self.error_label.setText(self.tr("The engine is starting …") if waiting else start_problem)
+            note = "" if start_problem else self._short_run_note()
+            self.error_label.setStyleSheet(NOTE_STYLE if note else HINT_STYLE if hint or waiting else ERROR_STYLE)
+            self.error_label.setText(self.tr("The engine is starting …") if waiting
+                                     else "" if unsaid else start_problem or note)
         self.error_label.setToolTip(str(self.form.run_dir()))
         self.start_button.setToolTip(start_problem or self.tr("Start training this configuration"))
+
+    def _short_run_note(self) -> str:
+        """A run shorter than its warm-up never reaches its learning rate: say so (it may be meant, as a test)."""
+        train = self.form.config_dict()["train"]
+        if train["warmup"] <= train["max_steps"]:
+            return ""
+        return self.tr("The warm-up ({warmup} steps) is longer than the run ({steps}): the learning rate stays "
+                       "low.").format(warmup=f"{train['warmup']:,}", steps=f"{train['max_steps']:,}")
 
     def _existing_problem(self) -> str:
         return self.tr(EXISTING).format(name=self.form.run_dir().name)

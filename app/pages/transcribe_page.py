@@ -1,10 +1,15 @@
 """The Transcribe page: record or open audio, see and hear it, transcribe it and watch the attention.
 
 Transcription runs in the engine process (app.engine_client.QtEngineClient):
-the page sends LoadModel and Transcribe commands and follows the events,
-so the window never waits on the model. Text grows token by token; the
-cross-attention heatmap grows one row per token, on the same time axis as the
-waveform and spectrogram above it.
+the page asks the window's :class:`app.model_session.ModelSession` to run a
+Transcribe command with the chosen model (it loads the model first when the
+engine holds another) and follows the events, so the window never waits on the
+model. Text grows token by token; the cross-attention heatmap grows one row per
+token, on the same time axis as the waveform and spectrogram above it.
+
+A transcript belongs to the audio it came from and names the model that made
+it (the engine's answer, not the model list): opening other audio clears it,
+and Export writes it under that audio's name.
 """
 
 from __future__ import annotations
@@ -22,16 +27,18 @@ from PySide6.QtWidgets import (
 )
 
 from app.audio_io import Player, Recorder, audio_backend_status, list_input_devices
+from app.engine_messages import error_text
 from app.i18n import QT_TRANSLATE_NOOP
+from app.model_session import ModelChoice, ModelSession
 from app.settings_dialog import load_settings
-from app.widgets.attention_view import AttentionView, SelfAttentionView
+from app.widgets.attention_view import END_MARK, AttentionView, SelfAttentionView
 from app.widgets.audio_view import AudioView
 from app.widgets.level_meter import LevelMeter
-from app.widgets.model_picker import ModelPicker, alignment_heads
+from app.widgets.model_picker import ModelPicker, alignment_heads, has_language_choice
 from app.widgets.transcript_view import TranscriptView
 from engine.decode import DecodeOptions
 from engine.errors import ParceroError
-from engine.protocol import LoadModel, Transcribe
+from engine.protocol import Transcribe
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +47,25 @@ AUDIO_FILTER = QT_TRANSLATE_NOOP("TranscribePage", "Audio (*.wav *.flac *.ogg *.
 EXPORT_FILTER = QT_TRANSLATE_NOOP("TranscribePage", "SubRip subtitles (*.srt);;WebVTT subtitles (*.vtt);;"
                                   "Plain text (*.txt);;JSON with word times (*.json)")
 ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
+RESULT_STYLE = ""
+STALE_STYLE = "QLabel { color: #b26a00; }"  # the transcript was made by another model than the one chosen now
+# Whisper's language choice: (code, English name shown through TranscribePage.tr); "auto" = detect it.
+LANGUAGES = (
+    ("es", QT_TRANSLATE_NOOP("TranscribePage", "Spanish")),
+    ("auto", QT_TRANSLATE_NOOP("TranscribePage", "Detect the language")),
+    ("ca", QT_TRANSLATE_NOOP("TranscribePage", "Catalan")),
+    ("gl", QT_TRANSLATE_NOOP("TranscribePage", "Galician")),
+    ("eu", QT_TRANSLATE_NOOP("TranscribePage", "Basque")),
+    ("pt", QT_TRANSLATE_NOOP("TranscribePage", "Portuguese")),
+    ("en", QT_TRANSLATE_NOOP("TranscribePage", "English")),
+    ("fr", QT_TRANSLATE_NOOP("TranscribePage", "French")),
+    ("it", QT_TRANSLATE_NOOP("TranscribePage", "Italian")),
+    ("de", QT_TRANSLATE_NOOP("TranscribePage", "German")),
+)
+TASKS = (("transcribe", QT_TRANSLATE_NOOP("TranscribePage", "Transcribe as spoken")),
+         ("translate", QT_TRANSLATE_NOOP("TranscribePage", "Translate into English")))
+LANGUAGE_KEY = "transcribe/language"
+TASK_KEY = "transcribe/task"
 RECENT_FILES_KEY = "transcribe/recent_files"
 MAX_RECENT_FILES = 10
 LIVE_SECONDS = 10  # the scrolling waveform while recording shows this many seconds
@@ -52,22 +78,25 @@ class TranscribePage(QWidget):
     transcription_failed = Signal(str)  # message shown to the user
     recent_files_changed = Signal(list)  # paths, newest first
 
-    def __init__(self, engine, parent: QWidget | None = None, recordings_folder: str | Path | None = None):
+    def __init__(self, engine, parent: QWidget | None = None, recordings_folder: str | Path | None = None,
+                 session: ModelSession | None = None):
         super().__init__(parent)
         self.engine = engine
+        # Which model the engine holds: the window's one session, shared with the other pages.
+        self.session = session if session is not None else ModelSession(engine, self)
         self.settings = QSettings()
         self.audio_path: Path | None = None
         self.samples: np.ndarray | None = None
-        self.transcript = None  # the last finished engine.transcribe.Transcript
-        self.loaded_model: str | None = None  # model folder the engine holds
+        self.transcript = None  # the last finished engine.transcribe.Transcript, of self.audio_path
+        self.transcript_meta: dict = {}  # how it was made: audio, model (name, path), settings, language
+        self._running_meta: dict = {}  # the same for the transcription running now
         stored = load_settings(self.settings)
         self.device = stored.device  # where LoadModel puts the model: auto, cpu, cuda
         self.cpu_weights = stored.cpu_weights  # engine.quantize's mode when the model runs on the CPU
         self._load_job = self._job = None
-        self.loaded_info: dict = {}
         self._partial_chunk = -1
         self._partial_temperature = 0.0
-        self._token_texts: list[str] = []
+        self._token_texts: list[tuple[str, bool]] = []  # (row label, special) per token of the partial
         self._offset = 0.0
         self._last_live_draw = 0.0
 
@@ -75,6 +104,8 @@ class TranscribePage(QWidget):
         self.recorder = Recorder(self, folder=recordings_folder)
         self._build()
         self.beam_spin.setValue(stored.beam_size)  # a bad stored value: the default
+        _select_data(self.language_combo, self.settings.value(LANGUAGE_KEY, "es"))
+        _select_data(self.task_combo, self.settings.value(TASK_KEY, "transcribe"))
         self._connect()
         self.setAcceptDrops(True)
         self._update_controls()
@@ -94,6 +125,7 @@ class TranscribePage(QWidget):
         for index, name in list_input_devices() if available else []:
             self.device_combo.addItem(name, index)
         self.recording_available = available
+        self.recording_unavailable_reason = reason  # "" when recording works; shown when Ctrl+R is pressed
         if not available:
             self.record_button.setEnabled(False)
             self.record_button.setToolTip(self.tr("Recording is unavailable: {reason}").format(reason=reason))
@@ -101,13 +133,22 @@ class TranscribePage(QWidget):
             self.device_combo.setToolTip(reason)
         else:
             self.record_button.setToolTip(self.tr("Record from the microphone (Ctrl+R); saved as it is captured"))
-        self.file_label = QLabel(self.tr("No audio yet: open a file (Ctrl+O), drop one here, or record (Ctrl+R)."))
+        if available:
+            self.file_label = QLabel(self.tr("No audio yet: open a file (Ctrl+O), drop one here, or record (Ctrl+R)."))
+        else:  # promise nothing that cannot work here
+            self.file_label = QLabel(self.tr("No audio yet: open a file (Ctrl+O) or drop one here."))
 
         self.model_picker = ModelPicker()
         self.beam_spin = QSpinBox()
         self.beam_spin.setRange(1, 16)
         self.beam_spin.setPrefix(self.tr("beam "))
         self.beam_spin.setToolTip(self.tr("Beam size: 1 = greedy (fastest)"))
+        self.language_combo = QComboBox()
+        for code, name in LANGUAGES:
+            self.language_combo.addItem(self.tr(name), code)
+        self.task_combo = QComboBox()
+        for code, name in TASKS:
+            self.task_combo.addItem(self.tr(name), code)
         self.selection_check = QCheckBox(self.tr("Only the selection"))
         self.selection_check.setToolTip(self.tr("Shift+drag on the waveform to select a stretch"))
         self.transcribe_button = QPushButton(self.tr("Transcribe"))
@@ -123,6 +164,11 @@ class TranscribePage(QWidget):
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.setWordWrap(True)
         self.error_label.hide()
+        self.result_label = QLabel()  # which audio and model the transcript shown comes from
+        self.result_label.setWordWrap(True)
+        self.result_label.setStyleSheet(RESULT_STYLE)
+        self.result_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.result_label.hide()
 
         self.audio_view = AudioView()
         self.attention_view = AttentionView()
@@ -139,8 +185,8 @@ class TranscribePage(QWidget):
         top.addWidget(self.file_label, 1)
         models = QHBoxLayout()
         models.addWidget(QLabel(self.tr("Model:")))
-        for w in (self.model_picker, self.beam_spin, self.selection_check, self.transcribe_button,
-                  self.cancel_button, self.progress):
+        for w in (self.model_picker, self.language_combo, self.task_combo, self.beam_spin, self.selection_check,
+                  self.transcribe_button, self.cancel_button, self.progress):
             models.addWidget(w)
         models.addStretch(1)
         models.addWidget(self.export_button)
@@ -154,10 +200,12 @@ class TranscribePage(QWidget):
         self.splitter.addWidget(self.transcript_view)
         self.splitter.setStretchFactor(0, 3)
         self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([3000, 1000])  # in proportion: the transcript gets a quarter of the width
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(models)
         layout.addWidget(self.error_label)
+        layout.addWidget(self.result_label)
         layout.addWidget(self.splitter, 1)
 
     def _connect(self) -> None:
@@ -170,6 +218,8 @@ class TranscribePage(QWidget):
         self.copy_button.clicked.connect(self.on_copy_button_clicked)
         self.model_picker.model_changed.connect(self.on_model_picker_model_changed)
         self.beam_spin.valueChanged.connect(self.on_beam_spin_value_changed)
+        self.language_combo.currentIndexChanged.connect(self.on_language_combo_current_index_changed)
+        self.task_combo.currentIndexChanged.connect(self.on_task_combo_current_index_changed)
         self.recorder.level_changed.connect(self.level_meter.set_level)
         self.recorder.stopped.connect(self.on_recorder_stopped)
         self.recorder.samples_added.connect(self.on_recorder_samples_added)
@@ -202,9 +252,11 @@ class TranscribePage(QWidget):
         try:
             samples = load_audio(path, SAMPLE_RATE)
         except (ParceroError, ValueError) as error:
-            self.show_error(str(error))
+            self.show_error(error_text(error))
             return False
         self.player.stop()
+        self._abandon_transcription()  # it was of the audio shown before
+        self._clear_result()
         self.audio_path, self.samples = path, samples
         self.audio_view.set_audio(samples, SAMPLE_RATE)
         self.file_label.setText(f"{path.name} · {format_duration(len(samples) / SAMPLE_RATE)}")
@@ -236,6 +288,8 @@ class TranscribePage(QWidget):
             if not self.recorder.start(device=self.device_combo.currentData(), sample_rate=SAMPLE_RATE):
                 self.record_button.setChecked(False)
             else:
+                self._abandon_transcription()  # new audio is coming: the old transcript is not its
+                self._clear_result()
                 self.record_button.setText(self.tr("■ Stop"))
                 self.file_label.setText(self.tr("Recording to {path} …").format(path=self.recorder.path))
         else:
@@ -244,8 +298,12 @@ class TranscribePage(QWidget):
             self.level_meter.reset()
 
     def toggle_recording(self) -> None:
+        """Start or stop recording (Ctrl+R); where recording cannot work, say why where the person looks."""
         if self.record_button.isEnabled():
             self.record_button.toggle()
+        elif not self.recording_available:
+            self.show_error(self.tr("Recording is unavailable: {reason}").format(
+                reason=self.recording_unavailable_reason))
 
     @Slot(object)
     def on_recorder_samples_added(self, _new) -> None:
@@ -297,9 +355,19 @@ class TranscribePage(QWidget):
     def on_beam_spin_value_changed(self, value: int) -> None:
         self.settings.setValue("transcribe/beam", value)
 
+    @Slot(int)
+    def on_language_combo_current_index_changed(self, _index: int) -> None:
+        self.settings.setValue(LANGUAGE_KEY, self.language_combo.currentData())
+
+    @Slot(int)
+    def on_task_combo_current_index_changed(self, _index: int) -> None:
+        self.settings.setValue(TASK_KEY, self.task_combo.currentData())
+        self._update_controls()
+
     @Slot(str)
     def on_model_picker_model_changed(self, path: str) -> None:
         self.attention_view.set_alignment_heads(alignment_heads(path) if path else [])
+        self._show_result_label()  # a transcript made by another model says so
         self._update_controls()
 
     def set_model_path(self, path: str | Path) -> None:
@@ -307,15 +375,21 @@ class TranscribePage(QWidget):
 
     def set_device(self, device: str) -> None:
         """Where the next model load goes ("auto", "cpu", "cuda"); a change reloads the model at the next run."""
-        if device != self.device:
-            self.device = device
-            self.loaded_model = None
+        self.device = device  # part of the ModelChoice: the session loads again when it differs
 
     def set_cpu_weights(self, mode: str) -> None:
         """How weights are held on the CPU ("none", "int8", "fp16"); a change reloads the model at the next run."""
-        if mode != self.cpu_weights:
-            self.cpu_weights = mode
-            self.loaded_model = None
+        self.cpu_weights = mode
+
+    @property
+    def loaded_model(self) -> str | None:
+        """The model folder the engine holds (the session's answer; None when none or not known)."""
+        return self.session.loaded_path
+
+    @property
+    def loaded_info(self) -> dict:
+        """The engine's account of the model it holds: name, path, parameters, device, quantize."""
+        return self.session.info
 
     def _quantize(self) -> str:
         """The CPU-weights setting when the model will run on the CPU, else "none" (a GPU has its own precision)."""
@@ -324,33 +398,51 @@ class TranscribePage(QWidget):
         on_cpu = self.device != "cuda" and pick_device(self.device).type == "cpu"  # as the engine will decide
         return self.cpu_weights if on_cpu else "none"
 
+    def decode_options(self) -> DecodeOptions:
+        """The options the next run decodes with: the beam, and for Whisper the language and the task."""
+        if not self._language_applies():
+            return DecodeOptions(beam_size=self.beam_spin.value())
+        language = self.language_combo.currentData()
+        return DecodeOptions(beam_size=self.beam_spin.value(), language=None if language == "auto" else language,
+                             task=self.task_combo.currentData())
+
+    def _language_applies(self) -> bool:
+        return has_language_choice(self.model_picker.current_path())
+
     def transcribe(self) -> None:
         model = self.model_picker.current_path()
         if self.samples is None or not model or self._busy():
             return
         self.clear_error()
-        self.transcript_view.clear_transcript()
-        self.transcript = None
-        self._partial_chunk = -1
-        self._partial_temperature = 0.0
-        if model != self.loaded_model:
-            self._load_job = self.engine.submit(LoadModel, path=model, device=self.device, quantize=self._quantize())
-        self._submit_transcription()
-        self._update_controls()
-
-    def _submit_transcription(self) -> None:
-        options = DecodeOptions(beam_size=self.beam_spin.value())
+        self._clear_result()
+        if _is_silent(self.samples):  # nothing to decode; a model would only make text up
+            self.show_error(self._no_speech_message(len(self.samples) / SAMPLE_RATE, self.tr("the audio is silent")))
+            return
+        options = self.decode_options()
         region = self.audio_view.selection() if self.selection_check.isChecked() else None
         offset, duration = (region[0], region[1] - region[0]) if region else (0.0, None)
         self._offset = offset  # the engine times the selection from its start; the views from the file's
-        fields = dict(options=options, offset=offset, duration=duration, attention=("decoder_cross", "encoder_self"))
+        # Every head of the cross-attention, so that any layer and head (and Whisper's alignment heads)
+        # can be looked at; the encoder's matrices, far larger, as one average per layer.
+        fields = dict(options=options, offset=offset, duration=duration, attention=("decoder_cross", "encoder_self"),
+                      heads="all", encoder_heads="average")
         if self.audio_path is not None:
             fields["path"] = str(self.audio_path)
         else:
             fields["samples"] = self.samples
-        self._job = self.engine.submit(Transcribe, **fields)
+        choice = ModelChoice(model, self.device, self._quantize())
+        try:
+            self._load_job, self._job = self.session.submit(choice, Transcribe, **fields)
+        except ParceroError as error:  # the engine is not running (crashed, or still starting)
+            self.show_error(error_text(error))
+            return
+        settings = {"beam_size": options.beam_size}
+        if self._language_applies():
+            settings.update(language=self.language_combo.currentData(), task=options.task)
+        self._running_meta = {"audio": self.audio_path, "settings": settings}
         self.progress.setRange(0, 0)
         self.progress.show()
+        self._update_controls()
 
     def cancel(self) -> None:
         for job in (self._load_job, self._job):
@@ -360,34 +452,66 @@ class TranscribePage(QWidget):
     def _busy(self) -> bool:
         return self._job is not None or self._load_job is not None
 
+    def _abandon_transcription(self) -> None:
+        """Stop the transcription running now and ignore whatever it still sends (its audio is no longer shown)."""
+        if self._job is not None:
+            self.engine.cancel(self._job)
+        self._end_jobs()
+
+    def _clear_result(self) -> None:
+        """Forget the transcript and all that shows it: text, word times, both heatmaps, export and copy."""
+        self.transcript = None
+        self.transcript_meta = {}
+        self._partial_chunk = -1
+        self._partial_temperature = 0.0
+        self._token_texts = []
+        self.transcript_view.clear_transcript()
+        self.attention_view.reset(0, 1, 1)
+        self.self_attention_view.reset()
+        self._show_result_label()
+        self._update_controls()
+
     @Slot(int, object)
     def on_engine_job_finished(self, job: int, result) -> None:
         from engine.transcribe import shifted, transcript_from_dict
 
         if job == self._load_job:
-            self._load_job = None
-            self.loaded_model = self.model_picker.current_path()
-            self.loaded_info = dict(result or {})  # the engine's account: parameters, device, quantize
+            self._load_job = None  # the session has recorded what the engine holds now
         elif job == self._job:
             self._job = None
             self.progress.hide()
+            result = dict(result or {})
             self.transcript = shifted(transcript_from_dict(result), self._offset)
+            # Labelled by the engine's answer: the model that produced it, whatever the list shows now.
+            self.transcript_meta = {**self._running_meta, "model": result.get("model") or "",
+                                    "model_path": result.get("model_path") or "",
+                                    "language": result.get("language"),
+                                    "language_probability": result.get("language_probability")}
             self.transcript_view.clear_transcript()
             self.transcript_view.add_words((w.text, w.start, w.end) for w in self.transcript.words)
             if not self.transcript.words and self.transcript.text:
                 self.transcript_view.set_partial(self.transcript.text)
-            self.attention_view.redraw()  # draw the last rows now, not at the next timer tick
+            if self.transcript.text.strip():
+                self.attention_view.redraw()  # draw the last rows now, not at the next timer tick
+            else:  # an end-of-text row and nothing else: no heatmap, and say why the page stays empty
+                self.attention_view.reset(0, 1, 1)
+                self.self_attention_view.reset()
+                self.show_error(self._no_speech_message(self.transcript.duration))
+            self._show_result_label()
             self.transcription_finished.emit(self.transcript)
         self._update_controls()
+
+    def _no_speech_message(self, seconds: float, why: str = "") -> str:
+        name = self.audio_path.name if self.audio_path is not None else self.tr("the recording")
+        message = self.tr("No speech found in {file} ({seconds} s)").format(file=name, seconds=f"{seconds:.1f}")
+        return f"{message}: {why}" if why else message
 
     @Slot(int, str, str)
     def on_engine_job_failed(self, job: int, message: str, detail: str) -> None:
         if job not in (self._load_job, self._job):
             return
-        if job == self._load_job:
-            self.loaded_model = None
         log.warning("engine job %s failed: %s\n%s", job, message, detail)
-        self._end_jobs()
+        self._end_jobs()  # a failed load: the session cancels the transcription that waited for it
         self.show_error(message)
         self.transcription_failed.emit(message)
 
@@ -403,7 +527,6 @@ class TranscribePage(QWidget):
 
     @Slot(int, str)
     def on_engine_worker_exited(self, code: int, reason: str) -> None:
-        self.loaded_model = None
         if self._busy():
             self._end_jobs()
 
@@ -419,7 +542,11 @@ class TranscribePage(QWidget):
         if event.chunk == self._partial_chunk and event.temperature != self._partial_temperature:
             self._partial_chunk = -1  # a new attempt at the same window: its heatmap starts afresh
         self._partial_temperature = event.temperature
-        self._token_texts = list(event.text)
+        # The heatmap's row labels: the tokens as the model wrote them (Whisper's BPE pieces, a
+        # character model's characters), flagged when special (timestamps); an older engine
+        # sends none, and its text's characters stand in.
+        texts = event.token_texts or tuple(event.text)
+        self._token_texts = list(zip(texts, event.special or (False,) * len(texts)))
         note = ""
         if event.temperature > 0:
             note = self.tr("(decoding this window again at temperature {t:.1f}: the first text looked "
@@ -431,16 +558,20 @@ class TranscribePage(QWidget):
         if job != self._job:
             return
         if event.kind == "encoder_self":
-            if event.layer == 0:
-                self.self_attention_view.reset(1, 1, event.frame_seconds, event.chunk_start + self._offset)
+            if event.layer == 0 and event.head in (None, 0):
+                # Pickers start with the average alone and grow as heads and layers arrive.
+                self.self_attention_view.reset(1, 0, event.frame_seconds, event.chunk_start + self._offset)
             self.self_attention_view.set_matrix(event.layer, event.head, event.matrix.astype(np.float32))
             return
         if event.chunk != self._partial_chunk:
             self._partial_chunk = event.chunk
-            self.attention_view.reset(len(event.matrix), 1, 1, event.frame_seconds, event.chunk_start + self._offset)
-        text = self._token_texts[event.step] if event.step < len(self._token_texts) else "⏎"
-        self.attention_view.add_row(event.layer, event.head, event.step, event.matrix.astype(np.float32),
-                                    text.replace(" ", "␣"))
+            self.attention_view.reset(len(event.matrix), 1, 0, event.frame_seconds, event.chunk_start + self._offset)
+        view, labels = self.attention_view, self._token_texts
+        if event.layer == 0 and event.head in (None, 0):  # once a step: a beam search may rewrite earlier tokens
+            view.set_tokens([text for text, _ in labels], [special for _, special in labels])
+        # The step past the last token is the one that ended the text.
+        text, special = labels[event.step] if event.step < len(labels) else (END_MARK, True)
+        view.add_row(event.layer, event.head, event.step, event.matrix, text, special)
 
     @Slot(int, object)
     def on_engine_chunk_finished(self, job: int, event) -> None:
@@ -466,17 +597,25 @@ class TranscribePage(QWidget):
     def choose_export_file(self) -> None:
         if self.transcript is None:
             return
-        stem = self.audio_path.with_suffix(".srt") if self.audio_path else Path("transcripcion.srt")
+        audio = self.transcript_meta.get("audio")  # the audio this transcript came from
+        stem = Path(audio).with_suffix(".srt") if audio else Path("transcripcion.srt")
         path, _ = QFileDialog.getSaveFileName(self, self.tr("Export transcript"), str(stem), self.tr(EXPORT_FILTER))
         if path:
             self.export(path)
 
     def export(self, path: str | Path) -> bool:
+        """Write the transcript shown, with the model that made it and the settings it was made with."""
         from engine.export import write_export
 
+        if self.transcript is None:
+            return False
+        meta = self.transcript_meta
+        settings = dict(meta.get("settings") or {})
+        if meta.get("language_probability") is not None:
+            settings["detected_language"] = meta.get("language")
+            settings["language_probability"] = meta.get("language_probability")
         try:
-            write_export(path, self.transcript, model_name=Path(self.loaded_model or "").name,
-                         settings={"beam_size": self.beam_spin.value()})
+            write_export(path, self.transcript, model_name=meta.get("model") or None, settings=settings)
         except (OSError, ParceroError, ValueError) as error:
             self.show_error(self.tr("{path}: could not export: {error}").format(path=path, error=error))
             return False
@@ -496,15 +635,65 @@ class TranscribePage(QWidget):
         self.error_label.clear()
         self.error_label.hide()
 
+    def result_text(self) -> str:
+        """What the label over the transcript says: its audio, the model that made it, the language found."""
+        meta = self.transcript_meta
+        if self.transcript is None or not meta:
+            return ""
+        audio = meta.get("audio")
+        name = Path(audio).name if audio else self.tr("the recording")
+        settings = meta.get("settings") or {}
+        if settings.get("task") == "translate":
+            text = self.tr("English translation of {file} by {model}")
+        else:
+            text = self.tr("Transcript of {file} by {model}")
+        text = text.format(file=name, model=meta.get("model") or "?")
+        if meta.get("language_probability") is not None:
+            code = meta.get("language") or "?"
+            names = dict(LANGUAGES)
+            text += " · " + self.tr("language found: {language} ({code}, {probability} % sure)").format(
+                language=self.tr(names[code]) if code in names and code != "auto" else code, code=code,
+                probability=f"{100 * meta['language_probability']:.0f}")
+        return text
+
+    def transcript_is_from_another_model(self) -> bool:
+        """Whether the transcript shown was made by another model than the one chosen now."""
+        made_by = self.transcript_meta.get("model_path")
+        chosen = self.model_picker.current_path()
+        return bool(self.transcript is not None and made_by and chosen
+                    and Path(made_by).resolve() != Path(chosen).resolve())
+
+    def _show_result_label(self) -> None:
+        text = self.result_text()
+        if text and self.transcript_is_from_another_model():
+            text += " · " + self.tr("not the model chosen now: press Transcribe to run {model}").format(
+                model=Path(self.model_picker.current_path()).name)
+            self.result_label.setStyleSheet(STALE_STYLE)
+        else:
+            self.result_label.setStyleSheet(RESULT_STYLE)
+        self.result_label.setText(text)
+        self.result_label.setVisible(bool(text))
+
     def _update_controls(self) -> None:
         busy = self._busy()
         ready = getattr(self.engine, "state", "ready") in ("ready", "busy")
         has_model = bool(self.model_picker.current_path())
         self.transcribe_button.setEnabled(self.samples is not None and has_model and not busy and ready)
         self.transcribe_button.setToolTip("" if ready else self.tr("The engine is starting…"))
+        language = self._language_applies()
+        translating = language and self.task_combo.currentData() == "translate"
+        # Never a silent translation: the button says what it will do.
+        self.transcribe_button.setText(self.tr("Translate") if translating else self.tr("Transcribe"))
+        for combo in (self.language_combo, self.task_combo):
+            combo.setEnabled(language)
+        why = "" if language else self.tr("This model knows one language; Whisper models take these choices")
+        self.language_combo.setToolTip(why or self.tr(
+            "The language spoken; detecting it reports the language found and how sure the model is"))
+        self.task_combo.setToolTip(why or self.tr("Write what is said, or translate the speech into English"))
         self.cancel_button.setEnabled(busy)
-        self.export_button.setEnabled(self.transcript is not None)
-        self.copy_button.setEnabled(self.transcript is not None)
+        has_text = self.transcript is not None and bool(self.transcript.text.strip())  # nothing found: nothing to save
+        self.export_button.setEnabled(has_text)
+        self.copy_button.setEnabled(has_text)
         self.play_button.setEnabled(self.samples is not None)
 
     def shutdown(self) -> None:
@@ -529,3 +718,15 @@ def format_duration(seconds: float) -> str:
     minutes, s = divmod(seconds, 60)
     hours, m = divmod(int(minutes), 60)
     return f"{hours}:{m:02d}:{s:04.1f}" if hours else f"{m}:{s:04.1f}"
+
+
+def _select_data(combo: QComboBox, data) -> None:
+    index = combo.findData(data)
+    if index >= 0:  # a stored value this version does not offer: the default stays
+        combo.setCurrentIndex(index)
+
+
+def _is_silent(samples: np.ndarray) -> bool:
+    from engine.audio import signal_stats
+
+    return signal_stats(samples).is_silent

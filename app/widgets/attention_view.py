@@ -10,6 +10,12 @@ Rows arrive one decoding step at a time, for every layer and head; they are
 all stored (float16) and the picture is redrawn from them at most 30 times a
 second by ``setImage`` on one ``ImageItem``, so a fast decoder never floods
 the event loop.
+
+Each row is labelled with its token as the model wrote it: a character for a
+character model, a BPE piece for Whisper (" sospe", "chando"). Tokens that are
+not text (Whisper's timestamps, an end-of-text row) are flagged special and
+hidden unless "Special tokens" is ticked, so by default the rows read as the
+transcript does.
 """
 
 from __future__ import annotations
@@ -30,6 +36,7 @@ AVERAGE = QT_TRANSLATE_NOOP("_HeatmapPanel", "average")
 ALIGNMENT = QT_TRANSLATE_NOOP("_HeatmapPanel", "alignment heads")
 ALIGNMENT_HEADS = -2  # head value meaning "mean of the model's alignment heads, all layers" (Whisper)
 SPACE_MARK = "␣"  # a space token must be visible as a tick label
+END_MARK = "⏎"  # the row of the step that ended the text (<eos>, <|endoftext|>)
 MAX_LABEL_CHARS = 7  # what fits the fixed-width left axis
 PEAK_FRACTION = 0.5  # a token's span: frames around its peak above half the peak
 
@@ -104,7 +111,7 @@ class _HeatmapPanel(QWidget):
         self.head_combo.blockSignals(True)
         self.head_combo.clear()  # the old entries no longer map to heads the same way
         self.head_combo.blockSignals(False)
-        self._set_choices(max(1, n_layers), max(1, n_heads))
+        self._set_choices(max(1, n_layers), max(0, n_heads))
         self.select(layer, head if head != ALIGNMENT_HEADS or heads else None)
         self.on_picker_current_index_changed(0)
 
@@ -113,7 +120,11 @@ class _HeatmapPanel(QWidget):
         self.plot.setXLink(plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot)
 
     def _set_choices(self, n_layers: int, n_heads: int) -> None:
-        """Offer layers 0..n_layers-1 and heads average, 0..n_heads-1, keeping the selection if it exists."""
+        """Offer layers 0..n_layers-1 and heads average, 0..n_heads-1, keeping the selection if it exists.
+
+        ``n_heads`` 0 offers the average alone: the worker sent only averages, and a head
+        with nothing to draw would show a blank picture.
+        """
         layer, head = self.selected() if self.head_combo.count() else (0, None)
         extra = [self.tr(ALIGNMENT)] if self._alignment else []
         for combo, items in ((self.layer_combo, [str(i) for i in range(n_layers)]),
@@ -128,7 +139,7 @@ class _HeatmapPanel(QWidget):
     def _grow_choices(self, layer: int, head: int | None) -> None:
         n_layers, n_heads = self.layer_combo.count(), self.head_combo.count() - self._first_head_index()
         if layer >= n_layers or (head is not None and head >= n_heads):
-            self._set_choices(max(n_layers, layer + 1), max(n_heads, (head or 0) + 1))
+            self._set_choices(max(n_layers, layer + 1), max(n_heads, 0 if head is None else head + 1))
 
     @Slot(int)
     def on_picker_current_index_changed(self, _index: int) -> None:
@@ -139,16 +150,12 @@ class _HeatmapPanel(QWidget):
         raise NotImplementedError
 
 
-def _mean_of_heads(stored: dict, layer: int, n_rows: int, n_cols: int) -> np.ndarray:
-    """Mean over the stored heads of ``layer``, each row over the heads that have it."""
-    total = np.zeros((n_rows, n_cols), dtype=np.float32)
-    count = np.zeros((n_rows, 1), dtype=np.float32)
-    for (l, h), (rows, filled) in stored.items():
-        if l == layer and h is not None:
-            k = min(n_rows, rows.shape[0])
-            total[:k] += rows[:k] * filled[:k, None]
-            count[:k, 0] += filled[:k]
-    return total / np.maximum(count, 1.0)
+def _with_capacity(array: np.ndarray, n: int) -> np.ndarray:
+    """``array`` with at least ``n`` rows, grown by doubling (zeros) so that appends stay cheap."""
+    if n <= array.shape[0]:
+        return array
+    capacity = max(16, 2 * array.shape[0], n)
+    return np.concatenate([array, np.zeros((capacity - array.shape[0], *array.shape[1:]), array.dtype)])
 
 
 class AttentionView(_HeatmapPanel):
@@ -163,9 +170,14 @@ class AttentionView(_HeatmapPanel):
         self.row_scale_check.setToolTip(self.tr("Stretch every row to its own peak, so diffuse tokens show too"))
         self.row_scale_check.setChecked(True)
         self.controls.insertWidget(1, self.row_scale_check)
+        self.special_check = QCheckBox(self.tr("Special tokens"))
+        self.special_check.setToolTip(self.tr("Also show the rows of tokens that are not text: Whisper's "
+                                              "timestamps such as <|0.00|>, and the end of the text (⏎)"))
+        self.controls.insertWidget(2, self.special_check)
         self.hover_label = QLabel()  # the hovered token and its time span, in words
-        self.controls.insertWidget(3, self.hover_label)
+        self.controls.insertWidget(4, self.hover_label)
         self.row_scale_check.toggled.connect(self.on_picker_current_index_changed)
+        self.special_check.toggled.connect(self.on_picker_current_index_changed)
         self.plot.setLabel("left", self.tr("token"))
         self.hover_band = pg.LinearRegionItem(orientation="horizontal", movable=False,
                                               brush=translucent(self._highlight, 70), pen=pg.mkPen(None))
@@ -188,10 +200,12 @@ class AttentionView(_HeatmapPanel):
         """Forget all rows and get ready for a new chunk of ``n_frames`` encoder frames."""
         self.n_frames, self.frame_seconds, self.chunk_start = int(n_frames), float(frame_seconds), float(chunk_start)
         self._rows: dict[tuple[int, int | None], tuple[np.ndarray, np.ndarray]] = {}  # key -> (rows, filled)
+        self._head_sums: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # layer -> (sum of its heads' rows, count)
         self._tokens: list[str] = []
+        self._special: list[bool] = []  # per token: not text (a timestamp, the end), hidden unless asked for
         self._n_tokens = 0
         self._hovered = -1
-        self._set_choices(max(1, n_layers), max(1, n_heads))
+        self._set_choices(max(1, n_layers), max(0, n_heads))
         self.hover_band.hide()
         self.hover_label.clear()
         self.image.clear()
@@ -207,12 +221,14 @@ class AttentionView(_HeatmapPanel):
     def n_tokens(self) -> int:
         return self._n_tokens
 
-    def add_row(self, layer: int, head: int | None, step: int, row: np.ndarray, token_text: str) -> None:
+    def add_row(self, layer: int, head: int | None, step: int, row: np.ndarray, token_text: str | None,
+                special: bool = False) -> None:
         """Store one step's attention over the encoder frames, shape = (n_frames,); drawn within 33 ms.
 
         ``head=None`` is a row already averaged over the heads (the worker
         may send only that); it is shown as the average in place of the
-        mean of the stored heads.
+        mean of the stored heads. ``token_text`` labels the row (None: keep
+        its label); a ``special`` row is hidden unless "Special tokens" is ticked.
         """
         row = np.asarray(row, dtype=np.float16).reshape(-1)
         if self.n_frames == 0:  # not told by reset(): the first row says
@@ -220,29 +236,48 @@ class AttentionView(_HeatmapPanel):
         row = row[: self.n_frames]
         key = (int(layer), None if head is None else int(head))
         rows, filled = self._rows.get(key, (np.zeros((0, self.n_frames), np.float16), np.zeros(0, bool)))
-        if step >= rows.shape[0]:  # grow by doubling: appends stay cheap for long outputs
-            capacity = max(16, 2 * rows.shape[0], step + 1)
-            rows = np.concatenate([rows, np.zeros((capacity - rows.shape[0], self.n_frames), np.float16)])
-            filled = np.concatenate([filled, np.zeros(capacity - filled.shape[0], bool)])
+        if step >= rows.shape[0]:
+            rows, filled = _with_capacity(rows, step + 1), _with_capacity(filled, step + 1)
             self._rows[key] = (rows, filled)
+        if key[1] is not None:  # the heads' running sum: the average is drawn from it at every redraw
+            total, count = self._head_sums.get(key[0], (np.zeros((0, self.n_frames), np.float32),
+                                                         np.zeros(0, np.float32)))
+            total, count = _with_capacity(total, step + 1), _with_capacity(count, step + 1)
+            self._head_sums[key[0]] = total, count
+            if filled[step]:  # sent again: replace, not add
+                total[step] -= rows[step]
+                count[step] -= 1
+            total[step, : row.shape[0]] += row
+            count[step] += 1
         rows[step, : row.shape[0]] = row
         filled[step] = True
         self._grow_choices(*key)
         self._n_tokens = max(self._n_tokens, step + 1)
         if token_text is not None:
-            self._tokens.extend([""] * (step + 1 - len(self._tokens)))
-            self._tokens[step] = token_text
+            self._label(step, token_text, special)
         if not self._draw_timer.isActive():
             self._draw_timer.start()
 
-    def set_tokens(self, texts: list[str]) -> None:
-        """Label the rows with ``texts`` (e.g. the final tokens once decoding ends)."""
+    def _label(self, index: int, text: str, special: bool) -> None:
+        grow = index + 1 - len(self._tokens)
+        if grow > 0:
+            self._tokens.extend([""] * grow)
+            self._special.extend([False] * grow)
+        self._tokens[index], self._special[index] = text, bool(special)
+
+    def set_tokens(self, texts: list[str], special: list[bool] | None = None) -> None:
+        """Label the rows with ``texts`` (e.g. the tokens decoded so far); ``special`` flags
+        the ones that are not text. Drawn within 33 ms."""
         self._tokens = list(texts)
+        self._special = [bool(x) for x in special] if special is not None else [False] * len(self._tokens)
+        self._special += [False] * (len(self._tokens) - len(self._special))
+        del self._special[len(self._tokens):]
         self._n_tokens = max(self._n_tokens, len(self._tokens))
-        self.redraw()
+        if not self._draw_timer.isActive():
+            self._draw_timer.start()
 
     def set_attention(self, attention: np.ndarray, texts: list[str], frame_seconds: float = 0.04,
-                      chunk_start: float = 0.0) -> None:
+                      chunk_start: float = 0.0, special: list[bool] | None = None) -> None:
         """Show a finished result at once, e.g. ``Transcript.cross_attention``.
 
         ``attention`` has shape = (n_layers, n_heads, n_tokens, n_frames).
@@ -252,11 +287,27 @@ class AttentionView(_HeatmapPanel):
         for layer in range(n_layers):
             for head in range(n_heads):
                 self._rows[(layer, head)] = (attention[layer, head].astype(np.float16), np.ones(n_tokens, bool))
+            self._head_sums[layer] = (attention[layer].astype(np.float32).sum(axis=0),
+                                      np.full(n_tokens, n_heads, np.float32))
         self._n_tokens = n_tokens
-        self.set_tokens(texts)
+        self.set_tokens(texts, special)
+        self.redraw()
 
     def tokens(self) -> list[str]:
+        """Every row's label, special ones included."""
         return self._tokens + [""] * (self._n_tokens - len(self._tokens))
+
+    def shown_rows(self) -> list[int]:
+        """Indices of the rows drawn, top to bottom: all, or those that are text when specials are hidden."""
+        if self.special_check.isChecked():
+            return list(range(self._n_tokens))
+        special = self._special
+        return [i for i in range(self._n_tokens) if not (i < len(special) and special[i])]
+
+    def shown_tokens(self) -> list[str]:
+        """The labels of the rows drawn, as the left axis reads them top to bottom."""
+        tokens = self.tokens()
+        return [tokens[i] for i in self.shown_rows()]
 
     def matrix(self, layer: int, head: int | None) -> np.ndarray:
         """Stored attention of one layer and head (None: average), float32, shape = (n_tokens, n_frames)."""
@@ -267,7 +318,11 @@ class AttentionView(_HeatmapPanel):
                 return np.zeros((n, t), dtype=np.float32)
             return np.mean([self.matrix(*key) for key in present], axis=0)
         if head is None:
-            result = _mean_of_heads(self._rows, layer, n, t)
+            result = np.zeros((n, t), dtype=np.float32)
+            if layer in self._head_sums:
+                total, count = self._head_sums[layer]
+                k = min(n, total.shape[0])
+                result[:k] = total[:k] / np.maximum(count[:k, None], 1.0)
             explicit = self._rows.get((layer, None))
             if explicit is not None:  # sent by the worker: it wins where present
                 rows, filled = explicit
@@ -299,14 +354,16 @@ class AttentionView(_HeatmapPanel):
     def redraw(self) -> None:
         """Draw the selected layer and head now (normally the timer does this)."""
         self._draw_timer.stop()
-        if self._n_tokens == 0 or self.n_frames == 0:
+        rows = self.shown_rows()
+        if not rows or self.n_frames == 0:
             self.image.clear()
+            self._update_token_ticks()
             return
-        shown = self.matrix(*self.selected())
+        shown = self.matrix(*self.selected())[rows]
         if self.row_scale_check.isChecked():
             shown = shown / np.maximum(shown.max(axis=1, keepdims=True), 1e-6)
         self.image.setImage(shown, levels=(0.0, max(1e-6, float(shown.max()))), autoLevels=False)
-        self.image.setRect(QRectF(self.chunk_start, 0.0, self.n_frames * self.frame_seconds, self._n_tokens))
+        self.image.setRect(QRectF(self.chunk_start, 0.0, self.n_frames * self.frame_seconds, len(rows)))
         self._update_token_ticks()
 
     # ---- slots ------------------------------------------------------------------------------
@@ -321,7 +378,8 @@ class AttentionView(_HeatmapPanel):
             self._end_hover()
             return
         start, end = self.token_span(index)
-        self.hover_band.setRegion((index, index + 1))
+        position = self.shown_rows().index(index)
+        self.hover_band.setRegion((position, position + 1))
         self.hover_band.show()
         self.hover_label.setText(self.tr("token {index}: “{text}”  {start}–{end} s").format(
             index=index, text=self.tokens()[index], start=f"{start:.2f}", end=f"{end:.2f}"))
@@ -348,24 +406,26 @@ class AttentionView(_HeatmapPanel):
     # ---- helpers --------------------------------------------------------------------------
 
     def _row_at(self, scene_pos) -> int:
+        """The token index of the row under ``scene_pos``, -1 outside the rows."""
         vb = self.plot.vb
         if self._n_tokens == 0 or not vb.sceneBoundingRect().contains(scene_pos):
             return -1
         point = vb.mapSceneToView(scene_pos)
         row = math.floor(point.y())
         inside = self.chunk_start <= point.x() <= self.chunk_end
-        return row if inside and 0 <= row < self._n_tokens else -1
+        rows = self.shown_rows()
+        return rows[row] if inside and 0 <= row < len(rows) else -1
 
     def _update_token_ticks(self) -> None:
         """Label every row when there is room; else label groups of rows with their tokens joined."""
-        n = self._n_tokens
+        texts = [(t or "·").replace(" ", SPACE_MARK) for t in self.shown_tokens()]
+        n = len(texts)
         self.plot.setYRange(0, max(1, n), padding=0)
         if n == 0:
             self.plot.getAxis("left").setTicks([[], []])
             return
         line_px = self.fontMetrics().height()
         stride = max(1, math.ceil(n * line_px / max(1.0, self.plot.vb.height())))
-        texts = [(t or "·").replace(" ", SPACE_MARK) for t in self.tokens()]
         ticks = []
         for i in range(0, n, stride):
             group = texts[i : i + stride]
@@ -382,6 +442,8 @@ class SelfAttentionView(_HeatmapPanel):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent, translate("SelfAttentionView", "Encoder self-attention"))
         self.plot.setLabel("left", self.tr("query time (s)"))
+        self.note_label = QLabel()  # says why the picture is empty, where there is none
+        self.controls.insertWidget(1, self.note_label)
         self.reset()
 
     def reset(self, n_layers: int = 1, n_heads: int = 1, frame_seconds: float = 0.04,
@@ -389,8 +451,9 @@ class SelfAttentionView(_HeatmapPanel):
         """Forget all matrices; the pickers grow as matrices for more layers or heads arrive."""
         self.frame_seconds, self.chunk_start = float(frame_seconds), float(chunk_start)
         self._matrices: dict[tuple[int, int | None], np.ndarray] = {}
-        self._set_choices(max(1, n_layers), max(1, n_heads))
+        self._set_choices(max(1, n_layers), max(0, n_heads))
         self.image.clear()
+        self.note_label.setText(self.tr("Transcribe to see how the encoder's frames attend to each other"))
 
     def set_matrix(self, layer: int, head: int | None, matrix: np.ndarray) -> None:
         """Store attention of one layer and head (None: the average), shape = (T, T); shows it if selected."""
@@ -416,6 +479,7 @@ class SelfAttentionView(_HeatmapPanel):
         if shown is None:
             self.image.clear()
             return
+        self.note_label.clear()
         side = shown.shape[0] * self.frame_seconds
         self.image.setImage(shown, levels=(0.0, max(1e-6, float(shown.max()))), autoLevels=False)
         self.image.setRect(QRectF(self.chunk_start, self.chunk_start, side, side))

@@ -145,10 +145,12 @@ class DatasetStatsView(QWidget):
         plot.setLabel("left", unit)
         plot.addItem(pg.BarGraphItem(x=np.arange(len(GENDER_KEYS)), height=heights, width=0.6,
                                      brushes=[GENDER_COLORS[k] for k in GENDER_KEYS], pen=None))
+        # On two lines: on one, neighbouring labels overlapped on a 1366 px screen and pyqtgraph hid one.
         labels = [(i, self.tr("{gender} · {n} utt.").format(gender=self.tr(GENDER_NAMES.get(k, k)),
-                                                              n=f"{s.utterances_by_gender[k]:,}"))
+                                                              n=f"{s.utterances_by_gender[k]:,}").replace(" · ", "\n"))
                   for i, k in enumerate(GENDER_KEYS)]
         plot.getAxis("bottom").setTicks([labels, []])
+        plot.getAxis("bottom").setHeight(2 * self.fontMetrics().height() + 16)  # room for the two lines
         for i, (h, height) in enumerate(zip(hours, heights)):
             text = pg.TextItem(_hours_text(h), color=self._text_color, anchor=(0.5, 1.0))
             text.setPos(i, height)

@@ -6,20 +6,26 @@ engine's defaults, or the values of a config opened from a TOML file
 returns the TOML-shaped dict that ``Train(config=...)`` and ``parcero train``
 both read, and :meth:`TrainForm.problem` checks it with the engine's own
 ``run_config_from_dict``, so the form and the CLI can never disagree on what
-is valid.
+is valid. Validation speaks after input: :meth:`TrainForm.shown_problem` holds
+back a problem of a field the person has not edited yet until they press Start
+(:meth:`TrainForm.reveal`), so a fresh form is never red.
+
+Spin and combo boxes ignore the mouse wheel unless they have keyboard focus:
+the wheel scrolls the form instead of changing whatever passes under the pointer.
 """
 
 from __future__ import annotations
 
 import copy
 import datetime
+import re
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton,
-    QSpinBox, QVBoxLayout, QWidget,
+    QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
+    QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from app.i18n import QT_TRANSLATE_NOOP, translate
@@ -32,6 +38,28 @@ ENCODERS = (("Speech-Transformer", "transformer"), ("Conformer", "conformer"))
 DEVICES = ("auto", "cpu", "cuda")
 MANIFEST_FILTER = QT_TRANSLATE_NOOP("TrainForm", "Manifests (*.jsonl);;All files (*)")
 DEFAULT_PRESET = "small"  # RunConfig's own default
+ERROR_LABEL_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
+
+
+class WheelGuard(QObject):
+    """An event filter: a spin or combo box without keyboard focus passes the mouse wheel on to its parent.
+
+    Qt's boxes step their value under the wheel even unfocused, so scrolling a long form changes
+    whatever passes under the pointer. Ignored here, the wheel event travels up to the scroll area.
+    """
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt name)
+        if event.type() == QEvent.Type.Wheel and not watched.hasFocus():
+            event.ignore()  # not accepted: Qt offers it to the parent widget next
+            return True
+        return False
+
+
+def guard_wheel(widgets, guard: WheelGuard) -> None:
+    """Make ``widgets`` take focus by click or Tab only (never by wheel) and ignore the wheel until focused."""
+    for w in widgets:
+        w.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        w.installEventFilter(guard)
 
 
 def user_runs_dir() -> Path:
@@ -160,6 +188,10 @@ class TrainForm(QWidget):
         self.extras_label.setWordWrap(True)
         self.extras_label.hide()
 
+        self._touched: set[QWidget] = set()  # fields the person has edited (their problems are shown)
+        self._revealed = False  # Start was pressed: every problem is shown
+        self._row_labels: dict[QWidget, QLabel] = {}
+        self._marked: QWidget | None = None
         groups = [
             (self.tr("Data"), [(self.tr("Train manifest"), self.train_edit), (self.tr("Dev manifest"), self.dev_edit),
                                (self.tr("Max frames / batch"), self.max_frames_spin),
@@ -185,7 +217,9 @@ class TrainForm(QWidget):
             box = QGroupBox(title)
             form = QFormLayout(box)
             for label, widget in rows:
-                form.addRow(label, widget)
+                row_label = QLabel(label)
+                form.addRow(row_label, widget)
+                self._row_labels[widget.edit if isinstance(widget, _PathEdit) else widget] = row_label
             layout.addWidget(box)
         layout.addWidget(self.extras_label)
         layout.addStretch(1)
@@ -201,6 +235,8 @@ class TrainForm(QWidget):
             w.valueChanged.connect(self.on_field_edited)
         for w in (self.encoder_combo, self.schedule_combo, self.device_combo, self.precision_combo):
             w.currentIndexChanged.connect(self.on_field_edited)
+        self._wheel_guard = WheelGuard(self)
+        guard_wheel([w for w in self._fields() if isinstance(w, (QAbstractSpinBox, QComboBox))], self._wheel_guard)
         self._update_enabled()
         self._update_run_placeholder()
 
@@ -253,6 +289,37 @@ class TrainForm(QWidget):
             return self.tr("train.warmup must be at least 1 with the noam schedule")
         return ""
 
+    def shown_problem(self, problem: str | None = None) -> str:
+        """:meth:`problem` once the person has edited its field or pressed Start, else "" (not yet said).
+
+        Marks the field's label red while its problem is shown. A problem no field owns (a
+        setting from an opened config) is always shown: the config was the person's input.
+        """
+        problem = self.problem() if problem is None else problem
+        field = self.field_for(problem) if problem else None
+        shown = bool(problem) and (self._revealed or field is None or field in self._touched)
+        self._mark(field if shown else None, problem)
+        return problem if shown else ""
+
+    def reveal(self) -> None:
+        """Show every problem from now on (Start was pressed) and put the cursor in the field at fault."""
+        self._revealed = True
+        field = self.field_for(self.problem())
+        if field is not None:
+            field.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def field_for(self, problem: str) -> QWidget | None:
+        """The field a problem message is about (the engine names settings as ``section.key`` or ``key``)."""
+        if not problem:
+            return None
+        named = [("data.train", self.train_edit.edit), ("data.dev", self.dev_edit.edit), ("run.name", self.name_edit)]
+        named += [(key, widget) for _, key, widget in self._numeric_fields()]
+        named += [("schedule", self.schedule_combo), ("precision", self.precision_combo)]  # words in other messages
+        for key, widget in named:
+            if re.search(rf"(?<![\w.]){re.escape(key)}\b|\.{re.escape(key)}\b", problem):
+                return widget
+        return None
+
     def set_config_dict(self, d: dict[str, Any]) -> None:
         """Fill the form from a TOML-shaped dict; settings the form has no field for are kept as extras."""
         blocked = [w.blockSignals(True) for w in self._fields()]
@@ -280,6 +347,7 @@ class TrainForm(QWidget):
             w.blockSignals(was)
         self.extras = {k: v for k, v in {**d, "data": data, "model": model, "train": train}.items()
                        if k != "run" and v}
+        self._touched.update(self._fields())  # an opened config is the person's input: its problems are shown
         self._show_extras()
         self._update_enabled()
         self._update_run_placeholder()
@@ -322,6 +390,24 @@ class TrainForm(QWidget):
     def _absolute(self, path: str) -> str:
         return str(Path(path).expanduser().resolve()) if path else ""
 
+    @property
+    def field_in_error(self) -> QWidget | None:
+        """The field whose label is shown red now (None: none)."""
+        return self._marked
+
+    def label_for(self, field: QWidget) -> QLabel:
+        """The label of ``field``'s row."""
+        return self._row_labels[field]
+
+    def _mark(self, field: QWidget | None, problem: str) -> None:
+        if field is not self._marked and self._marked is not None:
+            self._row_labels[self._marked].setStyleSheet("")
+            self._row_labels[self._marked].setToolTip("")
+        self._marked = field
+        if field is not None:
+            self._row_labels[field].setStyleSheet(ERROR_LABEL_STYLE)
+            self._row_labels[field].setToolTip(problem)
+
     def _show_extras(self) -> None:
         flat = [f"{section}.{key} = {value!r}" for section, values in self.extras.items()
                 if isinstance(values, dict) for key, value in values.items()]
@@ -347,5 +433,7 @@ class TrainForm(QWidget):
 
     @Slot()
     def on_field_edited(self, *_args) -> None:
+        if self.sender() is not None:
+            self._touched.add(self.sender())
         self._update_run_placeholder()
         self.changed.emit()

@@ -4,6 +4,11 @@ Records (metrics.jsonl objects, from the engine or a tailed file) are only
 buffered when they arrive; a timer copies the buffers into the existing
 curves with ``setData`` a few times a second, so a fast run never floods the
 event loop and nothing is re-plotted from scratch.
+
+The training curves (loss, learning rate, throughput, GPU memory) come from the
+"train" records of metrics.jsonl, or, once the engine sends "live" points (a
+few a second, whatever the log interval), from those: the finer of the two, never
+a mix of means over different windows.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from app.i18n import QT_TRANSLATE_NOOP
 from app.widgets.plot_style import palette_colors, style_plot
 
 REDRAW_MS = 250
+FEW_POINTS = 30  # a curve this short marks each point: a lone first point is no line
 # name: (plot, record kind, record key, legend label, colour, scale); scale turns rates into percent.
 # Labels are English, shown through TrainPlots.tr.
 SERIES = {
@@ -65,6 +71,8 @@ class TrainPlots(QWidget):
             self.curves[name] = self.plots[plot].plot([], [], name=self.tr(label), pen=pg.mkPen(color, width=2),
                                                       symbol=symbol, symbolSize=6, symbolBrush=color,
                                                       symbolPen=pg.mkPen(color))
+            self.curves[name].setClipToView(True)  # a long run's thousands of points: draw what is in view,
+            self.curves[name].setDownsampling(auto=True, method="peak")  # at most a few per pixel
         self.plots["gpu"].hide()  # until a record says how much GPU memory the run holds (never on a CPU)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -78,6 +86,7 @@ class TrainPlots(QWidget):
     def clear(self) -> None:
         self._x: dict[str, list[float]] = {name: [] for name in SERIES}
         self._y: dict[str, list[float]] = {name: [] for name in SERIES}
+        self._live = False  # live points arrived: the curves follow them, not the train records
         self._dirty = True
         self.redraw()
 
@@ -86,11 +95,17 @@ class TrainPlots(QWidget):
         kind, step = record.get("kind"), record.get("step")
         if step is None:
             return
+        if kind == "live":
+            self._live, kind = True, "train"
+        elif kind == "train" and self._live:
+            return
         for name, (_, series_kind, key, _, _, scale) in SERIES.items():
             value = record.get(key)
             if series_kind == kind and isinstance(value, (int, float)) and np.isfinite(value):
                 xs, ys = self._x[name], self._y[name]
-                if xs and step < xs[-1]:  # a resumed run repeats steps: drop what it will redo
+                # A resumed run repeats steps, and the first live point takes over from the train
+                # record of its step: drop what is redone.
+                if xs and step <= xs[-1]:
                     keep = int(np.searchsorted(xs, step))
                     del xs[keep:], ys[keep:]
                 xs.append(float(step))
@@ -123,6 +138,9 @@ class TrainPlots(QWidget):
         self._dirty = False
         for name, curve in self.curves.items():
             curve.setData(np.asarray(self._x[name]), np.asarray(self._y[name]))
+            symbol = "o" if SERIES[name][1] == "eval" or 0 < len(self._x[name]) <= FEW_POINTS else None
+            if curve.opts["symbol"] != symbol:
+                curve.setSymbol(symbol)
         self.plots["gpu"].setVisible(bool(self._x["gpu_memory"]))
         # The lr spans decades over warm-up and decay; a log axis needs positive values only.
         self.plots["lr"].setLogMode(y=bool(self._y["lr"]) and min(self._y["lr"]) > 0)

@@ -7,6 +7,7 @@ plays it (the selection within it, when there is one), double-click plays at onc
 
 from __future__ import annotations
 
+from html import escape
 from pathlib import Path
 from typing import Sequence
 
@@ -14,10 +15,11 @@ import numpy as np
 from PySide6.QtCore import QEvent, QItemSelection, QModelIndex, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QAbstractItemView, QComboBox, QDoubleSpinBox, QHBoxLayout, QHeaderView, QLabel, QLineEdit, QPushButton,
-    QSplitter, QTableView, QVBoxLayout, QWidget,
+    QSizePolicy, QSplitter, QTableView, QVBoxLayout, QWidget,
 )
 
 from app.audio_io import Player, audio_backend_status
+from app.engine_messages import error_text
 from app.i18n import QT_TRANSLATE_NOOP
 from app.widgets.audio_view import AudioView
 from app.widgets.table_models import GENDER_UNKNOWN, UTTERANCE_ROLE, UtteranceFilterProxy, UtteranceTableModel
@@ -27,6 +29,7 @@ from engine.errors import ParceroError
 SAMPLE_RATE = 16_000
 ERROR_STYLE = "QLabel { color: #c62828; }"
 SELECT_HINT = QT_TRANSLATE_NOOP("UtteranceBrowser", "Select an utterance to see and hear it.")
+SPEAKER_CHARS = 16  # a longer speaker id is cut in the info line (whole in its tooltip)
 
 
 class UtteranceBrowser(QWidget):
@@ -80,6 +83,7 @@ class UtteranceBrowser(QWidget):
             else self.tr("Playback is unavailable: {reason}").format(reason=reason))
         self.info_label = QLabel(self.tr(SELECT_HINT))
         self.info_label.setWordWrap(True)
+        self.info_label.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)  # all its lines
         self.audio_view = AudioView()
 
         filters = QHBoxLayout()
@@ -196,16 +200,20 @@ class UtteranceBrowser(QWidget):
         except (ParceroError, ValueError) as error:
             self.current, self.samples = u, None
             self.audio_view.clear()
-            self._show_error(str(error))
+            self._show_error(error_text(error))
             return False
         self.current, self.samples = u, samples
         self.audio_view.set_audio(samples, SAMPLE_RATE)
         where = " · " + self.tr("{start}–{end} s of {file}").format(
             start=f"{u.offset:.2f}", end=f"{u.end:.2f}", file=Path(u.audio).name) if u.offset is not None else ""
         speaker = u.speaker or self.tr("no speaker")
+        if len(speaker) > SPEAKER_CHARS:  # Common Voice's speakers are 128-digit hashes: the start tells them apart
+            speaker = speaker[:SPEAKER_CHARS - 1] + "…"
         self.info_label.setStyleSheet("")
-        self.info_label.setText(f"<b>{u.id}</b> · {speaker} · {u.gender or GENDER_UNKNOWN} · "
-                                f"{len(samples) / SAMPLE_RATE:.2f} s{where}<br>{u.text}")
+        # Rich text: the transcript's own < > & " are escaped, so «<ruido>» or quotes show as written.
+        self.info_label.setText(f"<b>{escape(u.id)}</b> · {escape(speaker)} · {u.gender or GENDER_UNKNOWN} · "
+                                f"{len(samples) / SAMPLE_RATE:.2f} s{escape(where)}<br>{escape(u.text)}")
+        self.info_label.setToolTip(u.speaker)
         self.utterance_shown.emit(u)
         return True
 

@@ -33,6 +33,7 @@ F0_RANGE = (50.0, 400.0)  # Hz shown on F0 axes: below and above adult speaking 
 F0_BIN_HZ = 5.0
 SPECTRUM_RANGE = (50.0, 8000.0)  # Hz; 16 kHz audio stops at 8 kHz
 MAX_CHOICES = 500  # recordings offered in a column's list
+TITLE_ONE_LINE = 28  # characters; longer plot titles take two lines
 SPECTRUM_TICKS = ((100, "100"), (200, "200"), (500, "500"), (1000, "1k"), (2000, "2k"), (4000, "4k"), (8000, "8k"))
 
 
@@ -51,9 +52,23 @@ def _plot_widget(parent: QWidget, title: str, x_label: str, y_label: str) -> pg.
     plot.showAxis("bottom")
     plot.setLabel("bottom", x_label)
     plot.setLabel("left", y_label)
-    plot.setTitle(title, color=text_color, size="10pt")
+    _set_title(plot, title, text_color)
     plot.showGrid(x=True, y=True, alpha=0.15)
     return widget
+
+
+def _set_title(plot: pg.PlotItem, title: str, color) -> None:
+    """A plot title that breaks into two lines when long: four plots share a 1366 px screen's width."""
+    if len(title) > TITLE_ONE_LINE:
+        middle = len(title) // 2
+        spaces = [i for i, c in enumerate(title) if c == " "]
+        if spaces:
+            cut = min(spaces, key=lambda i: abs(i - middle))
+            title = title[:cut] + "<br>" + title[cut + 1:]
+    plot.setTitle(title, color=color, size="10pt")
+    if "<br>" in title:  # pyqtgraph gives the title row a fixed 30 px: room for one line
+        plot.titleLabel.setMaximumHeight(40)
+        plot.layout.setRowFixedHeight(0, 40)
 
 
 class ClipColumn(QWidget):
@@ -76,7 +91,7 @@ class ClipColumn(QWidget):
 
         self.title_label = QLabel()
         self.clip_combo = QComboBox()
-        self.clip_combo.setMinimumContentsLength(24)
+        self.clip_combo.setMinimumContentsLength(16)  # ids are long: the full one is in the list and the tooltip
         self.clip_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.play_button = QPushButton("▶")
         self.play_button.setToolTip(self.tr("Play this recording (the selection, when there is one)"))
@@ -92,6 +107,7 @@ class ClipColumn(QWidget):
         f0_plot.setYRange(*F0_RANGE, padding=0)
         self.f0_curve = f0_plot.plot(pen=None, symbol="o", symbolSize=3, symbolPen=None, symbolBrush=color)
         self.level_label = QLabel()
+        self.level_label.setWordWrap(True)  # one long line would set the page's minimum width
 
         top = QHBoxLayout()
         top.addWidget(self.title_label)
@@ -205,6 +221,7 @@ class ComparisonPlots(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setHorizontalHeaderLabels(["", "", ""])  # the groups' names come with the analysis, not "1 2 3"
 
         overlay_box = QWidget()
         overlay_layout = QVBoxLayout(overlay_box)

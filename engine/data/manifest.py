@@ -216,7 +216,8 @@ def open_manifest(path: str | Path, warn=None) -> ManifestReadResult:
     try:
         result = read_manifest(path)
     except OSError as e:
-        raise ParceroError(f"{path}: cannot read the manifest: {e.strerror or e}") from None
+        raise ParceroError(f"{path}: cannot read the manifest: {e.strerror or e}", code="manifest.unreadable",
+                           params={"path": str(path), "reason": str(e.strerror or e)}) from None
     if warn is not None:
         for problem in result.problems:
             warn(problem)

@@ -161,13 +161,14 @@ def resolve_model_dir(path: str | Path) -> Path:
     if path.is_file():
         path = path.parent
     if not path.exists():
-        raise ModelFileError(path, "no such model folder")
+        raise ModelFileError(path, "no such model folder", "missing")
     if not path.is_dir():
-        raise ModelFileError(path, "not a model folder")
+        raise ModelFileError(path, "not a model folder", "not_a_model", {"missing": ""})
     # The tokenizer file depends on the architecture, so load_model checks it after the config.
     missing = [n for n in (WEIGHTS, CONFIG) if not (path / n).is_file()]
     if missing:
-        raise ModelFileError(path, f"not a Parcero model folder: missing {', '.join(missing)}")
+        raise ModelFileError(path, f"not a Parcero model folder: missing {', '.join(missing)}", "not_a_model",
+                             {"missing": ", ".join(missing)})
     return path
 
 
@@ -175,12 +176,14 @@ def read_model_config(directory: Path) -> dict[str, Any]:
     try:
         config = json.loads((directory / CONFIG).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(directory / CONFIG, f"cannot read model config: {e}") from None
+        raise ModelFileError(directory / CONFIG, f"cannot read model config: {e}", "bad_config") from None
     if not isinstance(config, dict) or config.get("format") != FORMAT:
-        raise ModelFileError(directory / CONFIG, f"not a Parcero model config (expected \"format\": \"{FORMAT}\")")
+        raise ModelFileError(directory / CONFIG, f"not a Parcero model config (expected \"format\": \"{FORMAT}\")",
+                             "bad_config")
     if config.get("format_version", 0) > FORMAT_VERSION:
         raise ModelFileError(
-            directory / CONFIG, f"made by a newer Parcero (format {config['format_version']}); please upgrade"
+            directory / CONFIG, f"made by a newer Parcero (format {config['format_version']}); please upgrade",
+            "too_new",
         )
     return config
 
@@ -195,15 +198,16 @@ def load_model(path: str | Path, device: str | torch.device = "cpu") -> LoadedMo
     config = read_model_config(directory)
     arch = config.get("architecture")
     if arch not in ARCHITECTURES:
-        raise ModelFileError(directory / CONFIG, f"unknown architecture {arch!r}")
+        raise ModelFileError(directory / CONFIG, f"unknown architecture {arch!r}", "bad_config")
     if not (directory / TOKENIZER_FILES[arch]).is_file():
-        raise ModelFileError(directory, f"not a Parcero model folder: missing {TOKENIZER_FILES[arch]}")
+        raise ModelFileError(directory, f"not a Parcero model folder: missing {TOKENIZER_FILES[arch]}", "not_a_model",
+                             {"missing": TOKENIZER_FILES[arch]})
     config_cls, model_cls = ARCHITECTURES[arch]
     try:
         model_config = config_cls.from_dict(config.get("model", {}))
         feature_config = FeatureConfig.from_dict(config.get("features", {})) if arch != "whisper" else None
     except (ConfigError, TypeError) as e:
-        raise ModelFileError(directory / CONFIG, str(e)) from None
+        raise ModelFileError(directory / CONFIG, str(e), "bad_config") from None
     if arch == "whisper":
         return _load_whisper(directory, config, model_config, device)
     try:
@@ -260,7 +264,7 @@ def _read_weights(path: Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(path))
     except (SafetensorError, OSError, ValueError, RuntimeError) as e:
-        raise ModelFileError(path, f"cannot read weights (truncated or corrupt?): {e}") from None
+        raise ModelFileError(path, f"cannot read weights (truncated or corrupt?): {e}", "bad_weights") from None
 
 
 def check_state_dict(path: Path, model: torch.nn.Module, state: dict[str, torch.Tensor]) -> None:
@@ -281,4 +285,4 @@ def check_state_dict(path: Path, model: torch.nn.Module, state: dict[str, torch.
             f"file {tuple(state[k].shape)} vs config {tuple(expected[k].shape)}"
         )
     if problems:
-        raise ModelFileError(path, "weights do not match config.json: " + "; ".join(problems))
+        raise ModelFileError(path, "weights do not match config.json: " + "; ".join(problems), "mismatch")

@@ -70,7 +70,9 @@ def save_checkpoint(
         previous = latest_checkpoint(run_dir)
         kept = f"the last complete checkpoint, {previous}, is intact" if previous else "no checkpoint was saved before"
         raise ParceroError(f"{final}: cannot write the checkpoint ({reason}); {kept}. Free some disk space (or "
-                           "fix the folder's permissions) and continue with --resume") from None
+                           "fix the folder's permissions) and continue with --resume", code="disk.checkpoint",
+                           params={"path": str(final), "reason": reason,
+                                   "previous": str(previous) if previous else ""}) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

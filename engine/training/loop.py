@@ -10,6 +10,12 @@ follow the run into the run directory as it goes:
     runs/<name>/checkpoints/    step-N folders (see engine.training.checkpoint)
     runs/<name>/best/           the checkpoint with the lowest dev CER
     runs/<name>/samples/        step-N.json (dev transcripts) + step-N.npz (their cross-attention)
+
+Between log steps a caller that follows the run live (the GUI's engine process,
+the terminal's progress line) also gets light "live" points through ``on_live``:
+the step, loss, learning rate and throughput a few times a second, whatever
+``train.log_every`` is, so a short run is never a frozen bar. They are not
+written to metrics.jsonl, which keeps its log interval.
 """
 
 from __future__ import annotations
@@ -46,6 +52,11 @@ from engine.configio import write_toml
 
 log = logging.getLogger(__name__)
 
+LIVE_SECONDS = 0.25  # the closest two live points follow each other
+# After LIVE_POINTS × LIVE_SECONDS the spacing grows with the run's age (age / LIVE_POINTS): the live
+# curves of a day-long run hold a few thousand points, not millions.
+LIVE_POINTS = 2000
+
 
 @dataclass
 class TrainResult:
@@ -73,7 +84,8 @@ def read_utterances(path: Path, config: RunConfig, role: str) -> tuple[list[Utte
     try:
         result = read_manifest(path)
     except OSError as e:
-        raise ParceroError(f"{path}: cannot read the {role} manifest: {e.strerror or e}") from None
+        raise ParceroError(f"{path}: cannot read the {role} manifest: {e.strerror or e}", code="manifest.unreadable",
+                           params={"path": str(path), "reason": str(e.strerror or e)}) from None
     notes = [str(p) for p in result.problems]
     kept = [u for u in result.utterances if config.data.min_duration <= u.duration <= config.data.max_duration]
     if len(kept) < len(result.utterances):
@@ -82,7 +94,9 @@ def read_utterances(path: Path, config: RunConfig, role: str) -> tuple[list[Utte
             f"{config.data.min_duration}–{config.data.max_duration} s left out"
         )
     if not kept:
-        raise ParceroError(f"{path}: the {role} manifest has no usable utterances")
+        raise ParceroError(f"{path}: the {role} manifest has no usable utterances", code="manifest.no_usable",
+                           params={"path": str(path), "min": config.data.min_duration,
+                                   "max": config.data.max_duration})
     return kept, notes
 
 
@@ -97,6 +111,7 @@ class Trainer:
         dist: DistInfo = DistInfo(),
         should_stop: Callable[[], bool] = lambda: False,
         on_record: Callable[[dict[str, Any]], None] | None = None,
+        on_live: Callable[[dict[str, Any]], None] | None = None,
         progress: bool = False,
     ):
         from engine.device import pick_device
@@ -106,6 +121,7 @@ class Trainer:
         self.dist = dist
         self.should_stop = should_stop
         self.on_record = on_record
+        self.on_live = on_live if dist.is_main else None
         self.progress = progress and dist.is_main
         self.run_dir = config.resolve(config.out_dir)
         self.device = dist.device if dist.device is not None else pick_device(device or self.tc.device)
@@ -256,7 +272,9 @@ class Trainer:
         )
         last_ckpt = self.resume_from
         stopped = False
-        window = _Window()
+        window = _Window()  # since the last log step (metrics.jsonl)
+        live = _LivePoints(self.step) if self.on_live is not None or self.progress else None
+        windows = (window, live.window) if live else (window,)
         self.model.train()
         while self.step < tc.max_steps and not stopped:
             if tc.epochs and self.epoch >= tc.epochs:
@@ -276,7 +294,7 @@ class Trainer:
                 if lb.batch is None:
                     continue
                 try:
-                    finite = self._train_batch(lb, window, last=(accum + 1) % tc.accum_steps == 0)
+                    finite = self._train_batch(lb, windows, last=(accum + 1) % tc.accum_steps == 0)
                 except torch.OutOfMemoryError:
                     self._out_of_memory(lb, last_ckpt)
                 accum += 1
@@ -286,8 +304,11 @@ class Trainer:
                 if accum % tc.accum_steps:
                     continue
                 self.step += 1
-                if self.step % tc.log_every == 0 or self.step == 1:
+                logged = self.step % tc.log_every == 0 or self.step == 1
+                if logged:
                     self._log_train(window)
+                if live and live.due(self.step, logged or self.step >= tc.max_steps):
+                    self._send_live(live)
                 if self.dev_utts and self.step % tc.eval_every == 0:
                     self._evaluate_and_save_samples()
                 if self.step % tc.checkpoint_every == 0 or (self.dev_utts and self.step % tc.eval_every == 0):
@@ -319,7 +340,7 @@ class Trainer:
                              c.spec_augment if train else None, self.tc.seed)
         return data, None
 
-    def _train_batch(self, lb, window: "_Window", last: bool) -> bool:
+    def _train_batch(self, lb, windows: tuple["_Window", ...], last: bool) -> bool:
         tc = self.tc
         batch = lb.batch.to(self.device)
         autocast = torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else nullcontext()
@@ -338,7 +359,8 @@ class Trainer:
                 if self.bad_in_a_row >= tc.max_bad_batches:
                     raise ParceroError(
                         f"{self.bad_in_a_row} batches in a row gave a non-finite loss; stopping. "
-                        "Check the data (engine validation), lower the learning rate, or use fp32."
+                        "Check the data (engine validation), lower the learning rate, or use fp32.",
+                        code="train.non_finite_loss", params={"count": self.bad_in_a_row},
                     )
                 return False
             self.bad_in_a_row = 0
@@ -353,10 +375,13 @@ class Trainer:
             self.scaler.step(self.optimizer)
             self.scaler.update()
             self.optimizer.zero_grad(set_to_none=True)
-            window.grad_norm = float(norm)
-            window.lr = lr
-        window.add(parts, float(batch.feat_lens.sum()) / 100.0 * self.dist.world_size,
-                   int(batch.target_lens.sum()) * self.dist.world_size)
+            for window in windows:
+                window.grad_norm = float(norm)
+                window.lr = lr
+        values = _LossValues(parts)  # one device sync for every window
+        for window in windows:
+            window.add(values, float(batch.feat_lens.sum()) / 100.0 * self.dist.world_size,
+                       int(batch.target_lens.sum()) * self.dist.world_size)
         return True
 
     def _out_of_memory(self, lb, last_ckpt: Path | None) -> None:
@@ -368,7 +393,10 @@ class Trainer:
             f"the GPU ran out of memory on a batch of {len(lb.ids)} utterances ({frames} padded frames). "
             f"Lower data.max_frames (now {self.config.data.max_frames}) and raise train.accum_steps "
             f"to keep the same effective batch, or use a smaller model preset."
-            + (f" Progress is saved in {saved}; continue with --resume." if saved else "")
+            + (f" Progress is saved in {saved}; continue with --resume." if saved else ""),
+            code="train.out_of_memory",
+            params={"utterances": len(lb.ids), "max_frames": self.config.data.max_frames,
+                    "saved": str(saved) if saved else ""},
         )
 
     # ---- logging, evaluation, checkpoints ---------------------------------------------
@@ -383,13 +411,24 @@ class Trainer:
         if self.on_record is not None:
             self.on_record(record)
 
-    def _log_train(self, window: "_Window") -> None:
-        stats = window.flush()
-        record = {"kind": "train", "step": self.step, "epoch": self.epoch, "lr": window.lr,
-                  "grad_norm": window.grad_norm, **stats}
+    def _train_stats(self, kind: str, window: "_Window") -> dict[str, Any]:
+        record = {"kind": kind, "step": self.step, "epoch": self.epoch, "lr": window.lr,
+                  "grad_norm": window.grad_norm, **window.flush()}
         if self.device.type == "cuda":
             record["gpu_memory_gb"] = round(torch.cuda.max_memory_allocated(self.device) / 2**30, 3)
-        self._record(record)
+        return record
+
+    def _log_train(self, window: "_Window") -> None:
+        self._record(self._train_stats("train", window))
+
+    def _send_live(self, live: "_LivePoints") -> None:
+        """A live point: the means since the previous one, and the ETA from the measured time per step."""
+        record = {"time": round(time.time(), 3), **self._train_stats("live", live.window)}
+        eta = live.eta(self.step, self.tc.max_steps)
+        if eta is not None:
+            record["eta_seconds"] = round(eta, 1)
+        if self.on_live is not None:
+            self.on_live(record)
         if self.progress:
             _print_progress(self.step, self.tc.max_steps, record)
 
@@ -486,8 +525,45 @@ class Trainer:
         return path
 
 
+class _LossValues:
+    """The parts of one batch's loss as floats."""
+
+    def __init__(self, parts) -> None:
+        self.total = parts.total.item()
+        self.attention = parts.attention.item()
+        self.ctc = parts.ctc.item() if parts.ctc is not None else 0.0
+
+
+class _LivePoints:
+    """When the next live point is due, and the ETA from the steps timed so far."""
+
+    def __init__(self, step: int) -> None:
+        self.window = _Window()
+        self.s0 = step
+        self.last = float("-inf")
+        self.first_step_time: float | None = None  # the ETA leaves out the set-up before the first step
+
+    def due(self, step: int, always: bool) -> bool:
+        now = time.perf_counter()
+        if self.first_step_time is None:
+            self.first_step_time, self.s0 = now, step
+            always = True  # the first step: the bar moves as soon as training does
+        gap = max(LIVE_SECONDS, (now - self.first_step_time) / LIVE_POINTS)
+        if always or now - self.last >= gap:
+            self.last = now
+            return True
+        return False
+
+    def eta(self, step: int, total: int) -> float | None:
+        """Seconds left at the mean time per step since the first one (evaluations and checkpoints included)."""
+        if self.first_step_time is None or step <= self.s0:
+            return None
+        per_step = (time.perf_counter() - self.first_step_time) / (step - self.s0)
+        return per_step * max(0, total - step)
+
+
 class _Window:
-    """Running sums between two log steps."""
+    """Running sums between two log steps (or two live points)."""
 
     def __init__(self) -> None:
         self.lr = 0.0
@@ -501,10 +577,10 @@ class _Window:
         self.audio_s = 0.0
         self.tokens = 0
 
-    def add(self, parts, audio_seconds: float, tokens: int) -> None:
-        self.loss += parts.total.item()
-        self.att += parts.attention.item()
-        self.ctc += parts.ctc.item() if parts.ctc is not None else 0.0
+    def add(self, values: _LossValues, audio_seconds: float, tokens: int) -> None:
+        self.loss += values.total
+        self.att += values.attention
+        self.ctc += values.ctc
         self.n += 1
         self.audio_s += audio_seconds
         self.tokens += tokens
@@ -523,14 +599,9 @@ def _print_progress(step: int, total: int, r: dict[str, Any]) -> None:
     done = int(width * step / total)
     rate = r.get("audio_seconds_per_second", 0.0)
     eta = ""
-    if hasattr(_print_progress, "t0"):
-        elapsed = time.perf_counter() - _print_progress.t0  # type: ignore[attr-defined]
-        s0 = _print_progress.s0  # type: ignore[attr-defined]
-        if step > s0:
-            remaining = elapsed / (step - s0) * (total - step)
-            eta = f" ETA {int(remaining // 3600)}:{int(remaining % 3600 // 60):02d}:{int(remaining % 60):02d}"
-    else:
-        _print_progress.t0, _print_progress.s0 = time.perf_counter(), step  # type: ignore[attr-defined]
+    if "eta_seconds" in r:
+        remaining = int(r["eta_seconds"])
+        eta = f" ETA {remaining // 3600}:{remaining % 3600 // 60:02d}:{remaining % 60:02d}"
     line = (f"\r[{'#' * done}{'.' * (width - done)}] {step}/{total} loss {r['loss']:.3f} "
             f"lr {r['lr']:.2e} {rate:.0f}× real time{eta}")
     sys.stderr.write(line[:160])

@@ -301,6 +301,21 @@ def needs_fallback(result: WindowResult, options: WhisperOptions) -> bool:
     return too_repetitive or too_improbable
 
 
+def token_pieces(tokenizer: WhisperTokenizer, tokens: list[int]) -> tuple[tuple[str, ...], tuple[bool, ...]]:
+    """A label per token, for heatmap rows: its BPE piece as text, and whether it is special.
+
+    A character split over tokens (an "ó" may take two) is written on the token that
+    completes it, "" on the others, as :class:`WhisperTranscript` does; a timestamp
+    reads "<|0.00|>" and another special token its name (e.g. "<|endoftext|>").
+    """
+    texts: list[str] = []
+    special: list[bool] = []
+    for piece, group in zip(*tokenizer.split_on_characters(list(tokens))):
+        texts += [""] * (len(group) - 1) + [piece]
+        special += [t >= tokenizer.eot for t in group]
+    return tuple(texts), tuple(special)
+
+
 def split_segments(tokenizer: WhisperTokenizer, tokens: list[int], seek: int, segment_size: int
                    ) -> tuple[list[tuple[float, float, list[int]]], int, bool]:
     """Cut a window's tokens into timed segments and say where the next window starts.
@@ -375,6 +390,7 @@ class WhisperTranscript(Transcript):
     """
 
     language: str = ""
+    language_probability: float | None = None  # when the language was detected rather than given
     segments: list[WhisperSegment] = field(default_factory=list)
 
 
@@ -414,6 +430,7 @@ def transcribe_whisper(
     mel = log_mel(samples, model.config.n_mels, padding=N_SAMPLES)  # (T, n_mels); the padding is silence to read
     content_frames = mel.shape[0] - N_FRAMES
     language = options.language if tok.is_multilingual else "en"
+    language_probability = None
     previous = tok.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
     prompt_from = 0
     last_speech = 0.0
@@ -428,7 +445,7 @@ def transcribe_whisper(
         with torch.inference_mode():
             xa, _ = model.encode(window[None], torch.tensor([N_FRAMES], device=param.device))
         if language is None:
-            language = next(iter(language_probs(model, tok, xa)))
+            language, language_probability = next(iter(language_probs(model, tok, xa).items()))
         step = (lambda info, chunk=chunk: on_step(chunk, info)) if on_step is not None else None
         result = decode_with_fallback(
             model, tok, xa, options, language=language,
@@ -461,6 +478,7 @@ def transcribe_whisper(
         source=str(source) if source is not None else None,
         cross_attention=windows[0].cross_attention if len(windows) == 1 and options.capture_attention else None,
         language=language or "",
+        language_probability=language_probability,
         segments=segments,
     )
     return out

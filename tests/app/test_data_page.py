@@ -122,7 +122,9 @@ def test_import_wizard_lists_every_planted_fault_and_writes_the_good_rows(page, 
 def test_a_folder_that_is_no_corpus_says_so(page, qtbot, tmp_path):
     (tmp_path / "nada").mkdir()
     page.import_corpus(tmp_path / "nada")
-    qtbot.waitUntil(lambda: "cannot tell" in page.import_panel.detected_label.text(), timeout=5000)
+    qtbot.waitUntil(lambda: "not a corpus layout Parcero knows" in page.import_panel.detected_label.text(),
+                    timeout=5000)
+    assert str(tmp_path / "nada") in page.import_panel.detected_label.text()
 
 
 def test_a_cancelled_import_reports_nothing(page, qtbot, tmp_path):

@@ -128,8 +128,12 @@ def test_missing_portaudio_disables_recording_with_the_reason(qtbot, engine, mon
     assert not page.record_button.isEnabled()
     assert "PortAudio library not found" in page.record_button.toolTip()
     assert "libportaudio2" in page.record_button.toolTip()
-    assert not w.record_action.isEnabled()
     assert page.open_button.isEnabled()
+    # Ctrl+R does not do nothing: it says why, on the page and in the status bar
+    w.record_action.trigger()
+    assert not page.recorder.is_recording
+    assert "PortAudio library not found" in page.error_label.text() and not page.error_label.isHidden()
+    assert "PortAudio library not found" in w.statusBar().currentMessage()
 
 
 def test_recording_through_a_fake_microphone_is_saved_and_loaded(qtbot, engine, monkeypatch, tmp_path):

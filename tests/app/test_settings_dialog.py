@@ -205,3 +205,64 @@ def test_open_plots_follow_a_theme_change(qapp, qtbot):
             assert min(backgrounds) > 180 and max(texts) < 80
     finally:
         apply_theme(qapp, "system")
+
+
+# ---- the language: applies after a restart, which the dialog offers ---------------------------------
+
+
+class FakeLaunch:
+    """Stands in for QProcess.startDetached: records what would start, starts nothing."""
+
+    def __init__(self, ok: bool = True):
+        self.ok, self.calls = ok, []
+
+    def __call__(self, program, arguments, working_dir):
+        self.calls.append((program, list(arguments), working_dir))
+        return self.ok, 4321
+
+
+def test_changing_the_language_says_it_needs_a_restart_and_offers_one(qtbot, monkeypatch):
+    import sys
+
+    from PySide6.QtWidgets import QWidget
+
+    window = QWidget()  # stands in for the main window: what matters is that it is closed first
+    qtbot.addWidget(window)
+    window.show()
+    launch = FakeLaunch()
+    monkeypatch.setattr(settings_dialog, "LAUNCH", launch)
+    dialog = SettingsDialog(window, cuda_available=False)
+    dialog.show()
+    assert i18n.shown_language() == "en" and not dialog.language_note.isVisible()
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("es"))
+    assert dialog.language_note.isVisible() and "restart" in dialog.language_note.text()
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("en"))
+    assert not dialog.language_note.isVisible()  # English is what is shown: nothing to restart for
+
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("es"))
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    box = dialog.restart_box
+    assert box is not None and box.isVisible() and "restart" in box.text()
+    box.restart_button.click()
+    assert launch.calls and launch.calls[0][:2] == (sys.executable, ["-m", "app.main"])
+    assert not window.isVisible()  # closed (saving its state) before the new one starts
+
+
+def test_a_failed_relaunch_keeps_the_window(qtbot):
+    from PySide6.QtWidgets import QWidget
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    window.show()
+    assert not settings_dialog.restart_application(window, launch=FakeLaunch(ok=False))
+    assert window.isVisible()
+
+
+def test_no_restart_is_offered_when_the_language_stays(qtbot):
+    dialog = SettingsDialog(cuda_available=False)
+    qtbot.addWidget(dialog)
+    dialog.show()
+    dialog.theme_combo.setCurrentIndex(dialog.theme_combo.findData("light"))
+    dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("en"))  # what is shown: English
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    assert dialog.restart_box is None and not dialog.language_note.isVisible()

@@ -6,6 +6,9 @@ import json
 
 import numpy as np
 import pytest
+from PySide6.QtCore import QPoint, QPointF, Qt
+from PySide6.QtGui import QWheelEvent
+from PySide6.QtWidgets import QApplication
 
 from app.cost import batches_per_epoch, epochs_for_steps, format_usd, steady_throughput
 from app.pages.train_page import TrainPage
@@ -64,6 +67,45 @@ def test_the_forms_defaults_make_a_valid_config(page, corpus):
     assert config.model == {**config.model, "preset": "small", "n_enc_layers": 12, "n_dec_layers": 6}
     assert page.form.run_dir() == train_manifest.parent / "runs" / d["run"]["name"]
     assert page.start_button.isEnabled() and page.error_label.text() == ""
+
+
+def test_a_fresh_form_says_nothing_until_its_field_is_edited_or_start_is_pressed(page):
+    form = page.form
+    assert form.problem().startswith("run config: data.train is required")
+    assert page.error_label.text() == "" and page.start_button.isEnabled()
+    form.max_steps_spin.setValue(60)  # another field edited: still not a word about the manifest
+    assert page.error_label.text() == "" and page.start_button.isEnabled()
+    assert form.field_in_error is None
+    assert page.start() is False  # pressed too early: now it speaks, at the field at fault
+    assert "data.train is required" in page.error_label.text() and "c62828" in page.error_label.styleSheet()
+    assert form.field_in_error is form.train_edit.edit and "c62828" in form.label_for(form.train_edit.edit).styleSheet()
+    assert not page.start_button.isEnabled() and page.training is False
+    form.train_edit.edit.setText("/no/such/train.jsonl")
+    assert "no such manifest" in page.error_label.text()
+
+
+def wheel(widget, notches: int = -1) -> bool:
+    """Send a mouse-wheel turn over ``widget``; True when a widget took it (False: Qt offers it to the parent)."""
+    pos = QPointF(widget.rect().center())
+    event = QWheelEvent(pos, QPointF(widget.mapToGlobal(pos.toPoint())), QPoint(), QPoint(0, 120 * notches),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(widget, event)
+    return event.isAccepted()
+
+
+def test_the_wheel_scrolls_the_form_instead_of_changing_an_unfocused_box(page, qtbot):
+    form = page.form
+    spin, combo = form.max_steps_spin, form.preset_combo
+    before = (spin.value(), combo.currentText())
+    page.start_button.setFocus()
+    for widget in (spin, combo):
+        assert widget.focusPolicy() == Qt.FocusPolicy.StrongFocus  # the wheel does not focus it either
+        assert not wheel(widget) and not wheel(widget, 1)  # left for the scroll area
+    assert (spin.value(), combo.currentText()) == before
+    spin.setFocus()
+    qtbot.waitUntil(spin.hasFocus, timeout=2000)
+    wheel(spin)  # focused (clicked or tabbed into): the wheel steps it, as a person meant
+    assert spin.value() == before[0] - spin.singleStep()
 
 
 @pytest.mark.parametrize("change, expected", [
@@ -233,7 +275,7 @@ def test_a_config_file_fills_the_form_with_paths_from_its_folder(page, corpus, t
     assert "train.label_smoothing = 0.2" in f.extras_label.text()
     assert f.problem() == "" and page.start_button.isEnabled()
     assert not page.load_config(tmp_path / "no-existe.toml")
-    assert "no such config file" in page.status_label.text()
+    assert "no-existe.toml: no such" in page.status_label.text()  # the file it could not read, and why
 
 
 def test_the_price_table_is_editable_and_remembered(qtbot):

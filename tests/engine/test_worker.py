@@ -161,6 +161,7 @@ def test_cancel_mid_transcription_while_info_still_answers(engine, audio_dir):
     assert time.monotonic() - asked < 1.0
     [info] = of(info_events, EngineInfo)
     assert info.model == "tonos-es" and info.device.startswith("CPU") and "torch" in info.versions
+    assert (info.device_kind, info.threads) == ("cpu", torch_threads(info.device))  # facts the window words
     assert long_job in engine.running_jobs
 
     engine.cancel(queued)  # still in the queue: it must end without ever starting
@@ -230,10 +231,14 @@ def test_bad_commands_and_bad_audio_fail_clearly_and_the_worker_survives(engine,
                                                           options=_options(best_of=0)).message
     corrupt = tmp_path / "roto.wav"
     corrupt.write_bytes(b"RIFF esto no es audio" * 20)
-    message = failure(Transcribe, path=str(corrupt)).message
-    assert str(corrupt) in message and "cannot decode" in message
+    broken = failure(Transcribe, path=str(corrupt))
+    assert str(corrupt) in broken.message and "cannot decode" in broken.message
+    # ... and as a code with params, which the window words in its own language (app.engine_messages)
+    assert broken.code == "audio.unreadable" and broken.params["path"] == str(corrupt)
     missing = tmp_path / "no-hay-modelo"
-    assert str(missing) in failure(LoadModel, path=str(missing)).message
+    no_model = failure(LoadModel, path=str(missing))
+    assert str(missing) in no_model.message
+    assert (no_model.code, no_model.params["path"]) == ("model.missing", str(missing))
 
     # still alive, and a failed LoadModel kept the model that was loaded
     events = engine.wait(engine.submit(Transcribe, path=str(audio_dir / "corto.wav")), timeout=60)
@@ -271,6 +276,7 @@ def test_a_killed_worker_fails_its_job_within_a_second_and_restarts(saved_model_
         assert time.monotonic() - killed < 1.0
         assert isinstance(failed, Failed)
         assert failed.message == "the engine process stopped unexpectedly (killed by signal SIGKILL)"
+        assert (failed.code, failed.params["reason"]) == ("engine.crashed", "killed by signal SIGKILL")
         exited = log.wait_for(lambda e: isinstance(e, WorkerExited), timeout=2)
         assert exited.exitcode == -signal.SIGKILL and log.events.index(exited) > log.events.index(failed)
         assert not client.alive and client.pid is None and not process_exists(old_pid)
@@ -299,3 +305,8 @@ def process_exists(pid: int) -> bool:
     except ChildProcessError:
         pass  # not our child (any more): reaped already
     return Path(f"/proc/{pid}").exists()
+
+
+def torch_threads(device_line: str) -> int:
+    """The thread count in describe_device's English line, "CPU (N threads)"."""
+    return int(device_line.split("(")[1].split()[0])

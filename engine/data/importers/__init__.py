@@ -101,14 +101,15 @@ def detect_format(src: str | Path) -> tuple[str, str]:
     """
     src = absolute(src)
     if not src.exists():
-        raise ParceroError(f"{src}: no such file or folder")
+        raise ParceroError(f"{src}: no such file or folder", code="data.missing", params={"path": str(src)})
     for name, layout in _LAYOUTS.items():
         reason = layout.detect(src)
         if reason is not None:
             return name, reason
     looked_for = "; ".join(_LOOKED_FOR)
     raise ParceroError(f"{src}: cannot tell which corpus layout this is. Looked for: {looked_for}. "
-                       f"Name the format explicitly (one of {', '.join(FORMATS)}).")
+                       f"Name the format explicitly (one of {', '.join(FORMATS)}).",
+                       code="data.unknown_layout", params={"path": str(src), "looked_for": looked_for})
 
 
 def import_corpus(
@@ -146,7 +147,7 @@ def import_corpus(
         raise ParceroError(f"unknown corpus format '{format}' (choose auto or one of {', '.join(FORMATS)})")
     source = absolute(src)
     if not source.exists():
-        raise ParceroError(f"{source}: no such file or folder")
+        raise ParceroError(f"{source}: no such file or folder", code="data.missing", params={"path": str(source)})
     detected = format == "auto"
     if detected:
         format, _ = detect_format(source)

@@ -130,14 +130,30 @@ def line_where(path: Path, line_no: int) -> str:
     return f"{path.as_posix()}:{line_no}"
 
 
-def split_row(line: str, delimiter: str, quoting: int = csv.QUOTE_MINIMAL) -> list[str]:
+def split_row(line: str, delimiter: str, quoting: int = csv.QUOTE_MINIMAL, strict: bool = False) -> list[str]:
     """Split one line of a delimited table; raises csv.Error on a malformed line.
 
     Each line is parsed on its own, never as part of a multi-line record: an
     unbalanced quote then spoils one row instead of swallowing the rest of the
-    file, and transcripts spanning lines are not wanted anyway.
+    file, and transcripts spanning lines are not wanted anyway. ``strict`` also
+    refuses a quoted field followed by more text (``"Hola" dijo``), which the
+    lenient reader would read as ``Hola dijo``.
     """
-    return next(csv.reader((line,), delimiter=delimiter, quoting=quoting), [])
+    return next(csv.reader((line,), delimiter=delimiter, quoting=quoting, strict=strict), [])
+
+
+def unquote(field: str) -> str:
+    """A field as a CSV writer quoted it (``"El ""Frederick Henry""."``) back to its text, as csv reads it.
+
+    Only a well-formed quoted field is unquoted: one that starts and ends with ``"`` and
+    whose inner quotes are all doubled. Anything else is text as written (``"Hola" dijo``),
+    where a lenient csv reader would silently eat the quotes.
+    """
+    if len(field) >= 2 and field[0] == field[-1] == '"':
+        inner = field[1:-1]
+        if '"' not in inner.replace('""', ""):
+            return inner.replace('""', '"')
+    return field
 
 
 class ImportLog:

@@ -15,7 +15,14 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from engine.data.importers.common import ImportLog, PendingUtterance, line_where, normalize_gender, split_row
+from engine.data.importers.common import (
+    ImportLog,
+    PendingUtterance,
+    line_where,
+    normalize_gender,
+    split_row,
+    unquote,
+)
 from engine.errors import ParceroError
 
 # Every release has validated.tsv, the clips that enough listeners accepted;
@@ -95,9 +102,11 @@ def _read_table(table: Path, log: ImportLog) -> None:
     for line_no, line in lines:
         where = line_where(table, line_no)
         try:
-            # QUOTE_NONE: sentences such as «El "Frederick Henry"» carry their
-            # quotes literally; a quoting reader would eat them.
-            row = split_row(line, "\t", csv.QUOTE_NONE)
+            # Common Voice writes its tables with CSV quoting: a sentence holding a quote is
+            # quoted and its quotes doubled ("El ""Frederick Henry""."). Fields are split on
+            # tabs alone (a sentence never holds one), then each well-formed quoted field is
+            # unquoted; a stray quote in a hand-edited table stays as written.
+            row = [unquote(field) for field in split_row(line, "\t", csv.QUOTE_NONE)]
         except csv.Error as e:
             log.bad_line(where, f"cannot split into tab-separated fields: {e}")
             continue

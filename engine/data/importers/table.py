@@ -129,6 +129,20 @@ def _seconds(value: str, column: str) -> float | None:
     return seconds
 
 
+def _split_line(line: str, delimiter: str) -> list[str]:
+    """A row's fields: CSV quoting read as the csv module does (``"Dijo ""sí""."`` → ``Dijo "sí".``);
+    balanced quotes that are no CSV quoting (``"Hola" dijo``) kept as written.
+
+    Raises csv.Error on an unclosed quote.
+    """
+    try:
+        return split_row(line, delimiter, strict=True)
+    except csv.Error:
+        if line.count('"') % 2:
+            raise
+        return split_row(line, delimiter, csv.QUOTE_NONE)
+
+
 def collect(src: Path, log: ImportLog) -> None:
     table = find_table(src)
     if table is None:
@@ -148,7 +162,7 @@ def collect(src: Path, log: ImportLog) -> None:
     for line_no, line in lines:
         where = line_where(table, line_no)
         try:
-            row = split_row(line, delimiter)
+            row = _split_line(line, delimiter)
         except csv.Error as e:
             log.bad_line(where, f"cannot split into fields: {e}")
             continue

@@ -370,6 +370,25 @@ def test_kaldi_without_segments_uses_whole_recordings(tmp_path):
     assert problems(result) == [("audio_without_transcript", (data / "wavs" / "b.wav").as_posix())]
 
 
+def test_commonvoice_reads_csv_quoting_as_the_csv_module_and_keeps_stray_quotes(tmp_path):
+    # Common Voice's TSVs quote a sentence that holds a quote and double its quotes (as cv-es-sample does).
+    root = tmp_path / "cv"
+    sentences = {
+        "common_voice_es_1.mp3": ('"Aquí perdió el contacto con el ""Frederick Henry""."',
+                                  'Aquí perdió el contacto con el "Frederick Henry".'),
+        "common_voice_es_2.mp3": ('"Paciencia lo es todo""."', 'Paciencia lo es todo".'),
+        "common_voice_es_3.mp3": ('"Hola" dijo, sin comillas de CSV', '"Hola" dijo, sin comillas de CSV'),
+        "common_voice_es_4.mp3": ('Un "apodo" en medio', 'Un "apodo" en medio'),
+    }
+    for clip in sentences:
+        write_audio(root / "clips" / clip, 0.5)
+    write_lines(root / "validated.tsv", [NEW_CV_HEADER] + [cv_row("spk", clip, raw)
+                                                           for clip, (raw, _) in sentences.items()])
+    result = import_corpus(root, "commonvoice")
+    assert result.problems == []
+    assert {u.id + ".mp3": u.text for u in result.utterances} == {clip: text for clip, (_, text) in sentences.items()}
+
+
 # --- CSV / TSV tables -------------------------------------------------------------
 
 
@@ -417,6 +436,15 @@ def test_tsv_and_semicolon_tables_with_ids_and_segments(tmp_path):
     result = import_corpus(tmp_path / "otra")
     assert [(u.id, u.text, u.audio) for u in result.utterances] == [
         ("a", "punto y coma", (tmp_path / "a.wav").as_posix())]
+
+
+def test_csv_quoting_is_read_as_the_csv_module_does_and_stray_quotes_are_kept(tmp_path):
+    write_audio(tmp_path / "a.wav", 0.5)
+    write_audio(tmp_path / "b.wav", 0.5)
+    write_lines(tmp_path / "t.csv", ["path,text", 'a.wav,"Dijo: ""sí, claro""."', 'b.wav,"Hola" dijo él'])
+    result = import_corpus(tmp_path / "t.csv", "csv")
+    assert result.problems == []
+    assert [u.text for u in result.utterances] == ['Dijo: "sí, claro".', '"Hola" dijo él']
 
 
 def test_csv_without_a_text_column_names_the_columns_it_found(tmp_path):

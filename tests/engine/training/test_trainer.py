@@ -106,6 +106,42 @@ def test_stopped_and_resumed_run_continues_the_same_loss_curve(tmp_path):
         torch.testing.assert_close(wa[k], wb[k], rtol=1e-5, atol=1e-6)
 
 
+def test_live_points_follow_every_step_between_log_steps_and_stay_out_of_metrics(tmp_path, monkeypatch):
+    import engine.training.loop as loop
+
+    monkeypatch.setattr(loop, "LIVE_SECONDS", 0.0)  # no throttle: a point every step
+    config = make_config(tmp_path, max_steps=12, log_every=50, checkpoint_every=1000, eval_every=1000)
+    live = []
+    result = Trainer(config, on_live=live.append).run()
+    assert result.step == 12
+    assert [r["step"] for r in metrics(result.run_dir, "train")] == [1]  # the log interval is kept on disk
+    assert metrics(result.run_dir, "live") == []
+    assert [r["step"] for r in live] == list(range(1, 13))
+    first_logged = metrics(result.run_dir, "train")[0]
+    assert live[0]["loss"] == first_logged["loss"] and live[0]["lr"] == first_logged["lr"]  # both: step 1 alone
+    assert all(np.isfinite(r["loss"]) and r["lr"] > 0 and r["audio_seconds_per_second"] > 0 for r in live)
+    etas = [r["eta_seconds"] for r in live[1:]]  # from the measured time per step, once one step is timed
+    assert "eta_seconds" not in live[0] and etas[-1] == 0.0 and all(e >= 0 for e in etas)
+
+
+def test_live_points_are_throttled_but_the_first_log_and_last_steps_always_sent(monkeypatch):
+    import engine.training.loop as loop
+
+    now = [100.0]
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: now[0])
+    points = loop._LivePoints(step=0)
+    sent = []
+    for step in range(1, 41):  # ten steps a second
+        now[0] += 0.1
+        if points.due(step, always=step % 20 == 0):
+            sent.append(step)
+    assert sent == [1, 4, 7, 10, 13, 16, 19, 20, 23, 26, 29, 32, 35, 38, 40]  # every 0.25 s or more, and logs
+    now[0] += loop.LIVE_SECONDS * loop.LIVE_POINTS * 10  # a long run: the spacing grows with its age
+    assert points.due(41, always=False)
+    now[0] += 1.0
+    assert not points.due(42, always=False)
+
+
 def test_a_run_with_checkpoints_is_not_overwritten_by_accident(tmp_path):
     config = make_config(tmp_path, max_steps=5, checkpoint_every=5)
     Trainer(config).run()
