@@ -21,6 +21,7 @@ os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # MKL, torch's matrix library on x86, may sum in another order when a buffer lands on another
 # memory alignment, which differs from run to run: a near-tie token ("Y" or "y") could then flip
 # between two runs of the same command. Strict conditional numerical reproducibility makes its
-# results independent of alignment (measured: no cost on Whisper base, docs/benchmarks.md).
+# results independent of alignment (measured: at most a few per cent of CPU time on Whisper base,
+# docs/benchmarks.md).
 # Like the line above it only works before torch loads MKL; a value the user set wins.
 os.environ.setdefault("MKL_CBWR", "AUTO,STRICT")
