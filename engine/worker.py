@@ -47,14 +47,14 @@ from engine.decode import StepInfo
 from engine.errors import JobCancelled, ParceroError
 from engine.features import compute_features
 from engine.models.speech_transformer import AttentionRecorder
-from engine.text import SPECIAL_TOKENS
 from engine.logfile import LOG_DIR_ENV, rotating_file_handler
 from engine.protocol import (
     check_command,
-    ALL_HEADS, AttentionFrame, Cancel, Cancelled, ChunkResult, Command, EngineInfo, Evaluate, EvalResult, Event, Failed,
-    Finished, GetInfo, LoadModel, PartialTranscript, Progress, Ready, Shutdown, Started, Train, TrainMetrics,
+    ALL_HEADS, AttentionFrame, Cancel, Cancelled, ChunkResult, Command, EngineInfo, Evaluate, EvalResult, Event,
+    Failed, Finished, GetInfo, LoadModel, PartialTranscript, Progress, Ready, Shutdown, Started, Train, TrainMetrics,
     Transcribe,
 )
+from engine.text import SPECIAL_TOKENS
 from engine.transcribe import SUBSAMPLING, Chunk, Transcript, check_decode_options, transcribe_long
 
 log = logging.getLogger("engine.worker")

@@ -38,7 +38,7 @@ from app.widgets.model_picker import ModelPicker, alignment_heads, has_language_
 from app.widgets.transcript_view import TranscriptView
 from engine.decode import DecodeOptions
 from engine.errors import ParceroError
-from engine.protocol import Transcribe
+from engine.protocol import ALL_HEADS, Transcribe
 
 log = logging.getLogger(__name__)
 
@@ -466,7 +466,7 @@ class TranscribePage(QWidget):
         self._partial_temperature = 0.0
         self._token_texts = []
         self.transcript_view.clear_transcript()
-        self.attention_view.reset(0, 1, 1)
+        self.attention_view.reset(0, 1, 0)  # no heads until frames arrive
         self.self_attention_view.reset()
         self._show_result_label()
         self._update_controls()
@@ -494,7 +494,7 @@ class TranscribePage(QWidget):
             if self.transcript.text.strip():
                 self.attention_view.redraw()  # draw the last rows now, not at the next timer tick
             else:  # an end-of-text row and nothing else: no heatmap, and say why the page stays empty
-                self.attention_view.reset(0, 1, 1)
+                self.attention_view.reset(0, 1, 0)  # no heads until frames arrive
                 self.self_attention_view.reset()
                 self.show_error(self._no_speech_message(self.transcript.duration))
             self._show_result_label()
@@ -557,21 +557,26 @@ class TranscribePage(QWidget):
     def on_engine_attention_frame(self, job: int, event) -> None:
         if job != self._job:
             return
+        # One frame holds one head, their average (head None) or all of them (ALL_HEADS, stacked).
+        heads = enumerate(event.matrix) if event.head == ALL_HEADS else [(event.head, event.matrix)]
         if event.kind == "encoder_self":
-            if event.layer == 0 and event.head in (None, 0):
+            if event.layer == 0 and event.head in (None, 0, ALL_HEADS):
                 # Pickers start with the average alone and grow as heads and layers arrive.
                 self.self_attention_view.reset(1, 0, event.frame_seconds, event.chunk_start + self._offset)
-            self.self_attention_view.set_matrix(event.layer, event.head, event.matrix.astype(np.float32))
+            for head, matrix in heads:
+                self.self_attention_view.set_matrix(event.layer, head, matrix)
             return
         if event.chunk != self._partial_chunk:
             self._partial_chunk = event.chunk
-            self.attention_view.reset(len(event.matrix), 1, 0, event.frame_seconds, event.chunk_start + self._offset)
+            self.attention_view.reset(event.matrix.shape[-1], 1, 0, event.frame_seconds,
+                                      event.chunk_start + self._offset)
         view, labels = self.attention_view, self._token_texts
-        if event.layer == 0 and event.head in (None, 0):  # once a step: a beam search may rewrite earlier tokens
+        if event.layer == 0 and event.head in (None, 0, ALL_HEADS):  # once a step: a beam may rewrite the past
             view.set_tokens([text for text, _ in labels], [special for _, special in labels])
         # The step past the last token is the one that ended the text.
         text, special = labels[event.step] if event.step < len(labels) else (END_MARK, True)
-        view.add_row(event.layer, event.head, event.step, event.matrix, text, special)
+        for head, row in heads:
+            view.add_row(event.layer, head, event.step, row, text, special)
 
     @Slot(int, object)
     def on_engine_chunk_finished(self, job: int, event) -> None:

@@ -25,6 +25,7 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QRectF, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from app.i18n import QT_TRANSLATE_NOOP, translate
@@ -37,7 +38,7 @@ ALIGNMENT = QT_TRANSLATE_NOOP("_HeatmapPanel", "alignment heads")
 ALIGNMENT_HEADS = -2  # head value meaning "mean of the model's alignment heads, all layers" (Whisper)
 SPACE_MARK = "␣"  # a space token must be visible as a tick label
 END_MARK = "⏎"  # the row of the step that ended the text (<eos>, <|endoftext|>)
-MAX_LABEL_CHARS = 7  # what fits the fixed-width left axis
+MAX_LABEL_CHARS = 8  # what fits the fixed-width left axis: "<|0.00|>", "␣sospe"
 PEAK_FRACTION = 0.5  # a token's span: frames around its peak above half the peak
 
 
@@ -50,6 +51,7 @@ class _HeatmapPanel(QWidget):
         self.layer_combo = QComboBox()
         self.layer_combo.setToolTip(self.tr("Transformer layer"))
         self.head_combo = QComboBox()
+        self.head_combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)  # "alignment heads" whole
         self.head_combo.setToolTip(self.tr("Attention head, the average of all heads, or (Whisper) the "
                                            "alignment heads whose attention follows the speech"))
         self._alignment: list[tuple[int, int]] = []
@@ -101,19 +103,29 @@ class _HeatmapPanel(QWidget):
         return head + self._first_head_index()
 
     def set_alignment_heads(self, heads) -> None:
-        """Offer "alignment heads" (Whisper's (layer, head) pairs) in the head picker; empty: no such entry."""
+        """Offer "alignment heads" (Whisper's (layer, head) pairs) in the head picker; empty: no such entry.
+
+        They become the selection when the picker still shows its first choice (layer 0's
+        average): theirs is the picture that follows the speech, the first layer's is not.
+        """
         heads = [(int(layer), int(head)) for layer, head in heads or ()]
         if heads == self._alignment:
             return
         layer, head = self.selected()
+        if heads and (layer, head) == (0, None):
+            head = ALIGNMENT_HEADS
         n_layers, n_heads = self.layer_combo.count(), self.head_combo.count() - self._first_head_index()
         self._alignment = heads
+        self._alignment_changed()
         self.head_combo.blockSignals(True)
         self.head_combo.clear()  # the old entries no longer map to heads the same way
         self.head_combo.blockSignals(False)
         self._set_choices(max(1, n_layers), max(0, n_heads))
         self.select(layer, head if head != ALIGNMENT_HEADS or heads else None)
         self.on_picker_current_index_changed(0)
+
+    def _alignment_changed(self) -> None:
+        """Hook for views that keep something per alignment head."""
 
     def link_x(self, plot: pg.PlotItem | pg.PlotWidget) -> None:
         """Share the time axis with ``plot`` (e.g. ``AudioView.waveform_plot``): zoom one, zoom both."""
@@ -178,7 +190,8 @@ class AttentionView(_HeatmapPanel):
         self.controls.insertWidget(4, self.hover_label)
         self.row_scale_check.toggled.connect(self.on_picker_current_index_changed)
         self.special_check.toggled.connect(self.on_picker_current_index_changed)
-        self.plot.setLabel("left", self.tr("token"))
+        # No "token" title on the left axis: BPE pieces ("␣sospe") fill its fixed width, and the
+        # title would be drawn over them.
         self.hover_band = pg.LinearRegionItem(orientation="horizontal", movable=False,
                                               brush=translucent(self._highlight, 70), pen=pg.mkPen(None))
         self.hover_band.hide()
@@ -200,7 +213,8 @@ class AttentionView(_HeatmapPanel):
         """Forget all rows and get ready for a new chunk of ``n_frames`` encoder frames."""
         self.n_frames, self.frame_seconds, self.chunk_start = int(n_frames), float(frame_seconds), float(chunk_start)
         self._rows: dict[tuple[int, int | None], tuple[np.ndarray, np.ndarray]] = {}  # key -> (rows, filled)
-        self._head_sums: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # layer -> (sum of its heads' rows, count)
+        # layer (or ALIGNMENT_HEADS) -> (sum of its heads' rows, how many heads sent each row)
+        self._sums: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._tokens: list[str] = []
         self._special: list[bool] = []  # per token: not text (a timestamp, the end), hidden unless asked for
         self._n_tokens = 0
@@ -239,16 +253,13 @@ class AttentionView(_HeatmapPanel):
         if step >= rows.shape[0]:
             rows, filled = _with_capacity(rows, step + 1), _with_capacity(filled, step + 1)
             self._rows[key] = (rows, filled)
-        if key[1] is not None:  # the heads' running sum: the average is drawn from it at every redraw
-            total, count = self._head_sums.get(key[0], (np.zeros((0, self.n_frames), np.float32),
-                                                         np.zeros(0, np.float32)))
-            total, count = _with_capacity(total, step + 1), _with_capacity(count, step + 1)
-            self._head_sums[key[0]] = total, count
-            if filled[step]:  # sent again: replace, not add
-                total[step] -= rows[step]
-                count[step] -= 1
-            total[step, : row.shape[0]] += row
-            count[step] += 1
+        # Running sums of the heads of each layer and of the alignment heads: the averages are
+        # redrawn many times a second, and summing 8 heads' rows each time cost more than decoding.
+        old = rows[step] if filled[step] else None  # sent again: replaced, not added
+        if key[1] is not None:
+            self._accumulate(key[0], step, row, old)
+            if key in self._alignment:
+                self._accumulate(ALIGNMENT_HEADS, step, row, old)
         rows[step, : row.shape[0]] = row
         filled[step] = True
         self._grow_choices(*key)
@@ -257,6 +268,34 @@ class AttentionView(_HeatmapPanel):
             self._label(step, token_text, special)
         if not self._draw_timer.isActive():
             self._draw_timer.start()
+
+    def _accumulate(self, sum_key: int, step: int, row: np.ndarray, old: np.ndarray | None) -> None:
+        """Add ``row`` to step ``step`` of the running sum ``sum_key`` (a layer, or ALIGNMENT_HEADS)."""
+        total, count = self._sums.get(sum_key, (np.zeros((0, self.n_frames), np.float32), np.zeros(0, np.float32)))
+        if step >= total.shape[0]:
+            total, count = _with_capacity(total, step + 1), _with_capacity(count, step + 1)
+            self._sums[sum_key] = total, count
+        if old is not None:
+            total[step] -= old
+            count[step] -= 1
+        total[step, : row.shape[0]] += row
+        count[step] += 1
+
+    def _alignment_changed(self) -> None:
+        self._sums.pop(ALIGNMENT_HEADS, None)
+        for key in self._alignment:
+            rows, filled = self._rows.get(key, (None, None))
+            for step in np.flatnonzero(filled) if filled is not None else ():
+                self._accumulate(ALIGNMENT_HEADS, int(step), rows[step], None)
+
+    def _mean(self, sum_key: int, n: int, t: int) -> np.ndarray:
+        """A running sum divided by its count, shape = (n, t); rows nobody sent stay 0."""
+        result = np.zeros((n, t), dtype=np.float32)
+        if sum_key in self._sums:
+            total, count = self._sums[sum_key]
+            k = min(n, total.shape[0])
+            result[:k] = total[:k] / np.maximum(count[:k, None], 1.0)
+        return result
 
     def _label(self, index: int, text: str, special: bool) -> None:
         grow = index + 1 - len(self._tokens)
@@ -287,8 +326,8 @@ class AttentionView(_HeatmapPanel):
         for layer in range(n_layers):
             for head in range(n_heads):
                 self._rows[(layer, head)] = (attention[layer, head].astype(np.float16), np.ones(n_tokens, bool))
-            self._head_sums[layer] = (attention[layer].astype(np.float32).sum(axis=0),
-                                      np.full(n_tokens, n_heads, np.float32))
+            self._sums[layer] = attention[layer].astype(np.float32).sum(axis=0), np.full(n_tokens, n_heads, np.float32)
+        self._alignment_changed()
         self._n_tokens = n_tokens
         self.set_tokens(texts, special)
         self.redraw()
@@ -312,17 +351,10 @@ class AttentionView(_HeatmapPanel):
     def matrix(self, layer: int, head: int | None) -> np.ndarray:
         """Stored attention of one layer and head (None: average), float32, shape = (n_tokens, n_frames)."""
         n, t = self._n_tokens, self.n_frames
-        if head == ALIGNMENT_HEADS:  # mean of the alignment heads that have rows, across their layers
-            present = [key for key in self._alignment if key in self._rows]
-            if not present:
-                return np.zeros((n, t), dtype=np.float32)
-            return np.mean([self.matrix(*key) for key in present], axis=0)
+        if head == ALIGNMENT_HEADS:  # mean of the alignment heads, across their layers
+            return self._mean(ALIGNMENT_HEADS, n, t)
         if head is None:
-            result = np.zeros((n, t), dtype=np.float32)
-            if layer in self._head_sums:
-                total, count = self._head_sums[layer]
-                k = min(n, total.shape[0])
-                result[:k] = total[:k] / np.maximum(count[:k, None], 1.0)
+            result = self._mean(layer, n, t)
             explicit = self._rows.get((layer, None))
             if explicit is not None:  # sent by the worker: it wins where present
                 rows, filled = explicit
@@ -424,16 +456,22 @@ class AttentionView(_HeatmapPanel):
         if n == 0:
             self.plot.getAxis("left").setTicks([[], []])
             return
+        axis = self.plot.getAxis("left")
         line_px = self.fontMetrics().height()
         stride = max(1, math.ceil(n * line_px / max(1.0, self.plot.vb.height())))
+        # The axis leaves out a label wider than itself: shorten them to its width ("␣" is wide).
+        metrics = QFontMetrics(axis.style.get("tickFont") or axis.font())
+        room = axis.width() - max(0, axis.style["tickLength"]) - axis.style["tickTextOffset"][0] - 2
         ticks = []
         for i in range(0, n, stride):
             group = texts[i : i + stride]
             label = "".join(group)
             if len(label) > MAX_LABEL_CHARS:
                 label = label[: MAX_LABEL_CHARS - 1] + "…"
+            if metrics.horizontalAdvance(label) > room:
+                label = metrics.elidedText(label, Qt.TextElideMode.ElideRight, int(room))
             ticks.append((i + len(group) / 2, label))
-        self.plot.getAxis("left").setTicks([ticks, []])
+        axis.setTicks([ticks, []])
 
 
 class SelfAttentionView(_HeatmapPanel):
@@ -444,6 +482,12 @@ class SelfAttentionView(_HeatmapPanel):
         self.plot.setLabel("left", self.tr("query time (s)"))
         self.note_label = QLabel()  # says why the picture is empty, where there is none
         self.controls.insertWidget(1, self.note_label)
+        self.log_check = QCheckBox(self.tr("Log scale"))
+        self.log_check.setToolTip(self.tr("Colour by the logarithm of the weights, so that the faint attention "
+                                          "away from the diagonal shows too"))
+        self.log_check.setChecked(True)
+        self.controls.insertWidget(1, self.log_check)
+        self.log_check.toggled.connect(self.on_picker_current_index_changed)
         self.reset()
 
     def reset(self, n_layers: int = 1, n_heads: int = 1, frame_seconds: float = 0.04,
@@ -481,7 +525,13 @@ class SelfAttentionView(_HeatmapPanel):
             return
         self.note_label.clear()
         side = shown.shape[0] * self.frame_seconds
-        self.image.setImage(shown, levels=(0.0, max(1e-6, float(shown.max()))), autoLevels=False)
+        if self.log_check.isChecked():  # floor: a tenth of what a uniform row gives each key
+            floor = 0.1 / max(1, shown.shape[1])
+            shown = np.log10(np.maximum(shown, floor))
+            levels = (math.log10(floor), max(math.log10(floor) + 1e-6, float(shown.max())))
+        else:
+            levels = (0.0, max(1e-6, float(shown.max())))
+        self.image.setImage(shown, levels=levels, autoLevels=False)
         self.image.setRect(QRectF(self.chunk_start, self.chunk_start, side, side))
         self.plot.setYRange(self.chunk_start, self.chunk_start + side, padding=0)
         if self.plot.vb.linkedView(pg.ViewBox.XAxis) is None:

@@ -1,30 +1,39 @@
 """The cost panel of the Train page: how long and how much a run would take on rented GPUs.
 
 The arithmetic lives in app.cost (tested without Qt); this widget holds the
-inputs (hours of training audio, epochs, measured throughput), an editable
-price table saved in QSettings, and shows hours and dollars per instance,
-with the assumptions written next to the numbers.
+inputs (hours of training audio, epochs, a throughput and the device it was
+measured on), an editable price table saved in QSettings, and shows each
+instance's speed, hours and dollars, with the assumptions written next to the
+numbers. A throughput measured on a CPU prices nothing (app.cost says why);
+the panel then offers to type in a GPU's throughput or to load a GPU result
+file of bench/gpu_check.py or bench/train_throughput.py.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractItemView, QDoubleSpinBox, QFormLayout, QHBoxLayout, QHeaderView, QLabel, QPushButton, QSpinBox,
-    QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
+    QAbstractItemView, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout, QHeaderView, QLabel,
+    QPushButton, QSpinBox, QTableWidget, QTableWidgetItem, QVBoxLayout, QWidget,
 )
 
 from app.cost import (
-    ASSUMPTION, DEFAULT_PRICES, PRICE_SOURCE, CostRow, InstancePrice, estimate_costs, format_hours, format_usd,
-    prices_from_json, prices_to_json,
+    ASSUMPTION, CPU_MEASURED, DEFAULT_PRICES, GPU_PEAKS, PRICE_SOURCE, UNKNOWN_GPU, CostRow, InstancePrice,
+    Throughput, estimate_costs, format_hours, format_usd, gpu_peak, prices_from_json, prices_to_json,
+    throughputs_from_result,
 )
 from app.i18n import QT_TRANSLATE_NOOP
 
 PRICES_KEY = "train/instance_prices"
 COLUMNS = (QT_TRANSLATE_NOOP("CostEstimate", "Instance"), QT_TRANSLATE_NOOP("CostEstimate", "GPUs"), "GPU",
            QT_TRANSLATE_NOOP("CostEstimate", "USD / month"), QT_TRANSLATE_NOOP("CostEstimate", "USD / hour"),
-           QT_TRANSLATE_NOOP("CostEstimate", "Training time"), QT_TRANSLATE_NOOP("CostEstimate", "Cost"))
-EDITABLE = 4  # the first four columns are the user's; the rest are computed
+           QT_TRANSLATE_NOOP("CostEstimate", "Training time"), QT_TRANSLATE_NOOP("CostEstimate", "Cost"),
+           QT_TRANSLATE_NOOP("CostEstimate", "Speed per GPU"), QT_TRANSLATE_NOOP("CostEstimate", "Price quoted"))
+EDITABLE = 4  # the first four columns are the user's, and the last ("Price quoted"); the rest are computed
+QUOTED = len(COLUMNS) - 1
+COMPUTED = range(EDITABLE, QUOTED)
 NOTE_STYLE = "QLabel { color: palette(mid); font-size: 11px; }"
 
 
@@ -40,6 +49,10 @@ class CostEstimate(QWidget):
         self._settings = QSettings()
         self.audio_hours = 0.0
         self.audio_seconds_per_second: float | None = None
+        self._source = ""
+        self._device = ""  # where set_throughput's figures are measured: "cpu", "cuda" or "" (unknown)
+        self._gpu = ""
+        self._typed = False  # the figure in use was typed in or loaded from a file, not measured here
         self._rows: list[CostRow] = []
 
         self.audio_label = QLabel("—")
@@ -63,10 +76,34 @@ class CostEstimate(QWidget):
         measured.addWidget(self.measured_gpus_spin)
         measured.addWidget(QLabel(self.tr("GPU(s)")))
         measured.addWidget(self.measure_button)
+        self.typed_spin = QDoubleSpinBox()
+        self.typed_spin.setRange(0.0, 10_000_000.0)
+        self.typed_spin.setDecimals(1)
+        self.typed_spin.setSuffix(self.tr(" s/s"))
+        self.typed_spin.setMaximumWidth(160)
+        self.typed_spin.setToolTip(self.tr("Seconds of audio trained per second on one GPU, measured elsewhere "
+                                           "(0: use the measurement above)"))
+        self.typed_gpu_combo = QComboBox()
+        self.typed_gpu_combo.addItems([g.name for g in GPU_PEAKS])
+        self.typed_gpu_combo.setToolTip(self.tr("The GPU the typed throughput was measured on"))
+        self.load_button = QPushButton(self.tr("Load GPU result…"))
+        self.load_button.setToolTip(self.tr("A JSON file written by bench/gpu_check.py or bench/train_throughput.py "
+                                            "on a GPU machine"))
+        self.result_combo = QComboBox()  # the rows of a loaded result file, best first
+        self.result_combo.setVisible(False)
+        self._loaded: list[Throughput] = []
+        typed = QHBoxLayout()
+        typed.addWidget(self.typed_spin)
+        typed.addWidget(QLabel(self.tr("on")))
+        typed.addWidget(self.typed_gpu_combo)
+        typed.addWidget(self.load_button)
+        typed.addWidget(self.result_combo)
+        typed.addStretch(1)
         form = QFormLayout()
         form.addRow(self.tr("Training audio"), self.audio_label)
         form.addRow(self.tr("Epochs"), self.epochs_spin)
         form.addRow(self.tr("Throughput"), measured)
+        form.addRow(self.tr("GPU throughput"), typed)
 
         self.table = QTableWidget(0, len(COLUMNS))
         self.table.setHorizontalHeaderLabels([self.tr(c) for c in COLUMNS])
@@ -77,7 +114,7 @@ class CostEstimate(QWidget):
         self.add_button = QPushButton(self.tr("Add row"))
         self.remove_button = QPushButton(self.tr("Remove row"))
         self.reset_button = QPushButton(self.tr("Reset prices"))
-        self.reset_button.setToolTip(self.tr("Back to the three instances quoted in the source analysis"))
+        self.reset_button.setToolTip(self.tr("Back to the instances and prices Parcero ships with"))
         buttons = QHBoxLayout()
         for b in (self.add_button, self.remove_button, self.reset_button):
             buttons.addWidget(b)
@@ -85,9 +122,13 @@ class CostEstimate(QWidget):
         self.note_label = QLabel(f"{self.tr(PRICE_SOURCE)}\n{self.tr(ASSUMPTION)}")
         self.note_label.setWordWrap(True)
         self.note_label.setStyleSheet(NOTE_STYLE)
+        self.warning_label = QLabel()  # why nothing (or not everything) is priced
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setVisible(False)
 
         layout = QVBoxLayout(self)
         layout.addLayout(form)
+        layout.addWidget(self.warning_label)
         layout.addWidget(self.table, 1)
         layout.addLayout(buttons)
         layout.addWidget(self.note_label)
@@ -101,6 +142,10 @@ class CostEstimate(QWidget):
         self.remove_button.clicked.connect(self.on_remove_button_clicked)
         self.reset_button.clicked.connect(self.on_reset_button_clicked)
         self.measure_button.clicked.connect(self.measure_requested)
+        self.typed_spin.valueChanged.connect(self.on_input_changed)
+        self.typed_gpu_combo.currentIndexChanged.connect(self.on_input_changed)
+        self.load_button.clicked.connect(self.on_load_button_clicked)
+        self.result_combo.currentIndexChanged.connect(self.on_result_combo_changed)
         self.recompute()
 
     # ---- inputs -------------------------------------------------------------------
@@ -113,16 +158,48 @@ class CostEstimate(QWidget):
     def set_epochs(self, epochs: float) -> None:
         self.epochs_spin.setValue(float(epochs))
 
+    def set_measured_device(self, kind: str, gpu_name: str | None = None) -> None:
+        """Where :meth:`set_throughput`'s figures are measured: the engine's device ("cpu", "cuda") and GPU name."""
+        self._device, self._gpu = (kind or ""), (gpu_name or "")
+        self.set_throughput(self.audio_seconds_per_second, self._source)
+
     def set_throughput(self, audio_seconds_per_second: float | None, source: str = "") -> None:
         """Measured training speed in seconds of audio per second (None: unknown); ``source`` says how."""
         self.audio_seconds_per_second = audio_seconds_per_second
+        self._source = source
         if audio_seconds_per_second is None:
             self.throughput_label.setText(self.tr("not measured yet"))
         else:
-            how = f" ({source})" if source else ""
+            where = {"cpu": self.tr("on this computer's CPU"), "cuda": self._gpu}.get(self._device, "")
+            how = ", ".join(x for x in (source, where) if x)
             self.throughput_label.setText(self.tr("{rate} s of audio per second").format(
-                rate=f"{audio_seconds_per_second:,.1f}") + how)
+                rate=f"{audio_seconds_per_second:,.1f}") + (f" ({how})" if how else ""))
         self.recompute()
+
+    def load_result(self, path: str | Path) -> bool:
+        """Read a GPU result file's training throughputs into the panel; False (and a message) if it has none."""
+        try:
+            self._loaded = throughputs_from_result(path)
+        except (OSError, ValueError) as e:
+            self._show_warning(self.tr("{file}: not read: {problem}").format(file=Path(path).name, problem=e))
+            return False
+        self.result_combo.blockSignals(True)
+        self.result_combo.clear()
+        self.result_combo.addItems([f"{t.source}: {t.audio_seconds_per_second:,.0f} s/s" for t in self._loaded])
+        self.result_combo.blockSignals(False)
+        self.result_combo.setVisible(True)
+        self.on_result_combo_changed(0)
+        return True
+
+    def measurement(self) -> Throughput | None:
+        """The throughput the table is computed from: typed in, else loaded from a file, else measured here."""
+        typed = self.typed_spin.value()
+        if typed > 0:
+            return Throughput(typed, "cuda", self.typed_gpu_combo.currentText(), 1, None, self.tr("typed in"))
+        if self.audio_seconds_per_second:
+            return Throughput(self.audio_seconds_per_second, self._device, self._gpu,
+                              self.measured_gpus_spin.value(), None, self._source)
+        return None
 
     def set_measuring(self, measuring: bool) -> None:
         self.measure_button.setEnabled(not measuring)
@@ -136,8 +213,10 @@ class CostEstimate(QWidget):
         for row in range(self.table.rowCount()):
             cells = [self.table.item(row, col).text().strip() if self.table.item(row, col) else ""
                      for col in range(EDITABLE)]
+            quoted = self.table.item(row, QUOTED)
             try:
-                out.append(InstancePrice(cells[0], int(cells[1]), cells[2], float(cells[3].replace(",", ""))))
+                out.append(InstancePrice(cells[0], int(cells[1]), cells[2], float(cells[3].replace(",", "")),
+                                         quoted.text().strip() if quoted else ""))
             except ValueError:
                 continue
         return out
@@ -146,20 +225,29 @@ class CostEstimate(QWidget):
         return list(self._rows)
 
     def per_gpu_throughput(self) -> float:
-        return (self.audio_seconds_per_second or 0.0) / self.measured_gpus_spin.value()
+        measured = self.measurement()
+        return measured.per_gpu if measured is not None else 0.0
 
     def recompute(self) -> None:
-        """Refill the computed columns; emits ``estimate_changed``."""
+        """Refill the computed columns and the warning; emits ``estimate_changed``."""
         prices = self.prices()
-        self._rows = estimate_costs(self.audio_hours, self.epochs_spin.value(), self.per_gpu_throughput(), prices)
+        measured = self.measurement() or Throughput(0.0)
+        self._rows = estimate_costs(self.audio_hours, self.epochs_spin.value(), measured, prices)
+        if measured.on_cpu:
+            self._show_warning(self.tr(CPU_MEASURED))
+        elif measured.device == "cuda" and measured.gpu and gpu_peak(measured.gpu) is None:
+            self._show_warning(self.tr(UNKNOWN_GPU).format(gpu=measured.gpu))
+        else:
+            self._show_warning("")
         by_name = {(r.price.instance, r.price.gpus, r.price.monthly_usd): r for r in self._rows}
         self.table.blockSignals(True)
         for row in range(self.table.rowCount()):
             parsed = self._parse_row(row)
             found = by_name.get(parsed) if parsed else None
-            texts = ((format_usd(found.price.hourly_usd), format_hours(found.hours), format_usd(found.cost_usd))
-                     if found else ("—", "—", "—"))
-            for col, text in enumerate(texts, start=EDITABLE):
+            texts = ((format_usd(found.price.hourly_usd), format_hours(found.hours), format_usd(found.cost_usd),
+                      f"{found.speed:,.0f} s/s" if found.speed else "—")
+                     if found else ("—", "—", "—", "—"))
+            for col, text in zip(COMPUTED, texts):
                 item = QTableWidgetItem(text)
                 item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -174,17 +262,21 @@ class CostEstimate(QWidget):
         except (AttributeError, ValueError):
             return None
 
+    def _show_warning(self, text: str) -> None:
+        self.warning_label.setText(text)
+        self.warning_label.setVisible(bool(text))
+
     def _fill_prices(self, prices: list[InstancePrice]) -> None:
         self.table.blockSignals(True)
         self.table.setRowCount(0)
         for p in prices:
-            self._append_row(p.instance, str(p.gpus), p.gpu, f"{p.monthly_usd:.2f}")
+            self._append_row(p.instance, str(p.gpus), p.gpu, f"{p.monthly_usd:.2f}", p.quoted)
         self.table.blockSignals(False)
 
-    def _append_row(self, *cells: str) -> None:
+    def _append_row(self, instance: str, gpus: str, gpu: str, monthly: str, quoted: str = "") -> None:
         row = self.table.rowCount()
         self.table.insertRow(row)
-        for col, text in enumerate(cells):
+        for col, text in ((0, instance), (1, gpus), (2, gpu), (3, monthly), (QUOTED, quoted)):
             item = QTableWidgetItem(text)
             if col in (1, 3):
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -201,16 +293,37 @@ class CostEstimate(QWidget):
     def on_input_changed(self, *_args) -> None:
         self.recompute()
 
+    @Slot()
+    def on_load_button_clicked(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Load a GPU result"), "",
+                                              self.tr("GPU results (*.json)"))
+        if path:
+            self.load_result(path)
+
+    @Slot(int)
+    def on_result_combo_changed(self, index: int) -> None:
+        if 0 <= index < len(self._loaded):
+            chosen = self._loaded[index]
+            self.typed_spin.blockSignals(True)
+            self.typed_spin.setValue(chosen.per_gpu)
+            self.typed_spin.blockSignals(False)
+            peak = gpu_peak(chosen.gpu)
+            if peak is not None:
+                self.typed_gpu_combo.blockSignals(True)
+                self.typed_gpu_combo.setCurrentText(peak.name)
+                self.typed_gpu_combo.blockSignals(False)
+            self.recompute()
+
     @Slot(QTableWidgetItem)
     def on_table_item_changed(self, item: QTableWidgetItem) -> None:
-        if item.column() < EDITABLE:
+        if item.column() < EDITABLE or item.column() == QUOTED:
             self._save()
             self.recompute()
 
     @Slot()
     def on_add_button_clicked(self) -> None:
         self.table.blockSignals(True)
-        self._append_row("my-instance", "1", "GPU", "0.00")
+        self._append_row("my-instance", "1", "GPU", "0.00", "")
         self.table.blockSignals(False)
         self.table.editItem(self.table.item(self.table.rowCount() - 1, 0))
         self._save()

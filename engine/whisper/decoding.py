@@ -27,6 +27,7 @@ is not conditioned on the text before it, so a loop does not carry over.
 
 from __future__ import annotations
 
+import codecs
 import math
 import zlib
 from dataclasses import dataclass, field
@@ -305,15 +306,20 @@ def token_pieces(tokenizer: WhisperTokenizer, tokens: list[int]) -> tuple[tuple[
     """A label per token, for heatmap rows: its BPE piece as text, and whether it is special.
 
     A character split over tokens (an "ó" may take two) is written on the token that
-    completes it, "" on the others, as :class:`WhisperTranscript` does; a timestamp
-    reads "<|0.00|>" and another special token its name (e.g. "<|endoftext|>").
+    completes it, "" on the others, as :class:`WhisperTranscript` does, so a character
+    still half-decoded shows nothing rather than "\ufffd"; a timestamp reads "<|0.00|>"
+    and another special token its name (e.g. "<|endoftext|>").
     """
+    utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")  # holds a character's first bytes
     texts: list[str] = []
-    special: list[bool] = []
-    for piece, group in zip(*tokenizer.split_on_characters(list(tokens))):
-        texts += [""] * (len(group) - 1) + [piece]
-        special += [t >= tokenizer.eot for t in group]
-    return tuple(texts), tuple(special)
+    for t in tokens:
+        if t >= tokenizer.timestamp_begin:
+            texts.append(f"<|{tokenizer.timestamp(t):.2f}|>")
+        elif t >= tokenizer.eot:
+            texts.append(tokenizer.tokenizer.id_to_token(int(t)) or "")
+        else:
+            texts.append(utf8.decode(tokenizer.token_bytes(t)))
+    return tuple(texts), tuple(t >= tokenizer.eot for t in tokens)
 
 
 def split_segments(tokenizer: WhisperTokenizer, tokens: list[int], seek: int, segment_size: int

@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
-from app.widgets.attention_view import AttentionView, SelfAttentionView
+from app.widgets.attention_view import ALIGNMENT_HEADS, AttentionView, SelfAttentionView
 from app.widgets.audio_view import AudioView
 from tests.app.media import ARTIFACTS, SR, real_speech_clip, speech_like
 
@@ -188,6 +188,8 @@ def test_link_x_shares_the_audio_time_axis_pixel_for_pixel(qtbot):
 def test_self_attention_stores_heads_and_averages(qtbot):
     view = SelfAttentionView()
     qtbot.addWidget(view)
+    assert view.note_label.text()  # an empty view says what will be there
+    view.log_check.setChecked(False)
     view.reset(2, 2, frame_seconds=FRAME, chunk_start=2.0)
     rng = np.random.default_rng(0)
     mats = [rng.random((30, 30)).astype(np.float32) for _ in range(2)]
@@ -198,6 +200,10 @@ def test_self_attention_stores_heads_and_averages(qtbot):
     np.testing.assert_allclose(view.image.image, (mats[0] + mats[1]) / 2)
     rect = view.image.mapRectToParent(view.image.boundingRect())
     assert (rect.left(), rect.width()) == pytest.approx((2.0, 30 * FRAME))
+    assert not view.note_label.text()
+    view.log_check.setChecked(True)  # faint weights away from the diagonal show too
+    floor = 0.1 / 30
+    np.testing.assert_allclose(view.image.image, np.log10(np.maximum((mats[0] + mats[1]) / 2, floor)), rtol=1e-5)
     view.set_matrix(3, 5, mats[0])  # pickers grow for layers and heads not announced
     assert view.layer_combo.count() == 4 and view.head_combo.count() == 7
     with pytest.raises(ValueError, match="square"):
@@ -240,3 +246,62 @@ def test_screenshot_under_the_audio_view(qtbot):
     ARTIFACTS.mkdir(exist_ok=True)
     assert page.grab().save(str(ARTIFACTS / "attention_view.png"))
     audio.shutdown()
+
+
+def whisper_rows(view: AttentionView) -> tuple[list[str], list[bool]]:
+    """Rows as Whisper's worker streams them: a timestamp, BPE pieces, a timestamp, then the end."""
+    texts = ["<|0.00|>", " sospe", "chando", ",", "<|1.20|>", "⏎"]
+    special = [True, False, False, False, True, True]
+    view.reset(N_FRAMES, 1, 0, FRAME, CHUNK_START)
+    for step, (text, flag) in enumerate(zip(texts, special)):
+        view.add_row(0, None, step, peaked_row(5 + 7 * step, 1.0), text, flag)
+    return texts, special
+
+
+def test_special_tokens_are_hidden_unless_asked_for(view, qtbot):
+    texts, _ = whisper_rows(view)
+    assert not view.special_check.isChecked()
+    assert view.tokens() == texts and view.shown_tokens() == [" sospe", "chando", ","]
+    view.redraw()
+    assert view.image.image.shape == (3, N_FRAMES)
+    assert view.image.image[0].argmax() == 5 + 7  # the first row shown is step 1's
+    assert [t for _, t in view.plot.getAxis("left")._tickLevels[0]] == ["␣sospe", "chando", ","]
+    with qtbot.waitSignal(view.token_hovered) as blocker:  # hovering the second row shown is token 2
+        qtbot.mouseMove(view.plot_widget.viewport(), view_pos(view, CHUNK_START + 0.3, 1.5))
+    assert blocker.args[0] == 2 and "chando" in view.hover_label.text()
+
+    view.special_check.setChecked(True)
+    assert view.shown_tokens() == texts and view.image.image.shape == (6, N_FRAMES)
+    labels = [t for _, t in view.plot.getAxis("left")._tickLevels[0]]
+    assert labels[0] == "<|0.00|>" and labels[-1] == "⏎"
+
+
+def test_labels_follow_the_tokens_decoded_so_far(view):
+    whisper_rows(view)
+    view.set_tokens(["<|0.00|>", " sos", "pe"], [True, False, False])  # a beam search changed its mind
+    assert view.tokens()[:3] == ["<|0.00|>", " sos", "pe"] and view.shown_tokens()[:2] == [" sos", "pe"]
+
+
+def test_only_averages_offer_no_heads_that_would_draw_nothing(view):
+    whisper_rows(view)
+    view.add_row(5, None, 0, peaked_row(3, 1.0), None)
+    assert [view.head_combo.itemText(i) for i in range(view.head_combo.count())] == ["average"]
+    assert view.layer_combo.count() == 6
+
+
+def test_alignment_heads_are_shown_first_for_whisper_and_drawn_from_the_heads(view, qtbot):
+    n_layers, n_heads = 6, 8
+    view.set_alignment_heads([(3, 1), (4, 2), (5, 6)])
+    view.reset(N_FRAMES, 1, 0, FRAME)
+    for step in range(4):
+        for layer in range(n_layers):
+            for head in range(n_heads):
+                # only the alignment heads follow the speech; the others look at the first frame
+                centre = 5 + 9 * step if (layer, head) in [(3, 1), (4, 2), (5, 6)] else 0
+                view.add_row(layer, head, step, peaked_row(centre, 1.0), f"t{step}")
+    assert view.selected()[1] == ALIGNMENT_HEADS  # the picture that follows the speech comes first
+    assert view.layer_combo.count() == n_layers and view.head_combo.count() == 2 + n_heads
+    view.redraw()
+    assert [int(row.argmax()) for row in view.image.image] == [5, 14, 23, 32]
+    view.select(0, None)
+    assert [int(row.argmax()) for row in view.image.image] == [0, 0, 0, 0]

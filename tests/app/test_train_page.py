@@ -297,4 +297,4 @@ def test_the_price_table_is_editable_and_remembered(qtbot):
     qtbot.addWidget(again)
     assert again.prices() == panel.prices()
     again.reset_button.click()
-    assert [p.monthly_usd for p in again.prices()] == [2236.80, 22791.16, 23930.40]
+    assert [p.monthly_usd for p in again.prices()][:3] == [2236.80, 22791.16, 23930.40]  # the seed's, first

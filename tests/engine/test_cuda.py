@@ -9,7 +9,7 @@ from engine.transcribe import transcribe_samples
 from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import tone_speech
 
-pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+pytestmark = [pytest.mark.cuda, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")]
 
 
 def test_cuda_transcription_matches_cpu(saved_model_dir):

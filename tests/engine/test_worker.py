@@ -21,7 +21,7 @@ from engine.audio import resample, save_wav
 from engine.client import EngineClient
 from engine.errors import ParceroError
 from engine.protocol import (
-    AttentionFrame, Cancel, Cancelled, ChunkResult, Command, EngineInfo, Evaluate, EvalResult, Event, Failed,
+    ALL_HEADS, AttentionFrame, Cancel, Cancelled, ChunkResult, Command, EngineInfo, Evaluate, EvalResult, Event, Failed,
     Finished, GetInfo, LoadModel, PartialTranscript, Progress, Started, Train, TrainMetrics, Transcribe,
     WorkerExited, is_terminal,
 )
@@ -105,6 +105,9 @@ def test_transcription_streams_partials_and_attention_then_the_cli_text(engine, 
     assert isinstance(events[-1], Finished) and sum(map(is_terminal, events)) == 1
     partials = of(events, PartialTranscript)
     assert partials and partials[-1].text == OVERFIT_TEXTS[1]
+    # one row label per token for the heatmap: a character model's characters, none of them special
+    assert partials[-1].token_texts == tuple(OVERFIT_TEXTS[1]) and not any(partials[-1].special)
+    assert all(len(p.token_texts) == len(p.special) == len(p.tokens) for p in partials)
     frames = of(events, AttentionFrame)
     assert frames and {f.kind for f in frames} == {"decoder_cross"}
     assert {f.layer for f in frames} == set(range(N_LAYERS)) and {f.head for f in frames} == {None}
@@ -137,13 +140,24 @@ def test_every_head_of_encoder_and_decoder_attention(engine, audio_dir):
     assert isinstance(events[-1], Finished)
     encoder = [f for f in of(events, AttentionFrame) if f.kind == "encoder_self"]
     decoder = [f for f in of(events, AttentionFrame) if f.kind == "decoder_cross"]
-    assert sorted((f.layer, f.head) for f in encoder) == [(l, h) for l in range(N_LAYERS) for h in range(N_HEAD)]
-    T = encoder[0].matrix.shape[0]
+    # one frame per layer holds all its heads, stacked: 8 heads are one event, not 8
+    assert sorted((f.layer, f.head) for f in encoder) == [(l, ALL_HEADS) for l in range(N_LAYERS)]
+    T = encoder[0].matrix.shape[-1]
     for f in encoder:
-        assert f.matrix.shape == (T, T) and f.matrix.dtype == np.float16 and f.step == 0
+        assert f.matrix.shape == (N_HEAD, T, T) and f.matrix.dtype == np.float16 and f.step == 0
         assert np.allclose(row_sums(f.matrix), 1.0, atol=1e-2)
-    assert len(decoder) == N_LAYERS * N_HEAD * len(of(events, PartialTranscript))
-    assert all(f.matrix.shape == (T,) for f in decoder)
+    assert len(decoder) == N_LAYERS * len(of(events, PartialTranscript))
+    assert all(f.matrix.shape == (N_HEAD, T) and f.head == ALL_HEADS for f in decoder)
+    assert sorted({(f.layer, f.step) for f in decoder}) == sorted((f.layer, f.step) for f in decoder)
+
+    # the encoder's heads can be averaged while the decoder's all come
+    job = engine.submit(Transcribe, path=str(audio_dir / "corto.wav"), attention=("decoder_cross", "encoder_self"),
+                        heads="all", encoder_heads="average")
+    frames = of(engine.wait(job, timeout=60), AttentionFrame)
+    assert {(f.kind, f.head, f.matrix.ndim) for f in frames} == {("encoder_self", None, 2),
+                                                                 ("decoder_cross", ALL_HEADS, 2)}
+    failed = engine.wait(engine.submit(Transcribe, path=str(audio_dir / "corto.wav"), encoder_heads="some"))
+    assert isinstance(failed[-1], Failed) and "encoder_heads" in failed[-1].message
     # encoder attention comes once per chunk, before the chunk's first partial transcript
     first_partial = next(i for i, e in enumerate(events) if isinstance(e, PartialTranscript))
     assert max(events.index(f) for f in encoder) < first_partial

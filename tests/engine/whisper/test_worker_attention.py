@@ -1,0 +1,103 @@
+"""What the engine process sends a heatmap about a Whisper transcription: token labels and attention.
+
+The rows of Whisper's cross-attention heatmap are its tokens, BPE pieces (" sospe", "chando") and
+timestamps, so every PartialTranscript carries one label per token and says which are special.
+Attention arrives one frame per layer holding every head, and covers the frames of the 30 s window
+that hold audio, not its silent padding.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from engine.whisper.decoding import token_pieces
+from engine.whisper.tokenizer import WhisperTokenizer
+from tests.engine.whisper.fixtures_whisper import tiny_tokenizer_json, tiny_whisper
+
+SECONDS = 3.0
+FRAME_SECONDS = 0.02  # one Whisper encoder frame
+N_LAYERS = N_HEADS = 2  # the tiny Whisper's decoder
+
+
+@pytest.fixture(scope="module")
+def tok() -> WhisperTokenizer:
+    return WhisperTokenizer.from_str(tiny_tokenizer_json())
+
+
+def test_token_pieces_are_bpe_text_with_specials_flagged(tok):
+    text = " el pingüino comió ñoquis"
+    words = tok.encode(text)
+    ts = tok.timestamp_begin
+    ids = [ts, *words, ts + 7, tok.eot]
+    texts, special = token_pieces(tok, ids)
+    assert len(texts) == len(special) == len(ids)
+    assert special == (True,) + (False,) * len(words) + (True, True)
+    assert texts[0] == "<|0.00|>" and texts[-2] == "<|0.14|>" and texts[-1] == "<|endoftext|>"
+    assert "".join(texts[1:-2]) == text  # the pieces read as the text, nothing lost or doubled
+    assert "\ufffd" not in "".join(texts)  # a character split over two tokens is written once, whole
+    assert len(words) < len(text.replace(" ", ""))  # BPE pieces, not one token per character
+    assert any(len(piece.strip()) > 1 for piece in texts[1:-2])
+
+
+@pytest.fixture(scope="module")
+def whisper_folder(tmp_path_factory):
+    from engine.models.io import save_whisper
+
+    tok_json = tiny_tokenizer_json()
+    n_vocab = WhisperTokenizer.from_str(tok_json).vocab_size
+    model = tiny_whisper(tok_json, n_vocab=n_vocab, n_audio_ctx=1500, n_text_ctx=40)  # Whisper's 30 s window
+    return save_whisper(tmp_path_factory.mktemp("modelos") / "diminuto", (model, tok_json, {"source": "test"}))
+
+
+def test_the_worker_sends_token_labels_and_every_head_of_the_audio_frames(whisper_folder, tok, tmp_path):
+    from engine.audio import save_wav
+    from engine.client import EngineClient
+    from engine.decode import DecodeOptions
+    from engine.protocol import ALL_HEADS, AttentionFrame, Finished, LoadModel, PartialTranscript, Transcribe
+
+    wav = tmp_path / "ruido.wav"
+    save_wav(wav, (0.1 * np.random.default_rng(2).standard_normal(int(16000 * SECONDS))).astype(np.float32), 16000)
+    client = EngineClient()
+    client.start()
+    try:
+        [*_, done] = client.wait(client.submit(LoadModel, path=str(whisper_folder), device="cpu"), timeout=60)
+        assert isinstance(done, Finished)
+        events = client.wait(client.submit(
+            Transcribe, path=str(wav), options=DecodeOptions(beam_size=1), attention=("decoder_cross", "encoder_self"),
+            heads="all", encoder_heads="average"), timeout=120)
+    finally:
+        client.close()
+    assert isinstance(events[-1], Finished)
+
+    partials = [e for e in events if isinstance(e, PartialTranscript)]
+    assert partials and any(p.tokens for p in partials)
+    for p in partials:
+        assert len(p.token_texts) == len(p.special) == len(p.tokens)
+        assert p.special == tuple(t >= tok.eot for t in p.tokens)
+        try:  # a random model's text can be broken UTF-8: compare where it is whole
+            whole = b"".join(tok.token_bytes(t) for t in p.tokens).decode("utf-8")
+        except UnicodeDecodeError:
+            whole = None
+        if whole is not None:
+            assert "".join(t for t, s in zip(p.token_texts, p.special) if not s) == whole == p.text
+        for token, label, special in zip(p.tokens, p.token_texts, p.special):
+            if token >= tok.timestamp_begin:
+                assert label == f"<|{tok.timestamp(token):.2f}|>" and special
+
+    frames = [e for e in events if isinstance(e, AttentionFrame)]
+    decoder = [f for f in frames if f.kind == "decoder_cross"]
+    encoder = [f for f in frames if f.kind == "encoder_self"]
+
+    def audio_frames(f: AttentionFrame) -> int:  # a window runs to the end of the audio: 150 frames of 1500 at most
+        return math.ceil(round((SECONDS - f.chunk_start) / FRAME_SECONDS, 6))
+
+    assert decoder and all(f.head == ALL_HEADS and f.matrix.shape == (N_HEADS, audio_frames(f)) for f in decoder)
+    assert decoder[0].matrix.shape == (N_HEADS, round(SECONDS / FRAME_SECONDS))
+    assert all(f.frame_seconds == FRAME_SECONDS and f.matrix.dtype == np.float16 for f in decoder)
+    assert len(decoder) == N_LAYERS * len(partials)  # a frame per layer and step, whatever the number of heads
+    windows = {f.chunk for f in decoder}
+    assert len(encoder) == N_LAYERS * len(windows)
+    assert all(f.head is None and f.matrix.shape == (audio_frames(f),) * 2 for f in encoder)
