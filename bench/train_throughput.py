@@ -6,13 +6,22 @@ this measures the model's training speed without the data pipeline.
 
     python bench/train_throughput.py --device cuda --precision bf16 --out bench/results/train-h100.json
     python bench/train_throughput.py --device cpu --threads 2 --presets tiny small
+    python bench/train_throughput.py --device cuda --presets small --compile   # torch.compile'd model
 
-MFU = achieved model FLOPs / the device's peak. Model FLOPs per step are
+MFU = achieved model FLOPs / the device's peak dense bf16/fp16 rate, taken from
+app.cost.GPU_PEAKS (vendor datasheets, sourced there); fp32 has no peak in that
+table, so fp32 rows have no MFU.
+
+Model FLOPs per step are
 estimated as 6 x (encoder parameters x encoder frames + decoder parameters x
 tokens) summed over the batch (forward + backward, attention scores ignored).
 
 On a GPU, "GPU busy" is nvidia-smi's utilisation (the share of time a kernel was
-running), sampled every 0.2 s while the timed steps run.
+running), sampled every 0.2 s while the timed steps run; without nvidia-smi, the
+same counter through torch.cuda.utilization() (NVML).
+
+``warmup_seconds`` is the time of the first two steps (CUDA context, kernels and,
+with ``--compile``, the compilation); ``step_seconds`` the mean of the timed steps.
 """
 
 from __future__ import annotations
@@ -30,14 +39,13 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from app.cost import gpu_peak  # noqa: E402  (Qt-free: the one sourced table of GPU peak rates)
 from bench.machine import load_average, machine_info  # noqa: E402
 from engine.losses import collate, joint_loss  # noqa: E402
 from engine.models.speech_transformer import PRESETS, SpeechTransformer, preset_config  # noqa: E402
 
 VOCAB = 64
 CHARS_PER_SECOND = 15
-PEAK_TFLOPS = {"H100": {"bf16": 989.0, "fp16": 989.0, "fp32": 67.0}, "H200": {"bf16": 989.0, "fp16": 989.0, "fp32": 67.0},
-               "A100": {"bf16": 312.0, "fp16": 312.0, "fp32": 19.5}}
 
 
 def model_flops_per_step(model: SpeechTransformer, enc_frames: int, tokens: int) -> float:
@@ -53,12 +61,18 @@ class GpuBusy:
         self.index, self.samples, self._stop = index, [], threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
-    def _run(self) -> None:
+    def _read(self) -> float:
         cmd = ["nvidia-smi", "--query-gpu=utilization.gpu", "--format=csv,noheader,nounits", "-i", str(self.index)]
+        try:
+            return float(subprocess.run(cmd, capture_output=True, text=True, timeout=5).stdout)
+        except (OSError, ValueError, subprocess.SubprocessError):
+            return float(torch.cuda.utilization(self.index))  # NVML (nvidia-ml-py); raises without it
+
+    def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.samples.append(float(subprocess.run(cmd, capture_output=True, text=True, timeout=5).stdout))
-            except (OSError, ValueError, subprocess.SubprocessError):
+                self.samples.append(self._read())
+            except Exception:  # noqa: BLE001 - no nvidia-smi and no NVML: "GPU busy" stays unknown
                 return
             self._stop.wait(0.2)
 
@@ -75,9 +89,14 @@ class GpuBusy:
         return round(sum(self.samples) / len(self.samples), 1) if self.samples else None
 
 
-def run(preset: str, device: str, precision: str, batch: int, seconds: float, steps: int) -> dict:
+def run(preset: str, device: str, precision: str, batch: int, seconds: float, steps: int,
+        compile_model: bool = False) -> dict:
     torch.manual_seed(0)
     model = SpeechTransformer(preset_config(preset, VOCAB)).to(device).train()
+    n_params = model.num_parameters()
+    flops_model = model
+    if compile_model:
+        model = torch.compile(model)  # as the trainer does with train.compile = true
     opt = torch.optim.Adam(model.parameters(), lr=1e-4, betas=(0.9, 0.98), eps=1e-9)
     frames = int(seconds * 100)
     n_tok = int(seconds * CHARS_PER_SECOND)
@@ -96,11 +115,13 @@ def run(preset: str, device: str, precision: str, batch: int, seconds: float, st
         scaler.update()
         opt.zero_grad(set_to_none=True)
 
+    t = time.perf_counter()
     for _ in range(2):
         step()
     if device.startswith("cuda"):
         torch.cuda.synchronize()
         torch.cuda.reset_peak_memory_stats()
+    warmup = time.perf_counter() - t
     gpu = device.startswith("cuda")
     busy = GpuBusy(torch.device(device).index or 0) if gpu else contextlib.nullcontext()
     t = time.perf_counter()
@@ -111,18 +132,19 @@ def run(preset: str, device: str, precision: str, batch: int, seconds: float, st
             torch.cuda.synchronize()
     dt = (time.perf_counter() - t) / steps
     enc_frames = ((frames - 1) // 2 - 1) // 2
-    flops = model_flops_per_step(model, enc_frames, n_tok + 1) * batch
+    flops = model_flops_per_step(flops_model, enc_frames, n_tok + 1) * batch
     row = {
-        "preset": preset, "params_m": round(model.num_parameters() / 1e6, 2), "precision": precision,
-        "batch": batch, "seconds_per_utterance": seconds, "step_seconds": round(dt, 4),
+        "preset": preset, "params_m": round(n_params / 1e6, 2), "precision": precision, "compiled": compile_model,
+        "batch": batch, "seconds_per_utterance": seconds, "warmup_seconds": round(warmup, 2),
+        "step_seconds": round(dt, 4),
         "audio_seconds_per_second": round(batch * seconds / dt, 1),
         "tokens_per_second": round(batch * n_tok / dt, 1),
         "achieved_tflops": round(flops / dt / 1e12, 3),
     }
-    name = torch.cuda.get_device_name() if device.startswith("cuda") else ""
-    peak = next((v for k, v in PEAK_TFLOPS.items() if k in name), {}).get(precision)
-    if peak:
-        row["mfu"] = round(row["achieved_tflops"] / peak, 4)
+    peak = gpu_peak(torch.cuda.get_device_name(torch.device(device))) if gpu else None
+    if peak is not None and precision in ("bf16", "fp16"):
+        row["peak_tflops"] = peak.dense_tflops
+        row["mfu"] = round(row["achieved_tflops"] / peak.dense_tflops, 4)
     if gpu:
         row["peak_memory_gb"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
         row["gpu_busy_percent"] = busy.mean
@@ -139,6 +161,7 @@ def main() -> None:
     p.add_argument("--batch", type=int, default=None, help="default: 64 on GPU, 4 on CPU")
     p.add_argument("--seconds", type=float, default=8.0, help="audio seconds per utterance")
     p.add_argument("--steps", type=int, default=None)
+    p.add_argument("--compile", action="store_true", help="torch.compile the model (warmup_seconds then includes it)")
     p.add_argument("--out")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -148,7 +171,7 @@ def main() -> None:
     steps = args.steps or (20 if gpu else 3)
     rows = []
     for preset in args.presets:
-        row = run(preset, args.device, precision, batch, args.seconds, steps)
+        row = run(preset, args.device, precision, batch, args.seconds, steps, args.compile)
         print(json.dumps(row))
         rows.append(row)
     result = {"benchmark": "train_throughput", **machine_info(args.device),
@@ -156,6 +179,7 @@ def main() -> None:
     if args.out:
         with open(args.out, "w", encoding="utf-8") as f:
             json.dump(result, f, indent=2)
+            f.write("\n")
 
 
 if __name__ == "__main__":

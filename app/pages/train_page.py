@@ -147,6 +147,8 @@ class TrainPage(QWidget):
         self.cost.measure_requested.connect(self.measure_throughput)
         self._poll_timer.timeout.connect(self.on_poll_timer_timeout)
         e = self.engine
+        # The cost estimate scales a GPU's measured speed to other GPUs, and prices nothing from a CPU's.
+        e.info_received.connect(self.on_engine_info_received)
         e.train_metrics.connect(self.on_engine_train_metrics)
         e.job_finished.connect(self.on_engine_job_finished)
         e.job_failed.connect(self.on_engine_job_failed)
@@ -352,6 +354,10 @@ class TrainPage(QWidget):
                 self._show_run(self.run_dir, self._max_steps)
             self._take_records(records)
         self.samples.refresh()
+
+    @Slot(object)
+    def on_engine_info_received(self, info) -> None:
+        self.cost.set_measured_device(info.device_kind, info.gpu_name)
 
     @Slot(int, dict)
     def on_engine_train_metrics(self, job: int, record: dict) -> None:

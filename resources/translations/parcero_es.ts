@@ -113,10 +113,6 @@
         <translation>Mostrar también las filas de los tokens que no son texto: las marcas de tiempo de Whisper, como &lt;|0.00|&gt;, y el final del texto (⏎)</translation>
     </message>
     <message>
-        <source>token</source>
-        <translation>token</translation>
-    </message>
-    <message>
         <source>token {index}: “{text}”  {start}–{end} s</source>
         <translation>token {index}: «{text}»  {start}–{end} s</translation>
     </message>
@@ -272,14 +268,6 @@
 <context>
     <name>CostEstimate</name>
     <message>
-        <source>On-demand US-East monthly prices used by the source analysis (730 hours a month); as quoted in the source analysis, not today&apos;s prices: check current prices.</source>
-        <translation>Precios mensuales bajo demanda en US-East usados por el análisis de origen (730 horas al mes); tal como los cita ese análisis, no los precios de hoy: consulte los precios actuales.</translation>
-    </message>
-    <message>
-        <source>Assumes every GPU of an instance is as fast as the one measured here and that training scales perfectly across an instance&apos;s GPUs (time ÷ GPUs, whole-instance price); multi-GPU costs are therefore a lower bound.</source>
-        <translation>Supone que cada GPU de una instancia es tan rápida como la medida aquí y que el entrenamiento escala perfectamente entre las GPU de una instancia (tiempo ÷ GPU, precio de la instancia entera); por eso los costes con varias GPU son una cota inferior.</translation>
-    </message>
-    <message>
         <source>Instance</source>
         <translation>Instancia</translation>
     </message>
@@ -302,6 +290,14 @@
     <message>
         <source>Cost</source>
         <translation>Coste</translation>
+    </message>
+    <message>
+        <source>Speed per GPU</source>
+        <translation>Velocidad por GPU</translation>
+    </message>
+    <message>
+        <source>Price quoted</source>
+        <translation>Precio consultado</translation>
     </message>
     <message>
         <source>Hours of audio in the training manifest</source>
@@ -336,6 +332,26 @@
         <translation>GPU</translation>
     </message>
     <message>
+        <source> s/s</source>
+        <translation> s/s</translation>
+    </message>
+    <message>
+        <source>Seconds of audio trained per second on one GPU, measured elsewhere (0: use the measurement above)</source>
+        <translation>Segundos de audio entrenados por segundo en una GPU, medidos en otro lugar (0: usar la medida de arriba)</translation>
+    </message>
+    <message>
+        <source>The GPU the typed throughput was measured on</source>
+        <translation>La GPU en la que se midió el rendimiento escrito</translation>
+    </message>
+    <message>
+        <source>Load GPU result…</source>
+        <translation>Cargar resultado de GPU…</translation>
+    </message>
+    <message>
+        <source>A JSON file written by bench/gpu_check.py or bench/train_throughput.py on a GPU machine</source>
+        <translation>Un archivo JSON escrito por bench/gpu_check.py o bench/train_throughput.py en una máquina con GPU</translation>
+    </message>
+    <message>
         <source>Training audio</source>
         <translation>Audio de entrenamiento</translation>
     </message>
@@ -346,6 +362,10 @@
     <message>
         <source>Throughput</source>
         <translation>Rendimiento</translation>
+    </message>
+    <message>
+        <source>GPU throughput</source>
+        <translation>Rendimiento en GPU</translation>
     </message>
     <message>
         <source>Add row</source>
@@ -360,16 +380,52 @@
         <translation>Restablecer precios</translation>
     </message>
     <message>
-        <source>Back to the three instances quoted in the source analysis</source>
-        <translation>Vuelve a las tres instancias citadas en el análisis de origen</translation>
+        <source>Back to the instances and prices Parcero ships with</source>
+        <translation>Volver a las instancias y precios que trae Parcero</translation>
+    </message>
+    <message>
+        <source>on this computer&apos;s CPU</source>
+        <translation>en la CPU de este equipo</translation>
+    </message>
+    <message>
+        <source>Load a GPU result</source>
+        <translation>Cargar un resultado de GPU</translation>
+    </message>
+    <message>
+        <source>GPU results (*.json)</source>
+        <translation>Resultados de GPU (*.json)</translation>
     </message>
     <message>
         <source>{rate} s of audio per second</source>
         <translation>{rate} s de audio por segundo</translation>
     </message>
     <message>
+        <source>{file}: not read: {problem}</source>
+        <translation>{file}: no se pudo leer: {problem}</translation>
+    </message>
+    <message>
+        <source>typed in</source>
+        <translation>escrito a mano</translation>
+    </message>
+    <message>
         <source>Measuring…</source>
         <translation>Midiendo…</translation>
+    </message>
+    <message>
+        <source>On-demand AWS US-East prices (730 hours a month) as quoted on the date in each row: the p3/p4d rows are the source analysis&apos;s, the others AWS&apos;s list prices. Prices change: check them and edit the table.</source>
+        <translation>Precios bajo demanda de AWS US-East (730 horas al mes) según la fecha de cada fila: las filas p3/p4d son las del análisis de partida; las demás, precios de lista de AWS. Los precios cambian: compruébelos y edite la tabla.</translation>
+    </message>
+    <message>
+        <source>Other GPUs are scaled from the measured one by their peak dense bf16/fp16 rate (vendor datasheets), keeping the measured MFU; real speed-ups are usually smaller. Training is assumed to scale perfectly across an instance&apos;s GPUs (time ÷ GPUs, whole-instance price), so multi-GPU costs are a lower bound.</source>
+        <translation>Las demás GPU se escalan desde la medida según su rendimiento máximo denso bf16/fp16 (hojas de datos del fabricante), manteniendo el MFU medido; las mejoras reales suelen ser menores. Se supone que el entrenamiento escala perfectamente entre las GPU de una instancia (tiempo ÷ GPU, precio de la instancia entera), así que los costes multi-GPU son una cota inferior.</translation>
+    </message>
+    <message>
+        <source>This throughput was measured on a CPU: no GPU estimate can be derived from it. Type in a throughput measured on a GPU, or load a GPU result file (bench/gpu_check.py or bench/train_throughput.py).</source>
+        <translation>Este rendimiento se midió en una CPU: de él no puede deducirse ninguna estimación para GPU. Escriba un rendimiento medido en una GPU o cargue un archivo de resultados de GPU (bench/gpu_check.py o bench/train_throughput.py).</translation>
+    </message>
+    <message>
+        <source>The measured GPU ({gpu}) is not in the table of peak rates: only rows with that GPU are priced.</source>
+        <translation>La GPU medida ({gpu}) no está en la tabla de rendimientos máximos: solo se calculan las filas con esa GPU.</translation>
     </message>
 </context>
 <context>

@@ -298,3 +298,17 @@ def test_the_price_table_is_editable_and_remembered(qtbot):
     assert again.prices() == panel.prices()
     again.reset_button.click()
     assert [p.monthly_usd for p in again.prices()][:3] == [2236.80, 22791.16, 23930.40]  # the seed's, first
+
+
+def test_the_engine_device_decides_what_the_cost_estimate_prices(page, qtbot):
+    # The page learns where the engine runs from its EngineInfo: on a CPU, no cloud GPU is priced from
+    # the measured speed, and the panel says why (a GPU's speed would be scaled by peak rates instead).
+    from engine.protocol import GetInfo
+
+    with qtbot.waitSignal(page.engine.info_received, timeout=60000) as info:
+        page.engine.submit(GetInfo)
+    assert info.args[0].device_kind == "cpu"
+    page.cost.set_audio_hours(10.0)
+    page.cost.set_throughput(50.0, "test")
+    assert page.cost.rows() and all(r.speed is None and r.cost_usd == float("inf") for r in page.cost.rows())
+    assert "measured on a CPU" in page.cost.warning_label.text()
