@@ -31,20 +31,26 @@ def isolated_settings(qapp, tmp_path):
     yield folder
 
 
-@pytest.fixture(scope="module")
-def engine(qapp):
-    """One real engine process per test module (spawning one takes a second or two)."""
+def start_engine(qapp, timeout: float = 120.0):
+    """A real engine process, started and ready (it inherits the environment as it is now)."""
     import time
 
     from app.engine_client import QtEngineClient
 
     client = QtEngineClient()
     client.start()
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + timeout
     while client.state != "ready" and time.monotonic() < deadline:
         qapp.processEvents()
         time.sleep(0.02)
     assert client.state == "ready"
+    return client
+
+
+@pytest.fixture(scope="module")
+def engine(qapp):
+    """One real engine process per test module (spawning one takes a second or two)."""
+    client = start_engine(qapp)
     yield client
     client.close()
 

@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.app.conftest import isolated_settings  # noqa: F401 - the same per-test settings folder
+from tests.app.conftest import isolated_settings, start_engine  # noqa: F401 - the same per-test settings folder
 
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "tests" / "artifacts"
@@ -92,15 +91,7 @@ def cajal(shared_data) -> list[tuple[Path, str]]:
 @pytest.fixture(scope="module")
 def journey_engine(qapp, journey_data_dir):
     """One real engine process per journey module, started after the data folder is set."""
-    from app.engine_client import QtEngineClient
-
-    client = QtEngineClient()
-    client.start()
-    deadline = time.monotonic() + 120
-    while client.state != "ready" and time.monotonic() < deadline:
-        qapp.processEvents()
-        time.sleep(0.02)
-    assert client.state == "ready"
+    client = start_engine(qapp)
     yield client
     client.close()
 
@@ -125,6 +116,31 @@ def wait_until(qtbot, predicate, timeout: float = 120.0, what: str = "a conditio
         qtbot.waitUntil(predicate, timeout=int(timeout * 1000))
     except AssertionError:
         pytest.fail(f"waited {timeout:.0f} s for {what}")
+
+
+def choose_model(picker, path: Path) -> None:
+    """Pick ``path`` in a model list as a person does: open the list, click the entry."""
+    index = picker.findData(str(path))
+    assert index >= 0, f"{path.name} is not in the model list: {[picker.itemText(i) for i in range(picker.count())]}"
+    picker.setCurrentIndex(index)
+    picker.activated.emit(index)
+
+
+def open_with_dialog(window, monkeypatch, path: Path) -> None:
+    """File ▸ Open audio… (Ctrl+O), the file dialog answering ``path``."""
+    from PySide6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    window.open_action.trigger()
+
+
+def transcribe(qtbot, page, timeout: float = 180.0):
+    """Press Transcribe, wait for the transcript and the heatmap's last redraw; returns the transcript."""
+    assert page.transcribe_button.isEnabled(), page.error_label.text()
+    with qtbot.waitSignal(page.transcription_finished, timeout=int(timeout * 1000)) as finished:
+        page.transcribe_button.click()
+    qtbot.wait(100)
+    return finished.args[0]
 
 
 def snapshot(widget, name: str) -> Path:

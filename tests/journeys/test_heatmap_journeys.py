@@ -12,34 +12,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QFileDialog
 
 from app.widgets.attention_view import ALIGNMENT_HEADS
-from tests.journeys.conftest import copy_to, snapshot
+from tests.journeys.conftest import choose_model, copy_to, open_with_dialog, snapshot, transcribe
 
 WHISPER_FRAME = 0.02  # seconds per Whisper encoder frame
 DEMO_FRAME = 0.04  # the Speech-Transformer's (10 ms features, subsampled 4 times)
-
-
-def choose_model(picker, path) -> None:
-    index = picker.findData(str(path))
-    assert index >= 0, f"{path.name} is not in the model list"
-    picker.setCurrentIndex(index)
-    picker.activated.emit(index)
-
-
-def open_clip(window, monkeypatch, path) -> None:
-    """File ▸ Open audio…, the dialog answering ``path``."""
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-    window.open_action.trigger()
-
-
-def transcribe(qtbot, page, timeout: float = 180.0):
-    assert page.transcribe_button.isEnabled(), page.error_label.text()
-    with qtbot.waitSignal(page.transcription_finished, timeout=int(timeout * 1000)) as finished:
-        page.transcribe_button.click()
-    qtbot.wait(100)  # the heatmap's last redraw
-    return finished.args[0]
 
 
 def combo_items(combo) -> list[str]:
@@ -68,7 +46,7 @@ def test_whisper_heatmap_rows_are_its_tokens_and_every_head_can_be_read(journey_
     choose_model(page.model_picker, whisper_base)
     page.beam_spin.setValue(1)
     wav, _reference = cajal[1]  # "Conmiseración, por el talento consumido persiguiendo quimeras; …": 120 characters
-    open_clip(window, monkeypatch, copy_to(wav, tmp_path / "audio"))
+    open_with_dialog(window, monkeypatch, copy_to(wav, tmp_path / "audio"))
     transcript = transcribe(qtbot, page)
     assert len(transcript.text) > 100
 
@@ -124,7 +102,7 @@ def test_demo_heatmap_rows_are_its_characters(journey_window, qtbot, monkeypatch
     choose_model(page.model_picker, demo_model)
     page.beam_spin.setValue(1)
     wav, _reference = cajal[0]
-    open_clip(window, monkeypatch, copy_to(wav, tmp_path / "audio"))
+    open_with_dialog(window, monkeypatch, copy_to(wav, tmp_path / "audio"))
     transcript = transcribe(qtbot, page)
     assert transcript.text
 

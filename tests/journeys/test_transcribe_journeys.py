@@ -23,29 +23,7 @@ from PySide6.QtWidgets import QFileDialog
 
 from app import audio_io
 from engine.audio import audio_info, load_audio, save_wav
-from tests.journeys.conftest import REPO, copy_to, snapshot, wait_until
-
-
-def choose_model(picker, path: Path) -> None:
-    """Pick ``path`` in a model list as a person does: open the list, click the entry."""
-    index = picker.findData(str(path))
-    assert index >= 0, f"{path.name} is not in the model list: {[picker.itemText(i) for i in range(picker.count())]}"
-    picker.setCurrentIndex(index)
-    picker.activated.emit(index)
-
-
-def open_with_dialog(window, monkeypatch, path: Path) -> None:
-    """File ▸ Open audio… (Ctrl+O), the file dialog answering ``path``."""
-    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
-    window.open_action.trigger()
-
-
-def transcribe(qtbot, page, timeout: float = 120.0):
-    """Press Transcribe and wait for the transcript; returns it."""
-    assert page.transcribe_button.isEnabled(), page.error_label.text()
-    with qtbot.waitSignal(page.transcription_finished, timeout=int(timeout * 1000)) as finished:
-        page.transcribe_button.click()
-    return finished.args[0]
+from tests.journeys.conftest import REPO, choose_model, copy_to, open_with_dialog, snapshot, transcribe, wait_until
 
 
 def cue_times(srt: str) -> list[float]:
