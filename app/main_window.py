@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QEvent, QSettings, QSize, Qt, QTimer, Slot
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
@@ -126,6 +126,7 @@ class MainWindow(QMainWindow):
 
         self.resize(QSize(1200, 800))
         self._restore_settings()
+        self._fit_to_screen()
         if start_engine and engine is None:
             self.engine.start()
 
@@ -205,6 +206,19 @@ class MainWindow(QMainWindow):
         splitter = settings.value(SPLITTER_KEY)
         if splitter is not None:
             self.splitter.restoreState(splitter)
+
+    def _fit_to_screen(self) -> None:
+        # The default size (or one saved on a bigger monitor) must not put the status bar below the
+        # bottom of a laptop's 1366 x 768 screen: shrink to the screen's free area, and fill a small one.
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        if screen is None:
+            return
+        free = screen.availableGeometry()
+        frame = 40  # room for the title bar the window manager adds (not counted in our size)
+        width, height = min(self.width(), free.width()), min(self.height(), free.height() - frame)
+        if (width, height) != (self.width(), self.height()):
+            self.resize(width, height)
+            self.move(free.left() + (free.width() - width) // 2, free.top())
 
     def _save_settings(self) -> None:
         settings = QSettings()

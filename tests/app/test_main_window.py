@@ -202,3 +202,14 @@ def test_a_window_decoded_again_says_so_and_its_heatmap_starts_afresh(window):
     assert page.attention_view.n_tokens == 1  # the old attempt's rows are gone
     step(1, "ho", 0.4)
     assert page.attention_view.n_tokens == 2
+
+
+def test_a_new_window_fits_the_screen_it_opens_on(qtbot, engine, tmp_path):
+    # Opened with the default 1200 x 800 on a 768-pixel-high laptop, the status bar was below the screen.
+    from app.main_window import MainWindow
+
+    window = MainWindow(device_text="CPU (test)", engine=engine, recordings_folder=tmp_path / "grabaciones")
+    qtbot.addWidget(window)
+    free = window.screen().availableGeometry()
+    assert window.height() <= free.height() - 40
+    assert window.width() <= max(free.width(), window.minimumSizeHint().width())
