@@ -20,6 +20,7 @@ from app.engine_client import QtEngineClient
 from app.engine_messages import device_text, exit_reason_text
 from app.i18n import QT_TRANSLATE_NOOP, translate
 from app.logs import open_log_folder
+from app.model_import import ModelImport
 from app.model_session import ModelSession
 from app.pages.data_page import DataPage
 from app.pages.evaluate_page import EvaluatePage
@@ -141,6 +142,12 @@ class MainWindow(QMainWindow):
         self.open_action.triggered.connect(self.on_open_action_triggered)
         file_menu.addAction(self.open_action)
         self.recent_menu = file_menu.addMenu(self.tr("Open &recent"))
+        self.model_import = ModelImport(self)
+        self.import_model_action = QAction(self.tr("&Import a Whisper model…"), self)
+        self.import_model_action.setToolTip(self.tr("An OpenAI .pt file, or a Hugging Face or CTranslate2 folder; "
+                                                    "it joins every model list"))
+        self.import_model_action.triggered.connect(self.on_import_model_action_triggered)
+        file_menu.addAction(self.import_model_action)
         self.open_manifest_action = QAction(self.tr("Open &manifest…"), self)
         self.open_manifest_action.setShortcut(QKeySequence("Ctrl+M"))
         self.open_manifest_action.triggered.connect(self.on_open_manifest_action_triggered)
@@ -231,6 +238,7 @@ class MainWindow(QMainWindow):
         if self.train_page.training:
             self.train_page.stop()  # the engine checkpoints before it goes
         self.transcribe_page.shutdown()
+        self.model_import.shutdown()
         self.data_page.shutdown()
         self.train_page.shutdown()
         self._save_settings()
@@ -284,6 +292,14 @@ class MainWindow(QMainWindow):
             self.data_page.toggle_playback()
         else:
             self.transcribe_page.toggle_playback()
+
+    @Slot()
+    def on_import_model_action_triggered(self) -> None:
+        if self.model_import.busy:
+            self.statusBar().showMessage(self.tr("An import is still running; wait for it to end."), 5000)
+            return
+        self.page_list.setCurrentRow(self.pages.indexOf(self.transcribe_page))
+        self.model_import.choose_and_import()
 
     @Slot()
     def on_open_manifest_action_triggered(self) -> None:

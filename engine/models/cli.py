@@ -78,15 +78,32 @@ def _import(args) -> int:
         default = "whisper-base"
     else:
         sources = Path(args.src).expanduser()
-        stem = sources.stem if sources.is_file() else sources.resolve().name
-        default = stem if stem.lower().startswith("whisper") else f"whisper-{stem}"
+        default = default_import_name(sources)
     _import_into(sources, args.name or default, args.dtype, args.force, str(args.src))
     return 0
 
 
-def _import_into(sources: Any, name: str, dtype: str, force: bool, shown: str) -> Path:
+def default_import_name(source: Path) -> str:
+    """The model name an import of ``source`` (a .pt file or a folder) gets unless told: whisper-<its name>."""
+    stem = source.stem if source.is_file() else source.resolve().name
+    return stem if stem.lower().startswith("whisper") else f"whisper-{stem}"
+
+
+def free_name(name: str) -> str:
+    """``name``, or ``name-2``, ``name-3``... : the first that no model in the user's folder has."""
+    candidate, n = name, 1
+    while (user_models_dir() / candidate).exists():
+        n += 1
+        candidate = f"{name}-{n}"
+    return candidate
+
+
+def import_into(sources: Any, name: str, dtype: str = "float32", force: bool = False,
+                shown: str | None = None) -> tuple[Path, str]:
+    """Import a Whisper checkpoint as the user model ``name``; returns its folder and a one-line summary."""
     from engine.whisper.importers import import_whisper
 
+    shown = shown or str(sources)
     target = _target(name, force)
     start = time.perf_counter()
     imported = import_whisper(sources, dtype=dtype)
@@ -94,8 +111,13 @@ def _import_into(sources: Any, name: str, dtype: str, force: bool, shown: str) -
                 "imported": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
     install_whisper(imported, target, metadata)
     n = sum(v.numel() for v in imported.state_dict.values())
-    print(f"parcero: imported {shown} ({imported.source_format}, {n / 1e6:.1f}M parameters, {dtype}) "
-          f"in {time.perf_counter() - start:.1f} s", file=sys.stderr)
+    return target, (f"imported {shown} ({imported.source_format}, {n / 1e6:.1f}M parameters, {dtype}) "
+                    f"in {time.perf_counter() - start:.1f} s")
+
+
+def _import_into(sources: Any, name: str, dtype: str, force: bool, shown: str) -> Path:
+    target, summary = import_into(sources, name, dtype, force, shown)
+    print(f"parcero: {summary}", file=sys.stderr)
     print(target)
     return target
 

@@ -1289,6 +1289,14 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
         <translation>Abrir &amp;reciente</translation>
     </message>
     <message>
+        <source>&amp;Import a Whisper model…</source>
+        <translation>&amp;Importar un modelo Whisper…</translation>
+    </message>
+    <message>
+        <source>An OpenAI .pt file, or a Hugging Face or CTranslate2 folder; it joins every model list</source>
+        <translation>Un archivo .pt de OpenAI, o una carpeta de Hugging Face o de CTranslate2; se añade a todas las listas de modelos</translation>
+    </message>
+    <message>
         <source>Open &amp;manifest…</source>
         <translation>Abrir &amp;manifiesto…</translation>
     </message>
@@ -1353,6 +1361,10 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
         <translation>Abierto: {path}</translation>
     </message>
     <message>
+        <source>An import is still running; wait for it to end.</source>
+        <translation>Todavía hay una importación en curso; espere a que termine.</translation>
+    </message>
+    <message>
         <source>Model: {name}</source>
         <translation>Modelo: {name}</translation>
     </message>
@@ -1379,6 +1391,29 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
     <message>
         <source>device unknown ({error})</source>
         <translation>dispositivo desconocido ({error})</translation>
+    </message>
+</context>
+<context>
+    <name>ModelImport</name>
+    <message>
+        <source>Whisper checkpoints: an OpenAI .pt file, or a file in a Hugging Face or CTranslate2 folder (*.pt *.json *.bin *.safetensors);;All files (*)</source>
+        <translation>Modelos Whisper: un archivo .pt de OpenAI, o un archivo de una carpeta de Hugging Face o de CTranslate2 (*.pt *.json *.bin *.safetensors);;Todos los archivos (*)</translation>
+    </message>
+    <message>
+        <source>Import a Whisper model</source>
+        <translation>Importar un modelo Whisper</translation>
+    </message>
+    <message>
+        <source>Importing {source} as {name}…</source>
+        <translation>Importando {source} como {name}…</translation>
+    </message>
+    <message>
+        <source>Imported {name}: it is in every model list and selected for transcription.</source>
+        <translation>{name} importado: está en todas las listas de modelos y elegido para transcribir.</translation>
+    </message>
+    <message>
+        <source>Could not import the model: {message}</source>
+        <translation>No se pudo importar el modelo: {message}</translation>
     </message>
 </context>
 <context>

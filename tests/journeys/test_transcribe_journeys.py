@@ -219,3 +219,41 @@ def test_detecting_the_language_shows_it_with_its_probability(journey_window, qt
     assert page.transcribe_button.text() == "Translate"
     page.task_combo.setCurrentIndex(page.task_combo.findData("transcribe"))
     snapshot(window, "journey-transcribe-detected-language")
+
+
+def test_a_whisper_imported_from_the_window_joins_every_list_and_is_selected(journey_window, qtbot, monkeypatch,
+                                                                               tmp_path):
+    # File ▸ Import a Whisper model…: an OpenAI .pt checkpoint (a tiny random Whisper, as people's own
+    # checkpoints are files like this) becomes a model in the user's folder, in every list, selected.
+    from PySide6.QtWidgets import QFileDialog
+
+    from engine.models.catalog import user_models_dir
+    from tests.engine.whisper.fixtures_whisper import tiny_tokenizer_json, tiny_whisper, write_openai
+
+    tok = tiny_tokenizer_json()
+    checkpoint = write_openai(tiny_whisper(tok), tmp_path / "descargas" / "mi-whisper.pt", tok)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(checkpoint), ""))
+    window = journey_window
+    with qtbot.waitSignal(window.model_import.finished, timeout=120000) as done:
+        window.import_model_action.trigger()
+    folder = user_models_dir() / "whisper-mi-whisper"
+    assert done.args == [str(folder)]
+    page = window.transcribe_page
+    assert page.model_picker.current_path() == str(folder)
+    assert window.evaluate_page.model_picker.findData(str(folder)) >= 0  # every list, at once
+    assert "Imported whisper-mi-whisper" in window.statusBar().currentMessage()
+    assert page.language_combo.isEnabled()  # a Whisper: language and task apply
+    # a second import of the same file gets a free name instead of replacing the first
+    with qtbot.waitSignal(window.model_import.finished, timeout=120000) as again:
+        window.import_model_action.trigger()
+    assert again.args == [str(folder) + "-2"]
+    # a file that is no checkpoint: said where the person looks, nothing added
+    bad = tmp_path / "descargas" / "notas.pt"
+    bad.write_text("esto no es un modelo")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    with qtbot.waitSignal(window.model_import.finished, timeout=60000) as failed:
+        window.import_model_action.trigger()
+    assert failed.args == [""]
+    assert page.error_label.isVisible() and "notas.pt" in page.error_label.text()
+    assert not (user_models_dir() / "whisper-notas").exists()
+    snapshot(window, "journey-transcribe-import-from-window")
