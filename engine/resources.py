@@ -78,13 +78,15 @@ class Sample:
     gender: str = ""
 
 
-def bundled_samples() -> list[Sample]:
+def bundled_samples(real: bool = False) -> list[Sample]:
     """The sample recordings in manifest order; without a readable manifest, every audio file by name.
 
-    Lines of the manifest that cannot be read and files that are missing are
-    left out (a broken sample must not keep the window from opening).
+    ``real=False``: the synthetic voices held out from the demo model's training (``samples/``);
+    ``real=True``: recordings of real people (``samples/real/``, Common Voice, CC0), for a model
+    that knows real voices (Whisper). Lines of the manifest that cannot be read and files that are
+    missing are left out (a broken sample must not keep the window from opening).
     """
-    folder = samples_dir()
+    folder = samples_dir() / "real" if real else samples_dir()
     manifest = folder / SAMPLES_MANIFEST
     if manifest.is_file():
         from engine.data.manifest import read_manifest

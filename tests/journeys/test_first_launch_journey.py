@@ -45,8 +45,8 @@ def test_a_new_user_transcribes_real_spanish_at_the_first_launch(qtbot, fresh_en
     window.show()
     qtbot.waitExposed(window)
     page = window.transcribe_page
-    sample = bundled_samples()[0]
-    assert page.audio_path == sample.path  # a sample is open, ready to try
+    sample = bundled_samples(real=True)[0]
+    assert page.audio_path == sample.path  # a real voice is open, ready to try (a 48 kHz MP3)
 
     whisper = tmp_path / "datos" / "models" / "whisper-base"
     wait_until(qtbot, lambda: page.model_picker.current_path() == str(whisper), 120,
@@ -54,7 +54,13 @@ def test_a_new_user_transcribes_real_spanish_at_the_first_launch(qtbot, fresh_en
     assert page.model_picker.currentText() == "whisper-base"
     assert "whisper-base" in window.first_run_hint.text_label.text()
 
-    # their own recording: a real voice and a long sentence (the bundled samples are synthetic voices)
+    wait_until(qtbot, lambda: page.transcribe_button.isEnabled(), 60, "the Transcribe button")
+    with qtbot.waitSignal(page.transcription_finished, timeout=180000) as first:
+        qtbot.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.ControlModifier)  # Ctrl+T, straight away
+    assert error_rates([sample.text], [first.args[0].text]).cer < 0.05, (sample.text, first.args[0].text)
+    snapshot(window, "first-launch-sample")
+
+    # then their own recording: a real voice and a long sentence
     clip, reference = next((p, t) for p, t in cajal if len(t) > 100)
     mine = copy_to(clip, tmp_path / "mis audios", "entrevista.wav")
     assert page.load_audio_file(mine)  # what File > Open and a drop do

@@ -102,3 +102,15 @@ def test_the_checkout_ships_the_icon_in_every_size(no_override):
     assert files[0].name == f"{APP_ID}.svg"
     sizes = [int(p.parts[-3].split("x")[0]) for p in files[1:]]
     assert sizes == sorted(sizes) and {16, 32, 48, 64, 128, 256, 512} <= set(sizes)
+
+
+def test_the_checkout_ships_two_real_voices_for_whisper(no_override):
+    from engine.audio import load_audio
+
+    samples = bundled_samples(real=True)
+    assert [s.gender for s in samples] == ["female", "male"]
+    for sample in samples:
+        assert sample.path.parent.name == "real" and sample.text.endswith(".")
+        audio = load_audio(sample.path, 16000)  # 48 kHz MP3, read and resampled as any file people bring
+        assert 3 * 16000 < len(audio) < 10 * 16000
+    assert not {s.path for s in samples} & {s.path for s in bundled_samples()}  # the demo's samples stay synthetic
