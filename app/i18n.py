@@ -3,7 +3,7 @@
 Every user-visible string in ``app/`` goes through Qt's translation system:
 ``self.tr("...")`` in QObject subclasses, :func:`translate` in module-level
 code and in the Qt-free helpers (``app.cost``, ``app.eval_report``,
-``app.alignment_view``), and :func:`QT_TRANSLATE_NOOP` to mark constants that
+``app.transcript_diff``), and :func:`QT_TRANSLATE_NOOP` to mark constants that
 are translated where they are shown. ``packaging/update_translations.sh``
 collects them with ``pyside6-lupdate`` into
 ``resources/translations/parcero_es.ts`` and compiles the ``.qm`` files.

@@ -32,7 +32,7 @@ import torch  # noqa: E402
 
 from bench.machine import load_average, machine_info  # noqa: E402
 from engine.decode import DecodeOptions, decode_encoded  # noqa: E402
-from engine.models.speech_transformer import PRESETS, SpeechTransformer, preset_config  # noqa: E402
+from engine.speech_transformer.model import PRESETS, SpeechTransformer, preset_config  # noqa: E402
 from engine.quantize import quantize_model  # noqa: E402
 
 CHARS_PER_SECOND = 15

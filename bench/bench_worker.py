@@ -32,7 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script 
 from bench.machine import cpu_model, load_average  # noqa: E402
 from engine.audio import save_wav  # noqa: E402
 from engine.client import EngineClient  # noqa: E402
-from engine.models.io import load_model, save_model  # noqa: E402
+from engine.models.io import load_model  # noqa: E402
+from engine.speech_transformer.files import save_model
 from engine.protocol import (  # noqa: E402
     AttentionFrame, Finished, GetInfo, LoadModel, PartialTranscript, Started, Transcribe,
 )

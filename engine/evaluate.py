@@ -1,7 +1,8 @@
 """Evaluate a model on a manifest: WER/CER overall and per speaker and gender.
 
-One function serves ``parcero eval``, the trainer's periodic dev evaluation and
-(later) the GUI's Evaluate page.
+:func:`evaluate_loaded` serves ``parcero eval`` and the Evaluate page (through the
+engine worker) for a model of any family; :func:`evaluate` is the Speech-Transformer's
+batched path, also used by the trainer's periodic dev evaluation.
 """
 
 from __future__ import annotations
@@ -136,23 +137,31 @@ def evaluate_loaded(
     *,
     on_progress: Callable[[int, int], None] | None = None,
 ) -> EvalReport:
-    """:func:`evaluate` for a loaded model of any architecture (``parcero eval``, the worker).
+    """:func:`evaluate` for a loaded model of any family (``parcero eval``, the worker): its backend decides how."""
+    return loaded.backend.evaluate(loaded, utterances, base_dir, options, on_progress)
 
-    Whisper has its own front end and 30 s windows, so it transcribes one utterance
-    at a time with :func:`engine.transcribe.transcribe_long`; references and
+
+def evaluate_by_transcribing(
+    loaded,
+    utterances: Sequence[Utterance],
+    base_dir: str | Path | None,
+    options: DecodeOptions = DecodeOptions(),
+    on_progress: Callable[[int, int], None] | None = None,
+) -> EvalReport:
+    """Transcribe one utterance at a time with :func:`engine.transcribe.transcribe_long` and score it.
+
+    For families that cannot batch utterances (Whisper's 30 s windows); references and
     hypotheses are scored with the default text normalisation (accents kept).
     """
-    if getattr(loaded, "architecture", "speech-transformer") != "whisper":
-        return evaluate(loaded.model, loaded.tokenizer, loaded.feature_config, utterances, base_dir, options,
-                        on_progress=on_progress)
     from engine.errors import ParceroError
     from engine.transcribe import transcribe_long
 
     rows, skipped = [], []
     base = Path(base_dir) if base_dir is not None else None
+    sample_rate = loaded.backend.sample_rate(loaded)
     for i, u in enumerate(utterances):
         try:
-            samples = u.load_samples(base, 16000)
+            samples = u.load_samples(base, sample_rate)
             text = transcribe_long(loaded, samples, options).text
         except ParceroError as e:
             skipped.append((u.id, str(e)))

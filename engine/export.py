@@ -21,7 +21,7 @@ from typing import Any
 
 import engine
 from engine.fileio import write_text_atomic
-from engine.transcribe import TimedText, Transcript
+from engine.transcript import TimedText, Transcript
 
 EXPORT_FORMATS = ("txt", "srt", "vtt", "json")
 JSON_FORMAT_NAME = "parcero-transcript"

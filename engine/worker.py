@@ -23,7 +23,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import logging
-import math
 import multiprocessing
 import os
 import queue
@@ -45,8 +44,7 @@ from engine import __version__
 from engine.audio import load_audio, resample
 from engine.decode import StepInfo
 from engine.errors import JobCancelled, ParceroError
-from engine.features import compute_features
-from engine.models.speech_transformer import AttentionRecorder
+from engine.models.attention import AttentionRecorder
 from engine.logfile import LOG_DIR_ENV, rotating_file_handler
 from engine.protocol import (
     check_command,
@@ -54,8 +52,8 @@ from engine.protocol import (
     Failed, Finished, GetInfo, LoadModel, PartialTranscript, Progress, Ready, Shutdown, Started, Train, TrainMetrics,
     Transcribe,
 )
-from engine.text import SPECIAL_TOKENS
-from engine.transcribe import SUBSAMPLING, Chunk, Transcript, check_decode_options, transcribe_long
+from engine.transcribe import check_decode_options, transcribe_long
+from engine.transcript import Chunk, Transcript
 
 log = logging.getLogger("engine.worker")
 ENGINE_LOG = "engine.log"
@@ -326,14 +324,9 @@ class _TranscriptionJob:
         self.loaded = loaded
         self.cancel = cancel
         self.send = send
-        self.whisper = getattr(loaded, "architecture", "speech-transformer") == "whisper"
-        if self.whisper:
-            # Whisper's front end is fixed: 16 kHz, 10 ms frames, the encoder halves them.
-            self.sample_rate, self.frame_seconds = 16000, 0.02
-        else:
-            fc = loaded.feature_config
-            self.sample_rate = fc.sample_rate
-            self.frame_seconds = fc.hop_length / fc.sample_rate * SUBSAMPLING
+        self.backend = loaded.backend
+        self.sample_rate = self.backend.sample_rate(loaded)
+        self.frame_seconds = self.backend.frame_seconds(loaded)
         self.samples = np.zeros(0, dtype=np.float32)
         self.duration = 0.0
         self.encoded_chunks: set[int] = set()
@@ -408,36 +401,17 @@ class _TranscriptionJob:
 
     def _token_labels(self, tokens: list[int]) -> tuple[tuple[str, ...], tuple[bool, ...]]:
         """Each token's text as a heatmap row label, and whether it is special (not text)."""
-        tokenizer = self.loaded.tokenizer
-        if self.whisper:
-            from engine.whisper.decoding import token_pieces
-
-            return token_pieces(tokenizer, tokens)
-        names = getattr(tokenizer, "tokens", None)  # a CharTokenizer: <blank>, <unk>, <sos>, <eos>, characters
-        if names is None:
-            return tuple(tokenizer.decode([t]) for t in tokens), (False,) * len(tokens)
-        n_special = len(SPECIAL_TOKENS)
-        return tuple(names[t] for t in tokens), tuple(t < n_special for t in tokens)
+        return self.backend.token_labels(self.loaded, tokens)
 
     def _audio_frames(self, chunk: Chunk) -> int | None:
-        """Encoder frames of ``chunk`` that hold its audio: Whisper pads every window to 30 s of
-        silence, and the heatmaps show (and the pipe carries) the part with sound. None: all."""
-        if not self.whisper:
-            return None
-        return max(1, math.ceil(round((chunk.end - chunk.start) / self.frame_seconds, 6)))
+        """Encoder frames of ``chunk`` that hold its audio (None: all of them)."""
+        return self.backend.audio_frames(self.loaded, chunk.end - chunk.start)
 
     def _send_encoder_attention(self, chunk: Chunk) -> None:
         # Decoding never needs the encoder's self-attention, so it is not kept;
         # one more encoder pass (a few percent of the chunk's time) records it.
         a, b = round(chunk.start * self.sample_rate), round(chunk.end * self.sample_rate)
-        if self.whisper:
-            from engine.whisper.audio import log_mel, pad_or_trim
-
-            n_mels = self.loaded.model.config.n_mels
-            window = pad_or_trim(self.samples[a:b], 30 * self.sample_rate)  # a 30 s window, as Whisper hears it
-            feats = log_mel(window, n_mels=n_mels)[:3000]  # (3000, n_mels)
-        else:
-            feats = compute_features(self.samples[a:b], self.loaded.feature_config)  # (T_in, n_mels)
+        feats = self.backend.encoder_input(self.loaded, self.samples[a:b])  # (T_in, n_mels)
         device = self.loaded.device
         recorder = AttentionRecorder(("encoder_self",))
         with torch.inference_mode():

@@ -49,7 +49,7 @@ def overfit_model():
 @pytest.fixture(scope="session")
 def saved_model_dir(overfit_model, tmp_path_factory):
     """The overfit model saved as a Parcero model folder."""
-    from engine.models.io import save_model
+    from engine.speech_transformer.files import save_model
 
     model, tokenizer, fc, _ = overfit_model
     path = tmp_path_factory.mktemp("models") / "tonos-es"

@@ -12,7 +12,7 @@ import torch
 
 from engine.features import FeatureConfig, compute_features
 from engine.losses import collate, joint_loss
-from engine.models.speech_transformer import SpeechTransformer, preset_config
+from engine.speech_transformer.model import SpeechTransformer, preset_config
 from engine.text import CharTokenizer, TextConfig
 
 SR = 16000

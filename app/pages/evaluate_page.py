@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QSpinBox, QSplitter, QTableWidget, QTableWidgetItem, QTextBrowser, QVBoxLayout, QWidget,
 )
 
-from app.alignment_view import align, alignment_html, legend_html
+from app.transcript_diff import align, alignment_html, legend_html
 from app.engine_messages import error_text
 from app.eval_report import (
     ScoredRow, accent_confusions, model_text_config, score_rows, summary_text, write_csv, write_json,

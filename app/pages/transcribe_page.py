@@ -74,7 +74,7 @@ LIVE_REDRAW_SECONDS = 0.25
 
 class TranscribePage(QWidget):
     audio_loaded = Signal(str)  # path of the file now shown
-    transcription_finished = Signal(object)  # engine.transcribe.Transcript
+    transcription_finished = Signal(object)  # engine.transcript.Transcript
     transcription_failed = Signal(str)  # message shown to the user
     recent_files_changed = Signal(list)  # paths, newest first
 
@@ -87,7 +87,7 @@ class TranscribePage(QWidget):
         self.settings = QSettings()
         self.audio_path: Path | None = None
         self.samples: np.ndarray | None = None
-        self.transcript = None  # the last finished engine.transcribe.Transcript, of self.audio_path
+        self.transcript = None  # the last finished engine.transcript.Transcript, of self.audio_path
         self.transcript_meta: dict = {}  # how it was made: audio, model (name, path), settings, language
         self._running_meta: dict = {}  # the same for the transcription running now
         stored = load_settings(self.settings)
@@ -473,7 +473,7 @@ class TranscribePage(QWidget):
 
     @Slot(int, object)
     def on_engine_job_finished(self, job: int, result) -> None:
-        from engine.transcribe import shifted, transcript_from_dict
+        from engine.transcript import shifted, transcript_from_dict
 
         if job == self._load_job:
             self._load_job = None  # the session has recorded what the engine holds now

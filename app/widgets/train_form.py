@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from app.i18n import QT_TRANSLATE_NOOP, translate
 from engine.configio import read_toml
 from engine.errors import ConfigError
-from engine.models.speech_transformer import PRESETS, ModelConfig
+from engine.speech_transformer.model import PRESETS, ModelConfig
 from engine.training.config import PRECISIONS, SCHEDULES, DataConfig, TrainConfig, run_config_from_dict
 
 ENCODERS = (("Speech-Transformer", "transformer"), ("Conformer", "conformer"))

@@ -26,7 +26,7 @@ from engine.data.manifest import Utterance
 from engine.errors import AudioError, ParceroError
 from engine.features import FeatureConfig, SpecAugmentConfig, compute_features, spec_augment
 from engine.losses import Batch, collate
-from engine.models.speech_transformer import SpeechTransformer
+from engine.speech_transformer.model import SpeechTransformer
 from engine.text import CharTokenizer
 
 log = logging.getLogger(__name__)

@@ -133,7 +133,7 @@ def _target(name: str, force: bool) -> Path:
 
 def install_whisper(imported, target: Path, metadata: dict[str, Any]) -> Path:
     """Save ``imported`` as model folder ``target``, replacing any old one only once the new one is complete."""
-    from engine.models.io import save_whisper
+    from engine.whisper.files import save_whisper
 
     target.parent.mkdir(parents=True, exist_ok=True)
     # Hidden and beside the target, so the final rename stays on one file system; mkdir (not

@@ -47,15 +47,15 @@ def save_checkpoint(
     feature_config: FeatureConfig,
     trainer_state: dict[str, Any],
     metadata: dict[str, Any],
-    whisper_extra: dict[str, Any] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write ``checkpoints/step-N`` atomically and return its path."""
+    """Write ``checkpoints/step-N`` atomically and return its path; ``extra`` is the family's config section."""
     ckpt_root = run_dir / "checkpoints"
     ckpt_root.mkdir(parents=True, exist_ok=True)
     final = ckpt_root / checkpoint_name(step)
     tmp = Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=ckpt_root))
     try:
-        save_trained(tmp, model, tokenizer, feature_config, metadata, whisper_extra)
+        save_trained(tmp, model, tokenizer, feature_config, metadata, extra)
         torch.save(trainer_state, tmp / TRAINER_STATE)
         _fsync_dir(tmp)
         if final.exists():  # re-saving the same step (e.g. stop right after a periodic save)

@@ -58,9 +58,7 @@ def average_command(args: argparse.Namespace) -> int:
     state = average_checkpoints(chosen)
     loaded = load_model(chosen[-1])
     loaded.model.load_state_dict(state)
-    meta = {k: v for k, v in loaded.metadata.items() if k not in ("whisper", "tokenizer_json")}
-    meta["averaged"] = [p.name for p in chosen]
-    save_trained(args.out, loaded.model, loaded.tokenizer, loaded.feature_config, meta,
-                 whisper_extra=loaded.metadata.get("whisper"))
+    meta = {**loaded.metadata, "averaged": [p.name for p in chosen]}
+    save_trained(args.out, loaded.model, loaded.tokenizer, loaded.feature_config, meta, extra=loaded.extra)
     print(f"parcero: averaged {len(chosen)} checkpoint(s) ({', '.join(p.name for p in chosen)}) into {args.out}")
     return 0

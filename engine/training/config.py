@@ -19,7 +19,7 @@ from typing import Any
 from engine.configio import read_toml, section_from_dict, section_to_dict
 from engine.errors import ConfigError
 from engine.features import FeatureConfig, SpecAugmentConfig
-from engine.models.speech_transformer import PRESETS, ModelConfig
+from engine.speech_transformer.model import ARCHITECTURE, PRESETS, ModelConfig
 from engine.text import TextConfig
 
 SCHEDULES = ("auto", "noam", "cosine")
@@ -102,6 +102,11 @@ class RunConfig:
     def resolve(self, p: str) -> Path:
         path = Path(p).expanduser()
         return path if path.is_absolute() else Path(self.base_dir) / path
+
+    @property
+    def architecture(self) -> str:
+        """The family a run trains from nothing ([model] describes a Speech-Transformer)."""
+        return ARCHITECTURE
 
     def model_config(self, vocab_size: int) -> ModelConfig:
         overrides = dict(self.model)

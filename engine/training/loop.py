@@ -32,22 +32,17 @@ from typing import Any, Callable
 import numpy as np
 import torch
 
-from engine.data.batching import DurationBucketSampler, SpeechDataset, make_loader
+from engine.data.batching import DurationBucketSampler, make_loader
 from engine.data.manifest import Utterance, read_manifest
+from engine.backends import backend_named
 from engine.errors import ConfigError, ParceroError
-from engine.evaluate import evaluate
-from engine.fileio import atomic_path, write_json_atomic, write_text_atomic
+from engine.fileio import atomic_path, write_json_atomic
 from engine.losses import joint_loss
 from engine.models.io import load_model
-from engine.models.speech_transformer import SpeechTransformer
-from engine.models.whisper import Whisper
-from engine.text import CharTokenizer
 from engine.training import checkpoint as ckpt
 from engine.training.config import RunConfig
 from engine.training.distributed import DistInfo
 from engine.training.schedule import learning_rate, resolve_schedule
-from engine.training.vocab import extend_model_vocab
-from engine.training.whisper_data import WhisperCollate, WhisperDataset
 from engine.configio import write_toml
 
 log = logging.getLogger(__name__)
@@ -151,7 +146,8 @@ class Trainer:
         self.resume_from = resume_from
         self._build_model(init)
         self.tc.schedule, self.tc.peak_lr = resolve_schedule(
-            self.tc, fine_tuning=init is not None or self.is_whisper, whisper=self.is_whisper)
+            self.tc, fine_tuning=init is not None or self.backend.always_fine_tunes,
+            default_peak_lr=self.backend.default_peak_lr)
         self._build_optimizer()
         self.step = 0
         self.epoch = 0
@@ -169,36 +165,20 @@ class Trainer:
     def _build_model(self, init: str | Path | None) -> None:
         c = self.config
         texts = [u.text for u in self.train_utts]
-        self.whisper_extra: dict[str, Any] | None = None
         if self.resume_from is not None:
             loaded = load_model(self.resume_from)
-            self.tokenizer, model = loaded.tokenizer, loaded.model
-            self.whisper_extra = loaded.metadata.get("whisper")
-        elif init is not None and (loaded := load_model(init)).architecture == "whisper":
-            self.tokenizer, model = loaded.tokenizer, loaded.model
-            self.whisper_extra = loaded.metadata.get("whisper")
-            self.notes.append(
-                f"fine-tuning Whisper ({model.num_parameters() / 1e6:.0f} M parameters) on transcripts as written; "
-                "its byte-level vocabulary already covers every character. [text], [features] and "
-                "[spec_augment] do not apply to Whisper, nor does the CTC loss")
+            self.backend, self.tokenizer, model = loaded.backend, loaded.tokenizer, loaded.model
+            self.family_extra = loaded.extra
         elif init is not None:
-            self.tokenizer, added = loaded.tokenizer.extended(texts)
-            model = extend_model_vocab(loaded.model, len(self.tokenizer))
-            if added:
-                self.notes.append(f"vocabulary extended with {len(added)} new character(s): {' '.join(added)}")
-            if loaded.feature_config != c.features:
-                self.notes.append("features: using the initial model's feature settings, not the config's")
-                c.features = loaded.feature_config
+            loaded = load_model(init)
+            self.backend, self.family_extra = loaded.backend, loaded.extra
+            self.tokenizer, model = self.backend.init_from(loaded, texts, c, self.notes)
         else:
-            self.tokenizer = CharTokenizer.build(texts, c.text)
-            model = SpeechTransformer(c.model_config(len(self.tokenizer)))
-        self.is_whisper = isinstance(model, Whisper)
-        if self.is_whisper:
-            self._check_whisper(model)
+            self.backend, self.family_extra = backend_named(c.architecture), {}
+            self.tokenizer, model = self.backend.new_model(texts, c, self.notes)
+        self.backend.prepare_training(model, self.tokenizer, c, self.notes)
         if self.tc.freeze_encoder:
-            frozen = (model.encoder.parameters() if self.is_whisper else
-                      [*model.subsample.parameters(), *model.encoder.parameters(), *model.enc_ln.parameters()])
-            for p in frozen:
+            for p in self.backend.encoder_parameters(model):
                 p.requires_grad_(False)
         self.model = model.to(self.device)
         self.module = self.model  # unwrapped, for saving and decoding
@@ -210,17 +190,6 @@ class Trainer:
         if self.tc.compile:
             self.model = torch.compile(self.model)
         self.d_model = self.module.config.d_model
-
-    def _check_whisper(self, model: Whisper) -> None:
-        tok, language = self.tokenizer, self.tc.language
-        if tok.is_multilingual and language not in tok.languages:
-            raise ConfigError(f"train.language: {language!r} is not one of this Whisper's languages "
-                              f"({', '.join(sorted(tok.languages)[:12])}, ...)")
-        tok.language = language if tok.is_multilingual else "en"
-        window = 2 * model.config.n_audio_ctx
-        if self.config.data.max_frames < window:
-            self.notes.append(f"data.max_frames ({self.config.data.max_frames}) is below one Whisper window "
-                              f"({window} frames): one utterance per batch")
 
     def _build_optimizer(self) -> None:
         params = [p for p in self.model.parameters() if p.requires_grad]
@@ -258,10 +227,7 @@ class Trainer:
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             write_toml(self.run_dir / "config.toml", c.to_dict())
-            if self.is_whisper:
-                write_text_atomic(self.run_dir / "tokenizer.json", self.tokenizer.tokenizer.to_str())
-            else:
-                self.tokenizer.save(self.run_dir / "vocab.json")
+            self.backend.save_vocabulary(self.run_dir, self.tokenizer)
             for note in self.notes:
                 log.warning(note)
                 self._record({"kind": "note", "message": note})
@@ -330,15 +296,8 @@ class Trainer:
         return TrainResult(self.run_dir, self.step, stopped, self.best_cer, last_ckpt, self.skipped_utterances, self.notes)
 
     def _dataset(self, utterances: list[Utterance], base_dir: Path, train: bool):
-        """The dataset and collate function for this architecture."""
-        c = self.config
-        if self.is_whisper:
-            data = WhisperDataset(utterances, base_dir, self.tokenizer, self.module.config,
-                                  self.tc.timestamp_fraction if train else 0.0, self.tc.seed)
-            return data, WhisperCollate(self.tokenizer.eot)
-        data = SpeechDataset(utterances, base_dir, self.tokenizer, c.features,
-                             c.spec_augment if train else None, self.tc.seed)
-        return data, None
+        """The dataset and collate function of this model's family."""
+        return self.backend.training_data(utterances, base_dir, self.tokenizer, self.module, self.config, train)
 
     def _train_batch(self, lb, windows: tuple["_Window", ...], last: bool) -> bool:
         tc = self.tc
@@ -437,14 +396,9 @@ class Trainer:
             return
         utts = self.dev_utts[: self.tc.eval_max_utterances or None]
         sample_ids = {u.id for u in utts[: self.tc.num_samples]}
-        if self.is_whisper:
-            report = self._evaluate_whisper(utts, sample_ids)
-        else:
-            report = evaluate(
-                self.module, self.tokenizer, self.config.features, utts, self.base_dev,
-                max_frames=self.config.data.max_frames, loss_ctc_weight=self.tc.ctc_weight,
-                capture_ids=sample_ids, autocast_dtype=self.amp_dtype,
-            )
+        report = self.backend.dev_evaluate(self.module, self.tokenizer, self.config, utts, self.base_dev,
+                                           sample_ids=sample_ids, autocast_dtype=self.amp_dtype,
+                                           extra=self.family_extra)
         self.model.train()
         cer = report.overall.cer
         improved = self.best_cer is None or cer < self.best_cer
@@ -463,46 +417,6 @@ class Trainer:
             with atomic_path(samples / f"step-{self.step:06d}.npz") as tmp, open(tmp, "wb") as f:
                 np.savez_compressed(f, **arrays)  # a viewer polling samples/ never sees half a file
 
-    @torch.inference_mode()
-    def _evaluate_whisper(self, utts: list[Utterance], sample_ids: set[str]):
-        """Dev loss and sample cross-attention (teacher-forced), then greedy transcripts scored as ``parcero eval``."""
-        from dataclasses import replace
-
-        from engine.decode import DecodeOptions
-        from engine.evaluate import evaluate_loaded
-        from engine.models.io import LoadedModel
-        from engine.models.speech_transformer import AttentionRecorder
-
-        model = self.module
-        model.eval()
-        dataset, collate = self._dataset(utts, self.base_dev, train=False)
-        sampler = DurationBucketSampler(dataset.durations(), self.config.data.max_frames, shuffle=False, num_buckets=1)
-        losses, attention = [], {}
-        P = len(self.tokenizer.sot_sequence(timestamps=False))  # dev utterances are read without timestamps
-        autocast = torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else nullcontext()
-        for lb in make_loader(dataset, sampler, collate_fn=collate):
-            if lb.batch is None:
-                continue
-            batch = lb.batch.to(self.device)
-            recorder = AttentionRecorder(("decoder_cross",)) if sample_ids & set(lb.ids) else None
-            with autocast:
-                xa, enc_lens = model.encode(batch.feats, batch.feat_lens)
-                logits = model.decode(batch.tokens_in, xa, enc_lens, recorder=recorder)
-                losses.append(float(joint_loss(logits, None, enc_lens, batch, 0.0, self.tc.label_smoothing).total))
-            if recorder is None:
-                continue
-            layers = torch.stack(recorder.of_kind("decoder_cross"), 1).float()  # (B, layers, H, L, T)
-            for i, uid in enumerate(lb.ids):
-                if uid in sample_ids:
-                    n, t = int(batch.target_lens[i]), int(enc_lens[i])
-                    # rows: the steps that predicted t1 ... tn and <|endoftext|>; columns: the real audio
-                    attention[uid] = layers[i, :, :, P - 1: P + n, :t].cpu().numpy()
-        loaded = LoadedModel(model, self.tokenizer, None, None, {"whisper": self.whisper_extra or {}})
-        with autocast:
-            report = evaluate_loaded(loaded, utts, self.base_dev, DecodeOptions(beam_size=1))
-        model.train()
-        return replace(report, loss=sum(losses) / len(losses) if losses else None, attention=attention)
-
     def _checkpoint(self) -> Path | None:
         self._saved_step = self.step
         self.dist.barrier()
@@ -516,7 +430,7 @@ class Trainer:
         }
         meta = {"name": self.config.name, "step": self.step, "epoch": self.epoch, "best_dev_cer": self.best_cer}
         path = ckpt.save_checkpoint(self.run_dir, self.step, self.module, self.tokenizer, self.config.features,
-                                    state, meta, whisper_extra=self.whisper_extra)
+                                    state, meta, extra=self.family_extra)
         if self._pending_best:
             ckpt.update_best(self.run_dir, path)
             self._pending_best = False

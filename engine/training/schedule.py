@@ -22,18 +22,18 @@ def cosine_lr(step: int, warmup: int, total: int, peak: float, floor: float = 0.
     return floor + 0.5 * (peak - floor) * (1 + math.cos(math.pi * progress))
 
 
-def resolve_schedule(config: TrainConfig, fine_tuning: bool, whisper: bool) -> tuple[str, float]:
+def resolve_schedule(config: TrainConfig, fine_tuning: bool, default_peak_lr: float = 1e-4) -> tuple[str, float]:
     """The schedule and cosine peak a run uses once "auto" settings are decided.
 
     "auto" is Vaswani et al.'s schedule from scratch and the cosine schedule when
     fine-tuning: the noam peak (about 7e-4 for d_model 512) would wreck a trained
-    model. A peak of 0 means 1e-4, or 1e-5 for Whisper, whose published
-    fine-tuning recipes use 1e-5 and below.
+    model. A peak of 0 means the family's ``default_peak_lr`` (1e-4; Whisper's
+    published fine-tuning recipes use 1e-5 and below).
     """
     schedule = config.schedule
     if schedule == "auto":
         schedule = "cosine" if fine_tuning else "noam"
-    peak = config.peak_lr or (1e-5 if whisper else 1e-4)
+    peak = config.peak_lr or default_peak_lr
     return schedule, peak
 
 

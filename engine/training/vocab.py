@@ -14,7 +14,7 @@ import dataclasses
 
 import torch
 
-from engine.models.speech_transformer import SpeechTransformer
+from engine.speech_transformer.model import SpeechTransformer
 
 
 @torch.no_grad()

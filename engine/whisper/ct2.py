@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from engine.errors import ModelFileError
-from engine.models.whisper import WhisperConfig
+from engine.whisper.model import WhisperConfig
 
 SUPPORTED_VERSIONS = (4, 5, 6)
 DTYPES = ("float32", "int8", "int16", "int32", "float16", "bfloat16")

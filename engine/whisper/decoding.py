@@ -39,8 +39,8 @@ import torch
 from torch import Tensor
 
 from engine.decode import DecodeOptions, StepCallback, StepInfo, decode_encoded
-from engine.transcribe import Chunk, TimedText, Transcript
-from engine.whisper.alignment import Alignment, WordTiming, add_word_timestamps
+from engine.transcript import Chunk, TimedText, Transcript
+from engine.whisper.word_timing import Alignment, WordTiming, add_word_timestamps
 from engine.whisper.audio import (
     ENCODER_STRIDE, FRAMES_PER_SECOND, N_FRAMES, N_SAMPLES, SAMPLE_RATE, TIME_PRECISION, log_mel, pad_or_trim,
 )
@@ -386,7 +386,7 @@ class WhisperSegment:
 
 @dataclass
 class WhisperTranscript(Transcript):
-    """A :class:`engine.transcribe.Transcript` with Whisper's segments and the language it used.
+    """A :class:`engine.transcript.Transcript` with Whisper's segments and the language it used.
 
     ``tokens`` has one entry per text token (timestamps left out), its text on the
     token that completes a character and "" on the others, so that the rows of
@@ -420,16 +420,15 @@ def transcribe_whisper(
     Parameters
     ----------
     loaded : has ``.model`` (our Whisper), ``.tokenizer`` (a :class:`WhisperTokenizer`)
-        and optionally ``.metadata`` (a model folder's, whose ``"whisper"`` section may
-        hold the model's ``suppress_ids`` and ``suppress_ids_begin``).
+        and optionally ``.extra`` (the "whisper" section of a model folder's config.json,
+        which may hold the model's ``suppress_ids`` and ``suppress_ids_begin``).
     samples : (n,) mono float32 at 16 kHz.
     on_step : ``(chunk, step_info)`` after every decoding step of a window.
     on_chunk : ``(chunk, transcript)`` after every window, times in the whole audio.
         Either callback may raise (e.g. JobCancelled) to stop.
     """
     model, tok = loaded.model, loaded.tokenizer
-    meta = getattr(loaded, "metadata", None) or {}
-    stored = {**meta, **(meta.get("whisper") or {})}
+    stored = getattr(loaded, "extra", None) or {}
     suppress_ids = tok.suppress_tokens(options.suppress_tokens, stored.get("suppress_ids"))
     blank_ids = stored.get("suppress_ids_begin")
     param = _param(model)

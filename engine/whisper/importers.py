@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 from engine.errors import ConfigError, ModelFileError
-from engine.models.whisper import Whisper, WhisperConfig
+from engine.whisper.model import Whisper, WhisperConfig
 from engine.whisper.ct2 import read_ct2_model, whisper_from_ct2
 
 MULTILINGUAL_VOCAB = 51865
@@ -44,7 +44,7 @@ _EXTRA_KEYS = ("lang_ids", "suppress_ids", "suppress_ids_begin")
 
 @dataclass
 class ImportedWhisper:
-    """A Whisper read from another format, ready for :func:`engine.models.io.save_whisper`."""
+    """A Whisper read from another format, ready for :func:`engine.whisper.files.save_whisper`."""
 
     config: WhisperConfig
     state_dict: dict[str, torch.Tensor]  # our (OpenAI's) names, float32 or float16

@@ -145,7 +145,7 @@ def test_the_qt_free_helpers_import_without_qt():
     import subprocess
     import sys
 
-    code = ("import sys, app.cost, app.run_files, app.alignment_view, app.eval_report; "
+    code = ("import sys, app.cost, app.run_files, app.transcript_diff, app.eval_report; "
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('PySide6', 'pyqtgraph', 'shiboken6')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

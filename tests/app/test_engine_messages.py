@@ -88,7 +88,7 @@ def real_errors(tmp_path: Path, saved_model_dir: Path) -> list[ParceroError]:
     catch(load_audio, tmp_path / "corto.wav", offset=3.0)
     catch(load_model, tmp_path / "sin-modelo")
     catch(load_model, tmp_path)
-    from engine.transcribe import transcribe_samples
+    from engine.speech_transformer.transcribe import transcribe_samples
 
     catch(transcribe_samples, load_model(saved_model_dir), [np.zeros(80, dtype=np.float32)])
     return errors

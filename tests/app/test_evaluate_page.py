@@ -7,7 +7,7 @@ import json
 import pytest
 from PySide6.QtCore import Qt
 
-from app.alignment_view import COLORS
+from app.transcript_diff import COLORS
 from app.eval_report import CSV_COLUMNS, read_csv
 from app.pages.evaluate_page import EvaluatePage
 from engine import cli
@@ -129,7 +129,7 @@ def test_a_missing_manifest_is_reported_inline(page, saved_model_dir, tmp_path):
 
 
 def test_alignment_and_scoring_helpers():
-    from app.alignment_view import align, alignment_html, error_counts
+    from app.transcript_diff import align, alignment_html, error_counts
     from app.eval_report import accent_confusions, score_rows
 
     ops = align("el perro come pan", "el perro comió pan ya")

@@ -1,6 +1,6 @@
 import numpy as np
 
-from engine.alignment import Span, attention_spans, ctc_forced_align, uniform_spans
+from engine.speech_transformer.timing import Span, attention_spans, ctc_forced_align, uniform_spans
 
 
 def peaked_log_probs(path: list[int], V: int = 6, p: float = 0.9) -> np.ndarray:

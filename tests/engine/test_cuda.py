@@ -5,7 +5,7 @@ import torch
 
 from engine.decode import DecodeOptions
 from engine.models.io import load_model
-from engine.transcribe import transcribe_samples
+from engine.speech_transformer.transcribe import transcribe_samples
 from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import tone_speech
 

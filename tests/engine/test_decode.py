@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from engine.decode import DecodeOptions, ctc_prefix_scores, decode_batch, decode_encoded, pad_ctc_log_probs
-from engine.models.speech_transformer import KVCache, SpeechTransformer, preset_config
+from engine.models.attention import KVCache
+from engine.speech_transformer.model import SpeechTransformer, preset_config
 from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import collate, compute_features, tone_speech
 

@@ -48,7 +48,7 @@ def test_audio_errors_name_their_kind_and_file(tmp_path):
 
 
 def test_a_clip_too_short_for_the_model_says_how_short(saved_model_dir, tmp_path):
-    from engine.transcribe import transcribe_samples
+    from engine.speech_transformer.transcribe import transcribe_samples
 
     loaded = load_model(saved_model_dir)
     with pytest.raises(AudioError) as info:

@@ -19,7 +19,7 @@ from engine.export import (
     to_vtt,
     write_export,
 )
-from engine.transcribe import TimedText, Transcript
+from engine.transcript import TimedText, Transcript
 
 SPANISH = (
     "¿Qué pasó con el señor Núñez? ¡El pingüino comió ñoquis el miércoles! "

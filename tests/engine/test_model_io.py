@@ -7,8 +7,9 @@ from safetensors.torch import load_file
 
 from engine.errors import ModelFileError
 from engine.features import FeatureConfig, compute_features
-from engine.models.io import load_model, save_model
-from engine.models.speech_transformer import SpeechTransformer, preset_config
+from engine.models.io import load_model
+from engine.speech_transformer.files import save_model
+from engine.speech_transformer.model import SpeechTransformer, preset_config
 from engine.text import CharTokenizer, TextConfig
 from tests.helpers import tone_speech
 
@@ -122,7 +123,7 @@ def test_interrupted_save_keeps_the_previous_model(saved_model_dir, tmp_path, mo
     def failing_save(*args, **kwargs):
         raise OSError("No space left on device")
 
-    monkeypatch.setattr("engine.models.io.save_file", failing_save)
+    monkeypatch.setattr("engine.speech_transformer.files.save_file", failing_save)
     with pytest.raises(OSError):
         save_model(target, loaded.model, loaded.tokenizer, loaded.feature_config)
     assert (target / "model.safetensors").read_bytes() == before

@@ -14,7 +14,8 @@ from engine.decode import DecodeOptions, decode_batch
 from engine.errors import ParceroError
 from engine.metrics import error_rates
 from engine.models.io import load_model
-from engine.models.speech_transformer import MultiHeadAttention, SpeechTransformer, preset_config
+from engine.models.attention import MultiHeadAttention
+from engine.speech_transformer.model import SpeechTransformer, preset_config
 from engine.quantize import HalfWeightLinear, check_quantize, half_weights, is_quantized, quantize_model
 from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import collate, compute_features, tone_speech

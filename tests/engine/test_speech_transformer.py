@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from engine.errors import ConfigError
-from engine.models.speech_transformer import (
+from engine.speech_transformer.model import (
     PRESETS,
     AttentionRecorder,
     KVCache,

@@ -5,7 +5,8 @@ from engine.audio import save_wav
 from engine.decode import DecodeOptions
 from engine.errors import AudioError
 from engine.models.io import load_model
-from engine.transcribe import transcribe_file, transcribe_samples
+from engine.speech_transformer.transcribe import transcribe_samples
+from engine.transcribe import transcribe_file
 from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import CHAR_SECONDS, tone_speech
 
@@ -70,7 +71,7 @@ def test_too_short_clip_is_refused_with_its_name(loaded, tmp_path):
 
 
 def test_a_long_file_is_read_block_by_block_and_gives_the_same_transcript(loaded, tmp_path, monkeypatch):
-    import engine.transcribe as tr
+    import engine.speech_transformer.transcribe as tr
 
     gap = np.zeros(int(0.6 * 16000), np.float32)
     audio = np.concatenate([x for t in OVERFIT_TEXTS for x in (tone_speech(t, seed=1), gap)])

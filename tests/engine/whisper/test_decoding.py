@@ -19,9 +19,9 @@ import numpy as np
 import pytest
 import torch
 
-from engine.models.whisper import Whisper, WhisperConfig
-from engine.transcribe import Transcript
-from engine.whisper.alignment import dtw, find_alignment, median_filter, select_heads
+from engine.whisper.model import Whisper, WhisperConfig
+from engine.transcript import Transcript
+from engine.whisper.word_timing import dtw, find_alignment, median_filter, select_heads
 from engine.whisper.decoding import WhisperLogitsFilter, WhisperOptions, split_segments, transcribe_whisper
 from engine.whisper.tokenizer import WhisperTokenizer
 

@@ -18,7 +18,8 @@ import pytest
 import torch
 
 from engine.decode import DecodeOptions, decode_encoded
-from engine.models.speech_transformer import AttentionRecorder, KVCache, SpeechTransformer, preset_config
+from engine.models.attention import AttentionRecorder, KVCache
+from engine.speech_transformer.model import SpeechTransformer, preset_config
 from engine.whisper.decoding import WhisperLogitsFilter
 from tests.engine.whisper.fixtures_whisper import tiny_tokenizer_json, tiny_whisper, token_id
 

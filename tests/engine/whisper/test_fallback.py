@@ -125,7 +125,7 @@ def test_after_a_window_that_needed_a_high_temperature_the_next_is_not_prompted(
 def test_the_worker_tells_the_window_when_a_window_is_decoded_again(loaded, tmp_path):
     from engine.audio import save_wav
     from engine.client import EngineClient
-    from engine.models.io import save_whisper
+    from engine.whisper.files import save_whisper
     from engine.protocol import Finished, LoadModel, PartialTranscript, Transcribe
 
     from tests.engine.whisper.fixtures_whisper import tiny_tokenizer_json

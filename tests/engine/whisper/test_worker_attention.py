@@ -44,7 +44,7 @@ def test_token_pieces_are_bpe_text_with_specials_flagged(tok):
 
 @pytest.fixture(scope="module")
 def whisper_folder(tmp_path_factory):
-    from engine.models.io import save_whisper
+    from engine.whisper.files import save_whisper
 
     tok_json = tiny_tokenizer_json()
     n_vocab = WhisperTokenizer.from_str(tok_json).vocab_size

@@ -36,7 +36,7 @@ from engine.data.batching import Example, LoadedBatch
 from engine.data.manifest import Utterance
 from engine.errors import ParceroError
 from engine.losses import IGNORE, Batch
-from engine.models.whisper import WhisperConfig
+from engine.whisper.model import WhisperConfig
 from engine.whisper.audio import FRAMES_PER_SECOND, HOP_LENGTH, SAMPLE_RATE, TIME_PRECISION, log_mel, pad_or_trim
 
 

@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from engine.models.speech_transformer import AttentionRecorder
+from engine.models.attention import AttentionRecorder
 from engine.whisper.audio import TOKENS_PER_SECOND
 from engine.whisper.tokenizer import WhisperTokenizer
 

@@ -7,7 +7,7 @@ cross-attention and an output layer tied to the token embedding. Parameter
 names match OpenAI's checkpoints, so their weights load without renaming.
 
 What makes it a Parcero model: ``encode``/``decode`` take the same arguments
-as :class:`engine.models.speech_transformer.SpeechTransformer` (padding lengths,
+as :class:`engine.speech_transformer.model.SpeechTransformer` (padding lengths,
 a :class:`KVCache`, an :class:`AttentionRecorder`), so decoding, streaming
 attention and training code serve both. Input features are Whisper's own
 log-mel (engine.whisper.audio), 30 s windows of 3000 frames.
@@ -23,7 +23,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from engine.errors import ConfigError
-from engine.models.speech_transformer import AttentionRecorder, KVCache, fold_beams, keys_and_values, split_heads
+from engine.models.attention import AttentionRecorder, KVCache, fold_beams, keys_and_values, split_heads
 
 
 @dataclass
@@ -145,8 +145,13 @@ class WhisperDecoder(nn.Module):
         self.ln = nn.LayerNorm(c.n_text_state)
 
 
+ARCHITECTURE = "whisper"  # as config.json names the family (engine.backends.FAMILIES)
+
+
 class Whisper(nn.Module):
     """Whisper encoder-decoder. Features: (B, T_in, n_mels) with T_in = 3000 (30 s) for trained models."""
+
+    ARCHITECTURE = ARCHITECTURE
 
     MIN_FRAMES = 2
     ctc_head = None  # Whisper has no CTC head: joint CTC scoring and CTC timings do not apply

@@ -1,0 +1,84 @@
+"""What a transcription produces, whatever the model family: timed text and its transcript.
+
+Every family's decoder returns :class:`Transcript`; the worker, the CLI, export
+and the window read only these types, so they never ask which model made them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class TimedText:
+    text: str
+    start: float  # seconds
+    end: float
+
+
+@dataclass
+class Transcript:
+    text: str
+    tokens: list[TimedText]  # one per character
+    words: list[TimedText]
+    duration: float  # seconds of audio
+    score: float  # length-normalised log-probability
+    source: str | None = None  # file path, when transcribed from a file
+    cross_attention: np.ndarray | None = field(default=None, repr=False)  # (layers, H, steps, T) float16
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d.pop("cross_attention")
+        return d
+
+
+@dataclass(frozen=True)
+class Chunk:
+    index: int
+    start: float  # seconds in the whole audio
+    end: float
+    count: int  # how many chunks the audio was cut into
+
+
+def shifted(t: Transcript, offset: float) -> Transcript:
+    """The same transcript with every time moved by ``offset`` seconds."""
+    if offset == 0:
+        return t
+    move = lambda xs: [TimedText(x.text, round(x.start + offset, 3), round(x.end + offset, 3)) for x in xs]  # noqa: E731
+    return Transcript(t.text, move(t.tokens), move(t.words), t.duration, t.score, t.source, t.cross_attention)
+
+
+def join_transcripts(parts: list[Transcript], duration: float) -> Transcript:
+    texts = [p.text.strip() for p in parts if p.text.strip()]
+    tokens: list[TimedText] = []
+    for p in parts:
+        if tokens and p.tokens and p.text.strip():
+            tokens.append(TimedText(" ", tokens[-1].end, p.tokens[0].start))
+        tokens.extend(p.tokens)
+    score = sum(p.score for p in parts) / len(parts) if parts else 0.0
+    return Transcript(" ".join(texts), tokens, [w for p in parts for w in p.words], duration, score)
+
+
+def words_from_characters(tokens: list[TimedText]) -> list[TimedText]:
+    """Group characters into words at spaces; a word spans its first to its last character."""
+    words, current = [], []
+    for t in tokens + [TimedText(" ", 0.0, 0.0)]:
+        if t.text == " ":
+            if current:
+                words.append(TimedText("".join(c.text for c in current), current[0].start, current[-1].end))
+            current = []
+        elif t.text:  # <unk> decodes to nothing and joins no word
+            current.append(t)
+    return words
+
+
+def transcript_from_dict(d: dict[str, Any]) -> Transcript:
+    """Inverse of :meth:`Transcript.to_dict` (e.g. for a result that crossed the process boundary)."""
+    timed = lambda xs: [TimedText(x["text"], float(x["start"]), float(x["end"])) for x in xs or []]  # noqa: E731
+    return Transcript(
+        text=d.get("text", ""), tokens=timed(d.get("tokens")), words=timed(d.get("words")),
+        duration=float(d.get("duration", 0.0)), score=float(d.get("score", 0.0)), source=d.get("source"),
+    )
