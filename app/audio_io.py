@@ -104,9 +104,9 @@ def list_input_devices() -> list[tuple[int, str]]:
 
 def default_recordings_folder() -> Path:
     """``<data folder>/recordings`` (Preferences' data folder, else the user data folder), unless told otherwise."""
-    from engine.models.cli import data_dir
+    from engine.paths import recordings_dir
 
-    return data_dir() / "recordings"
+    return recordings_dir()
 
 
 def dbfs(samples: np.ndarray) -> float:

@@ -3,9 +3,10 @@
 No Qt here. The engine's report (engine.evaluate.EvalReport.to_dict(), carried
 by the EvalResult event) has the overall, per-speaker and per-gender rates and
 every utterance's reference and hypothesis; the Evaluate page also wants each
-utterance's own WER/CER to sort by, which this module computes with the same
-normalisation the engine scored with (the model's TextConfig), so the
-per-utterance numbers add up to the overall ones.
+utterance's own WER/CER to sort by, which this module gets from the engine's
+scoring (engine.metrics.utterance_errors) with the normalisation the engine
+scored with (the model's TextConfig), so the per-utterance numbers add up to the
+overall ones.
 """
 
 from __future__ import annotations
@@ -15,12 +16,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-import jiwer
-
 from app.i18n import translate
 from engine.fileio import atomic_path, write_json_atomic
-from engine.metrics import base_letter
-from engine.text import TextConfig, normalize_text
+from engine.metrics import base_letter, utterance_errors
+from engine.text import TextConfig
 
 CSV_COLUMNS = ("id", "speaker", "gender", "wer", "cer", "word_errors", "words", "char_errors", "chars",
                "reference", "hypothesis")
@@ -67,43 +66,19 @@ def score_rows(rows: Iterable[dict[str, Any]], text_config: TextConfig | None = 
         Normalisation applied to both sides first (None: compare as given).
     """
     rows = list(rows)
-    if not rows:
-        return []
-    norm = (lambda s: normalize_text(s, text_config)) if text_config is not None else (lambda s: s)
-    refs = [norm(str(r.get("reference", ""))) for r in rows]
-    hyps = [norm(str(r.get("hypothesis", ""))) for r in rows]
-    # One jiwer call for all rows (not one per row): thousands of utterances stay instant.
-    w = jiwer.process_words(refs, hyps)
-    c = jiwer.process_characters(refs, hyps)
-    scored = []
-    for i, r in enumerate(rows):
-        word_errors, words = _errors(w.alignments[i])
-        char_errors, chars = _errors(c.alignments[i])
-        scored.append(ScoredRow(
+    scores = utterance_errors([str(r.get("reference", "")) for r in rows],
+                              [str(r.get("hypothesis", "")) for r in rows], text_config)
+    scored = [
+        ScoredRow(
             id=str(r.get("id", "")), speaker=str(r.get("speaker", "")), gender=str(r.get("gender", "")),
-            reference=refs[i], hypothesis=hyps[i],
-            wer=_rate(word_errors, words), cer=_rate(char_errors, chars),
-            word_errors=word_errors, words=words, char_errors=char_errors, chars=chars,
-        ))
+            reference=u.reference, hypothesis=u.hypothesis, wer=u.words.rate, cer=u.chars.rate,
+            word_errors=u.words.errors, words=u.words.reference_length,
+            char_errors=u.chars.errors, chars=u.chars.reference_length,
+        )
+        for r, u in zip(rows, scores)
+    ]
     scored.sort(key=lambda s: (-s.wer, -s.cer, s.id))
     return scored
-
-
-def _errors(chunks) -> tuple[int, int]:
-    """(substitutions + deletions + insertions, reference length) of one sentence's alignment."""
-    errors = length = 0
-    for chunk in chunks:
-        n_ref = chunk.ref_end_idx - chunk.ref_start_idx
-        n_hyp = chunk.hyp_end_idx - chunk.hyp_start_idx
-        length += n_ref
-        if chunk.type != "equal":
-            errors += max(n_ref, n_hyp)
-    return errors, length
-
-
-def _rate(errors: int, length: int) -> float:
-    # As engine.metrics.ErrorCounts.rate: an empty reference scores 1 if anything was said, else 0.
-    return errors / length if length else float(errors > 0)
 
 
 def accent_confusions(confusions: dict[str, int]) -> list[tuple[str, str, int]]:

@@ -26,7 +26,8 @@ from PySide6.QtWidgets import QCheckBox, QFrame, QHBoxLayout, QLabel, QPushButto
 from app.background import BackgroundRunner
 from app.settings_dialog import HINT_KEY, load_settings
 from app.widgets.model_picker import is_model_dir
-from engine.models.catalog import DEFAULT_MODEL, ensure_default_model, user_models_dir
+from engine.models.catalog import DEFAULT_MODEL, ensure_default_model
+from engine.paths import user_models_dir
 from engine.resources import bundled_models_dir, bundled_samples, demo_model_dir
 
 log = logging.getLogger(__name__)

@@ -45,13 +45,10 @@ _folder_box: QMessageBox | None = None  # open_log_folder's message box, when it
 
 
 def log_dir() -> Path:
-    """The folder for logs and crash reports (it may not exist yet)."""
-    env = os.environ.get("PARCERO_DATA_DIR", "").strip()
-    if env:
-        return Path(env).expanduser() / "logs"
-    import platformdirs
+    """The folder for logs and crash reports (it may not exist yet): :func:`engine.paths.logs_dir`."""
+    from engine.paths import logs_dir
 
-    return Path(platformdirs.user_log_dir("Parcero", "Parcero"))
+    return logs_dir()
 
 
 def current_log_dir() -> Path:

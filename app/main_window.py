@@ -30,10 +30,6 @@ from app.settings_dialog import SettingsDialog, apply_to_window, preferences_sho
 from app.widgets.model_picker import model_catalogue
 from engine.protocol import GetInfo
 
-# Pages planned but not built yet: listed, greyed out, so the shape of the
-# workbench is visible from the first release.
-COMING_PAGES: tuple[str, ...] = ()
-COMING_SOON = QT_TRANSLATE_NOOP("MainWindow", "Coming soon")
 ENGINE_STATES = {  # engine state -> status bar text
     "starting": QT_TRANSLATE_NOOP("MainWindow", "Engine: starting…"),
     "ready": QT_TRANSLATE_NOOP("MainWindow", "Engine: ready"),
@@ -80,11 +76,7 @@ class MainWindow(QMainWindow):
         self.evaluate_page = EvaluatePage(self.engine, session=self.model_session)
         self._add_page(self.tr("Evaluate"), self.evaluate_page)
         self.train_page.training_finished.connect(self.on_train_page_training_finished)
-        for name in COMING_PAGES:
-            item = QListWidgetItem(self.tr(name))
-            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled & ~Qt.ItemFlag.ItemIsSelectable)
-            item.setToolTip(self.tr(COMING_SOON))
-            self.page_list.addItem(item)
+        self.train_page.training_started.connect(self.on_train_page_training_started)
         self.page_list.setCurrentRow(0)
         self.page_list.currentRowChanged.connect(self.on_page_list_current_row_changed)
         self.page_list.setMaximumWidth(220)
@@ -130,6 +122,9 @@ class MainWindow(QMainWindow):
         self._fit_to_screen()
         if start_engine and engine is None:
             self.engine.start()
+        if self.train_page.reattach() and self.train_page.training:  # a run went on while no window was open
+            self.statusBar().showMessage(self.tr("A training run went on while Parcero was closed; the Train page "
+                                                 "follows it again."), 15000)
 
     def _add_page(self, name: str, page) -> None:
         self.pages.addWidget(page)
@@ -235,15 +230,15 @@ class MainWindow(QMainWindow):
         settings.sync()
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt name)
-        if self.train_page.training:
-            self.train_page.stop()  # the engine checkpoints before it goes
+        # A training run lives in a process of its own (app.training_runs): it goes on after the window
+        # closes, and the next window re-attaches to it. Nothing to stop or wait for here.
         self.transcribe_page.shutdown()
         self.model_import.shutdown()
         self.data_page.shutdown()
         self.train_page.shutdown()
         self._save_settings()
         if self._owns_engine:
-            self.engine.close(timeout=60.0 if self.train_page.training else 5.0)
+            self.engine.close(timeout=5.0)
         super().closeEvent(event)
 
     # ---- slots ----------------------------------------------------------------
@@ -277,6 +272,12 @@ class MainWindow(QMainWindow):
     @Slot(str)
     def on_transcribe_page_audio_loaded(self, path: str) -> None:
         self.statusBar().showMessage(self.tr("Opened {path}").format(path=path), 5000)
+
+    @Slot(str)
+    def on_train_page_training_started(self, run_dir: str) -> None:
+        self.statusBar().showMessage(self.tr("Training runs in a process of its own: you can transcribe and evaluate "
+                                             "meanwhile, and closing Parcero does not stop it (reopening Parcero "
+                                             "re-attaches to it)."), 15000)
 
     @Slot(dict)
     def on_train_page_training_finished(self, result: dict) -> None:

@@ -56,7 +56,7 @@ class ModelImport(QObject):
 
     def start(self, chosen: str | Path) -> None:
         """Import the checkpoint ``chosen`` names (see :func:`import_source`) in the background."""
-        from engine.models.cli import default_import_name, free_name, import_into
+        from engine.models.imports import default_import_name, free_name, import_into
 
         source = import_source(chosen)
         self._source = source

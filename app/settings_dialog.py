@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 from app.i18n import LANGUAGE_KEY, available_languages, needs_restart, translate
 from app.widgets.model_picker import discover_models, is_model_dir
 from app.widgets.plot_style import follow_palette
+from engine.paths import DATA_DIR_ENV  # what engine.paths.data_dir() reads, here and in the engine process
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,6 @@ BEAM_KEY = "transcribe/beam"  # shared with the Transcribe page's beam box
 DATA_FOLDER_KEY = "paths/data_folder"
 THEME_KEY = "ui/theme"
 HINT_KEY = "first_run/show_hint"
-DATA_DIR_ENV = "PARCERO_DATA_DIR"  # what engine.models.cli.data_dir() reads, here and in the engine process
 
 DEVICES = ("auto", "cpu", "cuda")
 CPU_WEIGHTS = ("none", "int8", "fp16")  # engine.quantize's choices
@@ -139,7 +139,7 @@ def save_settings(values: AppSettings, settings: QSettings | None = None) -> Non
 
 def default_data_folder() -> Path:
     """Where models go when no data folder is set: the data folder the engine uses without one."""
-    from engine.models.cli import default_data_dir
+    from engine.paths import default_data_dir
 
     return default_data_dir()
 
@@ -234,7 +234,7 @@ def apply_settings(app: QApplication, values: AppSettings) -> None:
 
 def apply_to_window(window, values: AppSettings) -> None:
     """Apply ``values`` to a running main window: application-wide settings, then its Transcribe page."""
-    from engine.models.cli import bundled_models_dir, user_models_dir
+    from engine.paths import bundled_models_dir, user_models_dir
 
     apply_settings(QApplication.instance(), values)
     page = window.transcribe_page
@@ -300,7 +300,7 @@ class SettingsDialog(QDialog):
         self.set_values(load_settings(self.settings))
 
     def _build(self, cuda_available: bool | None) -> None:
-        from engine.models.cli import bundled_models_dir, user_models_dir
+        from engine.paths import bundled_models_dir, user_models_dir
 
         self.model_combo = QComboBox()
         self.model_combo.setToolTip(self.tr("The model selected when Parcero starts"))

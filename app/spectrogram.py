@@ -2,7 +2,7 @@
 
 The picture uses the same front end as the model (25 ms Hann windows every
 10 ms, 80 HTK mel bands from 20 Hz to 7.6 kHz, see
-``engine.features.FeatureConfig``), so what the user sees is what the model
+``engine.feature_config.FeatureConfig``), so what the user sees is what the model
 hears. It is not ``engine.features.compute_features`` itself because display
 has other needs: an hour of audio is 360,000 frames, which as one torch STFT
 needs over a gigabyte, and the screen shows at most a few thousand columns
@@ -33,7 +33,7 @@ class SpectrogramCancelled(Exception):
 
 @dataclass(frozen=True)
 class SpectrogramOptions:
-    """STFT and mel settings; the defaults match ``engine.features.FeatureConfig``."""
+    """STFT and mel settings; the defaults match ``engine.feature_config.FeatureConfig``."""
 
     n_fft: int = 400
     hop_length: int = 160

@@ -31,8 +31,10 @@ import engine  # noqa: E402,F401  (first: it sets the OpenMP wait policy the app
 import torch  # noqa: E402
 
 from bench.machine import load_average, machine_info  # noqa: E402
-from engine.decode import DecodeOptions, decode_encoded  # noqa: E402
-from engine.speech_transformer.model import PRESETS, SpeechTransformer, preset_config  # noqa: E402
+from engine.decode import decode_encoded  # noqa: E402
+from engine.transcript import DecodeOptions
+from engine.speech_transformer.config import PRESETS, preset_config  # noqa: E402
+from engine.speech_transformer.model import SpeechTransformer  # noqa: E402
 from engine.quantize import quantize_model  # noqa: E402
 
 CHARS_PER_SECOND = 15

@@ -34,7 +34,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.machine import load_average, machine_info  # noqa: E402
 from engine.data.batching import DurationBucketSampler, SpeechDataset, make_loader  # noqa: E402
 from engine.data.manifest import Utterance  # noqa: E402
-from engine.features import FeatureConfig, SpecAugmentConfig  # noqa: E402
+from engine.feature_config import FeatureConfig, SpecAugmentConfig  # noqa: E402
 from engine.text import CharTokenizer  # noqa: E402
 
 SENTENCES = ["¿qué tal, señor núñez?", "el pingüino come atún en la península", "mañana llueve en la ciudad",

@@ -42,7 +42,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from app.cost import gpu_peak  # noqa: E402  (Qt-free: the one sourced table of GPU peak rates)
 from bench.machine import load_average, machine_info  # noqa: E402
 from engine.losses import collate, joint_loss  # noqa: E402
-from engine.speech_transformer.model import PRESETS, SpeechTransformer, preset_config  # noqa: E402
+from engine.speech_transformer.config import PRESETS, preset_config  # noqa: E402
+from engine.speech_transformer.model import SpeechTransformer  # noqa: E402
 
 VOCAB = 64
 CHARS_PER_SECOND = 15

@@ -24,7 +24,8 @@ if TYPE_CHECKING:  # types only: importing them here would import torch and ever
     import torch
 
     from engine.data.manifest import Utterance
-    from engine.decode import DecodeOptions, StepInfo
+    from engine.decode import StepInfo
+    from engine.transcript import DecodeOptions
     from engine.evaluate import EvalReport
     from engine.models.io import LoadedModel
     from engine.transcript import Chunk, Transcript

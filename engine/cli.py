@@ -27,7 +27,7 @@ import traceback
 from pathlib import Path
 
 from engine import __version__
-from engine.errors import ParceroError
+from engine.errors import ParceroError, run_guarded
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -121,33 +121,13 @@ def argv_has_command(argv: list[str] | None) -> bool:
     return bool(words) and words[0] != "gui"
 
 
-def run_guarded(job) -> int:
-    """Run a command; user errors become one line on stderr and an exit status, never a traceback."""
-    try:
-        return job()
-    except ParceroError as e:
-        print(f"parcero: error: {e}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        print("parcero: interrupted", file=sys.stderr)
-        return 130
-    except BrokenPipeError:
-        # Output piped into `head` or a closed pager: not an error worth a traceback.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return 0
-    except OSError as e:
-        if e.errno is None:  # not the machine but a library that failed to load: main() names it
-            raise
-        # The machine, not the input: a full disk, a folder without write permission. Writes are
-        # atomic, so nothing half-written is left behind; the user needs the file and the reason.
-        where = f"{e.filename}: " if e.filename else ""
-        print(f"parcero: error: {where}{e.strerror or e}", file=sys.stderr)
-        return 1
-
-
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "info":
         return _info()
+    if args.command in ("transcribe", "train", "eval", "average"):
+        from engine.deps import load_native
+
+        load_native()  # a library that does not load is said before a model is imported or read
     if args.command == "transcribe":
         return _transcribe(args)
     if args.command == "train":
@@ -195,7 +175,7 @@ def _model_or_default(model: str | None) -> Path:
 
 
 def _transcribe(args: argparse.Namespace) -> int:
-    from engine.decode import DecodeOptions
+    from engine.transcript import DecodeOptions
     from engine.device import pick_device
     from engine.models.io import load_model
     from engine.quantize import check_quantize, quantize_model

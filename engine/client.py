@@ -29,7 +29,6 @@ from multiprocessing.connection import wait as wait_for_ready
 
 from engine.errors import ParceroError
 from engine.protocol import Cancel, Command, Event, Failed, Ready, Shutdown, WorkerExited, is_terminal
-from engine.worker import worker_main
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +93,8 @@ class EngineClient:
         ctx = multiprocessing.get_context("spawn")  # fork after Qt or CUDA started threads can deadlock
         command_out, command_in = ctx.Pipe(duplex=False)
         event_out, event_in = ctx.Pipe(duplex=False)
+        from engine.worker import worker_main  # the engine process's code (torch): not imported by the window
+
         process = ctx.Process(target=worker_main, args=(command_out, event_in), name="parcero-engine", daemon=True)
         process.start()
         # Our copies of the child's ends must go, or a dead child would never read as EOF.

@@ -25,28 +25,12 @@ import torch
 from torch import Tensor
 
 from engine.models.attention import AttentionRecorder, KVCache
+from engine.transcript import DecodeOptions
 
 NEG_INF = float("-inf")
 ONE_THREAD_ROWS = 8  # CPU decoding steps of at most this many rows (utterances x beams) run on one thread ...
 ONE_THREAD_MAX_VOCAB = 4096  # ... unless the output layer is this wide (Whisper's 51865 tokens want two)
 IMPOSSIBLE = -1e9  # log-probabilities below this count as log 0 in CTC prefix scoring
-
-
-@dataclass(frozen=True)
-class DecodeOptions:
-    beam_size: int = 1
-    length_penalty: float = 1.0  # final score = log p / (tokens + 1) ** length_penalty
-    ctc_weight: float = 0.0  # 0: attention only; needs a model with a CTC head when > 0
-    max_len_ratio: float = 1.0  # at most ratio * encoder frames (40 ms each) + 10 tokens
-    pre_beam_factor: float = 1.5  # joint scoring looks at this many x beam candidates per hypothesis
-    capture_attention: bool = False  # keep decoder cross-attention in the results
-    step_attention: bool = True  # give on_step the newest cross-attention (False: tokens only, none computed)
-    length_counts_eos: bool = True  # count <eos> in the length normalisation (Whisper and CTranslate2 do not)
-    temperature: float = 0.0  # > 0: sample best_of candidates at this temperature instead of beam search
-    best_of: int = 1  # candidates sampled per utterance when temperature > 0; the most probable one wins
-    seed: int = 0  # of the sampling: the same audio and options give the same transcript
-    language: str | None = "es"  # Whisper: the language spoken (None: detect it from the first 30 s)
-    task: str = "transcribe"  # Whisper: "transcribe" (text in the language spoken) or "translate" (into English)
 
 
 @dataclass

@@ -33,6 +33,16 @@ def version(distribution: str) -> str:
         return "not installed"
 
 
+def load_native() -> None:
+    """Import every native library a model job needs, so a broken install fails before any work is done.
+
+    Most are imported lazily (the window and ``parcero info`` do not need torchaudio); a command that
+    runs a model calls this first, and the failure it raises gets :func:`diagnose`'s one line.
+    """
+    for module, _ in NATIVE:
+        importlib.import_module(module)
+
+
 def diagnose(gui: bool = False) -> str | None:
     """One line naming the first library that does not import, its version, torch's, and the fix; else None."""
     for module, distribution in NATIVE + (GUI if gui else ()):

@@ -8,13 +8,16 @@ such as ``"audio.unreadable"``) and ``params`` (the file, the numbers): they
 cross the process boundary in :class:`engine.protocol.Failed`, and the window
 turns them into a sentence in the interface's language (``app.engine_messages``).
 The English message stays what the CLI prints and what the window shows for a
-code it does not know.
+code it does not know; :func:`run_guarded` is how a command prints it.
+Only the standard library: every engine module may import this one.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 
 class ParceroError(Exception):
@@ -100,3 +103,30 @@ class ConfigError(ParceroError):
 
 class JobCancelled(Exception):
     """Raised inside a running job (e.g. from a decoding callback) when the user cancelled it."""
+
+
+def run_guarded(job: Callable[[], int]) -> int:
+    """Run a command; user errors become one line on stderr and an exit status, never a traceback.
+
+    ``parcero COMMAND`` (engine.cli) and ``python -m engine.train`` run their work through it.
+    """
+    try:
+        return job()
+    except ParceroError as e:
+        print(f"parcero: error: {e}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("parcero: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # Output piped into `head` or a closed pager: not an error worth a traceback.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as e:
+        if e.errno is None:  # not the machine but a library that failed to load: engine.cli.main names it
+            raise
+        # The machine, not the input: a full disk, a folder without write permission. Writes are
+        # atomic, so nothing half-written is left behind; the user needs the file and the reason.
+        where = f"{e.filename}: " if e.filename else ""
+        print(f"parcero: error: {where}{e.strerror or e}", file=sys.stderr)
+        return 1

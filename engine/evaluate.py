@@ -16,8 +16,9 @@ import torch
 
 from engine.data.batching import DurationBucketSampler, SpeechDataset, make_loader
 from engine.data.manifest import Utterance
-from engine.decode import DecodeOptions, Hypothesis, decode_encoded
-from engine.features import FeatureConfig
+from engine.decode import Hypothesis, decode_encoded
+from engine.transcript import DecodeOptions
+from engine.feature_config import FeatureConfig
 from engine.losses import joint_loss
 from engine.metrics import ErrorRates, error_rates
 from engine.text import CharTokenizer, TextConfig
@@ -79,7 +80,7 @@ def evaluate(
     was_training = model.training
     model.eval()
     device = next(model.parameters()).device
-    dataset = SpeechDataset(utterances, base_dir, tokenizer, feature_config)
+    dataset = SpeechDataset(utterances, base_dir, tokenizer, feature_config, min_frames=model.MIN_FRAMES)
     sampler = DurationBucketSampler(dataset.durations(), max_frames=max_frames, shuffle=False, num_buckets=1)
     by_id = {u.id: u for u in utterances}
     rows, skipped, losses, attention = [], [], [], {}

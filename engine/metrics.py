@@ -31,10 +31,12 @@ class ErrorCounts:
         return self.substitutions + self.deletions + self.hits
 
     @property
+    def errors(self) -> int:
+        return self.substitutions + self.deletions + self.insertions
+
+    @property
     def rate(self) -> float:
-        errors = self.substitutions + self.deletions + self.insertions
-        n = self.reference_length
-        return errors / n if n else float(errors > 0)
+        return error_rate(self.errors, self.reference_length)
 
 
 @dataclass
@@ -53,6 +55,21 @@ class ErrorRates:
         return d
 
 
+@dataclass
+class UtteranceErrors:
+    """One utterance scored alone; ``reference``/``hypothesis`` are normalised as scored."""
+
+    reference: str
+    hypothesis: str
+    words: ErrorCounts
+    chars: ErrorCounts
+
+
+def error_rate(errors: int, reference_length: int) -> float:
+    """Errors per reference unit; an empty reference scores 1 if anything was said, else 0."""
+    return errors / reference_length if reference_length else float(errors > 0)
+
+
 def base_letter(ch: str) -> str:
     """The letter without diacritics: "á" → "a", "ñ" → "n", "ü" → "u"."""
     return "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
@@ -65,15 +82,10 @@ def error_rates(
 
     ``text_config=None`` scores the texts exactly as given.
     """
-    if len(references) != len(hypotheses):
-        raise ValueError(f"{len(references)} references but {len(hypotheses)} hypotheses")
+    _check_lengths(references, hypotheses)
     if not references:
         return ErrorRates(0.0, 0.0, ErrorCounts(), ErrorCounts(), 0)
-    norm = (lambda s: normalize_text(s, text_config)) if text_config is not None else (lambda s: s)
-    refs = [norm(r) for r in references]
-    hyps = [norm(h) for h in hypotheses]
-    w = jiwer.process_words(refs, hyps)
-    c = jiwer.process_characters(refs, hyps)
+    refs, hyps, w, c = _align(references, hypotheses, text_config)
     words = ErrorCounts(w.substitutions, w.deletions, w.insertions, w.hits)
     chars = ErrorCounts(c.substitutions, c.deletions, c.insertions, c.hits)
     confusions: Counter[str] = Counter()
@@ -91,3 +103,48 @@ def error_rates(
         wer=words.rate, cer=chars.rate, words=words, chars=chars, utterances=len(refs),
         accent_substitutions=accent, confusions=dict(confusions.most_common()),
     )
+
+
+def utterance_errors(
+    references: Sequence[str], hypotheses: Sequence[str], text_config: TextConfig | None = TextConfig()
+) -> list[UtteranceErrors]:
+    """Each utterance's own word and character error counts, normalised as :func:`error_rates` does.
+
+    Their sums are :func:`error_rates`' corpus-level counts. One alignment call for all the
+    utterances (not one each): thousands of them stay instant.
+    """
+    _check_lengths(references, hypotheses)
+    if not references:
+        return []
+    refs, hyps, w, c = _align(references, hypotheses, text_config)
+    return [UtteranceErrors(ref, hyp, _counts(wa), _counts(ca))
+            for ref, hyp, wa, ca in zip(refs, hyps, w.alignments, c.alignments)]
+
+
+def _check_lengths(references: Sequence[str], hypotheses: Sequence[str]) -> None:
+    if len(references) != len(hypotheses):
+        raise ValueError(f"{len(references)} references but {len(hypotheses)} hypotheses")
+
+
+def _align(references: Sequence[str], hypotheses: Sequence[str], text_config: TextConfig | None):
+    """The normalised texts and jiwer's word and character alignments of them."""
+    norm = (lambda s: normalize_text(s, text_config)) if text_config is not None else (lambda s: s)
+    refs = [norm(r) for r in references]
+    hyps = [norm(h) for h in hypotheses]
+    return refs, hyps, jiwer.process_words(refs, hyps), jiwer.process_characters(refs, hyps)
+
+
+def _counts(chunks) -> ErrorCounts:
+    """The error counts of one sentence's jiwer alignment."""
+    counts = ErrorCounts()
+    for chunk in chunks:
+        n_ref = chunk.ref_end_idx - chunk.ref_start_idx
+        if chunk.type == "equal":
+            counts.hits += n_ref
+        elif chunk.type == "substitute":
+            counts.substitutions += n_ref
+        elif chunk.type == "delete":
+            counts.deletions += n_ref
+        else:  # insert
+            counts.insertions += chunk.hyp_end_idx - chunk.hyp_start_idx
+    return counts

@@ -11,16 +11,14 @@ job carries the same id. A job ends with exactly one terminal event:
 
 from __future__ import annotations
 
-import dataclasses
-import types
 from dataclasses import dataclass, field
-from functools import cache
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any
 
 import numpy as np
 
-from engine.decode import DecodeOptions
-from engine.errors import ParceroError
+from engine.configio import check_fields
+from engine.errors import ConfigError, ParceroError
+from engine.transcript import DecodeOptions
 
 # ---- commands -------------------------------------------------------------------------
 
@@ -249,58 +247,10 @@ def check_command(command: object) -> None:
             raise ParceroError(f"unknown command {what}: this engine knows "
                                + ", ".join(c.__name__ for c in KNOWN_COMMANDS))
         raise ParceroError(f"not a command: got a {what} ({_short(command)})")
-    _check_fields(command, type(command).__name__)
-
-
-def _check_fields(obj: object, where: str) -> None:
-    hints = _hints(type(obj))
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name, _MISSING)
-        if value is _MISSING:
-            raise ParceroError(f"{where}.{f.name} is missing")
-        expected = hints[f.name]
-        if not _matches(value, expected):
-            raise ParceroError(f"{where}.{f.name}: expected {_type_name(expected)}, got {type(value).__name__} "
-                               f"({_short(value)})")
-        if dataclasses.is_dataclass(value) and not isinstance(value, type):
-            _check_fields(value, f"{where}.{f.name}")
-
-
-_MISSING = object()
-
-
-@cache
-def _hints(cls: type) -> dict[str, Any]:
-    return get_type_hints(cls)
-
-
-def _matches(value: object, expected: Any) -> bool:
-    origin = get_origin(expected)
-    if expected is Any:
-        return True
-    if expected is type(None):
-        return value is None
-    if origin in (Union, types.UnionType):
-        return any(_matches(value, t) for t in get_args(expected))
-    if origin is tuple:
-        args = get_args(expected)
-        return isinstance(value, tuple) and all(_matches(v, args[0]) for v in value)  # only tuple[X, ...] here
-    if origin is dict:
-        key, item = get_args(expected)
-        return isinstance(value, dict) and all(_matches(k, key) and _matches(v, item) for k, v in value.items())
-    if expected is float:
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
-    if expected is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    return isinstance(value, origin or expected)
-
-
-def _type_name(expected: Any) -> str:
-    if expected is type(None):
-        return "None"
-    if get_origin(expected) in (Union, types.UnionType):
-        return " or ".join(_type_name(t) for t in get_args(expected))
-    return getattr(expected, "__name__", str(expected))
+    try:
+        check_fields(command, type(command).__name__)
+    except ConfigError as e:  # a bad command, not a bad setting: no config.* code for the window
+        raise ParceroError(str(e)) from None
 
 
 def _short(value: object) -> str:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
+from engine import configio
 from engine.errors import ConfigError, ModelFileError, UnknownCharacterError
 from engine.fileio import write_json_atomic
 
@@ -51,8 +52,6 @@ class TextConfig:
     punctuation: str = "strip"
 
     def __post_init__(self) -> None:
-        if not isinstance(self.lowercase, bool):
-            raise ConfigError(f"TextConfig.lowercase: expected bool, got {self.lowercase!r}")
         if self.punctuation not in PUNCTUATION_MODES:
             raise ConfigError(
                 f"TextConfig.punctuation: expected one of {PUNCTUATION_MODES}, "
@@ -63,16 +62,9 @@ class TextConfig:
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> TextConfig:
-        """Inverse of :meth:`to_dict`; raises ConfigError on unknown keys or bad values."""
-        if not isinstance(d, dict):
-            raise ConfigError(f"TextConfig: expected a mapping, got {type(d).__name__}")
-        unknown = sorted(set(d) - {f.name for f in dataclasses.fields(cls)})
-        if unknown:
-            raise ConfigError(f"TextConfig: unknown key(s) {', '.join(map(repr, unknown))}")
-        if "punctuation" in d and not isinstance(d["punctuation"], str):
-            raise ConfigError(f"TextConfig.punctuation: expected str, got {d['punctuation']!r}")
-        return cls(**d)  # __post_init__ checks the values
+    def from_dict(cls, d: dict[str, Any], where: str = "text") -> TextConfig:
+        """Inverse of :meth:`to_dict`; raises ConfigError naming ``where.key`` on unknown keys or bad values."""
+        return configio.from_dict(cls, d, where)
 
 
 def _is_invisible(ch: str) -> bool:

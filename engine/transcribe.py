@@ -12,7 +12,8 @@ from typing import Callable
 import numpy as np
 
 from engine.backends import backend_of
-from engine.decode import DecodeOptions, StepCallback, StepInfo
+from engine.decode import StepCallback, StepInfo
+from engine.transcript import DecodeOptions
 from engine.errors import ParceroError
 from engine.models.io import LoadedModel
 from engine.transcript import Chunk, Transcript

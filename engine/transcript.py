@@ -1,7 +1,8 @@
-"""What a transcription produces, whatever the model family: timed text and its transcript.
+"""What a transcription takes and produces, whatever the model family: its options, timed text, the transcript.
 
-Every family's decoder returns :class:`Transcript`; the worker, the CLI, export
-and the window read only these types, so they never ask which model made them.
+Every family's decoder takes :class:`DecodeOptions` and returns :class:`Transcript`;
+the worker, the CLI, export and the window use only these types, so they never ask
+which model made them. No torch here: the window imports these without loading it.
 """
 
 from __future__ import annotations
@@ -10,6 +11,23 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import numpy as np
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    beam_size: int = 1
+    length_penalty: float = 1.0  # final score = log p / (tokens + 1) ** length_penalty
+    ctc_weight: float = 0.0  # 0: attention only; needs a model with a CTC head when > 0
+    max_len_ratio: float = 1.0  # at most ratio * encoder frames (40 ms each) + 10 tokens
+    pre_beam_factor: float = 1.5  # joint scoring looks at this many x beam candidates per hypothesis
+    capture_attention: bool = False  # keep decoder cross-attention in the results
+    step_attention: bool = True  # give on_step the newest cross-attention (False: tokens only, none computed)
+    length_counts_eos: bool = True  # count <eos> in the length normalisation (Whisper and CTranslate2 do not)
+    temperature: float = 0.0  # > 0: sample best_of candidates at this temperature instead of beam search
+    best_of: int = 1  # candidates sampled per utterance when temperature > 0; the most probable one wins
+    seed: int = 0  # of the sampling: the same audio and options give the same transcript
+    language: str | None = "es"  # Whisper: the language spoken (None: detect it from the first 30 s)
+    task: str = "transcribe"  # Whisper: "transcribe" (text in the language spoken) or "translate" (into English)
 
 
 @dataclass

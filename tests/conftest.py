@@ -13,7 +13,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # other processes sharing two cores, spinning threads slowed tiny-model steps 30-fold.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 # Models a test imports (the default Whisper base included) land in a folder of the test session's,
-# never among the user's own (engine.models.catalog.data_dir).
+# never among the user's own (engine.paths.data_dir).
 os.environ["PARCERO_DATA_DIR"] = tempfile.mkdtemp(prefix="parcero-test-data-")
 
 import pytest  # noqa: E402

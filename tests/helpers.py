@@ -10,9 +10,11 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from engine.features import FeatureConfig, compute_features
+from engine.feature_config import FeatureConfig
+from engine.features import compute_features
 from engine.losses import collate, joint_loss
-from engine.speech_transformer.model import SpeechTransformer, preset_config
+from engine.speech_transformer.config import preset_config
+from engine.speech_transformer.model import SpeechTransformer
 from engine.text import CharTokenizer, TextConfig
 
 SR = 16000

@@ -29,7 +29,7 @@ from app.eval_report import (
 from app.i18n import QT_TRANSLATE_NOOP
 from app.model_session import ModelChoice, ModelSession
 from app.widgets.model_picker import ModelPicker
-from engine.decode import DecodeOptions
+from engine.transcript import DecodeOptions
 from engine.errors import ParceroError
 from engine.protocol import Evaluate
 

@@ -1,20 +1,26 @@
 """The Train page: configure a run, start, stop and resume it, and watch it learn.
 
-Training runs in the engine process (``Train`` command); its metrics records
-arrive as ``train_metrics`` signals and feed the live plots, the progress bar
-and the cost estimate. Between log steps the engine also sends "live" points a
-few times a second, so the bar and the curves move from the first step
-whatever the run's log interval. A run written by someone else (``parcero train`` in a
-terminal, ``torchrun`` on a shared filesystem) can be followed with Attach…:
-the page then tails the run folder's metrics.jsonl on a timer instead.
+Start launches the training as a process of its own (``parcero train``, see
+app.training_runs), so the engine process stays free to transcribe and evaluate
+meanwhile, and the run goes on when the window closes. The page follows the run
+folder as it follows any run (Attach…): on a timer it tails metrics.jsonl (log
+steps, evaluations, checkpoints) and live.jsonl (the points the trainer writes a
+few times a second between log steps, so the bar and the curves move from the
+first step whatever the run's log interval), reads samples/ for the attention
+over training, and reads run.json to learn whether the process still lives and
+how it ended. A window opened while such a run still trains re-attaches to it
+(:meth:`TrainPage.reattach`); a run whose process died is said to have died.
 
-"Pause" is Stop (the engine saves a checkpoint at the next step) followed by
-Resume (training continues from the newest checkpoint, exactly where it was).
+"Pause" is Stop (SIGTERM: the trainer saves a checkpoint at the next step)
+followed by Resume (training continues from the newest checkpoint, exactly where
+it was). Measuring the throughput for the cost estimate (a few steps in a
+scratch folder) still runs in the engine process: it lasts seconds.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -26,18 +32,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from app import training_runs
 from app.cost import batches_per_epoch, epochs_for_steps, steady_throughput
-from app.engine_messages import error_text, exit_reason_text
+from app.engine_messages import engine_message, error_text, exit_reason_text
 from app.i18n import QT_TRANSLATE_NOOP
 from app.run_files import METRICS, MetricsTail, has_checkpoints
 from app.widgets.cost_estimate import CostEstimate
 from app.widgets.sample_attention import SampleAttention
-from app.widgets.train_form import TrainForm
+from app.widgets.train_form import TrainForm, user_runs_dir
 from app.widgets.train_plots import TrainPlots
 from engine.configio import read_toml, write_toml
 from engine.errors import ConfigError, ParceroError
 from engine.protocol import Train
+from engine.training import runstate
 from engine.training.config import DataConfig
+from engine.training.runstate import LIVE, RunState
 
 log = logging.getLogger(__name__)
 
@@ -54,20 +63,24 @@ CONFIG_FILTER = QT_TRANSLATE_NOOP("TrainPage", "Run configs (*.toml);;All files 
 
 class TrainPage(QWidget):
     training_started = Signal(str)  # run folder
-    training_finished = Signal(dict)  # the engine's result: run_dir, step, best_cer, last_checkpoint
+    training_finished = Signal(dict)  # how the run ended: run_dir, step, best_cer, last_checkpoint
     training_stopped = Signal(str)  # path of the checkpoint saved on stopping ("" if none)
-    training_failed = Signal(str)  # message shown to the user
+    training_failed = Signal(str)  # message shown to the user (an error, or a process that died)
     run_attached = Signal(str)  # run folder now followed
+    records_read = Signal(list)  # metrics.jsonl and live.jsonl records just read from the run folder, in order
     throughput_measured = Signal(float)  # audio seconds per second of the warm-up run
 
     def __init__(self, engine, parent: QWidget | None = None):
         super().__init__(parent)
         self.engine = engine
-        self.run_dir: Path | None = None  # the run on screen (ours or attached)
-        self.attached = False
-        self._job = self._measure_job = None
+        self.run_dir: Path | None = None  # the run on screen (started here or attached)
+        self.attached = False  # a run folder is followed
+        self._run: RunState | None = None  # its run.json while its end is not seen (None: no run.json)
+        self._announce = False  # the run was at work when followed: its end is signalled
+        self._stopping = False
+        self._tails: list[MetricsTail] = []  # metrics.jsonl and live.jsonl
+        self._measure_job = None
         self._measure_dir: Path | None = None
-        self._tail: MetricsTail | None = None
         self._max_steps = 0
         self._shown_step: int | None = None  # the step the bar shows
         self._first: tuple[float, int] | None = None  # (time, step) of the first train record this session
@@ -159,7 +172,7 @@ class TrainPage(QWidget):
     # ---- commands -------------------------------------------------------------------
 
     def start(self, resume: bool = False) -> bool:
-        """Send the form's config to the engine as a Train job; False (with the reason shown) if it cannot."""
+        """Launch the form's config as a training process of its own; False (with the reason shown) if it cannot."""
         problem = self._start_problem(resume)
         if problem:
             self.form.reveal()  # the form's problems speak now, even in fields not edited yet
@@ -168,32 +181,47 @@ class TrainPage(QWidget):
             self.error_label.setText(problem)
             return False
         config = self.form.config_dict()
+        run_dir = self.form.run_dir().absolute()
+        config["run"]["dir"] = str(run_dir)  # the config is written into the run folder: no relative paths
         self._detach()
-        self._show_run(self.form.run_dir(), int(config["train"]["max_steps"]))
+        self._show_run(run_dir, int(config["train"]["max_steps"]))
+        # A fresh start draws only what the new process writes (a folder may hold the log of a run that
+        # never saved a checkpoint); Resume draws the run's history first, then goes on.
+        self._open_tails(run_dir, from_end=not resume)
         if resume:
-            self._read_history()  # the curves so far, from the run's own metrics.jsonl
+            self._read_tails()
+            self._first = None  # the speed and ETA from this session's pace, not across the pause
         try:
-            self._job = self.engine.submit(Train, config=config, base_dir=self.form.base_dir(), resume=resume)
-        except ParceroError as e:  # the engine is not running (crashed, or still starting)
-            self._set_status(error_text(e), error=True)
+            launched = training_runs.launch(config, run_dir, resume=resume)
+        except (ParceroError, OSError) as e:
+            self._tails = []
+            self._set_status(self.tr("The training could not start: {error}").format(error=error_text(e)),
+                             error=True)
+            self._update_controls()
             return False
+        self._follow(launched.state)
         self._last_checkpoint = ""
-        self._set_status((self.tr("Resuming {run_dir} …") if resume else self.tr("Starting {run_dir} …")).format(
-            run_dir=self.run_dir))
-        self._poll_timer.start()
+        self._set_status(
+            (self.tr("Resuming {run_dir} in a process of its own (pid {pid}) …") if resume
+             else self.tr("Starting {run_dir} in a process of its own (pid {pid}) …")).format(
+                run_dir=run_dir, pid=launched.state.pid))
         self._update_controls()
-        self.training_started.emit(str(self.run_dir))
+        self.training_started.emit(str(run_dir))
         return True
 
     def resume(self) -> bool:
         return self.start(resume=True)
 
     def stop(self) -> None:
-        """Ask the engine to stop training; it saves a checkpoint first (``training_stopped`` follows)."""
-        if self._job is not None:
-            self.engine.cancel(self._job)
+        """Ask the training process to stop; it saves a checkpoint at its next step (``training_stopped`` follows)."""
+        if self._run is None or self._stopping:
+            return
+        if training_runs.stop(self._run):
+            self._stopping = True
             self._set_status(self.tr("Stopping: saving a checkpoint at the next step …"))
-            self.stop_button.setEnabled(False)
+            self._update_controls()
+        else:
+            self.on_poll_timer_timeout()  # already gone: say how it ended
 
     def measure_throughput(self) -> bool:
         """Train the form's model for a few steps in a scratch folder to time it; updates the cost estimate."""
@@ -218,10 +246,14 @@ class TrainPage(QWidget):
         self._update_controls()
         return True
 
-    def attach(self, run_dir: str | Path) -> bool:
-        """Follow a run folder written by another process (its metrics.jsonl, samples and config)."""
-        run_dir = Path(run_dir)
-        if not (run_dir / METRICS).is_file() and not (run_dir / "config.toml").is_file():
+    def attach(self, run_dir: str | Path, reattached: bool = False) -> bool:
+        """Follow a run folder: its metrics, live points, samples, config and (with run.json) its process.
+
+        ``reattached``: the window has just opened and found this run still training (the status says so).
+        """
+        run_dir = Path(run_dir).absolute()
+        state = runstate.read_run_state(run_dir)
+        if not (run_dir / METRICS).is_file() and not (run_dir / "config.toml").is_file() and state is None:
             self._set_status(self.tr("{run_dir}: not a run folder (no metrics.jsonl or config.toml)").format(
                 run_dir=run_dir), error=True)
             return False
@@ -234,14 +266,57 @@ class TrainPage(QWidget):
             log.info("%s: config not read: %s", run_dir, e)
         self._detach()
         self._show_run(run_dir, max_steps)
-        self.attached = True
-        self._tail = MetricsTail(run_dir / METRICS)
-        self._set_status(self.tr("Following {run_dir} (written by another process)").format(run_dir=run_dir))
-        self.on_poll_timer_timeout()
-        self._poll_timer.start()
+        self._open_tails(run_dir, from_end=False)
+        self._follow(state)
+        if state is None:
+            self._set_status(self.tr("Following {run_dir} (written by another process)").format(run_dir=run_dir))
+        elif state.active and not state.local:
+            self._set_status(self.tr("Following {run_dir}: it trains on {host}, so this window can follow it but "
+                                     "not stop it").format(run_dir=run_dir, host=state.host))
+        elif state.active and reattached:
+            self._set_status(self.tr("Re-attached to {run_dir}: its training (process {pid}) went on while "
+                                     "Parcero was closed. Stop saves a checkpoint.").format(run_dir=run_dir,
+                                                                                            pid=state.pid))
+        elif state.active:
+            self._set_status(self.tr("Following {run_dir}: training in process {pid}. Stop saves a "
+                                     "checkpoint.").format(run_dir=run_dir, pid=state.pid))
+        self.on_poll_timer_timeout()  # the history now; a run that has ended (or died) says so at once
         self._update_controls()
         self.run_attached.emit(str(run_dir))
         return True
+
+    def reattach(self) -> bool:
+        """Follow the newest run that still trains, of those a window launched or in the user's runs folder.
+
+        Called when the window opens. Without one, the newest run a window launched that ended (or died)
+        while no window watched is shown with its outcome. Runs whose process died without a word are
+        recorded as such in their run.json, so none stays "running" for ever. False if there is nothing.
+        """
+        runs = training_runs.known_runs(user_runs_dir())
+        launched = {Path(p).absolute() for p in training_runs.remembered()}
+        running, dead = [], []
+        for run_dir, state in runs:
+            if state.active and state.local:
+                (running if training_runs.is_running(state) else dead).append((run_dir, state))
+        shown = None
+        if not running:  # the newest run a window launched, ended or died since: its outcome
+            shown = next((run_dir for run_dir, _ in runs if run_dir in launched), None)
+        for run_dir, state in dead:
+            if run_dir != shown:  # the one shown says it when it is shown
+                training_runs.mark_died(run_dir, state)
+        if running:
+            self.attach(running[0][0], reattached=True)
+            if len(running) > 1:
+                self._set_status(self.status_label.text() + " " + self.tr(
+                    "{count} other runs are training too; Attach… follows one of them: {runs}").format(
+                        count=len(running) - 1, runs=", ".join(str(d) for d, _ in running[1:])))
+        elif shown is not None:
+            self.attach(shown)
+        for run_dir in launched:
+            state = runstate.read_run_state(run_dir)
+            if state is None or not state.active:
+                training_runs.forget(run_dir)
+        return bool(running) or shown is not None
 
     def choose_run_to_attach(self) -> None:
         path = QFileDialog.getExistingDirectory(self, self.tr("Attach to a run folder"),
@@ -271,8 +346,13 @@ class TrainPage(QWidget):
 
     @property
     def training(self) -> bool:
-        """Whether a training job of this page is running (closing the window now loses unsaved steps)."""
-        return self._job is not None
+        """Whether the run on screen is training now (in its own process: closing the window does not stop it)."""
+        return self._run is not None and self._run.active
+
+    @property
+    def training_pid(self) -> int | None:
+        """The pid of the process training the run on screen, while it trains."""
+        return self._run.pid if self.training else None
 
     def shutdown(self) -> None:
         self._poll_timer.stop()
@@ -289,20 +369,122 @@ class TrainPage(QWidget):
         self.progress.setFormat(self.tr("waiting for the first step …"))
 
     def _detach(self) -> None:
-        self.attached, self._tail = False, None
+        self.attached, self._tails, self._run, self._stopping, self._announce = False, [], None, False, False
         self._poll_timer.stop()
 
-    def _read_history(self) -> None:
-        tail = MetricsTail(self.run_dir / METRICS)
-        self._take_records(tail.read_new(max_bytes=1 << 30))
-        self._first = None  # ETA from this session's pace, not across the pause
+    def _open_tails(self, run_dir: Path, from_end: bool) -> None:
+        self._tails = [MetricsTail(run_dir / METRICS), MetricsTail(run_dir / LIVE)]
+        if from_end:
+            for tail in self._tails:
+                try:
+                    tail.offset = os.stat(tail.path).st_size
+                except OSError:
+                    pass
+
+    def _follow(self, state: RunState | None) -> None:
+        """Follow the folder of ``self._tails``; ``state``: its run.json, whose process is then watched."""
+        self.attached = True
+        self._run, self._stopping = state, False
+        self._announce = state is not None and state.active
+        self._poll_timer.start()
+
+    def _read_tails(self) -> None:
+        """Draw what metrics.jsonl and live.jsonl gained since the last read, in the order it was written."""
+        records, restarted = [], False
+        for tail in self._tails:
+            records += tail.read_new(max_bytes=1 << 30 if tail.offset == 0 else 8 << 20)
+            restarted |= tail.restarted
+        if restarted:  # a file was replaced (a new run in the same folder): start over from both tops
+            self._show_run(self.run_dir, self._max_steps)
+            records = []
+            for tail in self._tails:
+                tail.offset = 0
+                records += tail.read_new(max_bytes=1 << 30)
+        records.sort(key=_record_time)
+        self._take_records(records)
+        if records:
+            self.records_read.emit(records)
+
+    def _watch_process(self) -> None:
+        """Read run.json: end the run the way it ended, or say that its process died without a word."""
+        if self._run is None:
+            return
+        state = runstate.read_run_state(self.run_dir) or self._run  # (removed under us: the process we knew)
+        if state.state in runstate.ENDED:
+            self._run_ended(state)
+            return
+        self._run = state  # starting -> running, or a new process took the folder over
+        if training_runs.is_running(state):
+            return
+        again = runstate.read_run_state(self.run_dir)  # it may have written its end as it went
+        if again is not None and again.state in runstate.ENDED:
+            self._run_ended(again)
+        elif self._stopping:  # stopped before it could save anything (still starting, say)
+            from engine.training.checkpoint import latest_checkpoint
+
+            self._run_ended(runstate.end_run(self.run_dir, runstate.STOPPED, current=state,
+                                             last_checkpoint=latest_checkpoint(self.run_dir)))
+        else:
+            self._run_ended(training_runs.mark_died(self.run_dir, state, training_runs.exit_text(state)))
+
+    def _run_ended(self, state: RunState) -> None:
+        self._read_tails()  # everything the run wrote before its end
+        announce, self._run, self._stopping = self._announce, None, False
+        training_runs.forget(self.run_dir)
+        if state.step is not None:  # the bar ends at the step the run ended at (no live point for it)
+            self._shown_step = state.step
+        saved = state.last_checkpoint or self._last_checkpoint
+        then = (" " + self.tr("Last checkpoint: {path}; Resume continues from it.").format(path=self._near(saved))
+                if saved else " " + self.tr("No checkpoint was saved."))
+        if state.state == runstate.FINISHED:
+            best = state.best_cer
+            # Without a dev set there is no "best": the last checkpoint is the model.
+            model = (self.run_dir / "best" if best is not None else state.last_checkpoint or self.tr("none saved"))
+            step = f"{state.step or 0:,}"
+            self._set_status(
+                self.tr("Finished at step {step}; best dev CER {cer} %. Model: {model}").format(
+                    step=step, cer=f"{100 * best:.2f}", model=self._near(model)) if best is not None
+                else self.tr("Finished at step {step}. Model: {model}").format(step=step, model=self._near(model)),
+                full_path=str(model))
+            self._end_job()
+            if announce:
+                self.training_finished.emit({"run_dir": str(self.run_dir), "step": state.step,
+                                             "best_cer": best, "last_checkpoint": state.last_checkpoint})
+        elif state.state == runstate.STOPPED:
+            if state.message:  # a second Ctrl-C in its terminal: the steps since the last checkpoint are lost
+                text = self.tr("Stopped without saving the last steps.") + then
+            elif saved:
+                text = self.tr("Stopped; checkpoint saved in {path}. Resume continues from it.").format(
+                    path=self._near(saved))
+            else:
+                text = self.tr("Stopped before the first step; nothing to save.")
+            self._set_status(text, full_path=saved)
+            self._end_job()
+            if announce:
+                self.training_stopped.emit(saved)
+        else:
+            if state.code == "train.died":
+                reason = str(state.params.get("reason") or "")
+                message = (self.tr("The training process ended unexpectedly ({reason}).").format(
+                    reason=exit_reason_text(reason)) if reason
+                    else self.tr("The training process ended unexpectedly (killed or crashed)."))
+                text = message + then
+            else:
+                message = engine_message(state.code, state.params, state.message)
+                text = self.tr("Training failed: {message}").format(message=message) + then
+            log.warning("training of %s ended: %s\n%s", self.run_dir, state.message,
+                        training_runs.log_tail(self.run_dir))
+            self._set_status(text, error=True, full_path=training_runs.log_tail(self.run_dir) or saved)
+            self._end_job()
+            if announce:
+                self.training_failed.emit(message)
 
     def _take_records(self, records: list[dict]) -> None:
         self.plots.add_records(records)
         last = None
         for r in records:
             kind = r.get("kind")
-            if kind in ("train", "live") and "step" in r:  # live: the engine's points between log steps
+            if kind in ("train", "live") and "step" in r:  # live: the trainer's points between log steps
                 last = r
                 step, now = int(r["step"]), float(r.get("time", time.time()))
                 if self._first is None or step < self._first[1]:
@@ -321,7 +503,7 @@ class TrainPage(QWidget):
             self._show_progress(int(last["step"]), float(last.get("time", time.time())), last.get("eta_seconds"))
 
     def _show_progress(self, step: int, now: float, eta: float | None = None, ended: bool = False) -> None:
-        """The bar at ``step``; the ETA is the engine's (from its measured step time) or this page's estimate."""
+        """The bar at ``step``; the ETA is the trainer's (from its measured step time) or this page's estimate."""
         self._shown_step = step
         total = self._max_steps
         text = (self.tr("step {step} / {total}") if total else self.tr("step {step}")).format(
@@ -348,12 +530,10 @@ class TrainPage(QWidget):
 
     @Slot()
     def on_poll_timer_timeout(self) -> None:
-        if self._tail is not None:
-            records = self._tail.read_new()
-            if self._tail.restarted:  # the file was replaced (a new run in the same folder): start over
-                self._show_run(self.run_dir, self._max_steps)
-            self._take_records(records)
+        if self._tails:
+            self._read_tails()
         self.samples.refresh()
+        self._watch_process()
 
     @Slot(object)
     def on_engine_info_received(self, info) -> None:
@@ -361,53 +541,22 @@ class TrainPage(QWidget):
 
     @Slot(int, dict)
     def on_engine_train_metrics(self, job: int, record: dict) -> None:
-        if job == self._job:
-            self._take_records([record])
-        elif job == self._measure_job and record.get("kind") == "train":
+        if job == self._measure_job and record.get("kind") == "train":
             self._measure_values.append(float(record.get("audio_seconds_per_second") or 0.0))
 
     @Slot(int, object)
     def on_engine_job_finished(self, job: int, result) -> None:
-        if job == self._job:
-            self._job = None
-            result = dict(result or {})
-            best = result.get("best_cer")
-            # Without a dev set there is no "best": the last checkpoint is the model.
-            model = (Path(result.get("run_dir", self.run_dir)) / "best" if best is not None
-                     else result.get("last_checkpoint") or self.tr("none saved"))
-            step = f"{result.get('step', 0):,}"
-            self._set_status(
-                self.tr("Finished at step {step}; best dev CER {cer} %. Model: {model}").format(
-                    step=step, cer=f"{100 * best:.2f}", model=self._near(model)) if best is not None
-                else self.tr("Finished at step {step}. Model: {model}").format(step=step, model=self._near(model)),
-                full_path=str(model))
-            self._end_job()
-            self.training_finished.emit(result)
-        elif job == self._measure_job:
+        if job == self._measure_job:
             self._end_measurement()
 
     @Slot(int, str, str)
     def on_engine_job_failed(self, job: int, message: str, detail: str) -> None:
-        if job == self._job:
-            log.warning("training failed: %s\n%s", message, detail)
-            self._job = None
-            self._set_status(self.tr("Training failed: {message}").format(message=message), error=True)
-            self._end_job()
-            self.training_failed.emit(message)
-        elif job == self._measure_job:
+        if job == self._measure_job:
             self._end_measurement(message)
 
     @Slot(int)
     def on_engine_job_cancelled(self, job: int) -> None:
-        if job == self._job:
-            self._job = None
-            saved = self._last_checkpoint
-            self._set_status(
-                self.tr("Stopped; checkpoint saved in {path}. Resume continues from it.").format(path=self._near(saved))
-                if saved else self.tr("Stopped before the first step; nothing to save."), full_path=saved)
-            self._end_job()
-            self.training_stopped.emit(saved)
-        elif job == self._measure_job:
+        if job == self._measure_job:
             self._end_measurement(self.tr("cancelled"))
 
     @Slot(str)
@@ -416,11 +565,8 @@ class TrainPage(QWidget):
 
     @Slot(int, str)
     def on_engine_worker_exited(self, code: int, reason: str) -> None:
-        if self._job is not None:
-            self.on_engine_job_failed(self._job, self.tr("the engine stopped ({reason}); Resume continues from the "
-                                                         "last checkpoint").format(reason=exit_reason_text(reason)), "")
         if self._measure_job is not None:
-            self._end_measurement(reason)
+            self._end_measurement(exit_reason_text(reason))
 
     def _end_job(self) -> None:
         self._poll_timer.stop()
@@ -447,7 +593,7 @@ class TrainPage(QWidget):
     # ---- state ----------------------------------------------------------------------
 
     def _busy(self) -> bool:
-        return self._job is not None or self._measure_job is not None
+        return self.training or self._measure_job is not None
 
     def _set_status(self, text: str, error: bool = False, full_path: str = "") -> None:
         self.status_label.setStyleSheet(ERROR_STYLE if error else "")
@@ -462,20 +608,27 @@ class TrainPage(QWidget):
             return str(path)
 
     def _start_problem(self, resume: bool, form_problem: str | None = None) -> str:
-        if self._busy():
-            return self.tr("A training job is already running.")
+        if self.training:
+            return self.tr("A training run is already running: stop it first, or wait for it to end.")
+        if self._measure_job is not None:
+            return self.tr("Wait for the throughput measurement to end.")
         problem = self.form.problem() if form_problem is None else form_problem
         if problem:
             return problem
-        exists = has_checkpoints(self.form.run_dir())
+        run_dir = self.form.run_dir()
+        other = runstate.read_run_state(run_dir)
+        if other is not None and training_runs.is_running(other):
+            return self.tr("Process {pid} is training {name} now: Attach… follows it.").format(
+                pid=other.pid, name=run_dir.name)
+        exists = has_checkpoints(run_dir)
         if resume and not exists:
-            return self.tr("{run_dir}: no checkpoint to resume from").format(run_dir=self.form.run_dir())
+            return self.tr("{run_dir}: no checkpoint to resume from").format(run_dir=run_dir)
         if not resume and exists:
             return self._existing_problem()
         return ""
 
     def _update_controls(self) -> None:
-        ready = getattr(self.engine, "state", "ready") in ("ready", "busy")
+        ready = getattr(self.engine, "state", "ready") in ("ready", "busy")  # for the throughput measurement
         busy = self._busy()
         form_problem = self.form.problem()
         # A problem of a field not edited yet is not said (nor Start disabled) until Start is pressed.
@@ -483,21 +636,24 @@ class TrainPage(QWidget):
         start_problem = self._start_problem(False, form_problem)
         resume_problem = self._start_problem(True, form_problem)
         unsaid = unsaid and start_problem == form_problem
-        self.start_button.setEnabled(ready and (not start_problem or unsaid))
-        self.resume_button.setEnabled(ready and not resume_problem)
-        self.stop_button.setEnabled(self._job is not None)
+        # Training runs in a process of its own: Start does not wait for the engine.
+        self.start_button.setEnabled(not start_problem or unsaid)
+        self.resume_button.setEnabled(not resume_problem)
+        run = self._run
+        self.stop_button.setEnabled(self.training and run.local and run.world_size == 1 and not self._stopping)
         self.cost.measure_button.setEnabled(ready and not busy and not form_problem)
         self.form.setEnabled(not busy)
         if not busy:  # inline next to Start: why it is disabled
             # Not an error: Resume is the way on.
             hint = not resume_problem and start_problem == self._existing_problem()
-            waiting = not ready and not start_problem
             note = "" if start_problem else self._short_run_note()
-            self.error_label.setStyleSheet(NOTE_STYLE if note else HINT_STYLE if hint or waiting else ERROR_STYLE)
-            self.error_label.setText(self.tr("The engine is starting …") if waiting
-                                     else "" if unsaid else start_problem or note)
+            self.error_label.setStyleSheet(NOTE_STYLE if note else HINT_STYLE if hint else ERROR_STYLE)
+            self.error_label.setText("" if unsaid else start_problem or note)
+        else:  # the status line speaks for the run in progress
+            self.error_label.setText("")
         self.error_label.setToolTip(str(self.form.run_dir()))
-        self.start_button.setToolTip(start_problem or self.tr("Start training this configuration"))
+        self.start_button.setToolTip(start_problem or self.tr("Start training this configuration in a process of "
+                                                              "its own (it goes on if Parcero closes)"))
 
     def _short_run_note(self) -> str:
         """A run shorter than its warm-up never reaches its learning rate: say so (it may be meant, as a test)."""
@@ -536,6 +692,11 @@ class TrainPage(QWidget):
             self._batches = batches_per_epoch(self._durations, *batching[1:])
         epochs = epochs_for_steps(train["max_steps"], train["accum_steps"], self._batches)
         self.cost.set_epochs(min(epochs, train["epochs"]) if train["epochs"] else epochs)
+
+
+def _record_time(record: dict) -> float:
+    t = record.get("time")
+    return float(t) if isinstance(t, (int, float)) else 0.0
 
 
 def _clock(seconds: int) -> str:

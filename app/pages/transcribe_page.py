@@ -36,7 +36,7 @@ from app.widgets.audio_view import AudioView
 from app.widgets.level_meter import LevelMeter
 from app.widgets.model_picker import ModelPicker, alignment_heads, has_language_choice
 from app.widgets.transcript_view import TranscriptView
-from engine.decode import DecodeOptions
+from engine.transcript import DecodeOptions
 from engine.errors import ParceroError
 from engine.protocol import ALL_HEADS, Transcribe
 

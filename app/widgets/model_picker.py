@@ -53,7 +53,7 @@ def discover_models(*folders: Path) -> list[Path]:
     found = []
     for folder in folders:
         if folder.is_dir():
-            # A hidden folder is an import still being written (engine.models.cli renames it into place).
+            # A hidden folder is an import still being written (engine.models.imports renames it into place).
             found += sorted(p for p in folder.iterdir()
                             if p.is_dir() and not p.name.startswith(".") and is_model_dir(p))
     return found
@@ -61,7 +61,7 @@ def discover_models(*folders: Path) -> list[Path]:
 
 def model_folders() -> tuple[Path, Path]:
     """Where models are found: the bundled ones and the user's (which follows Preferences' data folder)."""
-    from engine.models.cli import bundled_models_dir, user_models_dir
+    from engine.paths import bundled_models_dir, user_models_dir
 
     return bundled_models_dir(), user_models_dir()
 

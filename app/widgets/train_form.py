@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from app.i18n import QT_TRANSLATE_NOOP, translate
 from engine.configio import read_toml
 from engine.errors import ConfigError
-from engine.speech_transformer.model import PRESETS, ModelConfig
+from engine.speech_transformer.config import PRESETS, ModelConfig
 from engine.training.config import PRECISIONS, SCHEDULES, DataConfig, TrainConfig, run_config_from_dict
 
 ENCODERS = (("Speech-Transformer", "transformer"), ("Conformer", "conformer"))
@@ -64,9 +64,9 @@ def guard_wheel(widgets, guard: WheelGuard) -> None:
 
 def user_runs_dir() -> Path:
     """Where runs go when there is no manifest folder to put them beside: ``<data folder>/runs``."""
-    from engine.models.cli import data_dir
+    from engine.paths import runs_dir
 
-    return data_dir() / "runs"
+    return runs_dir()
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:

@@ -24,9 +24,9 @@ from torch.utils.data import DataLoader, Dataset, Sampler
 
 from engine.data.manifest import Utterance
 from engine.errors import AudioError, ParceroError
-from engine.features import FeatureConfig, SpecAugmentConfig, compute_features, spec_augment
+from engine.feature_config import FeatureConfig, SpecAugmentConfig
+from engine.features import compute_features, spec_augment
 from engine.losses import Batch, collate
-from engine.speech_transformer.model import SpeechTransformer
 from engine.text import CharTokenizer
 
 log = logging.getLogger(__name__)
@@ -49,9 +49,10 @@ class LoadedBatch:
 class SpeechDataset(Dataset):
     """Utterances of a manifest as (features, token ids); loading happens in the worker.
 
-    An item whose audio cannot be read yields ``(id, reason)`` instead of an
-    :class:`Example`; the collate function drops it and reports it, so one bad
-    file never stops training.
+    An item whose audio cannot be read, or shorter than ``min_frames`` feature frames
+    (the fewest the model's encoder takes: its ``MIN_FRAMES``), yields ``(id, reason)``
+    instead of an :class:`Example`; the collate function drops it and reports it, so
+    one bad file never stops training.
     """
 
     def __init__(
@@ -62,6 +63,7 @@ class SpeechDataset(Dataset):
         feature_config: FeatureConfig = FeatureConfig(),
         spec_augment_config: SpecAugmentConfig | None = None,
         seed: int = 0,
+        min_frames: int = 1,
     ):
         self.utterances = list(utterances)
         self.base_dir = Path(base_dir) if base_dir is not None else None
@@ -69,6 +71,7 @@ class SpeechDataset(Dataset):
         self.feature_config = feature_config
         self.spec_augment_config = spec_augment_config
         self.seed = seed
+        self.min_frames = min_frames
         self.epoch = 0
 
     def __len__(self) -> int:
@@ -82,12 +85,12 @@ class SpeechDataset(Dataset):
         try:
             samples = u.load_samples(self.base_dir, self.feature_config.sample_rate)
             feats = compute_features(samples, self.feature_config)
-            if feats.shape[0] < SpeechTransformer.MIN_FRAMES:
+            if feats.shape[0] < self.min_frames:
                 # The encoder's subsampling cannot take it: alone it raises, padded into a batch
                 # it has no encoder frame and its loss is NaN, throwing the whole batch away.
                 fc = self.feature_config
                 have_ms = 1000 * len(samples) / fc.sample_rate
-                need_ms = 1000 * (SpeechTransformer.MIN_FRAMES - 1) * fc.hop_length / fc.sample_rate
+                need_ms = 1000 * (self.min_frames - 1) * fc.hop_length / fc.sample_rate
                 raise AudioError(u.audio_path(self.base_dir),
                                  f"too short to train on ({have_ms:.0f} ms; at least {need_ms:.0f} ms needed)",
                                  "too_short")

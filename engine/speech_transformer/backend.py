@@ -14,7 +14,7 @@ from engine.features import compute_features
 from engine.models.io import VOCAB
 from engine.speech_transformer import files
 from engine.speech_transformer import transcribe as st
-from engine.speech_transformer.model import ARCHITECTURE
+from engine.speech_transformer.config import ARCHITECTURE
 from engine.text import SPECIAL_TOKENS
 
 
@@ -71,7 +71,7 @@ class SpeechTransformerBackend(Backend):
         return tokenizer, SpeechTransformer(run_config.model_config(len(tokenizer)))
 
     def init_from(self, loaded, texts, run_config, notes):
-        from engine.training.vocab import extend_model_vocab
+        from engine.speech_transformer.vocab import extend_model_vocab
 
         tokenizer, added = loaded.tokenizer.extended(texts)
         model = extend_model_vocab(loaded.model, len(tokenizer))
@@ -92,7 +92,8 @@ class SpeechTransformerBackend(Backend):
         from engine.data.batching import SpeechDataset
 
         data = SpeechDataset(utterances, base_dir, tokenizer, run_config.features,
-                             run_config.spec_augment if train else None, run_config.train.seed)
+                             run_config.spec_augment if train else None, run_config.train.seed,
+                             min_frames=model.MIN_FRAMES)
         return data, None
 
     def dev_evaluate(self, model, tokenizer, run_config, utterances, base_dir, *, sample_ids, autocast_dtype,

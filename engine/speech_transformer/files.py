@@ -13,12 +13,13 @@ import torch
 from safetensors.torch import save_file
 
 from engine.errors import ConfigError, ModelFileError, ParceroError
-from engine.features import FeatureConfig
+from engine.feature_config import FeatureConfig
 from engine.fileio import atomic_path, write_json_atomic
 from engine.models.io import (
     CONFIG, FORMAT, VOCAB, WEIGHTS, LoadedModel, check_state_dict, config_json, model_config_from, read_weights,
 )
-from engine.speech_transformer.model import ARCHITECTURE, ModelConfig, SpeechTransformer
+from engine.speech_transformer.config import ARCHITECTURE, ModelConfig
+from engine.speech_transformer.model import SpeechTransformer
 from engine.text import CharTokenizer
 
 

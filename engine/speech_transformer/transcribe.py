@@ -15,7 +15,8 @@ import torch
 
 from engine.audio import audio_info, load_audio
 from engine.chunking import split_at_silences
-from engine.decode import DecodeOptions, Hypothesis, StepCallback, decode_encoded
+from engine.decode import Hypothesis, StepCallback, decode_encoded
+from engine.transcript import DecodeOptions
 from engine.errors import AudioError
 from engine.features import compute_features
 from engine.speech_transformer.timing import Span, attention_spans, ctc_forced_align, uniform_spans

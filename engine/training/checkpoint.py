@@ -26,7 +26,7 @@ import torch
 from safetensors import SafetensorError
 
 from engine.errors import ModelFileError, ParceroError
-from engine.features import FeatureConfig
+from engine.feature_config import FeatureConfig
 from engine.models.io import CONFIG, TOKENIZER, VOCAB, WEIGHTS, save_trained
 from engine.text import CharTokenizer
 

@@ -11,11 +11,12 @@ from engine.fileio import write_json_atomic
 
 def evaluate_command(args: argparse.Namespace) -> int:
     from engine.data.manifest import open_manifest
-    from engine.decode import DecodeOptions
+    from engine.transcript import DecodeOptions
     from engine.device import pick_device
     from engine.evaluate import evaluate_loaded
     from engine.transcribe import check_decode_options
     from engine.models.io import load_model
+    from tqdm import tqdm
 
     from engine.models.catalog import resolve_model
 
@@ -26,13 +27,17 @@ def evaluate_command(args: argparse.Namespace) -> int:
     options = DecodeOptions(beam_size=args.beam, ctc_weight=args.ctc_weight)
     check_decode_options(options, loaded, {"beam_size": "--beam", "ctc_weight": "--ctc-weight"})
 
-    def progress(done: int, total: int) -> None:
-        if sys.stderr.isatty():
-            print(f"\r{done}/{total} utterances", end="", file=sys.stderr, flush=True)
+    bar = tqdm(total=len(manifest.utterances), desc="evaluating", unit="utt", file=sys.stderr,
+               disable=not sys.stderr.isatty())
 
-    report = evaluate_loaded(loaded, manifest.utterances, args.manifest.parent, options, on_progress=progress)
-    if sys.stderr.isatty():
-        print(file=sys.stderr)
+    def progress(done: int, total: int) -> None:
+        bar.total = total
+        bar.update(done - bar.n)
+
+    try:
+        report = evaluate_loaded(loaded, manifest.utterances, args.manifest.parent, options, on_progress=progress)
+    finally:
+        bar.close()
     o = report.overall
     print(f"WER {o.wer:.2%}  CER {o.cer:.2%}  ({o.utterances} utterances, {o.words.reference_length} words; "
           f"{o.accent_substitutions} accent-only character substitutions)")

@@ -16,10 +16,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.configio import read_toml, section_from_dict, section_to_dict
+from engine.configio import check_value, from_dict, read_toml, section_to_dict
 from engine.errors import ConfigError
-from engine.features import FeatureConfig, SpecAugmentConfig
-from engine.speech_transformer.model import ARCHITECTURE, PRESETS, ModelConfig
+from engine.feature_config import FeatureConfig, SpecAugmentConfig
+from engine.speech_transformer.config import ARCHITECTURE, PRESETS, ModelConfig
 from engine.text import TextConfig
 
 SCHEDULES = ("auto", "noam", "cosine")
@@ -88,6 +88,14 @@ class TrainConfig:
 
 
 @dataclass
+class RunSection:
+    """[run]: the run's name (default: the config file's) and folder (default: runs/<name>)."""
+
+    name: str = ""
+    dir: str = ""
+
+
+@dataclass
 class RunConfig:
     data: DataConfig
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -141,31 +149,27 @@ def run_config_from_dict(d: dict[str, Any], base_dir: str | Path = ".", source: 
     unknown = sorted(set(d) - set(SECTIONS))
     if unknown:
         raise ConfigError(f"{source}: unknown section(s) {', '.join(unknown)} (known: {', '.join(SECTIONS)})")
-    data = section_from_dict(DataConfig, d.get("data"), "data")
+    data = from_dict(DataConfig, d.get("data", {}), "data")
     if not data.train:
         raise ConfigError(f"{source}: data.train is required (the training manifest)")
-    run = d.get("run") or {}
-    if not isinstance(run, dict) or set(run) - {"name", "dir"}:
-        raise ConfigError(f"{source}: [run] takes only 'name' and 'dir'")
-    name = run.get("name") or Path(source).stem or "run"
-    if not isinstance(name, str):
-        raise ConfigError(f"run.name: expected str, got {name!r}")
-    spec = dict(d.get("spec_augment") or {})
-    enabled = spec.pop("enabled", True)
-    if not isinstance(enabled, bool):
-        raise ConfigError(f"spec_augment.enabled: expected bool, got {enabled!r}")
+    run = from_dict(RunSection, d.get("run", {}), "run")
+    name = run.name or Path(source).stem or "run"
+    spec, enabled = d.get("spec_augment", {}), True
+    if isinstance(spec, dict):  # else from_dict below says it is not a table
+        spec = dict(spec)
+        enabled = check_value(spec.pop("enabled", True), bool, "spec_augment.enabled")
     model = d.get("model") or {"preset": "small"}
     if not isinstance(model, dict):
         raise ConfigError(f"[model] must be a table of settings, got {type(model).__name__}")
     config = RunConfig(
         data=data,
-        train=section_from_dict(TrainConfig, d.get("train"), "train"),
+        train=from_dict(TrainConfig, d.get("train", {}), "train"),
         model=dict(model),
-        text=section_from_dict(TextConfig, d.get("text"), "text"),
-        features=section_from_dict(FeatureConfig, d.get("features"), "features"),
-        spec_augment=section_from_dict(SpecAugmentConfig, spec, "spec_augment") if enabled else None,
+        text=from_dict(TextConfig, d.get("text", {}), "text"),
+        features=from_dict(FeatureConfig, d.get("features", {}), "features"),
+        spec_augment=from_dict(SpecAugmentConfig, spec, "spec_augment") if enabled else None,
         name=name,
-        out_dir=run.get("dir") or f"runs/{name}",
+        out_dir=run.dir or f"runs/{name}",
         base_dir=str(base_dir),
     )
     config.model_config(vocab_size=8)  # check the model section now, not after loading the data

@@ -15,14 +15,13 @@ Between log steps a caller that follows the run live (the GUI's engine process,
 the terminal's progress line) also gets light "live" points through ``on_live``:
 the step, loss, learning rate and throughput a few times a second, whatever
 ``train.log_every`` is, so a short run is never a frozen bar. They are not
-written to metrics.jsonl, which keeps its log interval.
+written to metrics.jsonl, which keeps its log interval. The records, live points
+and the terminal's progress bar are in :mod:`engine.training.records`.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -42,15 +41,11 @@ from engine.models.io import load_model
 from engine.training import checkpoint as ckpt
 from engine.training.config import RunConfig
 from engine.training.distributed import DistInfo
+from engine.training.records import LivePoints, LossValues, MetricsLog, ProgressBar, Window
 from engine.training.schedule import learning_rate, resolve_schedule
 from engine.configio import write_toml
 
 log = logging.getLogger(__name__)
-
-LIVE_SECONDS = 0.25  # the closest two live points follow each other
-# After LIVE_POINTS × LIVE_SECONDS the spacing grows with the run's age (age / LIVE_POINTS): the live
-# curves of a day-long run hold a few thousand points, not millions.
-LIVE_POINTS = 2000
 
 
 @dataclass
@@ -115,10 +110,10 @@ class Trainer:
         self.tc = config.train
         self.dist = dist
         self.should_stop = should_stop
-        self.on_record = on_record
         self.on_live = on_live if dist.is_main else None
-        self.progress = progress and dist.is_main
+        self.progress = progress and dist.is_main  # a tqdm bar on stderr (parcero train in a terminal)
         self.run_dir = config.resolve(config.out_dir)
+        self.metrics = MetricsLog(self.run_dir / "metrics.jsonl", is_main=dist.is_main, on_record=on_record)
         self.device = dist.device if dist.device is not None else pick_device(device or self.tc.device)
         self.notes: list[str] = []
         self.skipped_utterances = 0
@@ -223,14 +218,28 @@ class Trainer:
     # ---- the loop ----------------------------------------------------------------
 
     def run(self) -> TrainResult:
-        c, tc = self.config, self.tc
         if self.dist.is_main:
             self.run_dir.mkdir(parents=True, exist_ok=True)
-            write_toml(self.run_dir / "config.toml", c.to_dict())
+            write_toml(self.run_dir / "config.toml", self.config.to_dict())
             self.backend.save_vocabulary(self.run_dir, self.tokenizer)
             for note in self.notes:
                 log.warning(note)
                 self._record({"kind": "note", "message": note})
+        bar = ProgressBar(self.tc.max_steps) if self.progress else None
+        try:
+            stopped, last_ckpt = self._steps(bar)
+            if self._saved_step != self.step:
+                if self.dev_utts and not stopped:
+                    self._evaluate_and_save_samples()
+                last_ckpt = self._checkpoint() or last_ckpt
+        finally:
+            if bar is not None:
+                bar.close()
+        return TrainResult(self.run_dir, self.step, stopped, self.best_cer, last_ckpt, self.skipped_utterances, self.notes)
+
+    def _steps(self, bar: ProgressBar | None) -> tuple[bool, Path | None]:
+        """Train until max_steps, the last epoch or a stop request: (stopped early, the last checkpoint)."""
+        c, tc = self.config, self.tc
         dataset, collate = self._dataset(self.train_utts, self.base_train, train=True)
         sampler = DurationBucketSampler(
             dataset.durations(), c.data.max_frames, num_buckets=c.data.num_buckets, seed=tc.seed,
@@ -238,8 +247,8 @@ class Trainer:
         )
         last_ckpt = self.resume_from
         stopped = False
-        window = _Window()  # since the last log step (metrics.jsonl)
-        live = _LivePoints(self.step) if self.on_live is not None or self.progress else None
+        window = Window()  # since the last log step (metrics.jsonl)
+        live = LivePoints(self.step) if self.on_live is not None or bar is not None else None
         windows = (window, live.window) if live else (window,)
         self.model.train()
         while self.step < tc.max_steps and not stopped:
@@ -274,7 +283,7 @@ class Trainer:
                 if logged:
                     self._log_train(window)
                 if live and live.due(self.step, logged or self.step >= tc.max_steps):
-                    self._send_live(live)
+                    self._send_live(live, bar)
                 if self.dev_utts and self.step % tc.eval_every == 0:
                     self._evaluate_and_save_samples()
                 if self.step % tc.checkpoint_every == 0 or (self.dev_utts and self.step % tc.eval_every == 0):
@@ -287,19 +296,13 @@ class Trainer:
             else:
                 self.epoch += 1
                 self.batches_done = 0
-        if self._saved_step != self.step:
-            if self.dev_utts and not stopped:
-                self._evaluate_and_save_samples()
-            last_ckpt = self._checkpoint() or last_ckpt
-        if self.progress:
-            print(file=sys.stderr)
-        return TrainResult(self.run_dir, self.step, stopped, self.best_cer, last_ckpt, self.skipped_utterances, self.notes)
+        return stopped, last_ckpt
 
     def _dataset(self, utterances: list[Utterance], base_dir: Path, train: bool):
         """The dataset and collate function of this model's family."""
         return self.backend.training_data(utterances, base_dir, self.tokenizer, self.module, self.config, train)
 
-    def _train_batch(self, lb, windows: tuple["_Window", ...], last: bool) -> bool:
+    def _train_batch(self, lb, windows: tuple[Window, ...], last: bool) -> bool:
         tc = self.tc
         batch = lb.batch.to(self.device)
         autocast = torch.autocast(self.device.type, dtype=self.amp_dtype) if self.amp_dtype else nullcontext()
@@ -337,7 +340,7 @@ class Trainer:
             for window in windows:
                 window.grad_norm = float(norm)
                 window.lr = lr
-        values = _LossValues(parts)  # one device sync for every window
+        values = LossValues(parts)  # one device sync for every window
         for window in windows:
             window.add(values, float(batch.feat_lens.sum()) / 100.0 * self.dist.world_size,
                        int(batch.target_lens.sum()) * self.dist.world_size)
@@ -361,26 +364,19 @@ class Trainer:
     # ---- logging, evaluation, checkpoints ---------------------------------------------
 
     def _record(self, record: dict[str, Any]) -> None:
-        if not self.dist.is_main:
-            return
-        record = {"time": round(time.time(), 3), **record}
-        with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as f:
-            f.write(json.dumps(record, ensure_ascii=False) + "\n")
-            f.flush()
-        if self.on_record is not None:
-            self.on_record(record)
+        self.metrics.write(record)
 
-    def _train_stats(self, kind: str, window: "_Window") -> dict[str, Any]:
+    def _train_stats(self, kind: str, window: Window) -> dict[str, Any]:
         record = {"kind": kind, "step": self.step, "epoch": self.epoch, "lr": window.lr,
                   "grad_norm": window.grad_norm, **window.flush()}
         if self.device.type == "cuda":
             record["gpu_memory_gb"] = round(torch.cuda.max_memory_allocated(self.device) / 2**30, 3)
         return record
 
-    def _log_train(self, window: "_Window") -> None:
+    def _log_train(self, window: Window) -> None:
         self._record(self._train_stats("train", window))
 
-    def _send_live(self, live: "_LivePoints") -> None:
+    def _send_live(self, live: LivePoints, bar: ProgressBar | None) -> None:
         """A live point: the means since the previous one, and the ETA from the measured time per step."""
         record = {"time": round(time.time(), 3), **self._train_stats("live", live.window)}
         eta = live.eta(self.step, self.tc.max_steps)
@@ -388,8 +384,8 @@ class Trainer:
             record["eta_seconds"] = round(eta, 1)
         if self.on_live is not None:
             self.on_live(record)
-        if self.progress:
-            _print_progress(self.step, self.tc.max_steps, record)
+        if bar is not None:
+            bar.show(self.step, record)
 
     def _evaluate_and_save_samples(self) -> None:
         if not self.dist.is_main:
@@ -438,85 +434,3 @@ class Trainer:
         self._record({"kind": "checkpoint", "step": self.step, "path": str(path)})
         return path
 
-
-class _LossValues:
-    """The parts of one batch's loss as floats."""
-
-    def __init__(self, parts) -> None:
-        self.total = parts.total.item()
-        self.attention = parts.attention.item()
-        self.ctc = parts.ctc.item() if parts.ctc is not None else 0.0
-
-
-class _LivePoints:
-    """When the next live point is due, and the ETA from the steps timed so far."""
-
-    def __init__(self, step: int) -> None:
-        self.window = _Window()
-        self.s0 = step
-        self.last = float("-inf")
-        self.first_step_time: float | None = None  # the ETA leaves out the set-up before the first step
-
-    def due(self, step: int, always: bool) -> bool:
-        now = time.perf_counter()
-        if self.first_step_time is None:
-            self.first_step_time, self.s0 = now, step
-            always = True  # the first step: the bar moves as soon as training does
-        gap = max(LIVE_SECONDS, (now - self.first_step_time) / LIVE_POINTS)
-        if always or now - self.last >= gap:
-            self.last = now
-            return True
-        return False
-
-    def eta(self, step: int, total: int) -> float | None:
-        """Seconds left at the mean time per step since the first one (evaluations and checkpoints included)."""
-        if self.first_step_time is None or step <= self.s0:
-            return None
-        per_step = (time.perf_counter() - self.first_step_time) / (step - self.s0)
-        return per_step * max(0, total - step)
-
-
-class _Window:
-    """Running sums between two log steps (or two live points)."""
-
-    def __init__(self) -> None:
-        self.lr = 0.0
-        self.grad_norm = 0.0
-        self._reset()
-
-    def _reset(self) -> None:
-        self.t0 = time.perf_counter()
-        self.loss = self.att = self.ctc = 0.0
-        self.n = 0
-        self.audio_s = 0.0
-        self.tokens = 0
-
-    def add(self, values: _LossValues, audio_seconds: float, tokens: int) -> None:
-        self.loss += values.total
-        self.att += values.attention
-        self.ctc += values.ctc
-        self.n += 1
-        self.audio_s += audio_seconds
-        self.tokens += tokens
-
-    def flush(self) -> dict[str, float]:
-        dt = max(time.perf_counter() - self.t0, 1e-9)
-        n = max(self.n, 1)
-        out = {"loss": self.loss / n, "att_loss": self.att / n, "ctc_loss": self.ctc / n,
-               "audio_seconds_per_second": self.audio_s / dt, "tokens_per_second": self.tokens / dt}
-        self._reset()
-        return {k: round(v, 5) for k, v in out.items()}
-
-
-def _print_progress(step: int, total: int, r: dict[str, Any]) -> None:
-    width = 28
-    done = int(width * step / total)
-    rate = r.get("audio_seconds_per_second", 0.0)
-    eta = ""
-    if "eta_seconds" in r:
-        remaining = int(r["eta_seconds"])
-        eta = f" ETA {remaining // 3600}:{remaining % 3600 // 60:02d}:{remaining % 60:02d}"
-    line = (f"\r[{'#' * done}{'.' * (width - done)}] {step}/{total} loss {r['loss']:.3f} "
-            f"lr {r['lr']:.2e} {rate:.0f}× real time{eta}")
-    sys.stderr.write(line[:160])
-    sys.stderr.flush()

@@ -116,7 +116,7 @@ class WhisperBackend(Backend):
                      extra: dict[str, Any] | None = None):
         """Dev loss and sample cross-attention (teacher-forced), then greedy transcripts scored as ``parcero eval``."""
         from engine.data.batching import DurationBucketSampler, make_loader
-        from engine.decode import DecodeOptions
+        from engine.transcript import DecodeOptions
         from engine.evaluate import evaluate_by_transcribing
         from engine.losses import joint_loss
         from engine.models.attention import AttentionRecorder

@@ -2,18 +2,10 @@
 
 The search itself is :func:`engine.decode.decode_encoded` (beam search, KV cache,
 attention streaming), given Whisper's prompt as a multi-token prefix and
-:class:`WhisperLogitsFilter` for the rules Whisper decodes under:
-
-- the first token may not be a bare space or <|endoftext|> (``suppress_blank``);
-- speaker tags, music notes and task tokens are never written (``suppress_tokens``);
-- with timestamps: the text opens with a timestamp no later than
-  ``max_initial_timestamp``; timestamps come in pairs (a segment's end and the
-  next one's start), except right before <|endoftext|>; they never go back and a
-  segment is never empty; and when the timestamps together are more probable than
-  any single text token, a timestamp it is.
-
-The filter renormalises what is left, as Whisper and CTranslate2 do (they mask
-logits before the softmax), so beam scores and ``avg_logprob`` match theirs.
+:class:`engine.whisper.logits_filter.WhisperLogitsFilter` for the rules Whisper
+decodes under (no blank first token, suppressed tokens, timestamp pairs). A
+window's tokens become timed segments and a transcript in
+:mod:`engine.whisper.segments`.
 
 When a window's text looks wrong, it is decoded again, as Whisper does
 (:func:`decode_with_fallback`): too repetitive (``compression_ratio`` above
@@ -30,7 +22,7 @@ from __future__ import annotations
 import codecs
 import math
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -38,15 +30,18 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from engine.decode import DecodeOptions, StepCallback, StepInfo, decode_encoded
-from engine.transcript import Chunk, TimedText, Transcript
-from engine.whisper.word_timing import Alignment, WordTiming, add_word_timestamps
+from engine.decode import StepCallback, StepInfo, decode_encoded
+from engine.transcript import DecodeOptions
+from engine.transcript import Chunk, Transcript
 from engine.whisper.audio import (
-    ENCODER_STRIDE, FRAMES_PER_SECOND, N_FRAMES, N_SAMPLES, SAMPLE_RATE, TIME_PRECISION, log_mel, pad_or_trim,
+    FRAMES_PER_SECOND, N_FRAMES, N_SAMPLES, SAMPLE_RATE, TIME_PRECISION, log_mel, pad_or_trim,
+)
+from engine.whisper.logits_filter import WhisperLogitsFilter
+from engine.whisper.segments import (
+    WhisperSegment, WhisperTranscript, says_something, split_segments, window_transcript,
 )
 from engine.whisper.tokenizer import WhisperTokenizer
-
-NEG_INF = float("-inf")
+from engine.whisper.word_timing import add_word_timestamps
 
 
 @dataclass(frozen=True)
@@ -96,76 +91,6 @@ def compression_ratio(text: str) -> float:
     """Bytes of text per byte of its zlib compression: above ~2.4 the text is looping."""
     data = text.encode("utf-8")
     return len(data) / len(zlib.compress(data)) if data else 0.0
-
-
-class WhisperLogitsFilter:
-    """Whisper's token rules as a ``logits_filter`` for :func:`engine.decode.decode_encoded`.
-
-    Parameters
-    ----------
-    sample_begin : prompt length: tokens from this index on were chosen by the search.
-    suppress_ids : never allowed.
-    blank_ids : not allowed as the first token (None: no such rule).
-    timestamps : apply the timestamp rules (the prompt has no <|notimestamps|>).
-    max_initial_timestamp_index : last allowed first timestamp, in 20 ms steps (None: any).
-    """
-
-    def __init__(self, tokenizer: WhisperTokenizer, sample_begin: int, suppress_ids, blank_ids=None,
-                 timestamps: bool = True, max_initial_timestamp_index: int | None = 50):
-        self.sample_begin = sample_begin
-        self.eot = tokenizer.eot
-        self.no_timestamps = tokenizer.no_timestamps
-        self.ts_begin = tokenizer.timestamp_begin
-        self.suppress_ids = sorted(int(t) for t in suppress_ids)
-        self.blank_ids = sorted(int(t) for t in blank_ids) if blank_ids else []
-        self.timestamps = timestamps
-        self.max_initial = max_initial_timestamp_index
-
-    def __call__(self, tokens: Tensor, logp: Tensor) -> None:
-        """Apply the rules to ``logp`` (N, V) in place, given ``tokens`` (N, L) with the prompt."""
-        n_sampled = tokens.shape[1] - self.sample_begin
-        if n_sampled == 0 and self.blank_ids:
-            logp[:, self.blank_ids] = NEG_INF
-        if self.suppress_ids:
-            logp[:, self.suppress_ids] = NEG_INF
-        if self.timestamps:
-            self._timestamp_rules(tokens[:, self.sample_begin:], logp)
-        # Renormalise: the beam adds these up, and Whisper masks before its softmax. A row with
-        # nothing left (a dead beam) stays -inf rather than becoming NaN.
-        total = logp.logsumexp(-1, keepdim=True)
-        logp.sub_(total.nan_to_num(nan=0.0, neginf=0.0))
-
-    def _timestamp_rules(self, sampled: Tensor, logp: Tensor) -> None:
-        # Row by row with slices: N is the beam size, and each rule touches a few contiguous
-        # column ranges; whole (N, V) masks cost more than the decoder step on the CPU.
-        tb = self.ts_begin
-        logp[:, self.no_timestamps] = NEG_INF
-        if sampled.shape[1] == 0:
-            logp[:, :tb] = NEG_INF  # a transcript opens with its first segment's start time
-            if self.max_initial is not None:
-                logp[:, tb + self.max_initial + 1:] = NEG_INF
-            return
-        is_ts = sampled >= tb
-        last = is_ts[:, -1].tolist()
-        penultimate = is_ts[:, -2].tolist() if sampled.shape[1] > 1 else [True] * len(last)
-        latest = torch.where(is_ts, sampled, torch.full_like(sampled, -1)).max(dim=1).values.tolist()  # (N,)
-        for i, (ts_last, ts_before, newest) in enumerate(zip(last, penultimate, latest)):
-            row = logp[i]
-            if ts_last and ts_before:
-                row[tb:] = NEG_INF  # a pair just closed: text (or the end) comes next
-            elif ts_last:
-                row[:self.eot] = NEG_INF  # a segment just ended: its pair, or the end
-            # Never back in time. After text the segment's end must come strictly after its
-            # start (no empty segments, which could loop); right after a segment's end, the
-            # next segment may start at that same time.
-            if newest >= 0:
-                row[tb:newest if ts_last and not ts_before else newest + 1] = NEG_INF
-        # If all timestamps together beat every single text token, take a timestamp. (Compared
-        # before renormalising: both sides shift by the same constant.)
-        ts_mass = logp[:, tb:].logsumexp(-1)
-        text_best = logp[:, :tb].max(-1).values
-        for i in (ts_mass > text_best).nonzero().flatten().tolist():
-            logp[i, :tb] = NEG_INF
 
 
 class _SotProbe:
@@ -322,84 +247,6 @@ def token_pieces(tokenizer: WhisperTokenizer, tokens: list[int]) -> tuple[tuple[
     return tuple(texts), tuple(t >= tokenizer.eot for t in tokens)
 
 
-def split_segments(tokenizer: WhisperTokenizer, tokens: list[int], seek: int, segment_size: int
-                   ) -> tuple[list[tuple[float, float, list[int]]], int, bool]:
-    """Cut a window's tokens into timed segments and say where the next window starts.
-
-    Parameters
-    ----------
-    tokens : the window's tokens (text and timestamps, no <|endoftext|>).
-    seek : the window's first mel frame in the whole audio.
-    segment_size : mel frames of audio in the window.
-
-    Returns
-    -------
-    segments : (start s, end s, tokens) each, times in the whole audio.
-    next_seek : the next window's first mel frame: after the last complete
-        segment, or the window's end when the text ended with a lone timestamp
-        (nothing more was said) or had no timestamps at all.
-    single_timestamp_ending : the text ended with a lone timestamp.
-    """
-    tb = tokenizer.timestamp_begin
-    offset = seek / FRAMES_PER_SECOND
-    is_ts = [t >= tb for t in tokens]
-    single_ending = len(tokens) >= 2 and not is_ts[-2] and is_ts[-1]
-    cuts = [i for i in range(1, len(tokens)) if is_ts[i] and is_ts[i - 1]]  # between a segment's end and the next start
-    segments = []
-    if cuts:
-        bounds = cuts + ([len(tokens)] if single_ending else [])
-        last = 0
-        for cut in bounds:
-            part = tokens[last:cut]
-            start = offset + tokenizer.timestamp(part[0])
-            end = offset + tokenizer.timestamp(part[-1])
-            segments.append((start, end, part))
-            last = cut
-        if single_ending:
-            next_seek = seek + segment_size
-        else:  # the text after the last complete segment is decoded again in the next window
-            next_seek = seek + (tokens[last - 1] - tb) * ENCODER_STRIDE
-    else:
-        duration = segment_size / FRAMES_PER_SECOND
-        stamps = [t for t in tokens if t >= tb]
-        if stamps and stamps[-1] != tb:
-            duration = tokenizer.timestamp(stamps[-1])
-        segments.append((offset, offset + duration, list(tokens)))
-        next_seek = seek + segment_size
-    return segments, next_seek, single_ending
-
-
-@dataclass
-class WhisperSegment:
-    """A stretch of text between two timestamps, as Whisper writes it."""
-
-    start: float  # seconds in the whole audio
-    end: float
-    text: str
-    tokens: list[int]  # text tokens and the timestamps around them
-    words: list[WordTiming] = field(default_factory=list)
-    avg_logprob: float = 0.0  # of the window the segment came from
-    no_speech_prob: float = 0.0
-    compression_ratio: float = 0.0
-    temperature: float = 0.0  # of the attempt that produced the window (above 0: a fallback)
-
-
-@dataclass
-class WhisperTranscript(Transcript):
-    """A :class:`engine.transcript.Transcript` with Whisper's segments and the language it used.
-
-    ``tokens`` has one entry per text token (timestamps left out), its text on the
-    token that completes a character and "" on the others, so that the rows of
-    ``cross_attention`` (layers, H, len(tokens) + 1, frames), from the word-timing
-    pass of a one-window transcript, line up with it; the last row is <|endoftext|>.
-    ``score`` is the mean ``avg_logprob`` of the windows that produced text.
-    """
-
-    language: str = ""
-    language_probability: float | None = None  # when the language was detected rather than given
-    segments: list[WhisperSegment] = field(default_factory=list)
-
-
 def transcribe_whisper(
     loaded,
     samples: np.ndarray,
@@ -462,12 +309,12 @@ def transcribe_whisper(
         else:
             window_segments, next_seek, alignment, last_speech = _window_segments(
                 model, tok, xa, result, seek, segment_size, options, last_speech)
-        kept = [s for s in window_segments if _says_something(s)]
+        kept = [s for s in window_segments if says_something(s)]
         segments += kept
         previous += [t for s in kept for t in s.tokens]
         if not options.condition_on_previous_text or result.temperature > 0.5:
             prompt_from = len(previous)  # a text that needed a high temperature is no prompt to follow
-        part = _transcript(tok, window_segments, alignment, segment_size / FRAMES_PER_SECOND,
+        part = window_transcript(tok, window_segments, alignment, segment_size / FRAMES_PER_SECOND,
                            result.avg_logprob, language, chunk.start)
         windows.append(part)
         if on_chunk is not None:
@@ -513,46 +360,6 @@ def _window_segments(model, tok, xa, result: WindowResult, seek: int, segment_si
         if not single_ending and ends and ends[-1] > seek / FRAMES_PER_SECOND:
             next_seek = round(ends[-1] * FRAMES_PER_SECOND)
     return segments, next_seek, alignment, last_speech
-
-
-def _says_something(s: WhisperSegment) -> bool:
-    # An instantaneous or empty segment says nothing (and must not become a prompt).
-    return s.start != s.end and bool(s.text.strip())
-
-
-def _transcript(tok, segments: list[WhisperSegment], alignment: Alignment | None, duration: float,
-                avg_logprob: float, language: str, window_start: float) -> WhisperTranscript:
-    """One window's transcript: a timed entry per text token (the text on the token that
-    completes a character) and the words, times in the whole audio.
-
-    ``segments`` are all the window's segments, in the order the alignment covered them;
-    those that say nothing are left out here.
-    """
-    tokens: list[TimedText] = []
-    starts = alignment.token_starts + window_start if alignment is not None else None
-    k = 0  # index into the aligned tokens, which cover every segment of the window
-    for s in segments:
-        text_tokens = [t for t in s.tokens if t < tok.eot]
-        if not _says_something(s):
-            k += len(text_tokens)
-            continue
-        step = (s.end - s.start) / max(len(text_tokens), 1)
-        m = 0  # index within the segment
-        for piece, group in zip(*tok.split_on_characters(text_tokens)):
-            for j, _ in enumerate(group):
-                if starts is not None and k + 1 < len(starts):
-                    a, b = float(starts[k]), float(starts[k + 1])
-                else:  # no word timings: spread evenly over the segment
-                    a, b = s.start + m * step, s.start + (m + 1) * step
-                tokens.append(TimedText(piece if j == len(group) - 1 else "", round(a, 3), round(b, 3)))
-                k, m = k + 1, m + 1
-    segments = [s for s in segments if _says_something(s)]
-    words = [TimedText(w.text.strip(), w.start, w.end) for s in segments for w in s.words]
-    attention = alignment.cross_attention if alignment is not None else None
-    return WhisperTranscript(
-        text="".join(s.text for s in segments).strip(), tokens=tokens, words=words, duration=duration,
-        score=avg_logprob, cross_attention=attention, language=language, segments=segments,
-    )
 
 
 def _param(model) -> Tensor:

@@ -195,9 +195,9 @@ def _import_openai(paths: list[Path]) -> ImportedWhisper:
             and isinstance(ckpt.get("model_state_dict"), dict)):
         raise ModelFileError(path, "not an OpenAI Whisper checkpoint (expected keys dims and model_state_dict)")
     try:
-        config = WhisperConfig.from_dict(ckpt["dims"])
-    except (ConfigError, TypeError) as e:
-        raise ModelFileError(path, f"dims: {e}") from None
+        config = WhisperConfig.from_dict(ckpt["dims"], where="dims")
+    except ConfigError as e:
+        raise ModelFileError(path, str(e)) from None
     state = ckpt["model_state_dict"]
     if not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise ModelFileError(path, "model_state_dict holds something other than tensors")
@@ -275,6 +275,8 @@ def _import_hf(paths: list[Path]) -> ImportedWhisper:
         )
     except KeyError as e:
         raise ModelFileError(folder / "config.json", f"missing {e.args[0]}") from None
+    except ConfigError as e:  # a size of 0 or less
+        raise ModelFileError(folder / "config.json", str(e)) from None
     state = {hf_to_ours(k): v for k, v in _hf_weights(folder).items()}
     out = state.pop("proj_out.weight", None)
     if out is not None and not torch.equal(out, state.get("decoder.token_embedding.weight", out)):

@@ -22,6 +22,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from engine import configio
 from engine.errors import ConfigError
 from engine.models.attention import AttentionRecorder, KVCache, fold_beams, keys_and_values, split_heads
 
@@ -41,6 +42,11 @@ class WhisperConfig:
     n_text_head: int = 8
     n_text_layer: int = 6
 
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            if getattr(self, f.name) <= 0:
+                raise ConfigError(f"WhisperConfig.{f.name} must be a positive integer, got {getattr(self, f.name)!r}")
+
     @property
     def vocab_size(self) -> int:
         return self.n_vocab
@@ -53,15 +59,9 @@ class WhisperConfig:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, d: dict) -> "WhisperConfig":
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(d) - known)
-        if unknown:
-            raise ConfigError(f"whisper dims: unknown key(s) {', '.join(unknown)}")
-        bad = [k for k, v in d.items() if isinstance(v, bool) or not isinstance(v, int) or v <= 0]
-        if bad:
-            raise ConfigError(f"whisper dims: {bad[0]} must be a positive integer, got {d[bad[0]]!r}")
-        return cls(**d)
+    def from_dict(cls, d: dict, where: str = "model") -> "WhisperConfig":
+        """Inverse of :meth:`to_dict`; raises ConfigError naming ``where.key`` on unknown keys or bad values."""
+        return configio.from_dict(cls, d, where)
 
 
 def whisper_sinusoids(length: int, channels: int, max_timescale: float = 10000.0) -> Tensor:

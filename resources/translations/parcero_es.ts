@@ -1229,10 +1229,6 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
 <context>
     <name>MainWindow</name>
     <message>
-        <source>Coming soon</source>
-        <translation>Próximamente</translation>
-    </message>
-    <message>
         <source>Engine: starting…</source>
         <translation>Motor: iniciando…</translation>
     </message>
@@ -1275,6 +1271,10 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
     <message>
         <source>Where models run</source>
         <translation>Dónde se ejecutan los modelos</translation>
+    </message>
+    <message>
+        <source>A training run went on while Parcero was closed; the Train page follows it again.</source>
+        <translation>Una ejecución de entrenamiento siguió mientras Parcero estaba cerrado; la página Entrenar vuelve a seguirla.</translation>
     </message>
     <message>
         <source>&amp;File</source>
@@ -1359,6 +1359,10 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
     <message>
         <source>Opened {path}</source>
         <translation>Abierto: {path}</translation>
+    </message>
+    <message>
+        <source>Training runs in a process of its own: you can transcribe and evaluate meanwhile, and closing Parcero does not stop it (reopening Parcero re-attaches to it).</source>
+        <translation>El entrenamiento corre en un proceso propio: puede transcribir y evaluar mientras tanto, y cerrar Parcero no lo detiene (al volver a abrir Parcero, se sigue de nuevo).</translation>
     </message>
     <message>
         <source>An import is still running; wait for it to end.</source>
@@ -1944,14 +1948,6 @@ hipótesis: {hypothesis}</translation>
         <translation>Estimación de costes</translation>
     </message>
     <message>
-        <source>Resuming {run_dir} …</source>
-        <translation>Reanudando {run_dir} …</translation>
-    </message>
-    <message>
-        <source>Starting {run_dir} …</source>
-        <translation>Iniciando {run_dir} …</translation>
-    </message>
-    <message>
         <source>Stopping: saving a checkpoint at the next step …</source>
         <translation>Deteniendo: se guardará un punto de control en el siguiente paso …</translation>
     </message>
@@ -1968,6 +1964,22 @@ hipótesis: {hypothesis}</translation>
         <translation>Siguiendo {run_dir} (lo escribe otro proceso)</translation>
     </message>
     <message>
+        <source>Following {run_dir}: it trains on {host}, so this window can follow it but not stop it</source>
+        <translation>Siguiendo {run_dir}: se entrena en {host}, así que esta ventana puede seguirla pero no detenerla</translation>
+    </message>
+    <message>
+        <source>Re-attached to {run_dir}: its training (process {pid}) went on while Parcero was closed. Stop saves a checkpoint.</source>
+        <translation>Se vuelve a seguir {run_dir}: su entrenamiento (proceso {pid}) siguió mientras Parcero estaba cerrado. Detener guarda un punto de control.</translation>
+    </message>
+    <message>
+        <source>Following {run_dir}: training in process {pid}. Stop saves a checkpoint.</source>
+        <translation>Siguiendo {run_dir}: se entrena en el proceso {pid}. Detener guarda un punto de control.</translation>
+    </message>
+    <message>
+        <source>{count} other runs are training too; Attach… follows one of them: {runs}</source>
+        <translation>Hay {count} ejecuciones más entrenándose; Seguir… sigue una de ellas: {runs}</translation>
+    </message>
+    <message>
         <source>Attach to a run folder</source>
         <translation>Seguir una carpeta de ejecución</translation>
     </message>
@@ -1982,6 +1994,26 @@ hipótesis: {hypothesis}</translation>
     <message>
         <source>waiting for the first step …</source>
         <translation>esperando al primer paso …</translation>
+    </message>
+    <message>
+        <source>Last checkpoint: {path}; Resume continues from it.</source>
+        <translation>Último punto de control: {path}; Reanudar continúa desde él.</translation>
+    </message>
+    <message>
+        <source>No checkpoint was saved.</source>
+        <translation>No se guardó ningún punto de control.</translation>
+    </message>
+    <message>
+        <source>Stopped without saving the last steps.</source>
+        <translation>Detenida sin guardar los últimos pasos.</translation>
+    </message>
+    <message>
+        <source>The training process ended unexpectedly ({reason}).</source>
+        <translation>El proceso de entrenamiento terminó de forma inesperada ({reason}).</translation>
+    </message>
+    <message>
+        <source>The training process ended unexpectedly (killed or crashed).</source>
+        <translation>El proceso de entrenamiento terminó de forma inesperada (lo mataron o falló).</translation>
     </message>
     <message>
         <source>live, median of this run&apos;s recent log steps</source>
@@ -2004,8 +2036,36 @@ hipótesis: {hypothesis}</translation>
         <translation>quedan {time}</translation>
     </message>
     <message>
+        <source>A training run is already running: stop it first, or wait for it to end.</source>
+        <translation>Ya hay una ejecución de entrenamiento en marcha: deténgala primero o espere a que termine.</translation>
+    </message>
+    <message>
+        <source>Wait for the throughput measurement to end.</source>
+        <translation>Espere a que termine la medición del rendimiento.</translation>
+    </message>
+    <message>
+        <source>Process {pid} is training {name} now: Attach… follows it.</source>
+        <translation>El proceso {pid} está entrenando {name} ahora: Seguir… lo sigue.</translation>
+    </message>
+    <message>
+        <source>Start training this configuration in a process of its own (it goes on if Parcero closes)</source>
+        <translation>Empezar a entrenar esta configuración en un proceso propio (sigue aunque se cierre Parcero)</translation>
+    </message>
+    <message>
         <source>none saved</source>
         <translation>ninguno guardado</translation>
+    </message>
+    <message>
+        <source>The training could not start: {error}</source>
+        <translation>No se pudo iniciar el entrenamiento: {error}</translation>
+    </message>
+    <message>
+        <source>Resuming {run_dir} in a process of its own (pid {pid}) …</source>
+        <translation>Reanudando {run_dir} en un proceso propio (pid {pid}) …</translation>
+    </message>
+    <message>
+        <source>Starting {run_dir} in a process of its own (pid {pid}) …</source>
+        <translation>Iniciando {run_dir} en un proceso propio (pid {pid}) …</translation>
     </message>
     <message>
         <source>Finished at step {step}; best dev CER {cer} %. Model: {model}</source>
@@ -2032,10 +2092,6 @@ hipótesis: {hypothesis}</translation>
         <translation>cancelado</translation>
     </message>
     <message>
-        <source>the engine stopped ({reason}); Resume continues from the last checkpoint</source>
-        <translation>el motor se detuvo ({reason}); Reanudar sigue desde el último punto de control</translation>
-    </message>
-    <message>
         <source>warm-up run of {steps} steps</source>
         <translation>ejecución de prueba de {steps} pasos</translation>
     </message>
@@ -2044,20 +2100,8 @@ hipótesis: {hypothesis}</translation>
         <translation>Rendimiento sin medir: {problem}</translation>
     </message>
     <message>
-        <source>A training job is already running.</source>
-        <translation>Ya hay un entrenamiento en marcha.</translation>
-    </message>
-    <message>
         <source>{run_dir}: no checkpoint to resume from</source>
         <translation>{run_dir}: no hay ningún punto de control desde el que reanudar</translation>
-    </message>
-    <message>
-        <source>The engine is starting …</source>
-        <translation>El motor se está iniciando …</translation>
-    </message>
-    <message>
-        <source>Start training this configuration</source>
-        <translation>Empezar a entrenar esta configuración</translation>
     </message>
     <message>
         <source>The warm-up ({warmup} steps) is longer than the run ({steps}): the learning rate stays low.</source>

@@ -15,7 +15,7 @@ from app import i18n, settings_dialog
 from app.settings_dialog import (
     AppSettings, SettingsDialog, apply_data_folder, apply_theme, load_settings, save_settings,
 )
-from engine.models.cli import user_models_dir
+from engine.paths import user_models_dir
 from tests.app.conftest import new_window
 from tests.conftest import OVERFIT_TEXTS
 from tests.packaging.fake_resources import make_resources

@@ -22,7 +22,8 @@ def test_filterbank_is_the_engines():
 
 
 def test_values_are_the_engines_features_in_decibels():
-    from engine.features import FeatureConfig, compute_features
+    from engine.feature_config import FeatureConfig
+    from engine.features import compute_features
 
     x = speech_like(1.0)
     engine = compute_features(x, FeatureConfig(normalize="none")).numpy()  # natural log, frames at i * hop

@@ -1,8 +1,12 @@
-"""The Train page, driven like a user would, with the real engine process training a tiny model."""
+"""The Train page, driven like a user would: a tiny model trains in a process of its own (``parcero train``)
+that the page follows through its run folder; the real engine process times the throughput."""
 
 from __future__ import annotations
 
 import json
+import os
+import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,6 +14,7 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
+from app import training_runs
 from app.cost import batches_per_epoch, epochs_for_steps, format_usd, steady_throughput
 from app.pages.train_page import TrainPage
 from app.run_files import trim_padding
@@ -17,11 +22,23 @@ from engine.configio import write_toml
 from engine.data.manifest import read_manifest
 from engine.training.checkpoint import is_complete
 from engine.training.config import TrainConfig, run_config_from_dict
+from engine.training.runstate import read_run_state
 from tests.app.media import ARTIFACTS
 from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import write_tone_corpus
 
 TINY_MODEL = {"preset": "tiny", "d_model": 96, "d_ff": 384, "n_enc_layers": 2, "n_dec_layers": 2}
+
+
+@pytest.fixture(autouse=True)
+def no_run_left_behind():
+    """A failed test must not leave a training process running for hours on a shared machine."""
+    yield
+    for pid in training_runs.launched_pids():
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 @pytest.fixture(scope="module")
@@ -126,12 +143,13 @@ def test_an_invalid_value_is_shown_inline_and_disables_start(page, corpus, chang
 def test_a_short_run_draws_curves_prices_it_and_saves_attention(page, qtbot, corpus, tmp_path):
     run_dir = tmp_path / "runs" / "tiny"
     page.form.set_config_dict(tiny_config(corpus, run_dir))
-    records = []
-    page.engine.train_metrics.connect(lambda job, r: records.append(r))
     with qtbot.waitSignal(page.training_finished, timeout=100_000) as finished:
         page.start_button.click()
         assert not page.start_button.isEnabled() and page.stop_button.isEnabled()
-    assert finished.args[0]["step"] == 6
+        assert page.training and page.training_pid != os.getpid()  # a process of its own
+    assert finished.args[0]["step"] == 6 and finished.args[0]["run_dir"] == str(run_dir)
+    assert read_run_state(run_dir).state == "finished" and not page.training
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text("utf-8").splitlines()]
     qtbot.waitUntil(lambda: len(page.plots.data("loss")[0]) == 6, timeout=5000)
     steps, losses = page.plots.data("loss")
     assert list(steps) == [1, 2, 3, 4, 5, 6] and np.all(np.isfinite(losses))
@@ -180,8 +198,10 @@ def test_stop_saves_a_checkpoint_and_resume_continues_from_it(page, qtbot, corpu
     with qtbot.waitSignal(page.training_stopped, timeout=60_000) as stopped:
         page.stop_button.click()
     checkpoint = stopped.args[0]
-    assert checkpoint and is_complete(__import__("pathlib").Path(checkpoint))
+    assert checkpoint and is_complete(Path(checkpoint))
     assert "checkpoint saved" in page.status_label.text()
+    state = read_run_state(run_dir)
+    assert state.state == "stopped" and state.last_checkpoint == checkpoint and not page.training
     step = int(checkpoint.rsplit("-", 1)[1])
     assert page.resume_button.isEnabled() and not page.start_button.isEnabled()
 
@@ -191,6 +211,54 @@ def test_stop_saves_a_checkpoint_and_resume_continues_from_it(page, qtbot, corpu
     assert finished.args[0]["step"] == step + 2
     qtbot.waitUntil(lambda: page.plots.data("loss")[0][-1] == step + 2, timeout=5000)
     assert list(page.plots.data("loss")[0]) == list(range(1, step + 3))  # history read back, then continued
+
+
+def test_live_points_move_the_curves_and_a_killed_run_is_said_to_have_died(page, qtbot, corpus, tmp_path):
+    # log_every 1000: metrics.jsonl holds step 1 only, so every later point drawn came through live.jsonl.
+    run_dir = tmp_path / "runs" / "muere"
+    page.form.set_config_dict(tiny_config(corpus, run_dir, max_steps=10_000, log_every=1000, eval_every=10_000,
+                                          checkpoint_every=2))
+    with qtbot.waitSignal(page.training_failed, timeout=120_000) as failed:
+        page.start_button.click()
+        qtbot.waitUntil(lambda: page.plots.buffered("loss") >= 3 and bool(page._last_checkpoint), timeout=90_000)
+        train_logged = [line for line in (run_dir / "metrics.jsonl").read_text("utf-8").splitlines()
+                        if '"kind": "train"' in line]
+        assert len(train_logged) == 1 and "ETA" in page.progress.format()
+        os.kill(page.training_pid, signal.SIGKILL)  # the out-of-memory killer, say: no word from the process
+    assert "ended unexpectedly (killed by signal SIGKILL)" in failed.args[0]
+    status = page.status_label.text()
+    assert "Last checkpoint: muere/checkpoints/step-" in status and "Resume continues from it" in status
+    assert "c62828" in page.status_label.styleSheet() and not page.training
+    state = read_run_state(run_dir)
+    assert state.state == "failed" and state.code == "train.died"  # never "running" for ever
+    assert page.resume_button.isEnabled() and not page.stop_button.isEnabled()
+    assert "ETA" not in page.progress.format()
+
+
+def test_a_second_page_re_attaches_to_the_running_run_and_stops_it(page, qtbot, corpus, tmp_path):
+    run_dir = tmp_path / "runs" / "sigue"
+    page.form.set_config_dict(tiny_config(corpus, run_dir, max_steps=10_000, eval_every=10_000,
+                                          checkpoint_every=10_000))
+    page.start_button.click()
+    qtbot.waitUntil(lambda: page.plots.buffered("loss") >= 2, timeout=90_000)
+    pid = page.training_pid
+    page.shutdown()  # the window closes; the process goes on
+    page.close()
+    later = TrainPage(page.engine)  # a window opened later (the same settings)
+    qtbot.addWidget(later)
+    assert later.reattach()
+    assert later.training and later.training_pid == pid and later.run_dir == run_dir
+    assert "Re-attached to" in later.status_label.text() and later.form.run_dir() == run_dir
+    qtbot.waitUntil(lambda: later.plots.buffered("loss") >= 3, timeout=30_000)  # history, then new points
+    assert later.stop_button.isEnabled() and not later.start_button.isEnabled()
+    with qtbot.waitSignal(later.training_stopped, timeout=60_000) as stopped:
+        later.stop_button.click()
+        assert "Stopping" in later.status_label.text()
+    assert is_complete(Path(stopped.args[0])) and read_run_state(run_dir).state == "stopped"
+    later.shutdown()
+    again = TrainPage(page.engine)
+    qtbot.addWidget(again)
+    assert not again.reattach()  # seen to end: nothing to re-attach to, nothing to report
 
 
 def test_measure_throughput_runs_a_few_steps_and_fills_the_estimate(page, qtbot, corpus, tmp_path):

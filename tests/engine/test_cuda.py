@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from engine.decode import DecodeOptions
+from engine.transcript import DecodeOptions
 from engine.models.io import load_model
 from engine.speech_transformer.transcribe import transcribe_samples
 from tests.conftest import OVERFIT_TEXTS

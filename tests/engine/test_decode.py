@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 import torch
 
-from engine.decode import DecodeOptions, ctc_prefix_scores, decode_batch, decode_encoded, pad_ctc_log_probs
+from engine.decode import ctc_prefix_scores, decode_batch, decode_encoded, pad_ctc_log_probs
+from engine.transcript import DecodeOptions
 from engine.models.attention import KVCache
-from engine.speech_transformer.model import SpeechTransformer, preset_config
+from engine.speech_transformer.config import preset_config
+from engine.speech_transformer.model import SpeechTransformer
 from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import collate, compute_features, tone_speech
 

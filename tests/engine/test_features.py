@@ -9,10 +9,9 @@ import pytest
 import torch
 
 from engine.errors import ConfigError
+from engine.feature_config import FeatureConfig, SpecAugmentConfig
 from engine.features import (
-    FeatureConfig,
     LogMel,
-    SpecAugmentConfig,
     compute_features,
     num_frames,
     spec_augment,

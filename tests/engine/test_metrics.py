@@ -1,6 +1,6 @@
 import pytest
 
-from engine.metrics import base_letter, error_rates
+from engine.metrics import base_letter, error_rate, error_rates, utterance_errors
 from engine.text import TextConfig
 
 
@@ -36,3 +36,25 @@ def test_corpus_level_rates_weight_by_length():
 
 def test_base_letter():
     assert [base_letter(c) for c in "áéíóúüñÑ"] == list("aeiouunN")
+
+
+def test_utterance_errors_add_up_to_the_corpus_counts():
+    refs = ["El pingüino comió ñoquis.", "uno dos tres", "", "hola"]
+    hyps = ["el pinguino comio", "uno tres tres cuatro", "algo", ""]
+    each = utterance_errors(refs, hyps)
+    whole = error_rates(refs, hyps)
+    for unit in ("words", "chars"):
+        for part in ("substitutions", "deletions", "insertions", "hits"):
+            assert sum(getattr(getattr(u, unit), part) for u in each) == getattr(getattr(whole, unit), part)
+    assert each[0].reference == "el pingüino comió ñoquis" and each[0].hypothesis == "el pinguino comio"
+    assert (each[0].words.substitutions, each[0].words.deletions, each[0].words.rate) == (2, 1, 0.75)
+    assert (each[1].words.substitutions, each[1].words.insertions, each[1].words.errors) == (1, 1, 2)
+    assert each[2].words.rate == 1.0 and each[2].words.insertions == 1  # said something for an empty reference
+    assert each[3].chars.deletions == 4 and each[3].chars.rate == 1.0
+    assert utterance_errors([], []) == []
+    with pytest.raises(ValueError):
+        utterance_errors(["a"], [])
+
+
+def test_error_rate_of_an_empty_reference():
+    assert error_rate(0, 0) == 0.0 and error_rate(2, 0) == 1.0 and error_rate(1, 4) == 0.25

@@ -6,10 +6,12 @@ import torch
 from safetensors.torch import load_file
 
 from engine.errors import ModelFileError
-from engine.features import FeatureConfig, compute_features
+from engine.feature_config import FeatureConfig
+from engine.features import compute_features
 from engine.models.io import load_model
 from engine.speech_transformer.files import save_model
-from engine.speech_transformer.model import SpeechTransformer, preset_config
+from engine.speech_transformer.config import preset_config
+from engine.speech_transformer.model import SpeechTransformer
 from engine.text import CharTokenizer, TextConfig
 from tests.helpers import tone_speech
 

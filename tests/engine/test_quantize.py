@@ -10,12 +10,14 @@ import torch
 
 from engine.audio import save_wav
 from engine.cli import main
-from engine.decode import DecodeOptions, decode_batch
+from engine.decode import decode_batch
+from engine.transcript import DecodeOptions
 from engine.errors import ParceroError
 from engine.metrics import error_rates
 from engine.models.io import load_model
 from engine.models.attention import MultiHeadAttention
-from engine.speech_transformer.model import SpeechTransformer, preset_config
+from engine.speech_transformer.config import preset_config
+from engine.speech_transformer.model import SpeechTransformer
 from engine.quantize import HalfWeightLinear, check_quantize, half_weights, is_quantized, quantize_model
 from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import collate, compute_features, tone_speech

@@ -2,15 +2,9 @@ import pytest
 import torch
 
 from engine.errors import ConfigError
-from engine.speech_transformer.model import (
-    PRESETS,
-    AttentionRecorder,
-    KVCache,
-    ModelConfig,
-    SpeechTransformer,
-    layer_skip_probs,
-    preset_config,
-)
+from engine.models.attention import AttentionRecorder, KVCache
+from engine.speech_transformer.config import PRESETS, ModelConfig, preset_config
+from engine.speech_transformer.model import SpeechTransformer, layer_skip_probs
 
 V = 30
 

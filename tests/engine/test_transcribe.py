@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from engine.audio import save_wav
-from engine.decode import DecodeOptions
+from engine.transcript import DecodeOptions
 from engine.errors import AudioError
 from engine.models.io import load_model
 from engine.speech_transformer.transcribe import transcribe_samples

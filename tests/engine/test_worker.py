@@ -235,7 +235,7 @@ def test_bad_commands_and_bad_audio_fail_clearly_and_the_worker_survives(engine,
         return last
 
     assert "unknown command Hola" in failure(Hola).message
-    assert failure(Transcribe, path=123).message == "Transcribe.path: expected str or None, got int (123)"
+    assert failure(Transcribe, path=123).message == "Transcribe.path: expected str or None, got int 123"
     assert "Transcribe.options.beam_size: expected int" in failure(Transcribe, path="x.wav",
                                                                    options=_options(beam_size="4")).message
     assert "exactly one of path" in failure(Transcribe).message
@@ -264,7 +264,7 @@ def test_bad_commands_and_bad_audio_fail_clearly_and_the_worker_survives(engine,
 
 
 def _options(**fields):
-    from engine.decode import DecodeOptions
+    from engine.transcript import DecodeOptions
 
     options = DecodeOptions()
     for name, value in fields.items():

@@ -106,10 +106,9 @@ def test_a_short_run_on_real_clips_moves_at_once_and_stops_with_a_checkpoint(qtb
     assert "log_every" not in config["train"]  # the engine's default: metrics.jsonl every 50 steps
     assert page.start_button.isEnabled()
 
-    arrivals: list[tuple[float, int, float]] = []  # (when it reached the window, step, engine time)
-    window.engine.train_metrics.connect(
-        lambda job, r: arrivals.append((time.monotonic(), int(r["step"]), float(r["time"])))
-        if r.get("kind") in ("train", "live") else None)
+    arrivals: list[tuple[float, int, float]] = []  # (when it reached the window, step, trainer time)
+    page.records_read.connect(lambda records: arrivals.extend(
+        (time.monotonic(), int(r["step"]), float(r["time"])) for r in records if r.get("kind") in ("train", "live")))
     qtbot.mouseClick(page.start_button, Qt.MouseButton.LeftButton)
     assert page.training and page.stop_button.isEnabled()
     wait_until(qtbot, lambda: bool(arrivals), 120, "the first training step")

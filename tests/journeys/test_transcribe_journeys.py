@@ -55,7 +55,7 @@ def test_transcribe_uses_its_own_model_after_evaluate_loaded_another(journey_win
     window.page_list.setCurrentRow(window.pages.indexOf(page))
     transcript = transcribe(qtbot, page)
 
-    from engine.decode import DecodeOptions
+    from engine.transcript import DecodeOptions
     from engine.models.io import load_model
     from engine.transcribe import transcribe_file
 
@@ -227,7 +227,7 @@ def test_a_whisper_imported_from_the_window_joins_every_list_and_is_selected(jou
     # checkpoints are files like this) becomes a model in the user's folder, in every list, selected.
     from PySide6.QtWidgets import QFileDialog
 
-    from engine.models.catalog import user_models_dir
+    from engine.paths import user_models_dir
     from tests.engine.whisper.fixtures_whisper import tiny_tokenizer_json, tiny_whisper, write_openai
 
     tok = tiny_tokenizer_json()

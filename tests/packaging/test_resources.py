@@ -26,9 +26,9 @@ def test_a_source_checkout_uses_the_top_level_resources_folder(no_override):
     assert resources_dir() == REPO / "resources"
     assert bundled_models_dir() == REPO / "resources" / "models"
     assert translations_dir() == REPO / "resources" / "translations"
-    from engine.models.cli import bundled_models_dir as cli_bundled
+    from engine import paths
 
-    assert cli_bundled() == bundled_models_dir()  # one function, not two that could drift apart
+    assert paths.bundled_models_dir is bundled_models_dir  # one function, not two that could drift apart
 
 
 def test_an_installed_layout_prefers_parcero_resources(tmp_path, monkeypatch, no_override):

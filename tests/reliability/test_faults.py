@@ -21,7 +21,7 @@ import pytest
 import torch
 from safetensors import SafetensorError
 
-import engine.models.io
+import engine.speech_transformer.files
 from engine.cli import main
 from engine.data.manifest import read_manifest
 from engine.errors import ParceroError
@@ -134,7 +134,7 @@ def test_ten_sigkills_at_random_moments_lose_nothing_but_time(tmp_path):
 def test_a_full_disk_while_checkpointing_stops_the_run_and_keeps_the_last_checkpoint(tmp_path, monkeypatch):
     """The write error is injected where a full disk surfaces: safetensors, part-way through a file."""
     config = tiny_run_config(tmp_path, max_steps=6, checkpoint_every=2, keep_last=5)
-    real_save = engine.models.io.save_file
+    real_save = engine.speech_transformer.files.save_file
     calls = []
 
     def disk_fills_at_second_save(state, filename, metadata=None):
@@ -145,7 +145,7 @@ def test_a_full_disk_while_checkpointing_stops_the_run_and_keeps_the_last_checkp
             f.write(b"\0" * 1000)  # what fitted before the disk filled
         raise SafetensorError("Error while serializing: I/O error: No space left on device (os error 28)")
 
-    monkeypatch.setattr(engine.models.io, "save_file", disk_fills_at_second_save)
+    monkeypatch.setattr(engine.speech_transformer.files, "save_file", disk_fills_at_second_save)
     with pytest.raises(ParceroError) as caught:
         Trainer(config).run()
     run_dir = config.resolve(config.out_dir)

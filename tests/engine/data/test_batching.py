@@ -5,7 +5,7 @@ import torch
 from engine.audio import save_wav
 from engine.data.batching import DurationBucketSampler, SpeechDataset, make_loader
 from engine.data.manifest import Utterance
-from engine.features import FeatureConfig, SpecAugmentConfig
+from engine.feature_config import FeatureConfig, SpecAugmentConfig
 from engine.text import CharTokenizer, TextConfig
 from tests.helpers import tone_speech
 
@@ -104,3 +104,16 @@ def test_loader_featurises_in_workers_and_skips_bad_files(tmp_path):
     torch.testing.assert_close(again.feats, ds[1].feats)
     ds.epoch = 1
     assert not torch.equal(again.feats, ds[1].feats)
+
+
+def test_a_clip_shorter_than_the_encoder_takes_is_skipped_with_its_length(tmp_path):
+    from engine.speech_transformer.model import SpeechTransformer
+
+    save_wav(tmp_path / "clic.wav", tone_speech("a", seed=1)[:800], 16000)  # 50 ms: 4 feature frames
+    save_wav(tmp_path / "hola.wav", tone_speech("hola", seed=2), 16000)
+    utts = [Utterance("clic", "clic.wav", 0.05, "a"), Utterance("hola", "hola.wav", 0.5, "hola")]
+    ds = SpeechDataset(utts, tmp_path, CharTokenizer.build(["hola", "a"], TextConfig()), FeatureConfig(),
+                       min_frames=SpeechTransformer.MIN_FRAMES)
+    uid, reason = ds[0]
+    assert uid == "clic" and "clic.wav" in reason and "too short to train on (50 ms; at least 60 ms" in reason
+    assert ds[1].feats.shape[0] >= SpeechTransformer.MIN_FRAMES

@@ -107,9 +107,9 @@ def test_stopped_and_resumed_run_continues_the_same_loss_curve(tmp_path):
 
 
 def test_live_points_follow_every_step_between_log_steps_and_stay_out_of_metrics(tmp_path, monkeypatch):
-    import engine.training.loop as loop
+    from engine.training import records
 
-    monkeypatch.setattr(loop, "LIVE_SECONDS", 0.0)  # no throttle: a point every step
+    monkeypatch.setattr(records, "LIVE_SECONDS", 0.0)  # no throttle: a point every step
     config = make_config(tmp_path, max_steps=12, log_every=50, checkpoint_every=1000, eval_every=1000)
     live = []
     result = Trainer(config, on_live=live.append).run()
@@ -125,21 +125,57 @@ def test_live_points_follow_every_step_between_log_steps_and_stay_out_of_metrics
 
 
 def test_live_points_are_throttled_but_the_first_log_and_last_steps_always_sent(monkeypatch):
-    import engine.training.loop as loop
+    from engine.training import records
 
     now = [100.0]
-    monkeypatch.setattr(loop.time, "perf_counter", lambda: now[0])
-    points = loop._LivePoints(step=0)
+    monkeypatch.setattr(records.time, "perf_counter", lambda: now[0])
+    points = records.LivePoints(step=0)
     sent = []
     for step in range(1, 41):  # ten steps a second
         now[0] += 0.1
         if points.due(step, always=step % 20 == 0):
             sent.append(step)
     assert sent == [1, 4, 7, 10, 13, 16, 19, 20, 23, 26, 29, 32, 35, 38, 40]  # every 0.25 s or more, and logs
-    now[0] += loop.LIVE_SECONDS * loop.LIVE_POINTS * 10  # a long run: the spacing grows with its age
+    now[0] += records.LIVE_SECONDS * records.LIVE_POINTS * 10  # a long run: the spacing grows with its age
     assert points.due(41, always=False)
     now[0] += 1.0
     assert not points.due(42, always=False)
+
+
+def test_the_terminal_bar_shows_step_loss_lr_speed_and_eta_only_when_asked(tmp_path, monkeypatch, capsys):
+    from engine.training import records
+
+    monkeypatch.setattr(records, "LIVE_SECONDS", 0.0)
+    Trainer(make_config(tmp_path / "quiet", max_steps=3, checkpoint_every=1000, eval_every=1000)).run()
+    assert "real time" not in capsys.readouterr().err  # the GUI's and a pipe's runs: no bar
+    result = Trainer(make_config(tmp_path / "bar", max_steps=6, log_every=50, checkpoint_every=1000,
+                                 eval_every=1000), progress=True).run()
+    assert result.step == 6
+    err = capsys.readouterr().err
+    last = err.rstrip("\n").split("\r")[-1]
+    assert "6/6" in last and "100%" in last and "loss " in last and " lr " in last and "× real time" in last
+    assert "<00:00" in last  # the ETA at the end
+    assert err.endswith("\n")  # the bar is closed: what follows starts on its own line
+
+
+def test_the_bar_counts_speed_and_eta_from_the_first_step_it_shows(monkeypatch):
+    import io
+
+    from engine.training.records import ProgressBar
+
+    now = [1000.0]
+    monkeypatch.setattr("tqdm.std.time", lambda: now[0])
+    out = io.StringIO()
+    bar = ProgressBar(100, file=out)
+    point = {"loss": 1.23456, "lr": 1e-3, "audio_seconds_per_second": 41.6}
+    bar.show(10, point)  # a run resumed at step 9: its first step here is step 10
+    now[0] += 5.0
+    bar.show(20, {**point, "loss": 0.5})
+    bar.close()
+    last = out.getvalue().rstrip("\n").split("\r")[-1]
+    assert "20/100" in last and "loss 0.500" in last and "lr 1.00e-03" in last and "42× real time" in last
+    # 10 steps in 5 s (the steps before the bar opened do not count): 2 steps/s, 80 steps left: 40 s
+    assert "00:05<00:40" in last and "2.00step/s" in last
 
 
 def test_a_run_with_checkpoints_is_not_overwritten_by_accident(tmp_path):
@@ -212,7 +248,7 @@ def test_fine_tuning_extends_the_vocabulary_without_changing_old_predictions(tmp
 def test_config_errors_name_the_setting(tmp_path):
     with pytest.raises(ConfigError, match="data.train is required"):
         run_config_from_dict({"data": {}})
-    with pytest.raises(ConfigError, match="train: unknown setting.*warmup_steps"):
+    with pytest.raises(ConfigError, match="train: unknown key.*warmup_steps"):
         run_config_from_dict({"data": {"train": "x"}, "train": {"warmup_steps": 10}})
     with pytest.raises(ConfigError, match="unknown section.*optimizer"):
         run_config_from_dict({"data": {"train": "x"}, "optimizer": {}})
@@ -287,6 +323,7 @@ def test_sigterm_saves_a_checkpoint_and_exits_cleanly(tmp_path):
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "stopped at step" in err
+    assert "real time" not in err  # stderr is a pipe, not a terminal: no progress bar
     [(step, path)] = list_checkpoints(tmp_path / "runs" / "largo")
     assert step >= 3 and load_trainer_state(path)["step"] == step
 

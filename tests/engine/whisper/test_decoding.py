@@ -22,7 +22,9 @@ import torch
 from engine.whisper.model import Whisper, WhisperConfig
 from engine.transcript import Transcript
 from engine.whisper.word_timing import dtw, find_alignment, median_filter, select_heads
-from engine.whisper.decoding import WhisperLogitsFilter, WhisperOptions, split_segments, transcribe_whisper
+from engine.whisper.decoding import WhisperOptions, transcribe_whisper
+from engine.whisper.logits_filter import WhisperLogitsFilter
+from engine.whisper.segments import split_segments
 from engine.whisper.tokenizer import WhisperTokenizer
 
 SHARED_DATA = Path(__file__).resolve().parents[4] / "shared" / "data"

