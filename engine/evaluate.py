@@ -112,14 +112,16 @@ def evaluate(
             on_progress(done, len(utterances))
     model.train(was_training)
     cfg = score_config if score_config is not None else tokenizer.config
-    overall = error_rates([r.reference for r in rows], [r.hypothesis for r in rows], cfg)
+    return scored(rows, skipped, cfg, loss=sum(losses) / len(losses) if losses else None, attention=attention)
+
+
+def scored(rows: list[EvalRow], skipped: list[tuple[str, str]], cfg: TextConfig, **extra) -> EvalReport:
+    """The report of ``rows``: WER/CER overall, per speaker and per gender, all normalised by ``cfg``."""
     return EvalReport(
-        overall=overall,
+        overall=error_rates([r.reference for r in rows], [r.hypothesis for r in rows], cfg),
         by_speaker=_grouped(rows, lambda r: r.speaker or "(unknown)", cfg),
         by_gender=_grouped(rows, lambda r: r.gender or "unknown", cfg),
-        rows=rows, skipped=skipped,
-        loss=sum(losses) / len(losses) if losses else None,
-        attention=attention,
+        rows=rows, skipped=skipped, **extra,
     )
 
 
@@ -170,10 +172,4 @@ def evaluate_by_transcribing(
             rows.append(EvalRow(u.id, u.text, text, u.speaker, u.gender))
         if on_progress is not None:
             on_progress(i + 1, len(utterances))
-    cfg = TextConfig()
-    return EvalReport(
-        overall=error_rates([r.reference for r in rows], [r.hypothesis for r in rows], cfg),
-        by_speaker=_grouped(rows, lambda r: r.speaker or "(unknown)", cfg),
-        by_gender=_grouped(rows, lambda r: r.gender or "unknown", cfg),
-        rows=rows, skipped=skipped,
-    )
+    return scored(rows, skipped, TextConfig())

@@ -93,3 +93,21 @@ def write_tone_corpus(folder, texts: list[str], name: str = "train", speakers: i
     path = folder / f"{name}.jsonl"
     write_manifest(path, utts)
     return path
+
+
+# A run config's [model] small enough that a few training steps take a second (the Train page's tests).
+TINY_MODEL = {"preset": "tiny", "d_model": 96, "d_ff": 384, "n_enc_layers": 2, "n_dec_layers": 2}
+
+
+def kill_launched_training_runs() -> None:
+    """End every training process the window's code launched in this test session (a failed test leaves none)."""
+    import os
+    import signal
+
+    from app import training_runs
+
+    for pid in training_runs.launched_pids():
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass

@@ -65,3 +65,12 @@ def new_window(qtbot, engine, tmp_path, *, show: bool = True):
     if show:
         window.show()
     return window
+
+
+@pytest.fixture(autouse=True)
+def no_training_run_left_behind():
+    """A failed test must not leave a training process running for hours on a shared machine."""
+    yield
+    from tests.helpers import kill_launched_training_runs
+
+    kill_launched_training_runs()

@@ -14,7 +14,6 @@ from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 
-from app import training_runs
 from app.cost import batches_per_epoch, epochs_for_steps, format_usd, steady_throughput
 from app.pages.train_page import TrainPage
 from app.run_files import trim_padding
@@ -25,20 +24,8 @@ from engine.training.config import TrainConfig, run_config_from_dict
 from engine.training.runstate import read_run_state
 from tests.app.media import ARTIFACTS
 from tests.conftest import OVERFIT_TEXTS
-from tests.helpers import write_tone_corpus
+from tests.helpers import TINY_MODEL, write_tone_corpus
 
-TINY_MODEL = {"preset": "tiny", "d_model": 96, "d_ff": 384, "n_enc_layers": 2, "n_dec_layers": 2}
-
-
-@pytest.fixture(autouse=True)
-def no_run_left_behind():
-    """A failed test must not leave a training process running for hours on a shared machine."""
-    yield
-    for pid in training_runs.launched_pids():
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture(scope="module")

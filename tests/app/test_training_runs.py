@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -15,20 +14,8 @@ from app import training_runs
 from engine.training import runstate
 from engine.training.runstate import RunState, read_run_state, write_run_state
 from tests.conftest import OVERFIT_TEXTS
-from tests.helpers import write_tone_corpus
+from tests.helpers import TINY_MODEL, write_tone_corpus
 
-TINY_MODEL = {"preset": "tiny", "d_model": 96, "d_ff": 384, "n_enc_layers": 2, "n_dec_layers": 2}
-
-
-@pytest.fixture(autouse=True)
-def no_run_left_behind():
-    """A failed test must not leave a training process running for hours on a shared machine."""
-    yield
-    for pid in training_runs.launched_pids():
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
 
 @pytest.fixture(scope="module")

@@ -96,16 +96,23 @@ def journey_engine(qapp, journey_data_dir):
     client.close()
 
 
-@pytest.fixture
-def journey_window(qtbot, journey_engine, tmp_path):
-    """The real main window on the real engine, 1366 x 768, shown; recordings go to ``tmp_path``."""
+def open_main_window(qtbot, engine, tmp_path):
+    """The real main window on ``engine``, as ``parcero`` opens it, 1366 x 768, shown; recordings go to
+    ``tmp_path``. A journey that closes and reopens the window calls this again."""
     from app.main_window import MainWindow
 
-    window = MainWindow(device_text=None, engine=journey_engine, recordings_folder=tmp_path / "grabaciones")
+    window = MainWindow(device_text=None, engine=engine, recordings_folder=tmp_path / "grabaciones")
     qtbot.addWidget(window)
     window.resize(*SCREEN)
     window.show()
     qtbot.waitExposed(window)
+    return window
+
+
+@pytest.fixture
+def journey_window(qtbot, journey_engine, tmp_path):
+    """The real main window on the real engine (:func:`open_main_window`)."""
+    window = open_main_window(qtbot, journey_engine, tmp_path)
     yield window
     window.close()
 
@@ -157,3 +164,12 @@ def copy_to(src: Path, folder: Path, name: str | None = None) -> Path:
     dst = folder / (name or src.name)
     shutil.copyfile(src, dst)
     return dst
+
+
+@pytest.fixture(autouse=True)
+def no_training_run_left_behind():
+    """A failed test must not leave a training process running for hours on a shared machine."""
+    yield
+    from tests.helpers import kill_launched_training_runs
+
+    kill_launched_training_runs()

@@ -11,7 +11,6 @@ saved and run.json says "stopped").
 from __future__ import annotations
 
 import os
-import signal
 import time
 
 import pytest
@@ -22,35 +21,13 @@ from engine.resources import bundled_samples
 from engine.training.checkpoint import is_complete, list_checkpoints
 from engine.training.runstate import read_run_state
 from tests.conftest import OVERFIT_TEXTS
-from tests.helpers import write_tone_corpus
-from tests.journeys.conftest import SCREEN, choose_model, copy_to, open_with_dialog, snapshot, transcribe, wait_until
+from tests.helpers import TINY_MODEL, write_tone_corpus
+from tests.journeys.conftest import (
+    choose_model, copy_to, open_main_window, open_with_dialog, snapshot, transcribe, wait_until,
+)
 
 pytestmark = pytest.mark.slow
 
-TINY_MODEL = {"preset": "tiny", "d_model": 96, "d_ff": 384, "n_enc_layers": 2, "n_dec_layers": 2}
-
-
-@pytest.fixture(autouse=True)
-def no_run_left_behind():
-    """A failed test must not leave a training process running for hours on a shared machine."""
-    yield
-    for pid in training_runs.launched_pids():
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-
-
-def open_window(qtbot, engine, tmp_path):
-    """The real main window on the real engine, as ``parcero`` opens it (the journey's settings folder)."""
-    from app.main_window import MainWindow
-
-    window = MainWindow(device_text=None, engine=engine, recordings_folder=tmp_path / "grabaciones")
-    qtbot.addWidget(window)
-    window.resize(*SCREEN)
-    window.show()
-    qtbot.waitExposed(window)
-    return window
 
 
 def shown_step(page) -> int:
@@ -63,7 +40,7 @@ def test_a_run_trains_in_its_own_process_while_the_window_transcribes_and_outliv
     corpus = tmp_path / "tonos"
     train, dev = write_tone_corpus(corpus, OVERFIT_TEXTS, "train"), write_tone_corpus(corpus, OVERFIT_TEXTS[:2], "dev")
     run_dir = corpus / "runs" / "en-su-proceso"
-    window = open_window(qtbot, journey_engine, tmp_path)
+    window = open_main_window(qtbot, journey_engine, tmp_path)
 
     # Train page: a tiny model, a run far longer than this journey, one loader worker as by default.
     page = window.train_page
@@ -108,7 +85,7 @@ def test_a_run_trains_in_its_own_process_while_the_window_transcribes_and_outliv
                "the run to go on training with no window open")
 
     # Parcero opened again: the Train page has re-attached to the run and follows it.
-    window = open_window(qtbot, journey_engine, tmp_path)
+    window = open_main_window(qtbot, journey_engine, tmp_path)
     page = window.train_page
     assert page.training and page.training_pid == pid and page.run_dir == run_dir
     assert "Re-attached to" in page.status_label.text() and str(pid) in page.status_label.text()
