@@ -3,13 +3,10 @@
 Start launches the training as a process of its own (``parcero train``, see
 app.training_runs), so the engine process stays free to transcribe and evaluate
 meanwhile, and the run goes on when the window closes. The page follows the run
-folder as it follows any run (Attach…): on a timer it tails metrics.jsonl (log
-steps, evaluations, checkpoints) and live.jsonl (the points the trainer writes a
-few times a second between log steps, so the bar and the curves move from the
-first step whatever the run's log interval), reads samples/ for the attention
-over training, and reads run.json to learn whether the process still lives and
-how it ended. A window opened while such a run still trains re-attaches to it
-(:meth:`TrainPage.reattach`); a run whose process died is said to have died.
+folder as it follows any run (Attach…), through app.run_follower: the records the
+run writes, its attention samples, and how it ended. A window opened while such a
+run still trains re-attaches to it (:meth:`TrainPage.reattach`); a run whose
+process died is said to have died.
 
 "Pause" is Stop (SIGTERM: the trainer saves a checkpoint at the next step)
 followed by Resume (training continues from the newest checkpoint, exactly where
@@ -20,13 +17,12 @@ scratch folder) still runs in the engine process: it lasts seconds.
 from __future__ import annotations
 
 import logging
-import os
 import shutil
 import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer, Signal, Slot
+from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QScrollArea, QSplitter, QTabWidget, QVBoxLayout,
     QWidget,
@@ -34,9 +30,10 @@ from PySide6.QtWidgets import (
 
 from app import training_runs
 from app.cost import batches_per_epoch, epochs_for_steps, steady_throughput
-from app.engine_messages import engine_message, error_text, exit_reason_text
+from app.engine_messages import error_text, exit_reason_text
 from app.i18n import QT_TRANSLATE_NOOP
-from app.run_files import METRICS, MetricsTail, has_checkpoints
+from app.run_files import METRICS, has_checkpoints
+from app.run_follower import RunFollower, describe_end, runs_to_reattach
 from app.widgets.cost_estimate import CostEstimate
 from app.widgets.sample_attention import SampleAttention
 from app.widgets.train_form import TrainForm, user_runs_dir
@@ -46,7 +43,7 @@ from engine.errors import ConfigError, ParceroError
 from engine.protocol import Train
 from engine.training import runstate
 from engine.training.config import DataConfig
-from engine.training.runstate import LIVE, RunState
+from engine.training.runstate import RunState
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +52,6 @@ HINT_STYLE = "QLabel { font-weight: 600; }"
 NOTE_STYLE = ""  # advice that blocks nothing
 EXISTING = QT_TRANSLATE_NOOP("TrainPage", "“{name}” already holds checkpoints: Resume it, or choose another name "
                                          "or folder")
-POLL_MS = 500  # how often a followed run folder is read
 MEASURE_STEPS = 5  # optimizer steps of the throughput warm-up run
 RECENT_THROUGHPUTS = 200  # log steps the live throughput is the median of: the current speed, not the average
 CONFIG_FILTER = QT_TRANSLATE_NOOP("TrainPage", "Run configs (*.toml);;All files (*)")
@@ -74,11 +70,7 @@ class TrainPage(QWidget):
         super().__init__(parent)
         self.engine = engine
         self.run_dir: Path | None = None  # the run on screen (started here or attached)
-        self.attached = False  # a run folder is followed
-        self._run: RunState | None = None  # its run.json while its end is not seen (None: no run.json)
-        self._announce = False  # the run was at work when followed: its end is signalled
-        self._stopping = False
-        self._tails: list[MetricsTail] = []  # metrics.jsonl and live.jsonl
+        self.follower = RunFollower(self)  # reads its folder: records, samples, run.json
         self._measure_job = None
         self._measure_dir: Path | None = None
         self._max_steps = 0
@@ -147,7 +139,6 @@ class TrainPage(QWidget):
         layout = QVBoxLayout(self)
         layout.addLayout(buttons)
         layout.addWidget(self.splitter, 1)
-        self._poll_timer = QTimer(self, interval=POLL_MS)
 
     def _connect(self) -> None:
         self.form.changed.connect(self.on_form_changed)
@@ -158,7 +149,11 @@ class TrainPage(QWidget):
         self.stop_button.clicked.connect(self.stop)
         self.resume_button.clicked.connect(self.resume)
         self.cost.measure_requested.connect(self.measure_throughput)
-        self._poll_timer.timeout.connect(self.on_poll_timer_timeout)
+        f = self.follower
+        f.records_read.connect(self.on_follower_records_read)
+        f.restarted.connect(self.on_follower_restarted)
+        f.samples_changed.connect(self.on_follower_samples_changed)
+        f.ended.connect(self.on_follower_ended)
         e = self.engine
         # The cost estimate scales a GPU's measured speed to other GPUs, and prices nothing from a CPU's.
         e.info_received.connect(self.on_engine_info_received)
@@ -183,23 +178,23 @@ class TrainPage(QWidget):
         config = self.form.config_dict()
         run_dir = self.form.run_dir().absolute()
         config["run"]["dir"] = str(run_dir)  # the config is written into the run folder: no relative paths
-        self._detach()
+        self.follower.detach()
         self._show_run(run_dir, int(config["train"]["max_steps"]))
         # A fresh start draws only what the new process writes (a folder may hold the log of a run that
         # never saved a checkpoint); Resume draws the run's history first, then goes on.
-        self._open_tails(run_dir, from_end=not resume)
+        self.follower.open(run_dir, from_end=not resume)
         if resume:
-            self._read_tails()
+            self.follower.read()
             self._first = None  # the speed and ETA from this session's pace, not across the pause
         try:
             launched = training_runs.launch(config, run_dir, resume=resume)
         except (ParceroError, OSError) as e:
-            self._tails = []
+            self.follower.detach()
             self._set_status(self.tr("The training could not start: {error}").format(error=error_text(e)),
                              error=True)
             self._update_controls()
             return False
-        self._follow(launched.state)
+        self.follower.follow(launched.state)
         self._last_checkpoint = ""
         self._set_status(
             (self.tr("Resuming {run_dir} in a process of its own (pid {pid}) …") if resume
@@ -214,14 +209,9 @@ class TrainPage(QWidget):
 
     def stop(self) -> None:
         """Ask the training process to stop; it saves a checkpoint at its next step (``training_stopped`` follows)."""
-        if self._run is None or self._stopping:
-            return
-        if training_runs.stop(self._run):
-            self._stopping = True
+        if self.follower.stop_run():  # (a process already gone: how it ended is said at once)
             self._set_status(self.tr("Stopping: saving a checkpoint at the next step …"))
             self._update_controls()
-        else:
-            self.on_poll_timer_timeout()  # already gone: say how it ended
 
     def measure_throughput(self) -> bool:
         """Train the form's model for a few steps in a scratch folder to time it; updates the cost estimate."""
@@ -264,10 +254,10 @@ class TrainPage(QWidget):
             max_steps = int((config.get("train") or {}).get("max_steps", 0))
         except Exception as e:  # noqa: BLE001 - a missing or odd config only costs the progress bar
             log.info("%s: config not read: %s", run_dir, e)
-        self._detach()
+        self.follower.detach()
         self._show_run(run_dir, max_steps)
-        self._open_tails(run_dir, from_end=False)
-        self._follow(state)
+        self.follower.open(run_dir)
+        self.follower.follow(state)
         if state is None:
             self._set_status(self.tr("Following {run_dir} (written by another process)").format(run_dir=run_dir))
         elif state.active and not state.local:
@@ -280,7 +270,7 @@ class TrainPage(QWidget):
         elif state.active:
             self._set_status(self.tr("Following {run_dir}: training in process {pid}. Stop saves a "
                                      "checkpoint.").format(run_dir=run_dir, pid=state.pid))
-        self.on_poll_timer_timeout()  # the history now; a run that has ended (or died) says so at once
+        self.follower.poll()  # the history now; a run that has ended (or died) says so at once
         self._update_controls()
         self.run_attached.emit(str(run_dir))
         return True
@@ -289,33 +279,18 @@ class TrainPage(QWidget):
         """Follow the newest run that still trains, of those a window launched or in the user's runs folder.
 
         Called when the window opens. Without one, the newest run a window launched that ended (or died)
-        while no window watched is shown with its outcome. Runs whose process died without a word are
-        recorded as such in their run.json, so none stays "running" for ever. False if there is nothing.
+        while no window watched is shown with its outcome (see run_follower.runs_to_reattach). False if
+        there is nothing.
         """
-        runs = training_runs.known_runs(user_runs_dir())
-        launched = {Path(p).absolute() for p in training_runs.remembered()}
-        running, dead = [], []
-        for run_dir, state in runs:
-            if state.active and state.local:
-                (running if training_runs.is_running(state) else dead).append((run_dir, state))
-        shown = None
-        if not running:  # the newest run a window launched, ended or died since: its outcome
-            shown = next((run_dir for run_dir, _ in runs if run_dir in launched), None)
-        for run_dir, state in dead:
-            if run_dir != shown:  # the one shown says it when it is shown
-                training_runs.mark_died(run_dir, state)
+        running, shown = runs_to_reattach(user_runs_dir())
         if running:
-            self.attach(running[0][0], reattached=True)
+            self.attach(running[0], reattached=True)
             if len(running) > 1:
                 self._set_status(self.status_label.text() + " " + self.tr(
                     "{count} other runs are training too; Attach… follows one of them: {runs}").format(
-                        count=len(running) - 1, runs=", ".join(str(d) for d, _ in running[1:])))
+                        count=len(running) - 1, runs=", ".join(str(d) for d in running[1:])))
         elif shown is not None:
             self.attach(shown)
-        for run_dir in launched:
-            state = runstate.read_run_state(run_dir)
-            if state is None or not state.active:
-                training_runs.forget(run_dir)
         return bool(running) or shown is not None
 
     def choose_run_to_attach(self) -> None:
@@ -347,17 +322,17 @@ class TrainPage(QWidget):
     @property
     def training(self) -> bool:
         """Whether the run on screen is training now (in its own process: closing the window does not stop it)."""
-        return self._run is not None and self._run.active
+        return self.follower.state is not None and self.follower.state.active
 
     @property
     def training_pid(self) -> int | None:
         """The pid of the process training the run on screen, while it trains."""
-        return self._run.pid if self.training else None
+        return self.follower.state.pid if self.training else None
 
     def shutdown(self) -> None:
-        self._poll_timer.stop()
+        self.follower.shutdown()
 
-    # ---- following a run ------------------------------------------------------------
+    # ---- showing a run --------------------------------------------------------------
 
     def _show_run(self, run_dir: Path, max_steps: int) -> None:
         self.run_dir, self._max_steps = run_dir, max_steps
@@ -368,116 +343,23 @@ class TrainPage(QWidget):
         self.progress.setValue(0)
         self.progress.setFormat(self.tr("waiting for the first step …"))
 
-    def _detach(self) -> None:
-        self.attached, self._tails, self._run, self._stopping, self._announce = False, [], None, False, False
-        self._poll_timer.stop()
-
-    def _open_tails(self, run_dir: Path, from_end: bool) -> None:
-        self._tails = [MetricsTail(run_dir / METRICS), MetricsTail(run_dir / LIVE)]
-        if from_end:
-            for tail in self._tails:
-                try:
-                    tail.offset = os.stat(tail.path).st_size
-                except OSError:
-                    pass
-
-    def _follow(self, state: RunState | None) -> None:
-        """Follow the folder of ``self._tails``; ``state``: its run.json, whose process is then watched."""
-        self.attached = True
-        self._run, self._stopping = state, False
-        self._announce = state is not None and state.active
-        self._poll_timer.start()
-
-    def _read_tails(self) -> None:
-        """Draw what metrics.jsonl and live.jsonl gained since the last read, in the order it was written."""
-        records, restarted = [], False
-        for tail in self._tails:
-            records += tail.read_new(max_bytes=1 << 30 if tail.offset == 0 else 8 << 20)
-            restarted |= tail.restarted
-        if restarted:  # a file was replaced (a new run in the same folder): start over from both tops
-            self._show_run(self.run_dir, self._max_steps)
-            records = []
-            for tail in self._tails:
-                tail.offset = 0
-                records += tail.read_new(max_bytes=1 << 30)
-        records.sort(key=_record_time)
-        self._take_records(records)
-        if records:
-            self.records_read.emit(records)
-
-    def _watch_process(self) -> None:
-        """Read run.json: end the run the way it ended, or say that its process died without a word."""
-        if self._run is None:
-            return
-        state = runstate.read_run_state(self.run_dir) or self._run  # (removed under us: the process we knew)
-        if state.state in runstate.ENDED:
-            self._run_ended(state)
-            return
-        self._run = state  # starting -> running, or a new process took the folder over
-        if training_runs.is_running(state):
-            return
-        again = runstate.read_run_state(self.run_dir)  # it may have written its end as it went
-        if again is not None and again.state in runstate.ENDED:
-            self._run_ended(again)
-        elif self._stopping:  # stopped before it could save anything (still starting, say)
-            from engine.training.checkpoint import latest_checkpoint
-
-            self._run_ended(runstate.end_run(self.run_dir, runstate.STOPPED, current=state,
-                                             last_checkpoint=latest_checkpoint(self.run_dir)))
-        else:
-            self._run_ended(training_runs.mark_died(self.run_dir, state, training_runs.exit_text(state)))
-
-    def _run_ended(self, state: RunState) -> None:
-        self._read_tails()  # everything the run wrote before its end
-        announce, self._run, self._stopping = self._announce, None, False
-        training_runs.forget(self.run_dir)
+    @Slot(object)
+    def on_follower_ended(self, state: RunState) -> None:
+        """The run has ended (everything it wrote before is drawn): say how, and signal it if it was news."""
         if state.step is not None:  # the bar ends at the step the run ended at (no live point for it)
             self._shown_step = state.step
-        saved = state.last_checkpoint or self._last_checkpoint
-        then = (" " + self.tr("Last checkpoint: {path}; Resume continues from it.").format(path=self._near(saved))
-                if saved else " " + self.tr("No checkpoint was saved."))
+        end = describe_end(state, self.run_dir, self._last_checkpoint)
+        self._set_status(end.text, error=end.error, full_path=end.tooltip)
+        self._end_job()
+        if not self.follower.announce:
+            return
         if state.state == runstate.FINISHED:
-            best = state.best_cer
-            # Without a dev set there is no "best": the last checkpoint is the model.
-            model = (self.run_dir / "best" if best is not None else state.last_checkpoint or self.tr("none saved"))
-            step = f"{state.step or 0:,}"
-            self._set_status(
-                self.tr("Finished at step {step}; best dev CER {cer} %. Model: {model}").format(
-                    step=step, cer=f"{100 * best:.2f}", model=self._near(model)) if best is not None
-                else self.tr("Finished at step {step}. Model: {model}").format(step=step, model=self._near(model)),
-                full_path=str(model))
-            self._end_job()
-            if announce:
-                self.training_finished.emit({"run_dir": str(self.run_dir), "step": state.step,
-                                             "best_cer": best, "last_checkpoint": state.last_checkpoint})
+            self.training_finished.emit({"run_dir": str(self.run_dir), "step": state.step,
+                                         "best_cer": state.best_cer, "last_checkpoint": state.last_checkpoint})
         elif state.state == runstate.STOPPED:
-            if state.message:  # a second Ctrl-C in its terminal: the steps since the last checkpoint are lost
-                text = self.tr("Stopped without saving the last steps.") + then
-            elif saved:
-                text = self.tr("Stopped; checkpoint saved in {path}. Resume continues from it.").format(
-                    path=self._near(saved))
-            else:
-                text = self.tr("Stopped before the first step; nothing to save.")
-            self._set_status(text, full_path=saved)
-            self._end_job()
-            if announce:
-                self.training_stopped.emit(saved)
+            self.training_stopped.emit(end.checkpoint)
         else:
-            if state.code == "train.died":
-                reason = str(state.params.get("reason") or "")
-                message = (self.tr("The training process ended unexpectedly ({reason}).").format(
-                    reason=exit_reason_text(reason)) if reason
-                    else self.tr("The training process ended unexpectedly (killed or crashed)."))
-                text = message + then
-            else:
-                message = engine_message(state.code, state.params, state.message)
-                text = self.tr("Training failed: {message}").format(message=message) + then
-            log.warning("training of %s ended: %s\n%s", self.run_dir, state.message,
-                        training_runs.log_tail(self.run_dir))
-            self._set_status(text, error=True, full_path=training_runs.log_tail(self.run_dir) or saved)
-            self._end_job()
-            if announce:
-                self.training_failed.emit(message)
+            self.training_failed.emit(end.message)
 
     def _take_records(self, records: list[dict]) -> None:
         self.plots.add_records(records)
@@ -528,12 +410,18 @@ class TrainPage(QWidget):
         self._update_estimate_inputs(self.form.config_dict())
         self._update_controls()
 
+    @Slot(list)
+    def on_follower_records_read(self, records: list) -> None:
+        self._take_records(records)
+        self.records_read.emit(records)
+
     @Slot()
-    def on_poll_timer_timeout(self) -> None:
-        if self._tails:
-            self._read_tails()
+    def on_follower_restarted(self) -> None:  # a new run in the same folder: its curves start over
+        self._show_run(self.run_dir, self._max_steps)
+
+    @Slot(list)
+    def on_follower_samples_changed(self, _steps: list) -> None:
         self.samples.refresh()
-        self._watch_process()
 
     @Slot(object)
     def on_engine_info_received(self, info) -> None:
@@ -569,7 +457,6 @@ class TrainPage(QWidget):
             self._end_measurement(exit_reason_text(reason))
 
     def _end_job(self) -> None:
-        self._poll_timer.stop()
         if self._shown_step is not None:  # no speed or ETA once the run has ended
             self._show_progress(self._shown_step, 0.0, ended=True)
         self.samples.refresh()
@@ -599,13 +486,6 @@ class TrainPage(QWidget):
         self.status_label.setStyleSheet(ERROR_STYLE if error else "")
         self.status_label.setText(text)
         self.status_label.setToolTip(full_path)
-
-    def _near(self, path) -> str:
-        """``path`` from the runs folder on (``<run>/checkpoints/step-000004``): a full temp path does not wrap."""
-        try:
-            return str(Path(path).relative_to(self.run_dir.parent))
-        except (TypeError, ValueError, AttributeError):
-            return str(path)
 
     def _start_problem(self, resume: bool, form_problem: str | None = None) -> str:
         if self.training:
@@ -639,8 +519,8 @@ class TrainPage(QWidget):
         # Training runs in a process of its own: Start does not wait for the engine.
         self.start_button.setEnabled(not start_problem or unsaid)
         self.resume_button.setEnabled(not resume_problem)
-        run = self._run
-        self.stop_button.setEnabled(self.training and run.local and run.world_size == 1 and not self._stopping)
+        run = self.follower.state
+        self.stop_button.setEnabled(self.training and run.local and run.world_size == 1 and not self.follower.stopping)
         self.cost.measure_button.setEnabled(ready and not busy and not form_problem)
         self.form.setEnabled(not busy)
         if not busy:  # inline next to Start: why it is disabled
@@ -692,11 +572,6 @@ class TrainPage(QWidget):
             self._batches = batches_per_epoch(self._durations, *batching[1:])
         epochs = epochs_for_steps(train["max_steps"], train["accum_steps"], self._batches)
         self.cost.set_epochs(min(epochs, train["epochs"]) if train["epochs"] else epochs)
-
-
-def _record_time(record: dict) -> float:
-    t = record.get("time")
-    return float(t) if isinstance(t, (int, float)) else 0.0
 
 
 def _clock(seconds: int) -> str:

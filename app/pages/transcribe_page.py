@@ -1,21 +1,20 @@
 """The Transcribe page: record or open audio, see and hear it, transcribe it and watch the attention.
 
 Transcription runs in the engine process (app.engine_client.QtEngineClient):
-the page asks the window's :class:`app.model_session.ModelSession` to run a
-Transcribe command with the chosen model (it loads the model first when the
-engine holds another) and follows the events, so the window never waits on the
+the page starts an :class:`app.transcription_job.TranscriptionRun`, which asks
+the window's :class:`app.model_session.ModelSession` to run a Transcribe command
+with the chosen model (it loads the model first when the engine holds another)
+and draws the events into the page's views, so the window never waits on the
 model. Text grows token by token; the cross-attention heatmap grows one row per
 token, on the same time axis as the waveform and spectrogram above it.
 
 A transcript belongs to the audio it came from and names the model that made
-it (the engine's answer, not the model list): opening other audio clears it,
-and Export writes it under that audio's name.
+it (the engine's answer, not the model list; see app.transcript_result):
+opening other audio clears it, and Export writes it under that audio's name.
 """
 
 from __future__ import annotations
 
-import logging
-import time
 from pathlib import Path
 
 import numpy as np
@@ -26,21 +25,20 @@ from PySide6.QtWidgets import (
     QTabWidget, QVBoxLayout, QWidget,
 )
 
-from app.audio_io import Player, Recorder, audio_backend_status, list_input_devices
+from app.audio_io import Player, Recorder
 from app.engine_messages import error_text
 from app.i18n import QT_TRANSLATE_NOOP
 from app.model_session import ModelChoice, ModelSession
+from app.record_bar import RecordBar
 from app.settings_dialog import load_settings
-from app.widgets.attention_view import END_MARK, AttentionView, SelfAttentionView
+from app.transcript_result import LANGUAGES, TASKS, TranscriptResult
+from app.transcription_job import RunViews, TranscriptionRun
+from app.widgets.attention_view import AttentionView, SelfAttentionView
 from app.widgets.audio_view import AudioView
-from app.widgets.level_meter import LevelMeter
 from app.widgets.model_picker import ModelPicker, alignment_heads, has_language_choice
 from app.widgets.transcript_view import TranscriptView
-from engine.transcript import DecodeOptions
 from engine.errors import ParceroError
-from engine.protocol import ALL_HEADS, Transcribe
-
-log = logging.getLogger(__name__)
+from engine.transcript import DecodeOptions
 
 SAMPLE_RATE = 16_000
 AUDIO_FILTER = QT_TRANSLATE_NOOP("TranscribePage", "Audio (*.wav *.flac *.ogg *.oga *.mp3);;All files (*)")
@@ -49,27 +47,10 @@ EXPORT_FILTER = QT_TRANSLATE_NOOP("TranscribePage", "SubRip subtitles (*.srt);;W
 ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
 RESULT_STYLE = ""
 STALE_STYLE = "QLabel { color: #b26a00; }"  # the transcript was made by another model than the one chosen now
-# Whisper's language choice: (code, English name shown through TranscribePage.tr); "auto" = detect it.
-LANGUAGES = (
-    ("es", QT_TRANSLATE_NOOP("TranscribePage", "Spanish")),
-    ("auto", QT_TRANSLATE_NOOP("TranscribePage", "Detect the language")),
-    ("ca", QT_TRANSLATE_NOOP("TranscribePage", "Catalan")),
-    ("gl", QT_TRANSLATE_NOOP("TranscribePage", "Galician")),
-    ("eu", QT_TRANSLATE_NOOP("TranscribePage", "Basque")),
-    ("pt", QT_TRANSLATE_NOOP("TranscribePage", "Portuguese")),
-    ("en", QT_TRANSLATE_NOOP("TranscribePage", "English")),
-    ("fr", QT_TRANSLATE_NOOP("TranscribePage", "French")),
-    ("it", QT_TRANSLATE_NOOP("TranscribePage", "Italian")),
-    ("de", QT_TRANSLATE_NOOP("TranscribePage", "German")),
-)
-TASKS = (("transcribe", QT_TRANSLATE_NOOP("TranscribePage", "Transcribe as spoken")),
-         ("translate", QT_TRANSLATE_NOOP("TranscribePage", "Translate into English")))
 LANGUAGE_KEY = "transcribe/language"
 TASK_KEY = "transcribe/task"
 RECENT_FILES_KEY = "transcribe/recent_files"
 MAX_RECENT_FILES = 10
-LIVE_SECONDS = 10  # the scrolling waveform while recording shows this many seconds
-LIVE_REDRAW_SECONDS = 0.25
 
 
 class TranscribePage(QWidget):
@@ -87,18 +68,11 @@ class TranscribePage(QWidget):
         self.settings = QSettings()
         self.audio_path: Path | None = None
         self.samples: np.ndarray | None = None
-        self.transcript = None  # the last finished engine.transcript.Transcript, of self.audio_path
-        self.transcript_meta: dict = {}  # how it was made: audio, model (name, path), settings, language
-        self._running_meta: dict = {}  # the same for the transcription running now
+        self.result: TranscriptResult | None = None  # the last finished transcript, of self.audio_path
+        self.run: TranscriptionRun | None = None  # the transcription running now
         stored = load_settings(self.settings)
         self.device = stored.device  # where LoadModel puts the model: auto, cpu, cuda
         self.cpu_weights = stored.cpu_weights  # engine.quantize's mode when the model runs on the CPU
-        self._load_job = self._job = None
-        self._partial_chunk = -1
-        self._partial_temperature = 0.0
-        self._token_texts: list[tuple[str, bool]] = []  # (row label, special) per token of the partial
-        self._offset = 0.0
-        self._last_live_draw = 0.0
 
         self.player = Player(self)
         self.recorder = Recorder(self, folder=recordings_folder)
@@ -115,25 +89,13 @@ class TranscribePage(QWidget):
     def _build(self) -> None:
         self.open_button = QPushButton(self.tr("Open…"))
         self.open_button.setToolTip(self.tr("Open a WAV, FLAC, OGG or MP3 file (Ctrl+O)"))
-        self.record_button = QPushButton(self.tr("● Record"))
-        self.record_button.setCheckable(True)
-        self.device_combo = QComboBox()
-        self.level_meter = LevelMeter()
+        self.record_bar = RecordBar(self.recorder, SAMPLE_RATE)
+        self.record_button, self.device_combo = self.record_bar.button, self.record_bar.device_combo
+        self.recording_available = self.record_bar.available
+        self.recording_unavailable_reason = self.record_bar.unavailable_reason  # "" when recording works
         self.play_button = QPushButton(self.tr("▶ Play"))
         self.play_button.setToolTip(self.tr("Play or pause (Space); plays the selection when there is one"))
-        available, reason = audio_backend_status("input")
-        for index, name in list_input_devices() if available else []:
-            self.device_combo.addItem(name, index)
-        self.recording_available = available
-        self.recording_unavailable_reason = reason  # "" when recording works; shown when Ctrl+R is pressed
-        if not available:
-            self.record_button.setEnabled(False)
-            self.record_button.setToolTip(self.tr("Recording is unavailable: {reason}").format(reason=reason))
-            self.device_combo.setEnabled(False)
-            self.device_combo.setToolTip(reason)
-        else:
-            self.record_button.setToolTip(self.tr("Record from the microphone (Ctrl+R); saved as it is captured"))
-        if available:
+        if self.recording_available:
             self.file_label = QLabel(self.tr("No audio yet: open a file (Ctrl+O), drop one here, or record (Ctrl+R)."))
         else:  # promise nothing that cannot work here
             self.file_label = QLabel(self.tr("No audio yet: open a file (Ctrl+O) or drop one here."))
@@ -178,9 +140,10 @@ class TranscribePage(QWidget):
         self.attention_tabs.addTab(self.attention_view, self.tr("Cross-attention"))
         self.attention_tabs.addTab(self.self_attention_view, self.tr("Encoder self-attention"))
         self.transcript_view = TranscriptView()
+        self.run_views = RunViews(self.transcript_view, self.attention_view, self.self_attention_view, self.progress)
 
         top = QHBoxLayout()
-        for w in (self.open_button, self.record_button, self.device_combo, self.level_meter, self.play_button):
+        for w in (self.open_button, self.record_bar, self.play_button):
             top.addWidget(w)
         top.addWidget(self.file_label, 1)
         models = QHBoxLayout()
@@ -210,7 +173,9 @@ class TranscribePage(QWidget):
 
     def _connect(self) -> None:
         self.open_button.clicked.connect(self.choose_audio_file)
-        self.record_button.toggled.connect(self.on_record_button_toggled)
+        self.record_bar.starting.connect(self.player.stop)
+        self.record_bar.started.connect(self.on_record_bar_started)
+        self.record_bar.live_audio_changed.connect(self.on_record_bar_live_audio_changed)
         self.play_button.clicked.connect(self.toggle_playback)
         self.transcribe_button.clicked.connect(self.transcribe)
         self.cancel_button.clicked.connect(self.cancel)
@@ -220,10 +185,8 @@ class TranscribePage(QWidget):
         self.beam_spin.valueChanged.connect(self.on_beam_spin_value_changed)
         self.language_combo.currentIndexChanged.connect(self.on_language_combo_current_index_changed)
         self.task_combo.currentIndexChanged.connect(self.on_task_combo_current_index_changed)
-        self.recorder.level_changed.connect(self.level_meter.set_level)
         self.recorder.stopped.connect(self.on_recorder_stopped)
-        self.recorder.samples_added.connect(self.on_recorder_samples_added)
-        self.recorder.failed.connect(self.on_recorder_failed)
+        self.recorder.failed.connect(self.show_error)  # after the bar has let go of the button
         self.player.position_changed.connect(self.audio_view.set_cursor)
         self.player.failed.connect(self.show_error)
         self.player.state_changed.connect(self.on_player_state_changed)
@@ -231,16 +194,7 @@ class TranscribePage(QWidget):
         self.attention_view.token_hovered.connect(self.on_token_hovered)
         self.transcript_view.word_hovered.connect(self.on_token_hovered)
         self.transcript_view.word_clicked.connect(self.on_transcript_view_word_clicked)
-        e = self.engine
-        e.job_finished.connect(self.on_engine_job_finished)
-        e.job_failed.connect(self.on_engine_job_failed)
-        e.job_cancelled.connect(self.on_engine_job_cancelled)
-        e.partial_transcript.connect(self.on_engine_partial_transcript)
-        e.attention_frame.connect(self.on_engine_attention_frame)
-        e.chunk_finished.connect(self.on_engine_chunk_finished)
-        e.progress_changed.connect(self.on_engine_progress_changed)
-        e.worker_exited.connect(self.on_engine_worker_exited)
-        e.state_changed.connect(self.on_engine_state_changed)
+        self.engine.state_changed.connect(self.on_engine_state_changed)
 
     # ---- audio ----------------------------------------------------------------------
 
@@ -281,21 +235,11 @@ class TranscribePage(QWidget):
         self.settings.setValue(RECENT_FILES_KEY, recent[:MAX_RECENT_FILES])
         self.recent_files_changed.emit(recent[:MAX_RECENT_FILES])
 
-    @Slot(bool)
-    def on_record_button_toggled(self, on: bool) -> None:
-        if on:
-            self.player.stop()
-            if not self.recorder.start(device=self.device_combo.currentData(), sample_rate=SAMPLE_RATE):
-                self.record_button.setChecked(False)
-            else:
-                self._abandon_transcription()  # new audio is coming: the old transcript is not its
-                self._clear_result()
-                self.record_button.setText(self.tr("■ Stop"))
-                self.file_label.setText(self.tr("Recording to {path} …").format(path=self.recorder.path))
-        else:
-            self.recorder.stop()
-            self.record_button.setText(self.tr("● Record"))
-            self.level_meter.reset()
+    @Slot(str)
+    def on_record_bar_started(self, path: str) -> None:
+        self._abandon_transcription()  # new audio is coming: the old transcript is not its
+        self._clear_result()
+        self.file_label.setText(self.tr("Recording to {path} …").format(path=path))
 
     def toggle_recording(self) -> None:
         """Start or stop recording (Ctrl+R); where recording cannot work, say why where the person looks."""
@@ -306,23 +250,13 @@ class TranscribePage(QWidget):
                 reason=self.recording_unavailable_reason))
 
     @Slot(object)
-    def on_recorder_samples_added(self, _new) -> None:
-        # The live view shows the last seconds scrolling by, redrawn a few times a second
-        # (the full file view comes back when recording stops).
-        now = time.monotonic()
-        if now - self._last_live_draw >= LIVE_REDRAW_SECONDS:
-            self._last_live_draw = now
-            self.audio_view.set_audio(self.recorder.buffer()[-LIVE_SECONDS * SAMPLE_RATE:], SAMPLE_RATE)
+    def on_record_bar_live_audio_changed(self, samples: np.ndarray) -> None:
+        self.audio_view.set_audio(samples, SAMPLE_RATE)  # the full file comes back when recording stops
 
     @Slot(str)
     def on_recorder_stopped(self, path: str) -> None:
         if path and Path(path).exists():
             self.load_audio_file(path)
-
-    @Slot(str)
-    def on_recorder_failed(self, message: str) -> None:
-        self.record_button.setChecked(False)
-        self.show_error(message)
 
     def toggle_playback(self) -> None:
         if self.samples is None:
@@ -420,85 +354,69 @@ class TranscribePage(QWidget):
             return
         options = self.decode_options()
         region = self.audio_view.selection() if self.selection_check.isChecked() else None
-        offset, duration = (region[0], region[1] - region[0]) if region else (0.0, None)
-        self._offset = offset  # the engine times the selection from its start; the views from the file's
-        # Every head of the cross-attention, so that any layer and head (and Whisper's alignment heads)
-        # can be looked at; the encoder's matrices, far larger, as one average per layer.
-        fields = dict(options=options, offset=offset, duration=duration, attention=("decoder_cross", "encoder_self"),
-                      heads="all", encoder_heads="average")
-        if self.audio_path is not None:
-            fields["path"] = str(self.audio_path)
-        else:
-            fields["samples"] = self.samples
-        choice = ModelChoice(model, self.device, self._quantize())
-        try:
-            self._load_job, self._job = self.session.submit(choice, Transcribe, **fields)
-        except ParceroError as error:  # the engine is not running (crashed, or still starting)
-            self.show_error(error_text(error))
-            return
         settings = {"beam_size": options.beam_size}
         if self._language_applies():
             settings.update(language=self.language_combo.currentData(), task=options.task)
-        self._running_meta = {"audio": self.audio_path, "settings": settings}
-        self.progress.setRange(0, 0)
-        self.progress.show()
+        try:
+            run = TranscriptionRun.start(self.session, ModelChoice(model, self.device, self._quantize()), options,
+                                         self.run_views, audio=self.audio_path, samples=self.samples, region=region,
+                                         settings=settings, parent=self)
+        except ParceroError as error:  # the engine is not running (crashed, or still starting)
+            self.show_error(error_text(error))
+            return
+        run.finished.connect(self.on_run_finished)
+        run.failed.connect(self.on_run_failed)
+        run.cancelled.connect(self.on_run_cancelled)
+        run.interrupted.connect(self._end_run)
+        self.run = run
         self._update_controls()
 
     def cancel(self) -> None:
-        for job in (self._load_job, self._job):
-            if job is not None:
-                self.engine.cancel(job)
+        if self.run is not None:
+            self.run.cancel()
 
     def _busy(self) -> bool:
-        return self._job is not None or self._load_job is not None
+        return self.run is not None
 
     def _abandon_transcription(self) -> None:
         """Stop the transcription running now and ignore whatever it still sends (its audio is no longer shown)."""
-        if self._job is not None:
-            self.engine.cancel(self._job)
-        self._end_jobs()
+        if self.run is not None:
+            self.run.abandon()
+        self._end_run()
+
+    def _end_run(self) -> None:
+        if self.run is not None:
+            self.run.deleteLater()
+        self.run = None
+        self._update_controls()
 
     def _clear_result(self) -> None:
         """Forget the transcript and all that shows it: text, word times, both heatmaps, export and copy."""
-        self.transcript = None
-        self.transcript_meta = {}
-        self._partial_chunk = -1
-        self._partial_temperature = 0.0
-        self._token_texts = []
+        self.result = None
         self.transcript_view.clear_transcript()
         self.attention_view.reset(0, 1, 0)  # no heads until frames arrive
         self.self_attention_view.reset()
         self._show_result_label()
         self._update_controls()
 
-    @Slot(int, object)
-    def on_engine_job_finished(self, job: int, result) -> None:
-        from engine.transcript import shifted, transcript_from_dict
+    @property
+    def transcript(self):
+        """The transcript shown (engine.transcript.Transcript, of self.audio_path), None when none."""
+        return self.result.transcript if self.result is not None else None
 
-        if job == self._load_job:
-            self._load_job = None  # the session has recorded what the engine holds now
-        elif job == self._job:
-            self._job = None
-            self.progress.hide()
-            result = dict(result or {})
-            self.transcript = shifted(transcript_from_dict(result), self._offset)
-            # Labelled by the engine's answer: the model that produced it, whatever the list shows now.
-            self.transcript_meta = {**self._running_meta, "model": result.get("model") or "",
-                                    "model_path": result.get("model_path") or "",
-                                    "language": result.get("language"),
-                                    "language_probability": result.get("language_probability")}
-            self.transcript_view.clear_transcript()
-            self.transcript_view.add_words((w.text, w.start, w.end) for w in self.transcript.words)
-            if not self.transcript.words and self.transcript.text:
-                self.transcript_view.set_partial(self.transcript.text)
-            if self.transcript.text.strip():
-                self.attention_view.redraw()  # draw the last rows now, not at the next timer tick
-            else:  # an end-of-text row and nothing else: no heatmap, and say why the page stays empty
-                self.attention_view.reset(0, 1, 0)  # no heads until frames arrive
-                self.self_attention_view.reset()
-                self.show_error(self._no_speech_message(self.transcript.duration))
-            self._show_result_label()
-            self.transcription_finished.emit(self.transcript)
+    @property
+    def transcript_meta(self) -> dict:
+        """How the transcript shown was made: audio, model (name, path), settings, language; {} when none."""
+        return self.result.meta if self.result is not None else {}
+
+    @Slot(object)
+    def on_run_finished(self, result: TranscriptResult) -> None:
+        self._end_run()
+        self.result = result
+        if not result.has_text:  # say why the page stays empty
+            self.show_error(self._no_speech_message(result.transcript.duration))
+        self._show_result_label()
+        self.transcription_finished.emit(result.transcript)
         self._update_controls()
 
     def _no_speech_message(self, seconds: float, why: str = "") -> str:
@@ -506,89 +424,20 @@ class TranscribePage(QWidget):
         message = self.tr("No speech found in {file} ({seconds} s)").format(file=name, seconds=f"{seconds:.1f}")
         return f"{message}: {why}" if why else message
 
-    @Slot(int, str, str)
-    def on_engine_job_failed(self, job: int, message: str, detail: str) -> None:
-        if job not in (self._load_job, self._job):
-            return
-        log.warning("engine job %s failed: %s\n%s", job, message, detail)
-        self._end_jobs()  # a failed load: the session cancels the transcription that waited for it
+    @Slot(str)
+    def on_run_failed(self, message: str) -> None:
+        self._end_run()
         self.show_error(message)
         self.transcription_failed.emit(message)
 
-    @Slot(int)
-    def on_engine_job_cancelled(self, job: int) -> None:
-        if job in (self._load_job, self._job):
-            self._end_jobs()
-            self.file_label.setText(self.file_label.text() + "  " + self.tr("(transcription cancelled)"))
+    @Slot()
+    def on_run_cancelled(self) -> None:
+        self._end_run()
+        self.file_label.setText(self.file_label.text() + "  " + self.tr("(transcription cancelled)"))
 
     @Slot(str)
     def on_engine_state_changed(self, state: str) -> None:
         self._update_controls()
-
-    @Slot(int, str)
-    def on_engine_worker_exited(self, code: int, reason: str) -> None:
-        if self._busy():
-            self._end_jobs()
-
-    def _end_jobs(self) -> None:
-        self._job = self._load_job = None
-        self.progress.hide()
-        self._update_controls()
-
-    @Slot(int, object)
-    def on_engine_partial_transcript(self, job: int, event) -> None:
-        if job != self._job:
-            return
-        if event.chunk == self._partial_chunk and event.temperature != self._partial_temperature:
-            self._partial_chunk = -1  # a new attempt at the same window: its heatmap starts afresh
-        self._partial_temperature = event.temperature
-        # The heatmap's row labels: the tokens as the model wrote them (Whisper's BPE pieces, a
-        # character model's characters), flagged when special (timestamps); an older engine
-        # sends none, and its text's characters stand in.
-        texts = event.token_texts or tuple(event.text)
-        self._token_texts = list(zip(texts, event.special or (False,) * len(texts)))
-        note = ""
-        if event.temperature > 0:
-            note = self.tr("(decoding this window again at temperature {t:.1f}: the first text looked "
-                           "wrong) ").format(t=event.temperature)
-        self.transcript_view.set_partial(note + event.text)
-
-    @Slot(int, object)
-    def on_engine_attention_frame(self, job: int, event) -> None:
-        if job != self._job:
-            return
-        # One frame holds one head, their average (head None) or all of them (ALL_HEADS, stacked).
-        heads = enumerate(event.matrix) if event.head == ALL_HEADS else [(event.head, event.matrix)]
-        if event.kind == "encoder_self":
-            if event.layer == 0 and event.head in (None, 0, ALL_HEADS):
-                # Pickers start with the average alone and grow as heads and layers arrive.
-                self.self_attention_view.reset(1, 0, event.frame_seconds, event.chunk_start + self._offset)
-            for head, matrix in heads:
-                self.self_attention_view.set_matrix(event.layer, head, matrix)
-            return
-        if event.chunk != self._partial_chunk:
-            self._partial_chunk = event.chunk
-            self.attention_view.reset(event.matrix.shape[-1], 1, 0, event.frame_seconds,
-                                      event.chunk_start + self._offset)
-        view, labels = self.attention_view, self._token_texts
-        if event.layer == 0 and event.head in (None, 0, ALL_HEADS):  # once a step: a beam may rewrite the past
-            view.set_tokens([text for text, _ in labels], [special for _, special in labels])
-        # The step past the last token is the one that ended the text.
-        text, special = labels[event.step] if event.step < len(labels) else (END_MARK, True)
-        for head, row in heads:
-            view.add_row(event.layer, head, event.step, row, text, special)
-
-    @Slot(int, object)
-    def on_engine_chunk_finished(self, job: int, event) -> None:
-        if job == self._job:
-            self.transcript_view.add_words((w, s + self._offset, e + self._offset) for w, s, e in event.words)
-
-    @Slot(int, float, float, str)
-    def on_engine_progress_changed(self, job: int, done: float, total: float, unit: str) -> None:
-        if job == self._job and total > 0:
-            self.progress.setRange(0, 1000)
-            self.progress.setValue(int(1000 * done / total))
-            self.progress.setFormat(f"{done:.0f} / {total:.0f} s" if unit == "seconds" else f"{done:.0f}/{total:.0f}")
 
     @Slot(int, float, float)
     def on_token_hovered(self, index: int, start: float, end: float) -> None:
@@ -600,27 +449,19 @@ class TranscribePage(QWidget):
     # ---- export ---------------------------------------------------------------------
 
     def choose_export_file(self) -> None:
-        if self.transcript is None:
+        if self.result is None:
             return
-        audio = self.transcript_meta.get("audio")  # the audio this transcript came from
-        stem = Path(audio).with_suffix(".srt") if audio else Path("transcripcion.srt")
-        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export transcript"), str(stem), self.tr(EXPORT_FILTER))
+        suggestion = str(self.result.export_suggestion())  # named after the audio this transcript came from
+        path, _ = QFileDialog.getSaveFileName(self, self.tr("Export transcript"), suggestion, self.tr(EXPORT_FILTER))
         if path:
             self.export(path)
 
     def export(self, path: str | Path) -> bool:
         """Write the transcript shown, with the model that made it and the settings it was made with."""
-        from engine.export import write_export
-
-        if self.transcript is None:
+        if self.result is None:
             return False
-        meta = self.transcript_meta
-        settings = dict(meta.get("settings") or {})
-        if meta.get("language_probability") is not None:
-            settings["detected_language"] = meta.get("language")
-            settings["language_probability"] = meta.get("language_probability")
         try:
-            write_export(path, self.transcript, model_name=meta.get("model") or None, settings=settings)
+            self.result.export(path)
         except (OSError, ParceroError, ValueError) as error:
             self.show_error(self.tr("{path}: could not export: {error}").format(path=path, error=error))
             return False
@@ -640,37 +481,10 @@ class TranscribePage(QWidget):
         self.error_label.clear()
         self.error_label.hide()
 
-    def result_text(self) -> str:
-        """What the label over the transcript says: its audio, the model that made it, the language found."""
-        meta = self.transcript_meta
-        if self.transcript is None or not meta:
-            return ""
-        audio = meta.get("audio")
-        name = Path(audio).name if audio else self.tr("the recording")
-        settings = meta.get("settings") or {}
-        if settings.get("task") == "translate":
-            text = self.tr("English translation of {file} by {model}")
-        else:
-            text = self.tr("Transcript of {file} by {model}")
-        text = text.format(file=name, model=meta.get("model") or "?")
-        if meta.get("language_probability") is not None:
-            code = meta.get("language") or "?"
-            names = dict(LANGUAGES)
-            text += " · " + self.tr("language found: {language} ({code}, {probability} % sure)").format(
-                language=self.tr(names[code]) if code in names and code != "auto" else code, code=code,
-                probability=f"{100 * meta['language_probability']:.0f}")
-        return text
-
-    def transcript_is_from_another_model(self) -> bool:
-        """Whether the transcript shown was made by another model than the one chosen now."""
-        made_by = self.transcript_meta.get("model_path")
-        chosen = self.model_picker.current_path()
-        return bool(self.transcript is not None and made_by and chosen
-                    and Path(made_by).resolve() != Path(chosen).resolve())
-
     def _show_result_label(self) -> None:
-        text = self.result_text()
-        if text and self.transcript_is_from_another_model():
+        """Which audio and model the transcript shown comes from; in amber when another model is chosen now."""
+        text = self.result.label() if self.result is not None else ""
+        if text and self.result.made_by_another_model(self.model_picker.current_path()):
             text += " · " + self.tr("not the model chosen now: press Transcribe to run {model}").format(
                 model=Path(self.model_picker.current_path()).name)
             self.result_label.setStyleSheet(STALE_STYLE)
@@ -696,7 +510,7 @@ class TranscribePage(QWidget):
             "The language spoken; detecting it reports the language found and how sure the model is"))
         self.task_combo.setToolTip(why or self.tr("Write what is said, or translate the speech into English"))
         self.cancel_button.setEnabled(busy)
-        has_text = self.transcript is not None and bool(self.transcript.text.strip())  # nothing found: nothing to save
+        has_text = self.result is not None and self.result.has_text  # nothing found: nothing to save
         self.export_button.setEnabled(has_text)
         self.copy_button.setEnabled(has_text)
         self.play_button.setEnabled(self.samples is not None)

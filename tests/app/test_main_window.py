@@ -179,31 +179,6 @@ def test_window_state_is_remembered(qtbot, engine, tmp_path):
     assert engine.alive  # a window that did not start the engine does not stop it
 
 
-def test_a_window_decoded_again_says_so_and_its_heatmap_starts_afresh(window):
-    from engine.protocol import AttentionFrame, PartialTranscript
-
-    page = window.transcribe_page
-    page._job = job = 7  # as if job 7 were the transcription running
-
-    def step(step, text, temperature):
-        page.on_engine_partial_transcript(job, PartialTranscript(job, 0, tuple(range(len(text))), text, 0.0,
-                                                                 temperature))
-        row = np.zeros(50, dtype=np.float16)
-        row[min(step, 49)] = 1
-        page.on_engine_attention_frame(job, AttentionFrame(job, "decoder_cross", 0, None, step, row))
-
-    for i in range(6):  # the first attempt, at temperature 0, runs on and on ("la la la ...")
-        step(i, "la la"[: i + 1], 0.0)
-    assert page.attention_view.n_tokens == 6
-    assert "temperature" not in page.transcript_view.partial
-    step(0, "h", 0.4)  # the window again, sampled
-    assert "temperature 0.4" in page.transcript_view.partial
-    assert page.transcript_view.partial.endswith("h")
-    assert page.attention_view.n_tokens == 1  # the old attempt's rows are gone
-    step(1, "ho", 0.4)
-    assert page.attention_view.n_tokens == 2
-
-
 def test_a_new_window_fits_the_screen_it_opens_on(qtbot, engine, tmp_path):
     # Opened with the default 1200 x 800 on a 768-pixel-high laptop, the status bar was below the screen.
     from app.main_window import MainWindow
