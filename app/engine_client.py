@@ -59,6 +59,7 @@ class QtEngineClient(QObject):
     job_finished = Signal(int, object)  # job id, result (plain data: dicts, lists, strings, numbers)
     job_failed = Signal(int, str, str)  # job id (0: a command the engine could not read), message, detail
     job_cancelled = Signal(int)  # job id
+    job_stopped_early = Signal(int, object)  # job id, what it had done (a dict), just before job_cancelled
     worker_exited = Signal(int, str)  # exit code (-N: killed by signal N; -1: unknown), reason
     state_changed = Signal(str)  # "starting", "ready", "busy", "stopped" or "crashed"
 
@@ -196,6 +197,8 @@ class QtEngineClient(QObject):
             elif isinstance(event, Failed):
                 self.job_failed.emit(job, failure_text(event), event.detail)  # in the interface's language
             else:
+                if event.result is not None:
+                    self.job_stopped_early.emit(job, event.result)
                 self.job_cancelled.emit(job)
         elif isinstance(event, Ready):
             self._exit_expected = False

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.i18n import QT_TRANSLATE_NOOP, translate
+from app.time_text import clock
 from engine.transcript import Transcript
 
 # Whisper's language choice: (code, English name shown through TranscribePage.tr); "auto" = detect it.
@@ -61,7 +62,9 @@ class TranscriptResult:
         # Labelled by the engine's answer: the model that produced it, whatever the list shows now.
         meta = {"audio": audio, "settings": settings, "model": result.get("model") or "",
                 "model_path": result.get("model_path") or "", "language": result.get("language"),
-                "language_probability": result.get("language_probability")}
+                "language_probability": result.get("language_probability"),
+                # a cancelled transcription's part: seconds of the audio decoded (from ``offset``), else None
+                "stopped_at": None if result.get("stopped_at") is None else float(result["stopped_at"]) + offset}
         return cls(shifted(transcript_from_dict(result), offset), meta)
 
     @property
@@ -80,6 +83,9 @@ class TranscriptResult:
         else:
             text = translate("TranscribePage", "Transcript of {file} by {model}")
         text = text.format(file=name, model=meta.get("model") or "?")
+        if meta.get("stopped_at") is not None:
+            text += " · " + translate("TranscribePage", "cancelled: the first {time} only").format(
+                time=clock(meta["stopped_at"]))
         if meta.get("language_probability") is not None:
             code = meta.get("language") or "?"
             names = dict(LANGUAGES)
@@ -113,6 +119,8 @@ class TranscriptResult:
 
         meta = self.meta
         settings = dict(meta.get("settings") or {})
+        if meta.get("stopped_at") is not None:
+            settings["cancelled_at_seconds"] = round(meta["stopped_at"], 3)  # the file holds only this much
         if meta.get("language_probability") is not None:
             settings["detected_language"] = meta.get("language")
             settings["language_probability"] = meta.get("language_probability")

@@ -8,7 +8,7 @@ token and layer, the encoder's self-attention once per chunk, each chunk's
 words, the progress bar. It ends with exactly one of :attr:`~TranscriptionRun.finished`
 (a :class:`app.transcript_result.TranscriptResult` labelled with the model the
 engine named), :attr:`~TranscriptionRun.failed`, :attr:`~TranscriptionRun.cancelled`
-or :attr:`~TranscriptionRun.interrupted` (none when the page abandons it because
+(with the part transcribed before the cancel, which stays shown and exportable) or :attr:`~TranscriptionRun.interrupted` (none when the page abandons it because
 other audio is shown), and then lets go of the engine's signals: whatever the
 job still sends is not drawn.
 
@@ -19,6 +19,7 @@ The text here belongs to the Transcribe page: it is translated in the
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtWidgets import QProgressBar
 
 from app.i18n import translate
+from app.time_text import clock
 from app.model_session import ModelChoice, ModelSession
 from app.transcript_result import TranscriptResult
 from app.widgets.attention_view import END_MARK, AttentionView, SelfAttentionView
@@ -65,7 +67,7 @@ class TranscriptionRun(QObject):
 
     finished = Signal(object)  # TranscriptResult, already shown in the views
     failed = Signal(str)  # message shown to the user: the load's or the transcription's
-    cancelled = Signal()  # the load or the transcription was cancelled
+    cancelled = Signal(object)  # cancelled: the TranscriptResult of what was done before (shown), or None
     interrupted = Signal()  # the engine process stopped: nothing more comes
 
     def __init__(self, engine, views: RunViews, load_job: int | None, job: int, offset: float = 0.0,
@@ -80,9 +82,12 @@ class TranscriptionRun(QObject):
         self._partial_chunk = -1  # the chunk whose rows the heatmap shows
         self._partial_temperature = 0.0
         self._token_texts: list[tuple[str, bool]] = []  # (row label, special) per token of the partial
+        self._done_before_cancel: TranscriptResult | None = None  # what a cancelled job had finished
+        self._first_progress: tuple[float, float] | None = None  # (monotonic time, seconds done) for the ETA
         self._connections = (
             (engine.job_finished, self.on_engine_job_finished), (engine.job_failed, self.on_engine_job_failed),
             (engine.job_cancelled, self.on_engine_job_cancelled),
+            (engine.job_stopped_early, self.on_engine_job_stopped_early),
             (engine.partial_transcript, self.on_engine_partial_transcript),
             (engine.attention_frame, self.on_engine_attention_frame),
             (engine.chunk_finished, self.on_engine_chunk_finished),
@@ -176,11 +181,21 @@ class TranscriptionRun(QObject):
         self._end()  # a failed load: the session cancels the transcription that waited for it
         self.failed.emit(message)
 
+    @Slot(int, object)
+    def on_engine_job_stopped_early(self, job: int, result) -> None:
+        """A cancelled transcription's chunks done: kept, shown and exportable (an hour cancelled at 40 min)."""
+        if job == self.job:
+            done = TranscriptResult.from_engine(result, self.offset, self.audio, self.settings)
+            self._done_before_cancel = done if done.has_text else None
+
     @Slot(int)
     def on_engine_job_cancelled(self, job: int) -> None:
         if job in (self.load_job, self.job):
             self._end()
-            self.cancelled.emit()
+            done = self._done_before_cancel
+            if done is not None:
+                self._show(done)
+            self.cancelled.emit(done)
 
     @Slot(int, str)
     def on_engine_worker_exited(self, code: int, reason: str) -> None:
@@ -241,4 +256,22 @@ class TranscriptionRun(QObject):
             progress = self.views.progress
             progress.setRange(0, 1000)
             progress.setValue(int(1000 * done / total))
-            progress.setFormat(f"{done:.0f} / {total:.0f} s" if unit == "seconds" else f"{done:.0f}/{total:.0f}")
+            if unit != "seconds":
+                progress.setFormat(f"{done:.0f}/{total:.0f}")
+                return
+            text = f"{clock(done)} / {clock(total)}"
+            left = self._seconds_left(done, total)
+            if left is not None:
+                text += " · " + translate("TranscribePage", "about {time} left").format(time=clock(left))
+            progress.setFormat(text)
+
+    def _seconds_left(self, done: float, total: float) -> float | None:
+        """Wall seconds until the end at the pace since the first progress report (None until there is a pace)."""
+        now = time.monotonic()
+        if self._first_progress is None:
+            self._first_progress = (now, done)
+            return None
+        since, done_then = self._first_progress
+        if done <= done_then or now - since < 2.0 or done >= total:
+            return None
+        return (total - done) * (now - since) / (done - done_then)

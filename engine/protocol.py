@@ -210,7 +210,9 @@ class Failed(Event):
 
 @dataclass(frozen=True)
 class Cancelled(Event):
-    pass
+    # What the job had finished when it stopped, if anything: for a transcription, the chunks done,
+    # joined as a Finished result would be, plus "stopped_at" (seconds of audio transcribed).
+    result: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

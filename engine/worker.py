@@ -53,7 +53,7 @@ from engine.protocol import (
     Transcribe,
 )
 from engine.transcribe import check_decode_options, transcribe_long
-from engine.transcript import Chunk, Transcript
+from engine.transcript import Chunk, Transcript, join_transcripts
 
 log = logging.getLogger("engine.worker")
 ENGINE_LOG = "engine.log"
@@ -330,6 +330,8 @@ class _TranscriptionJob:
         self.samples = np.zeros(0, dtype=np.float32)
         self.duration = 0.0
         self.encoded_chunks: set[int] = set()
+        self.done: list[Transcript] = []  # each chunk's transcript, times in the whole audio
+        self.done_until = 0.0  # seconds of audio transcribed so far
 
     def run(self) -> Event:
         c = self.command
@@ -338,8 +340,11 @@ class _TranscriptionJob:
         self.duration = len(self.samples) / self.sample_rate
         # Cross-attention is computed per step only when it is to be streamed (no listener, no cost).
         options = dataclasses.replace(c.options, step_attention="decoder_cross" in c.attention)
-        transcript = transcribe_long(self.loaded, self.samples, options, max_chunk_seconds=c.max_chunk_seconds,
-                                     on_step=self._on_step, on_chunk=self._on_chunk, source=c.path)
+        try:
+            transcript = transcribe_long(self.loaded, self.samples, options, max_chunk_seconds=c.max_chunk_seconds,
+                                         on_step=self._on_step, on_chunk=self._on_chunk, source=c.path)
+        except JobCancelled:
+            return self._stopped_early()
         # A sliver of silence at the very end is skipped without a chunk result; still end at 100 %.
         self.send(Progress(c.job_id, self.duration, self.duration, "seconds"))
         # The identity of the model that produced it travels with the result: the window labels and
@@ -432,7 +437,22 @@ class _TranscriptionJob:
         self.send(AttentionFrame(c.job_id, kind, layer, head, step, matrix, chunk.index, chunk.start,
                                  self.frame_seconds))
 
+    def _stopped_early(self) -> Cancelled:
+        """Cancelled, with what was transcribed before the stop: the chunks done, joined, and the model's identity.
+
+        An hour-long file cancelled at minute 40 keeps its 40 minutes: the window shows and exports them.
+        """
+        c = self.command
+        if not self.done:
+            return Cancelled(c.job_id)
+        partial = join_transcripts(self.done, self.duration)
+        partial.source = c.path
+        return Cancelled(c.job_id, result={**partial.to_dict(), **_identity(self.loaded), "offset": c.offset,
+                                           "stopped_at": self.done_until})
+
     def _on_chunk(self, chunk: Chunk, transcript: Transcript) -> None:
+        self.done.append(transcript)
+        self.done_until = chunk.end
         c = self.command
         words = tuple((w.text, w.start, w.end) for w in transcript.words)
         self.send(ChunkResult(c.job_id, chunk.index, chunk.start, chunk.end, transcript.text, words))

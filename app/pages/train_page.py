@@ -38,6 +38,7 @@ from app.widgets.cost_estimate import CostEstimate
 from app.widgets.sample_attention import SampleAttention
 from app.widgets.train_form import TrainForm, user_runs_dir
 from app.widgets.train_plots import TrainPlots
+from app.time_text import clock
 from engine.configio import read_toml, write_toml
 from engine.errors import ConfigError, ParceroError
 from engine.protocol import Train
@@ -399,7 +400,7 @@ class TrainPage(QWidget):
             if total > step:
                 eta = (total - step) / rate if eta is None else eta
         if eta is not None and total > step:
-            text += " · " + self.tr("ETA {time}").format(time=_clock(int(eta)))
+            text += " · " + self.tr("ETA {time}").format(time=clock(eta))
         self.progress.setValue(min(step, max(1, total)))
         self.progress.setFormat(text)
 
@@ -572,8 +573,3 @@ class TrainPage(QWidget):
             self._batches = batches_per_epoch(self._durations, *batching[1:])
         epochs = epochs_for_steps(train["max_steps"], train["accum_steps"], self._batches)
         self.cost.set_epochs(min(epochs, train["epochs"]) if train["epochs"] else epochs)
-
-
-def _clock(seconds: int) -> str:
-    h, rest = divmod(max(0, seconds), 3600)
-    return f"{h}:{rest // 60:02d}:{rest % 60:02d}"

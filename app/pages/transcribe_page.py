@@ -21,13 +21,13 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
-    QTabWidget, QVBoxLayout, QWidget,
+    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
+    QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from app.audio_io import Player, Recorder
 from app.engine_messages import error_text
-from app.i18n import QT_TRANSLATE_NOOP
+from app.i18n import QT_TRANSLATE_NOOP, translate
 from app.model_session import ModelChoice, ModelSession
 from app.record_bar import RecordBar
 from app.settings_dialog import load_settings
@@ -37,6 +37,7 @@ from app.widgets.attention_view import AttentionView, SelfAttentionView
 from app.widgets.audio_view import AudioView
 from app.widgets.model_picker import ModelPicker, alignment_heads, has_language_choice
 from app.widgets.transcript_view import TranscriptView
+from app.time_text import clock
 from engine.errors import ParceroError
 from engine.transcript import DecodeOptions
 
@@ -119,7 +120,9 @@ class TranscribePage(QWidget):
         self.export_button.setToolTip(self.tr("Save as SRT, VTT, TXT or JSON (Ctrl+E)"))
         self.copy_button = QPushButton(self.tr("Copy"))
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(180)
+        # As wide as "1:02:03 / 1:15:00 · about 0:12:57 left" needs in the interface's language.
+        widest = "1:02:03 / 1:15:00 · " + translate("TranscribePage", "about {time} left").format(time="0:12:57")
+        self.progress.setFixedWidth(self.progress.fontMetrics().horizontalAdvance(widest) + 24)
         self.progress.setTextVisible(True)
         self.progress.hide()
         self.error_label = QLabel()
@@ -146,10 +149,11 @@ class TranscribePage(QWidget):
         for w in (self.open_button, self.record_bar, self.play_button):
             top.addWidget(w)
         top.addWidget(self.file_label, 1)
+        top.addWidget(self.progress)  # the file's progress, beside its name: room for the time left
         models = QHBoxLayout()
         models.addWidget(QLabel(self.tr("Model:")))
         for w in (self.model_picker, self.language_combo, self.task_combo, self.beam_spin, self.selection_check,
-                  self.transcribe_button, self.cancel_button, self.progress):
+                  self.transcribe_button, self.cancel_button):
             models.addWidget(w)
         models.addStretch(1)
         models.addWidget(self.export_button)
@@ -213,7 +217,7 @@ class TranscribePage(QWidget):
         self._clear_result()
         self.audio_path, self.samples = path, samples
         self.audio_view.set_audio(samples, SAMPLE_RATE)
-        self.file_label.setText(f"{path.name} · {format_duration(len(samples) / SAMPLE_RATE)}")
+        self.file_label.setText(f"{path.name} · {clock(len(samples) / SAMPLE_RATE, 1)}")
         self.file_label.setToolTip(str(path))
         self.clear_error()
         self._remember_recent(path)
@@ -430,10 +434,15 @@ class TranscribePage(QWidget):
         self.show_error(message)
         self.transcription_failed.emit(message)
 
-    @Slot()
-    def on_run_cancelled(self) -> None:
+    @Slot(object)
+    def on_run_cancelled(self, done: TranscriptResult | None) -> None:
+        """Cancelled: what was transcribed before stays shown, labelled as partial, and can be exported."""
         self._end_run()
         self.file_label.setText(self.file_label.text() + "  " + self.tr("(transcription cancelled)"))
+        if done is not None:
+            self.result = done
+            self._show_result_label()
+            self._update_controls()
 
     @Slot(str)
     def on_engine_state_changed(self, state: str) -> None:
@@ -531,12 +540,6 @@ class TranscribePage(QWidget):
         if urls:
             self.load_audio_file(urls[0].toLocalFile())
             event.acceptProposedAction()
-
-
-def format_duration(seconds: float) -> str:
-    minutes, s = divmod(seconds, 60)
-    hours, m = divmod(int(minutes), 60)
-    return f"{hours}:{m:02d}:{s:04.1f}" if hours else f"{m}:{s:04.1f}"
 
 
 def _select_data(combo: QComboBox, data) -> None:

@@ -91,7 +91,7 @@ def test_a_run_draws_its_own_job_only_on_the_files_time_axis(engine, views):
     engine.chunk_finished.emit(JOB, ChunkResult(JOB, 0, 0.0, 1.0, "hola", (("hola", 0.1, 0.5),)))
     assert views.transcript.words == [("hola", 2.1, 2.5)]
     engine.progress_changed.emit(JOB, 3.0, 10.0, "seconds")
-    assert (views.progress.value(), views.progress.format()) == (300, "3 / 10 s")
+    assert (views.progress.value(), views.progress.format()) == (300, "0:03 / 0:10")
     engine.progress_changed.emit(JOB, 1.0, 4.0, "chunks")
     assert views.progress.format() == "1/4"
     run.abandon()
@@ -102,6 +102,7 @@ def test_a_run_draws_its_own_job_only_on_the_files_time_axis(engine, views):
 
 def listeners(engine) -> list[int]:
     signals = ("job_finished(int,PyObject)", "job_failed(int,QString,QString)", "job_cancelled(int)",
+               "job_stopped_early(int,PyObject)",
                "partial_transcript(int,PyObject)", "attention_frame(int,PyObject)", "chunk_finished(int,PyObject)",
                "progress_changed(int,double,double,QString)", "worker_exited(int,QString)")
     return [engine.receivers(SIGNAL(signal)) for signal in signals]
@@ -122,7 +123,8 @@ def test_a_finished_run_names_the_model_of_the_engines_answer_and_lets_go(engine
     [(name, (result,))] = ended
     assert name == "finished" and not run.running and views.progress.isHidden()
     assert result.meta == {"audio": audio, "settings": {"beam_size": 2}, "model": "whisper-base",
-                           "model_path": "/modelos/whisper-base", "language": None, "language_probability": None}
+                           "model_path": "/modelos/whisper-base", "language": None, "language_probability": None,
+                           "stopped_at": None}
     assert [(w.text, w.start, w.end) for w in result.transcript.words] == [("hola", 1.0, 1.4), ("mundo", 1.5, 2.0)]
     assert views.transcript.plain_text() == "hola mundo" and views.transcript.words[0] == ("hola", 1.0, 1.4)
 
@@ -157,12 +159,46 @@ def test_a_cancelled_run_and_an_engine_that_stopped_each_end_it_once(engine, vie
     assert ended == [] and run.running
     engine.job_cancelled.emit(JOB)
     engine.worker_exited.emit(-9, "killed")
-    assert ended == [("cancelled", ())]
+    assert ended == [("cancelled", (None,))]  # nothing had been finished: nothing kept
 
     run, ended = follow(engine, views)
     engine.worker_exited.emit(-9, "killed")
     engine.job_finished.emit(JOB, {"text": "tarde", "model": "demo-es"})
     assert ended == [("interrupted", ())] and not run.running
+
+
+def test_a_long_run_says_how_long_is_left_at_the_pace_so_far(engine, views, monkeypatch):
+    import app.transcription_job as job
+
+    now = [100.0]
+    monkeypatch.setattr(job.time, "monotonic", lambda: now[0])  # the clock, the one thing not ours
+    run, _ = follow(engine, views)
+    engine.progress_changed.emit(JOB, 600.0, 3600.0, "seconds")  # 10 of 60 minutes done when it starts
+    assert views.progress.format() == "10:00 / 1:00:00"  # no pace yet, no guess
+    now[0] = 130.0
+    engine.progress_changed.emit(JOB, 720.0, 3600.0, "seconds")  # 2 minutes of audio in 30 s
+    assert views.progress.format() == "12:00 / 1:00:00 · about 12:00 left"  # 48 min of audio at 4x
+    run.abandon()
+
+
+def test_a_cancelled_run_keeps_and_shows_what_the_engine_had_finished(engine, views, tmp_path):
+    run, ended = follow(engine, views, offset=5.0, audio=tmp_path / "charla.wav")
+    engine.chunk_finished.emit(JOB, ChunkResult(JOB, 0, 0.0, 20.0, "buenas tardes", (("buenas", 0.5, 0.9),
+                                                                                      ("tardes", 1.0, 1.4))))
+    done = {"text": "buenas tardes", "words": [{"text": "buenas", "start": 0.5, "end": 0.9},
+                                               {"text": "tardes", "start": 1.0, "end": 1.4}],
+            "duration": 60.0, "model": "demo-es", "model_path": "/modelos/demo-es", "stopped_at": 20.0}
+    engine.job_stopped_early.emit(JOB, done)
+    engine.job_cancelled.emit(JOB)
+    [(kind, (kept,))] = ended
+    assert kind == "cancelled" and kept.transcript.text == "buenas tardes"
+    assert kept.meta["stopped_at"] == 25.0 and kept.meta["model"] == "demo-es"  # on the file's time axis
+    assert [w.start for w in kept.transcript.words] == [5.5, 6.0]
+    assert views.transcript.words == [("buenas", 5.5, 5.9), ("tardes", 6.0, 6.4)]
+    assert "cancelled: the first 0:25 only" in kept.label()
+    kept.export(tmp_path / "charla.json")
+    written = json.loads((tmp_path / "charla.json").read_text(encoding="utf-8"))
+    assert written["text"] == "buenas tardes" and written["settings"]["cancelled_at_seconds"] == 25.0
 
 
 def test_start_sends_the_selection_and_the_result_names_the_model_that_made_it(qtbot, engine, views,

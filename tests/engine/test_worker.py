@@ -191,6 +191,28 @@ def test_cancel_mid_transcription_while_info_still_answers(engine, audio_dir):
     assert events[-1].result["text"] == OVERFIT_TEXTS[1]
 
 
+def test_a_cancelled_transcription_hands_back_the_chunks_it_finished(engine, audio_dir):
+    log = engine.log
+    job = engine.submit(Transcribe, path=str(audio_dir / "largo.wav"), max_chunk_seconds=10.0)
+    log.wait_for(lambda e: isinstance(e, ChunkResult) and e.job_id == job and e.chunk == 1)
+    engine.cancel(job)
+    events = engine.wait(job, timeout=10)
+    chunks, end = of(events, ChunkResult), events[-1]
+    assert isinstance(end, Cancelled) and 2 <= len(chunks) < 10
+    done = end.result
+    assert done["model"] == "tonos-es" and done["stopped_at"] == chunks[-1].end
+    assert done["text"] == " ".join(c.text for c in chunks)  # every chunk finished, none of the one stopped
+    assert [w["text"] for w in done["words"]] == [w for c in chunks for w, _, _ in c.words]
+    assert done["duration"] > done["stopped_at"]  # the whole file's length, not the part done
+    # Cancelled before any chunk ended: nothing to hand back.
+    job = engine.submit(Transcribe, path=str(audio_dir / "largo.wav"), max_chunk_seconds=10.0)
+    log.wait_for(lambda e: isinstance(e, PartialTranscript) and e.job_id == job)
+    engine.cancel(job)
+    events = engine.wait(job, timeout=10)
+    assert isinstance(events[-1], Cancelled)
+    assert (events[-1].result is None) == (not of(events, ChunkResult))
+
+
 def test_evaluate_streams_progress_then_scores(engine, tmp_path):
     manifest = write_tone_corpus(tmp_path, OVERFIT_TEXTS, "dev")
     events = engine.wait(engine.submit(Evaluate, manifest=str(manifest)), timeout=60)
