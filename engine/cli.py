@@ -5,7 +5,10 @@
     parcero info                 device, versions
     parcero transcribe AUDIO... [--model NAME|DIR] [--beam N] [--ctc-weight W] [--device auto|cpu|cuda]
                                  [--language es|auto|CODE] [--task transcribe|translate]
-                                 [--quantize none|int8|fp16] [--format txt|json]
+                                 [--temperature T] [--no-fallback] [--initial-prompt TEXT]
+                                 [--[no-]condition-on-previous-text] [--[no-]word-timestamps]
+                                 [--quantize none|int8|fp16] [--format txt|json|srt|vtt]
+                                 [--max-line-width N] [--max-line-count N] [--out-dir DIR]
     parcero train --config RUN.toml [--resume] [--init MODEL] [--gpus N]
     parcero eval --model NAME|DIR --manifest M.jsonl [--beam N] [--json OUT]
     parcero average RUN_DIR --last N --out DIR
@@ -61,9 +64,29 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--task", default="transcribe", choices=["transcribe", "translate"],
                    help="Whisper: transcribe (text in the language spoken) or translate (into English) "
                    "(default: transcribe)")
+    t.add_argument("--temperature", type=float, default=0.0, metavar="T",
+                   help="Whisper: the first decoding temperature (0: beam search; above: sample 5 candidates); "
+                   "a window whose text is too repetitive or improbable is decoded again 0.2 hotter, up to 1.0. "
+                   "Other models: above 0, sample at T instead of the beam search (default: 0)")
+    t.add_argument("--no-fallback", dest="temperature_fallback", action="store_false",
+                   help="Whisper: decode each window once, at --temperature, whatever its text looks like")
+    t.add_argument("--initial-prompt", metavar="TEXT",
+                   help="Whisper: text that came before the audio, e.g. names and jargon spelled as you want "
+                   "them (\"Núñez, Ramón y Cajal, neuronas\")")
+    t.add_argument("--condition-on-previous-text", action=argparse.BooleanOptionalAction, default=True,
+                   help="Whisper: prompt each 30 s window with the text before it; off, a window's loop or "
+                   "mistake does not carry over to the next (default: on)")
+    t.add_argument("--word-timestamps", action=argparse.BooleanOptionalAction, default=True,
+                   help="Whisper: time every word from the cross-attention; off is faster, and subtitles "
+                   "then spread each segment's words over its time (default: on)")
     t.add_argument("--format", default="txt", choices=["txt", "json", "srt", "vtt"],
                    help="txt: the transcript (path<TAB>text for several files); json: one JSON object a line; "
                    "srt/vtt: subtitles (with several files use --out-dir)")
+    t.add_argument("--max-line-width", type=int, metavar="N",
+                   help="srt/vtt: at most N characters a subtitle line; words are never split (default: 42)")
+    t.add_argument("--max-line-count", type=int, metavar="N",
+                   help="srt/vtt: at most N lines a subtitle (default: 1); a subtitle also ends at the end of a "
+                   "sentence, at a pause and after 6 s")
     t.add_argument("--out-dir", type=Path, help="write one file per input (NAME.txt/.json/.srt/.vtt) here")
     from engine.train import add_arguments as add_train_arguments
 
@@ -174,6 +197,30 @@ def _model_or_default(model: str | None) -> Path:
     return default_model(log=lambda line: print(f"parcero: {line}", file=sys.stderr))
 
 
+# How `parcero transcribe` spells each DecodeOptions field, for the messages that refuse one.
+# The flags that turn a Whisper behaviour off are named by their --no- form: only that form is ever refused.
+OPTION_FLAGS = {
+    "beam_size": "--beam", "ctc_weight": "--ctc-weight", "language": "--language", "task": "--task",
+    "temperature": "--temperature", "temperature_fallback": "--no-fallback", "initial_prompt": "--initial-prompt",
+    "condition_on_previous_text": "--no-condition-on-previous-text", "word_timestamps": "--no-word-timestamps",
+}
+
+
+def _subtitle_shaping(args: argparse.Namespace) -> dict[str, int]:
+    """engine.export's cue shaping from --max-line-width/--max-line-count (empty: its defaults)."""
+    given = {flag: value for flag, value in (("--max-line-width", args.max_line_width),
+                                             ("--max-line-count", args.max_line_count)) if value is not None}
+    for flag, value in given.items():
+        if value < 1:
+            raise ParceroError(f"{flag} must be at least 1, got {value}")
+        if args.format not in ("srt", "vtt"):
+            raise ParceroError(f"{flag} shapes subtitles: use it with --format srt or vtt")
+        if not args.word_timestamps:
+            raise ParceroError(f"{flag} needs word timings: leave out --no-word-timestamps")
+    return ({"max_chars": args.max_line_width} if args.max_line_width is not None else {}) | (
+        {"max_lines": args.max_line_count} if args.max_line_count is not None else {})
+
+
 def _transcribe(args: argparse.Namespace) -> int:
     from engine.transcript import DecodeOptions
     from engine.device import pick_device
@@ -184,16 +231,19 @@ def _transcribe(args: argparse.Namespace) -> int:
     several = len(args.audio) > 1
     language = None if args.language.strip().lower() == "auto" else args.language.strip().lower()
     options = DecodeOptions(beam_size=args.beam, ctc_weight=args.ctc_weight, length_penalty=args.length_penalty,
-                            language=language, task=args.task)
-    names = {"beam_size": "--beam", "ctc_weight": "--ctc-weight", "language": "--language", "task": "--task"}
-    check_decode_options(options, names=names)  # before loading: a typo should not wait for the model
+                            language=language, task=args.task, temperature=args.temperature,
+                            temperature_fallback=args.temperature_fallback, initial_prompt=args.initial_prompt,
+                            condition_on_previous_text=args.condition_on_previous_text,
+                            word_timestamps=args.word_timestamps)
+    check_decode_options(options, names=OPTION_FLAGS)  # before loading: a typo should not wait for the model
+    shaping = _subtitle_shaping(args)
     if several and args.format in ("srt", "vtt") and args.out_dir is None:
         raise ParceroError(f"--format {args.format} with several files needs --out-dir (one subtitle file each)")
     device = pick_device(args.device)
     check_quantize(args.quantize, device)
     loaded = load_model(_model_or_default(args.model), device=device)
     quantize_model(loaded.model, args.quantize, device)
-    check_decode_options(options, loaded, names)
+    check_decode_options(options, loaded, OPTION_FLAGS)
     failures = 0
     for path in args.audio:
         try:
@@ -219,15 +269,18 @@ def _transcribe(args: argparse.Namespace) -> int:
             from engine.export import write_export
 
             out = args.out_dir / (path.stem + "." + args.format)
-            write_export(out, result, args.format, model_name=loaded.name,
-                         settings={"beam_size": args.beam, "ctc_weight": args.ctc_weight})
+            settings = {"beam_size": args.beam, "ctc_weight": args.ctc_weight, "temperature": args.temperature,
+                        "temperature_fallback": args.temperature_fallback, "initial_prompt": args.initial_prompt,
+                        "condition_on_previous_text": args.condition_on_previous_text,
+                        "word_timestamps": args.word_timestamps}
+            write_export(out, result, args.format, model_name=loaded.name, settings=settings, **shaping)
             print(out, flush=True)
         elif args.format == "json":
             print(json.dumps({**result.to_dict(), "model": loaded.name}, ensure_ascii=False), flush=True)
         elif args.format in ("srt", "vtt"):
             from engine.export import render
 
-            print(render(result, args.format), end="", flush=True)
+            print(render(result, args.format, **shaping), end="", flush=True)
         else:
             print(f"{path}\t{result.text}" if several else result.text, flush=True)
     if failures:

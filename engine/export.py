@@ -6,9 +6,10 @@ and ``¿ ¡ ñ`` as they are: SRT has no declared encoding, and every current
 player reads UTF-8 (the old Windows-1252 habit mangles Spanish).
 
 Subtitle cues are built from the transcript's timed words. A cue ends at
-sentence punctuation, before it would pass ``max_chars`` characters or
-``max_seconds`` seconds, and at a pause, so each cue is one readable line
-that appears while its words are spoken.
+sentence punctuation, before its words would need more than ``max_lines``
+lines of ``max_chars`` characters or last more than ``max_seconds`` seconds,
+and at a pause, so each cue is readable and appears while its words are
+spoken. Words are never split; a cue's lines are made as even as they can be.
 """
 
 from __future__ import annotations
@@ -63,39 +64,44 @@ def make_cues(
     max_chars: int = 42,
     max_seconds: float = 6.0,
     max_gap: float = MAX_GAP_SECONDS,
+    max_lines: int = 1,
 ) -> list[Cue]:
-    """Group the transcript's words into subtitle cues.
+    """Group the transcript's words into subtitle cues of one or more lines.
 
     Parameters
     ----------
     transcript : Transcript
         Its ``words`` give the timing; when it has text but no timed words
-        (a model that gave no alignment), the words are spread evenly over
-        ``transcript.duration``.
+        (a model that gave no alignment, Whisper without word timestamps),
+        the words are spread evenly over each of its timed ``segments`` if it
+        has them, else over ``transcript.duration``.
     max_chars : int
-        Longest cue text, spaces included; 42 is the usual one-line limit.
-        A single longer word gets a cue of its own.
+        Longest line, spaces included; 42 is the usual limit (Netflix, TED).
+        A single longer word gets a line of its own.
     max_seconds : float
         Longest cue duration.
     max_gap : float
         A pause longer than this between words starts a new cue.
+    max_lines : int
+        Most lines in a cue; the lines of a cue are ``\n``-separated in its text.
 
     Returns
     -------
     list of Cue
         In time order, not overlapping, each at least ``MIN_CUE_SECONDS`` long
-        where the audio allows; joining their texts with spaces gives the
-        transcript's words in order.
+        where the audio allows; joining their texts with spaces (line breaks
+        read as spaces) gives the transcript's words in order.
     """
-    if max_chars < 1 or max_seconds <= 0:
-        raise ValueError(f"need max_chars >= 1 and max_seconds > 0, got {max_chars}, {max_seconds}")
+    if max_chars < 1 or max_seconds <= 0 or max_lines < 1:
+        raise ValueError(f"need max_chars >= 1, max_seconds > 0 and max_lines >= 1, "
+                         f"got {max_chars}, {max_seconds}, {max_lines}")
     words = [w for w in _timed_words(transcript) if w.text.strip()]
     groups: list[list[TimedText]] = []
     current: list[TimedText] = []
     for word in words:
         if current:
-            length = sum(len(w.text) + 1 for w in current) + len(word.text)
-            too_long = length > max_chars or word.end - current[0].start > max_seconds
+            too_long = (len(wrap_words([w.text for w in current + [word]], max_chars)) > max_lines
+                        or word.end - current[0].start > max_seconds)
             if too_long or word.start - current[-1].end > max_gap:
                 groups.append(current)
                 current = []
@@ -105,18 +111,58 @@ def make_cues(
             current = []
     if current:
         groups.append(current)
-    return _timed_cues(groups, transcript.duration)
+    texts = ["\n".join(" ".join(line) for line in balanced_lines([w.text for w in g], max_chars)) for g in groups]
+    return _timed_cues(groups, texts, transcript.duration)
+
+
+def wrap_words(words: list[str], width: int) -> list[list[str]]:
+    """Fill lines of at most ``width`` characters with whole words, in order (a longer word: a line to itself).
+
+    Filling each line as far as it goes gives the fewest lines any split can.
+    """
+    lines: list[list[str]] = []
+    length = 0
+    for word in words:
+        if lines and length + 1 + len(word) <= width:
+            lines[-1].append(word)
+            length += 1 + len(word)
+        else:
+            lines.append([word])
+            length = len(word)
+    return lines
+
+
+def balanced_lines(words: list[str], width: int) -> list[list[str]]:
+    """As few lines of at most ``width`` as :func:`wrap_words` needs, made as even as they can be.
+
+    Two lines of 20 read better than one of 40 and a word on the next: the
+    narrowest width that still needs no more lines is used.
+    """
+    lines = wrap_words(words, width)
+    if len(lines) < 2:
+        return lines
+    narrowest = max(max(map(len, words)), -(-sum(map(len, words)) // len(lines)))
+    for narrower in range(min(narrowest, width), width):
+        if len(even := wrap_words(words, narrower)) <= len(lines):
+            return even
+    return lines
 
 
 def _timed_words(transcript: Transcript) -> list[TimedText]:
     if transcript.words or not transcript.text.strip():
         return list(transcript.words)
-    texts = transcript.text.split()
-    step = transcript.duration / len(texts) if transcript.duration > 0 else 0.0
-    return [TimedText(t, i * step, (i + 1) * step) for i, t in enumerate(texts)]
+    # Timed stretches of text (Whisper's segments) when the transcript has them, else the whole audio.
+    spans = [(s.start, s.end, s.text) for s in getattr(transcript, "segments", None) or []]
+    words: list[TimedText] = []
+    for start, end, text in spans or [(0.0, max(transcript.duration, 0.0), transcript.text)]:
+        texts = text.split()
+        step = (end - start) / len(texts) if texts and end > start else 0.0
+        words += [TimedText(t, round(start + i * step, 3), round(start + (i + 1) * step, 3))
+                  for i, t in enumerate(texts)]
+    return words
 
 
-def _timed_cues(groups: list[list[TimedText]], duration: float) -> list[Cue]:
+def _timed_cues(groups: list[list[TimedText]], texts: list[str], duration: float) -> list[Cue]:
     """Give each group of words a start and end that never run backwards or overlap.
 
     Times from attention alignment can overlap by a frame or run backwards
@@ -124,12 +170,12 @@ def _timed_cues(groups: list[list[TimedText]], duration: float) -> list[Cue]:
     """
     cues: list[Cue] = []
     previous_end = 0.0
-    for group in groups:
+    for group, text in zip(groups, texts):
         start = max(min(w.start for w in group), previous_end)
         end = max(max(w.end for w in group), start + MIN_CUE_SECONDS)
         if duration > start:
             end = min(end, max(duration, start + 0.001))
-        cues.append(Cue(round(start, 3), round(end, 3), " ".join(w.text for w in group)))
+        cues.append(Cue(round(start, 3), round(end, 3), text))
         previous_end = cues[-1].end
     return cues
 
@@ -148,25 +194,26 @@ def to_txt(transcript: Transcript) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def to_srt(transcript: Transcript, max_chars: int = 42, max_seconds: float = 6.0) -> str:
+def to_srt(transcript: Transcript, max_chars: int = 42, max_seconds: float = 6.0, max_lines: int = 1) -> str:
     """SubRip subtitles: numbered cues, ``HH:MM:SS,mmm --> HH:MM:SS,mmm``, blank line between.
 
     An empty transcript gives an empty file, which players accept as "no subtitles".
+    ``max_chars``, ``max_seconds`` and ``max_lines`` shape the cues (:func:`make_cues`).
     """
     blocks = []
-    for number, cue in enumerate(make_cues(transcript, max_chars, max_seconds), start=1):
+    for number, cue in enumerate(make_cues(transcript, max_chars, max_seconds, max_lines=max_lines), start=1):
         span = f"{format_timestamp(cue.start)} --> {format_timestamp(cue.end)}"
         blocks.append(f"{number}\n{span}\n{cue.text}\n")
     return "\n".join(blocks)
 
 
-def to_vtt(transcript: Transcript, max_chars: int = 42, max_seconds: float = 6.0) -> str:
+def to_vtt(transcript: Transcript, max_chars: int = 42, max_seconds: float = 6.0, max_lines: int = 1) -> str:
     """WebVTT subtitles: the ``WEBVTT`` header, then cues timed ``HH:MM:SS.mmm``.
 
     Cue text is escaped (``&``, ``<``, ``>``) because WebVTT reads it as markup.
     """
     parts = ["WEBVTT\n"]
-    for cue in make_cues(transcript, max_chars, max_seconds):
+    for cue in make_cues(transcript, max_chars, max_seconds, max_lines=max_lines):
         span = f"{format_timestamp(cue.start, '.')} --> {format_timestamp(cue.end, '.')}"
         parts.append(f"{span}\n{_escape_vtt(cue.text)}\n")
     return "\n".join(parts)
@@ -182,6 +229,7 @@ def to_json(
     settings: dict[str, Any] | None = None,
     max_chars: int = 42,
     max_seconds: float = 6.0,
+    max_lines: int = 1,
 ) -> str:
     """Everything about a transcript as JSON: text, words, characters, cues and how it was made.
 
@@ -203,7 +251,7 @@ def to_json(
         "model": model_name,
         "settings": settings or {},
         **transcript.to_dict(),
-        "cues": [dataclasses.asdict(c) for c in make_cues(transcript, max_chars, max_seconds)],
+        "cues": [dataclasses.asdict(c) for c in make_cues(transcript, max_chars, max_seconds, max_lines=max_lines)],
     }
     return json.dumps(document, ensure_ascii=False, indent=2, default=_json_default) + "\n"
 
@@ -229,13 +277,13 @@ def format_for_path(path: str | Path) -> str | None:
 def render(transcript: Transcript, fmt: str, **meta: Any) -> str:
     """The text of ``transcript`` in format ``fmt`` (one of ``EXPORT_FORMATS``).
 
-    ``meta`` goes to the format's function: ``max_chars``/``max_seconds`` for
-    subtitles and JSON, ``model_name``/``settings`` for JSON. Keys a format
+    ``meta`` goes to the format's function: ``max_chars``/``max_seconds``/``max_lines``
+    for subtitles and JSON, ``model_name``/``settings`` for JSON. Keys a format
     does not use are ignored, so callers can pass one set for any format.
     """
     if fmt == "txt":
         return to_txt(transcript)
-    subtitle = {k: meta[k] for k in ("max_chars", "max_seconds") if k in meta}
+    subtitle = {k: meta[k] for k in ("max_chars", "max_seconds", "max_lines") if k in meta}
     if fmt == "srt":
         return to_srt(transcript, **subtitle)
     if fmt == "vtt":

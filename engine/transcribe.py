@@ -6,6 +6,7 @@ check the options, then hand the audio to the model's backend.
 
 from __future__ import annotations
 
+from dataclasses import fields
 from pathlib import Path
 from typing import Callable
 
@@ -24,26 +25,28 @@ TASKS = ("transcribe", "translate")
 
 def check_decode_options(options: DecodeOptions, loaded: LoadedModel | None = None,
                          names: dict[str, str] | None = None) -> None:
-    """ParceroError naming the option (``names`` maps field -> how the caller spells it) when it is unusable."""
-    names = names or {}
-    beam, ctc = names.get("beam_size", "options.beam_size"), names.get("ctc_weight", "options.ctc_weight")
+    """ParceroError naming the option (``names`` maps field -> how the caller spells it) when it is unusable.
+
+    A backend refuses the options its family does not have (a Speech-Transformer:
+    the Whisper-only ones) through its ``check_options``, with the same names.
+    """
+    names = {f.name: f"options.{f.name}" for f in fields(DecodeOptions)} | (names or {})
+    beam, ctc = names["beam_size"], names["ctc_weight"]
     if options.beam_size < 1:
         raise ParceroError(f"{beam} must be at least 1, got {options.beam_size}")
     if not 0.0 <= options.ctc_weight < 1.0:
         raise ParceroError(f"{ctc} must be in [0, 1), got {options.ctc_weight}")
-    temperature = names.get("temperature", "options.temperature")
     if not (0.0 <= options.temperature <= 10.0):  # NaN fails too
-        raise ParceroError(f"{temperature} must be from 0 to 10, got {options.temperature}")
+        raise ParceroError(f"{names['temperature']} must be from 0 to 10, got {options.temperature}")
     if options.best_of < 1:
-        raise ParceroError(f"{names.get('best_of', 'options.best_of')} must be at least 1, got {options.best_of}")
-    task, language = names.get("task", "options.task"), names.get("language", "options.language")
+        raise ParceroError(f"{names['best_of']} must be at least 1, got {options.best_of}")
     if options.task not in TASKS:
-        raise ParceroError(f"{task} must be one of {', '.join(TASKS)}, got {options.task!r}")
+        raise ParceroError(f"{names['task']} must be one of {', '.join(TASKS)}, got {options.task!r}")
     if loaded is None:
         return
     if options.ctc_weight > 0 and getattr(loaded.model, "ctc_head", None) is None:
         raise ParceroError(f"{loaded.name}: this model has no CTC head; use {ctc} 0")
-    backend_of(loaded).check_options(loaded, options, {**names, "task": task, "language": language})
+    backend_of(loaded).check_options(loaded, options, names)
 
 
 def transcribe_file(

@@ -23,11 +23,17 @@ class DecodeOptions:
     capture_attention: bool = False  # keep decoder cross-attention in the results
     step_attention: bool = True  # give on_step the newest cross-attention (False: tokens only, none computed)
     length_counts_eos: bool = True  # count <eos> in the length normalisation (Whisper and CTranslate2 do not)
-    temperature: float = 0.0  # > 0: sample best_of candidates at this temperature instead of beam search
+    # > 0: sample best_of candidates at this temperature instead of beam search. Whisper: the first
+    # temperature, rising by 0.2 up to 1.0 while a window's text fails its checks (see temperature_fallback).
+    temperature: float = 0.0
     best_of: int = 1  # candidates sampled per utterance when temperature > 0; the most probable one wins
     seed: int = 0  # of the sampling: the same audio and options give the same transcript
     language: str | None = "es"  # Whisper: the language spoken (None: detect it from the first 30 s)
     task: str = "transcribe"  # Whisper: "transcribe" (text in the language spoken) or "translate" (into English)
+    initial_prompt: str | None = None  # Whisper: text that "came before" the audio, e.g. names and jargon to spell
+    condition_on_previous_text: bool = True  # Whisper: prompt each 30 s window with the text before it
+    temperature_fallback: bool = True  # Whisper: decode a window again, hotter, when its text looks wrong
+    word_timestamps: bool = True  # Whisper: time each word by its cross-attention (False: faster, segment times)
 
 
 @dataclass

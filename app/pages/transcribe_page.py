@@ -21,7 +21,7 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox,
+    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
     QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
@@ -50,6 +50,7 @@ RESULT_STYLE = ""
 STALE_STYLE = "QLabel { color: #b26a00; }"  # the transcript was made by another model than the one chosen now
 LANGUAGE_KEY = "transcribe/language"
 TASK_KEY = "transcribe/task"
+PROMPT_KEY = "transcribe/initial_prompt"
 RECENT_FILES_KEY = "transcribe/recent_files"
 MAX_RECENT_FILES = 10
 
@@ -81,6 +82,7 @@ class TranscribePage(QWidget):
         self.beam_spin.setValue(stored.beam_size)  # a bad stored value: the default
         _select_data(self.language_combo, self.settings.value(LANGUAGE_KEY, "es"))
         _select_data(self.task_combo, self.settings.value(TASK_KEY, "transcribe"))
+        self.prompt_edit.setText(str(self.settings.value(PROMPT_KEY, "") or ""))
         self._connect()
         self.setAcceptDrops(True)
         self._update_controls()
@@ -112,6 +114,14 @@ class TranscribePage(QWidget):
         self.task_combo = QComboBox()
         for code, name in TASKS:
             self.task_combo.addItem(self.tr(name), code)
+        # Whisper's initial prompt (engine.transcript.DecodeOptions.initial_prompt): names and jargon to spell.
+        self.prompt_edit = QLineEdit()
+        self.prompt_edit.setPlaceholderText(self.tr("Initial prompt: names, jargon…"))
+        self.prompt_edit.setToolTip(self.tr(
+            "Text said before the audio, for Whisper to follow: names and jargon spelled as they should be "
+            "written, e.g. \"Núñez, Ramón y Cajal, neuronas\""))
+        self.prompt_edit.setClearButtonEnabled(True)
+        self.prompt_edit.setMinimumWidth(self.prompt_edit.fontMetrics().horizontalAdvance("M" * 16))
         self.selection_check = QCheckBox(self.tr("Only the selection"))
         self.selection_check.setToolTip(self.tr("Shift+drag on the waveform to select a stretch"))
         self.transcribe_button = QPushButton(self.tr("Transcribe"))
@@ -152,8 +162,8 @@ class TranscribePage(QWidget):
         top.addWidget(self.progress)  # the file's progress, beside its name: room for the time left
         models = QHBoxLayout()
         models.addWidget(QLabel(self.tr("Model:")))
-        for w in (self.model_picker, self.language_combo, self.task_combo, self.beam_spin, self.selection_check,
-                  self.transcribe_button, self.cancel_button):
+        for w in (self.model_picker, self.language_combo, self.task_combo, self.prompt_edit, self.beam_spin,
+                  self.selection_check, self.transcribe_button, self.cancel_button):
             models.addWidget(w)
         models.addStretch(1)
         models.addWidget(self.export_button)
@@ -189,6 +199,7 @@ class TranscribePage(QWidget):
         self.beam_spin.valueChanged.connect(self.on_beam_spin_value_changed)
         self.language_combo.currentIndexChanged.connect(self.on_language_combo_current_index_changed)
         self.task_combo.currentIndexChanged.connect(self.on_task_combo_current_index_changed)
+        self.prompt_edit.textChanged.connect(self.on_prompt_edit_text_changed)
         self.recorder.stopped.connect(self.on_recorder_stopped)
         self.recorder.failed.connect(self.show_error)  # after the bar has let go of the button
         self.player.position_changed.connect(self.audio_view.set_cursor)
@@ -303,6 +314,10 @@ class TranscribePage(QWidget):
         self._update_controls()
 
     @Slot(str)
+    def on_prompt_edit_text_changed(self, text: str) -> None:
+        self.settings.setValue(PROMPT_KEY, text)
+
+    @Slot(str)
     def on_model_picker_model_changed(self, path: str) -> None:
         self.attention_view.set_alignment_heads(alignment_heads(path) if path else [])
         self._show_result_label()  # a transcript made by another model says so
@@ -337,12 +352,13 @@ class TranscribePage(QWidget):
         return self.cpu_weights if on_cpu else "none"
 
     def decode_options(self) -> DecodeOptions:
-        """The options the next run decodes with: the beam, and for Whisper the language and the task."""
+        """The options the next run decodes with: the beam, and for Whisper the language, task and prompt."""
         if not self._language_applies():
             return DecodeOptions(beam_size=self.beam_spin.value())
         language = self.language_combo.currentData()
         return DecodeOptions(beam_size=self.beam_spin.value(), language=None if language == "auto" else language,
-                             task=self.task_combo.currentData())
+                             task=self.task_combo.currentData(),
+                             initial_prompt=self.prompt_edit.text().strip() or None)
 
     def _language_applies(self) -> bool:
         return has_language_choice(self.model_picker.current_path())
@@ -361,6 +377,8 @@ class TranscribePage(QWidget):
         settings = {"beam_size": options.beam_size}
         if self._language_applies():
             settings.update(language=self.language_combo.currentData(), task=options.task)
+            if options.initial_prompt:
+                settings.update(initial_prompt=options.initial_prompt)
         try:
             run = TranscriptionRun.start(self.session, ModelChoice(model, self.device, self._quantize()), options,
                                          self.run_views, audio=self.audio_path, samples=self.samples, region=region,
@@ -514,6 +532,7 @@ class TranscribePage(QWidget):
         self.transcribe_button.setText(self.tr("Translate") if translating else self.tr("Transcribe"))
         for combo in (self.language_combo, self.task_combo):
             combo.setEnabled(language)
+        self.prompt_edit.setVisible(language)  # only Whisper takes a prompt; hidden, it keeps its text
         why = "" if language else self.tr("This model knows one language; Whisper models take these choices")
         self.language_combo.setToolTip(why or self.tr(
             "The language spoken; detecting it reports the language found and how sure the model is"))

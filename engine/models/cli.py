@@ -23,14 +23,18 @@ from engine.models.imports import (
 from engine.paths import downloads_dir, user_models_dir
 
 _BASE_URL = "https://openaipublic.azureedge.net/main/whisper/models"
-# OpenAI's multilingual checkpoints (vocabulary of 51,865 tokens, so the packaged tokenizer fits);
-# the folder in each URL is the file's SHA-256.
+# OpenAI's multilingual checkpoints, as openai/whisper's whisper/__init__.py lists them; the folder
+# in each URL is the file's SHA-256. Their tokenizer is the packaged one (51,865 tokens), or for
+# large-v3 and large-v3-turbo (128 mel bins; turbo has a 4-layer decoder) that one with <|yue|>
+# added (51,866): see engine.whisper.importers.
 OFFICIAL = {
     "tiny": "65147644a518d12f04e32d6f3b26facc3f8dd46e5390956a9424a650c0ce22b9",
     "base": "ed3a0b6b1c0edf879ad9b11b1af5a0e6ab5db9205f891f668f8b0e6c6326e34e",
     "small": "9ecf779972d90ba49c06d968637d720dd632c55bbf19d441fb42bf17a411e794",
     "medium": "345ae4da62f9b3d59415adc60127b97c714f32e89e936602e85993674d08dcb1",
     "large-v2": "81f7c96c852ee8fc832187b0132e569d6c3065a3252ed18e56effd0b6a73e524",
+    "large-v3": "e5b1a55b89c1367dacf97e3e19bfd829a01529dbfdeefa8caeb59b3f1b81dadb",
+    "large-v3-turbo": "aff26ae408abcba5fbf8813c21e62b0941638c5f6eebfb145be0c9839262a19a",
 }
 
 

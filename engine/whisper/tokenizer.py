@@ -11,10 +11,17 @@ does not list them, so ids from ``timestamp_begin`` on are handled here.
 A decoder prompt (the "sot sequence") reads ``<|startoftranscript|> <|es|>
 <|transcribe|>``, plus ``<|notimestamps|>`` when no timestamps are wanted;
 previous text goes before it after ``<|startofprev|>``.
+
+Whisper large-v3 and large-v3-turbo know one language more, ``<|yue|>``
+(Cantonese), after the others: every later special token and timestamp is one
+id up and the vocabulary has 51,866 tokens. Every id is read from the
+tokenizer, never assumed; :func:`add_language_token` derives such a vocabulary
+from an earlier one.
 """
 
 from __future__ import annotations
 
+import json
 import string
 from functools import cached_property
 from pathlib import Path
@@ -43,6 +50,57 @@ def _byte_decoder() -> dict[str, int]:
             table[chr(256 + extra)] = b
             extra += 1
     return table
+
+
+def add_language_token(tokenizer_json: str, code: str) -> str:
+    """The text of ``tokenizer_json`` with one more language token, ``<|code|>``, right after the last one.
+
+    The special tokens after the languages (``<|translate|>`` ... ``<|notimestamps|>``)
+    move one id up, and with them the timestamps: what large-v3's ``<|yue|>`` did to the
+    vocabulary of the earlier multilingual Whispers (51,865 tokens to 51,866). Text tokens
+    keep their ids. Raises ValueError for a tokenizer without language tokens, or one
+    that already has ``<|code|>``.
+    """
+    before = WhisperTokenizer.from_str(tokenizer_json, language=None)
+    if not before.languages:
+        raise ValueError("not a multilingual Whisper tokenizer: it has no language tokens")
+    if code in before.languages:
+        raise ValueError(f"the tokenizer already has <|{code}|>")
+    last_code, last_id = max(before.languages.items(), key=lambda kv: kv[1])
+    new_id = last_id + 1
+
+    def shift(i: int) -> int:
+        return i + 1 if i >= new_id else i
+
+    data = json.loads(tokenizer_json)
+    added = data.get("added_tokens") or []
+    for token in added:
+        token["id"] = shift(token["id"])
+    template = next(t for t in added if t.get("content") == f"<|{last_code}|>")
+    added.append({**template, "id": new_id, "content": f"<|{code}|>"})
+    added.sort(key=lambda t: t["id"])
+    vocab = (data.get("model") or {}).get("vocab")
+    if isinstance(vocab, dict):  # a BPE vocabulary may list <|endoftext|> too
+        data["model"]["vocab"] = {piece: shift(i) for piece, i in vocab.items()}
+    _shift_ids(data.get("post_processor"), shift)
+    out = json.dumps(data, ensure_ascii=False)
+    after = WhisperTokenizer.from_str(out, language=None)
+    if after.special(f"<|{code}|>") != new_id or after.vocab_size != before.vocab_size + 1:
+        raise ValueError(f"could not add <|{code}|> to this tokenizer")  # a layout we do not know
+    return out
+
+
+def _shift_ids(node, shift) -> None:
+    """Renumber the ``"ids"`` lists in a post-processor (its special tokens' ids), in place."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "ids" and isinstance(value, list) and all(isinstance(i, int) for i in value):
+                node[key] = [shift(i) for i in value]
+            else:
+                _shift_ids(value, shift)
+    elif isinstance(node, list):
+        for item in node:
+            _shift_ids(item, shift)
 
 
 class WhisperTokenizer:
@@ -135,7 +193,7 @@ class WhisperTokenizer:
 
     @property
     def vocab_size(self) -> int:
-        """Size of the model's output layer: text, special and timestamp tokens (51865 multilingual)."""
+        """Size of the model's output layer: text, special and timestamp tokens (51865 multilingual, 51866 large-v3)."""
         return self.timestamp_begin + N_TIMESTAMPS
 
     def __len__(self) -> int:

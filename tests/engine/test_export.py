@@ -197,3 +197,80 @@ def test_format_from_the_file_name_and_unknown_formats():
         write_export("clase.docx", _transcript())
     with pytest.raises(ValueError, match="unknown export format"):
         render(_transcript(), "docx")
+
+
+# ---- subtitle shaping: --max-line-width / --max-line-count ---------------------------------------
+
+
+def _many_words(n: int = 120, seed: int = 0) -> Transcript:
+    """``n`` words of 1 to 12 letters, back to back at speaking pace, no punctuation (only the limits cut)."""
+    import random
+
+    rng = random.Random(seed)
+    letters = "abcdefghijklmnñopqrstuvwxyzáéíóú"
+    words, t = [], 0.0
+    for _ in range(n):
+        text = "".join(rng.choice(letters) for _ in range(rng.randint(1, 12)))
+        length = 0.05 + 0.04 * len(text)
+        words.append(TimedText(text, round(t, 3), round(t + length, 3)))
+        t += length + 0.05
+    return Transcript(" ".join(w.text for w in words), [], words, duration=t + 0.3, score=0.0)
+
+
+@pytest.mark.parametrize("width,count", [(12, 1), (20, 2), (32, 2), (42, 3), (15, 4)])
+def test_shaped_subtitles_keep_every_line_and_cue_within_the_limits(width, count):
+    t = _many_words()
+    for cues in (parse_srt(to_srt(t, max_chars=width, max_seconds=60, max_lines=count)),
+                 [(0, *c) for c in parse_vtt(to_vtt(t, max_chars=width, max_seconds=60, max_lines=count))]):
+        lines = [c[3].split("\n") for c in cues]
+        assert all(len(line) <= width for cue in lines for line in cue)
+        assert all(1 <= len(cue) <= count for cue in lines)
+        assert all(line and line == line.strip() for cue in lines for line in cue)
+        # Words are never split nor lost: the lines, read in order, are the transcript's words.
+        assert [w for cue in lines for line in cue for w in line.split(" ")] == t.text.split()
+        _check_times([(c[1], c[2]) for c in cues], t.duration)
+        # The limits are used: some cue fills every allowed line (the words are short enough).
+        assert max(map(len, lines)) == count
+
+
+def test_a_cue_of_several_lines_breaks_them_evenly():
+    t = _transcript("uno dos tres cuatro cinco seis siete ocho nueve")  # 47 characters
+    [cue] = make_cues(t, max_chars=42, max_seconds=60, max_lines=2)
+    first, second = cue.text.split("\n")
+    assert abs(len(first) - len(second)) <= 6, cue.text  # not 42 characters and a stray "nueve"
+    assert max(len(first), len(second)) <= 42
+
+
+def test_a_word_longer_than_the_line_gets_a_line_of_its_own():
+    t = _transcript("a electroencefalografistas b c")
+    cues = make_cues(t, max_chars=10, max_lines=2)
+    assert [c.text for c in cues] == ["a\nelectroencefalografistas", "b c"]
+
+
+def test_without_line_count_cues_stay_one_line_and_the_defaults_are_unchanged():
+    t = _transcript()
+    assert make_cues(t) == make_cues(t, max_chars=42, max_seconds=6.0, max_lines=1)
+    assert all("\n" not in c.text for c in make_cues(t, max_chars=20))
+    with pytest.raises(ValueError, match="max_lines"):
+        make_cues(t, max_lines=0)
+
+
+def test_render_passes_the_shaping_to_every_subtitle_format():
+    t = _many_words(40)
+    srt = render(t, "srt", max_chars=16, max_lines=2, model_name="ignored")
+    assert any("\n" in c[3] for c in parse_srt(srt))
+    doc = json.loads(render(t, "json", max_chars=16, max_lines=2))
+    assert all(len(line) <= 16 for c in doc["cues"] for line in c["text"].split("\n"))
+
+
+def test_text_without_word_times_is_spread_over_its_segments():
+    """Whisper without word timestamps: each segment's words keep to the segment's time, not the whole file's."""
+    from types import SimpleNamespace
+
+    from engine.whisper.segments import WhisperTranscript
+
+    segments = [SimpleNamespace(start=0.0, end=2.0, text=" hola qué tal."),
+                SimpleNamespace(start=20.0, end=22.0, text=" muy bien")]
+    t = WhisperTranscript("hola qué tal. muy bien", [], [], duration=30.0, score=0.0, segments=segments)
+    cues = make_cues(t)
+    assert [(c.text, c.start, c.end) for c in cues] == [("hola qué tal.", 0.0, 2.0), ("muy bien", 20.0, 22.0)]

