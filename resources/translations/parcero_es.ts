@@ -2254,6 +2254,14 @@ hipótesis: {hypothesis}</translation>
         <translation>Tamaño del haz: 1 = voraz (lo más rápido)</translation>
     </message>
     <message>
+        <source>Initial prompt: names, jargon…</source>
+        <translation>Indicación inicial: nombres, jerga…</translation>
+    </message>
+    <message>
+        <source>Text said before the audio, for Whisper to follow: names and jargon spelled as they should be written, e.g. &quot;Núñez, Ramón y Cajal, neuronas&quot;</source>
+        <translation>Texto dicho antes del audio, para que Whisper lo siga: nombres y jerga escritos como deben escribirse, p. ej. «Núñez, Ramón y Cajal, neuronas»</translation>
+    </message>
+    <message>
         <source>Only the selection</source>
         <translation>Solo la selección</translation>
     </message>
@@ -2280,6 +2288,10 @@ hipótesis: {hypothesis}</translation>
     <message>
         <source>Copy</source>
         <translation>Copiar</translation>
+    </message>
+    <message>
+        <source>about {time} left</source>
+        <translation>quedan unos {time}</translation>
     </message>
     <message>
         <source>Cross-attention</source>
@@ -2344,6 +2356,10 @@ hipótesis: {hypothesis}</translation>
     <message>
         <source>Transcript of {file} by {model}</source>
         <translation>Transcripción de {file} hecha por {model}</translation>
+    </message>
+    <message>
+        <source>cancelled: the first {time} only</source>
+        <translation>cancelada: solo los primeros {time}</translation>
     </message>
     <message>
         <source>language found: {language} ({code}, {probability} % sure)</source>
