@@ -242,6 +242,41 @@ def _ignore_stop_signals(_worker_id: int) -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
+class _EpochTaggedBatches(Sampler[list[tuple[int, int]]]):
+    """A batch sampler's batches with each index paired with the dataset's epoch.
+
+    A persistent worker holds the copy of the dataset it was started with; setting
+    ``dataset.epoch`` in this process later never reaches it. The epoch is read here,
+    in this process, when an epoch's iteration begins, and travels with every index.
+    """
+
+    def __init__(self, batch_sampler, dataset):
+        self.batch_sampler, self.dataset = batch_sampler, dataset
+
+    def __iter__(self) -> Iterator[list[tuple[int, int]]]:
+        epoch = getattr(self.dataset, "epoch", 0)  # now, not when the first batch is drawn
+        return ([(epoch, i) for i in batch] for batch in self.batch_sampler)
+
+    def __len__(self) -> int:
+        return len(self.batch_sampler)
+
+
+class _EpochFromIndex(Dataset):
+    """In a worker: sets its copy of the dataset to the epoch an index came with, then loads the item."""
+
+    def __init__(self, dataset):
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, key: tuple[int, int]):
+        epoch, index = key
+        if hasattr(self.dataset, "epoch"):
+            self.dataset.epoch = epoch
+        return self.dataset[index]
+
+
 def make_loader(
     dataset: SpeechDataset,
     sampler: DurationBucketSampler,
@@ -249,23 +284,35 @@ def make_loader(
     pin_memory: bool = False,
     seed: int = 0,
     collate_fn=None,
+    persistent: bool = False,
 ) -> DataLoader:
     """A DataLoader yielding :class:`LoadedBatch`; features are computed in its workers.
 
     The loader draws its worker seeds from its own generator, not the global one, so
     creating a loader (for an eval, or after a resume) never shifts the random numbers
     that dropout and stochastic depth use: resumed training continues bit for bit.
+    Nothing in the workers draws from their seeds: SpecAugment and the like are seeded
+    per (seed, epoch, item), so which worker loads an item never changes what it gets.
+
+    ``persistent`` (with ``num_workers > 0``): iterate the same loader once per epoch and
+    its workers stay alive from one epoch to the next. Starting workers costs a fork of
+    the whole training process each; a small dataset has an epoch every step or two, and
+    fine-tuning on it spent more time starting workers than training. The sampler lives
+    in this process, so its epoch and ``start_batch`` apply as before; the dataset's
+    ``epoch`` as set here when an epoch's iteration begins reaches the workers with
+    every index (see :class:`_EpochTaggedBatches`).
     """
     if collate_fn is None:
         collate_fn = make_collate(dataset.tokenizer.sos_id, dataset.tokenizer.eos_id)
+    persistent = persistent and num_workers > 0
     return DataLoader(
-        dataset,
+        _EpochFromIndex(dataset) if persistent else dataset,
         generator=torch.Generator().manual_seed(seed),
-        batch_sampler=sampler,
+        batch_sampler=_EpochTaggedBatches(sampler, dataset) if persistent else sampler,
         num_workers=num_workers,
         collate_fn=collate_fn,
         worker_init_fn=_ignore_stop_signals if num_workers > 0 else None,
         pin_memory=pin_memory,
-        persistent_workers=False,
+        persistent_workers=persistent,
         prefetch_factor=4 if num_workers > 0 else None,
     )

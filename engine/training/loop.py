@@ -251,14 +251,19 @@ class Trainer:
         live = LivePoints(self.step) if self.on_live is not None or bar is not None else None
         windows = (window, live.window) if live else (window,)
         self.model.train()
+        loader = None
         while self.step < tc.max_steps and not stopped:
             if tc.epochs and self.epoch >= tc.epochs:
                 break
             sampler.set_epoch(self.epoch)
             sampler.start_batch = self.batches_done
-            dataset.epoch = self.epoch
-            loader = make_loader(dataset, sampler, num_workers=c.data.num_workers, collate_fn=collate,
-                                 pin_memory=self.device.type == "cuda", seed=tc.seed * 100003 + self.epoch)
+            dataset.epoch = self.epoch  # reaches persistent workers with every index (make_loader)
+            if loader is None or not loader.persistent_workers:
+                # One loader for the run: its workers live across epochs (a small dataset has an
+                # epoch every step or two, and starting workers costs a fork of this process each).
+                loader = make_loader(dataset, sampler, num_workers=c.data.num_workers, collate_fn=collate,
+                                     pin_memory=self.device.type == "cuda", seed=tc.seed * 100003 + self.epoch,
+                                     persistent=True)
             accum = 0
             for lb in loader:
                 self.batches_done += 1

@@ -114,7 +114,9 @@ class WhisperDataset(Dataset):
             return False
         if self.timestamp_fraction >= 1:
             return True
-        g = torch.Generator().manual_seed(hash((self.seed, self.epoch, index, "ts")) & 0x7FFFFFFF)
+        # Seeded from integers only: str hashes change from process to process (PYTHONHASHSEED), and a run
+        # resumed in a new process must choose the same utterances as the one it continues.
+        g = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch) * 1_000_033 + index)
         return float(torch.rand((), generator=g)) < self.timestamp_fraction
 
 

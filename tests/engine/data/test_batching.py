@@ -117,3 +117,53 @@ def test_a_clip_shorter_than_the_encoder_takes_is_skipped_with_its_length(tmp_pa
     uid, reason = ds[0]
     assert uid == "clic" and "clic.wav" in reason and "too short to train on (50 ms; at least 60 ms" in reason
     assert ds[1].feats.shape[0] >= SpeechTransformer.MIN_FRAMES
+
+
+class _SaysWhichProcess(SpeechDataset):
+    """A SpeechDataset whose example ids end in the id of the process that loaded them."""
+
+    def __getitem__(self, index):
+        import os
+
+        example = super().__getitem__(index)
+        example.id = f"{example.id}@{os.getpid()}"
+        return example
+
+
+def test_a_persistent_loader_keeps_its_workers_and_each_epoch_reaches_them(tmp_path):
+    # Fine-tuning on a few clips has an epoch every step or two: the workers must outlive the
+    # epoch, and the epoch set here (seeded SpecAugment, the resume position) must still reach them.
+    import os
+
+    texts = ["hola", "año nuevo", "¿qué?", "sí", "el pingüino", "mañana"]
+    utts = []
+    for i, t in enumerate(texts):
+        x = tone_speech(t, seed=i)
+        save_wav(tmp_path / f"{i}.wav", x, 16000)
+        utts.append(Utterance(f"u{i}", f"{i}.wav", len(x) / 16000, t))
+    tok = CharTokenizer.build(texts, TextConfig())
+    ds = _SaysWhichProcess(utts, tmp_path, tok, FeatureConfig(), SpecAugmentConfig(), seed=7)
+    here = SpeechDataset(utts, tmp_path, tok, FeatureConfig(), SpecAugmentConfig(), seed=7)  # loads in this process
+    sampler = DurationBucketSampler(ds.durations(), max_frames=100_000, max_batch_size=2, seed=7)
+    loader = make_loader(ds, sampler, num_workers=2, persistent=True)
+    pids = set()
+    for epoch in range(4):
+        sampler.set_epoch(epoch)
+        sampler.start_batch = 1 if epoch == 2 else 0  # a resumed epoch starts after its first batch
+        ds.epoch = here.epoch = epoch
+        loaded = []
+        for lb in loader:
+            for j, tagged in enumerate(lb.ids):
+                uid, pid = tagged.split("@")
+                pids.add(int(pid))
+                loaded.append(uid)
+                index = int(uid[1:])
+                n = int(lb.batch.feat_lens[j])
+                assert torch.equal(lb.batch.feats[j, :n], here[index].feats), (epoch, uid)
+        assert loaded == [f"u{i}" for b in sampler.batches()[sampler.start_batch:] for i in b]
+    assert len(pids) == 2 and os.getpid() not in pids  # the same two workers all along
+    # and the masks did change with the epoch, or the comparison above proved nothing
+    here.epoch = 0
+    first = here[0].feats
+    here.epoch = 3
+    assert not torch.equal(first, here[0].feats)

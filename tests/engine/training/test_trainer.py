@@ -10,6 +10,7 @@ import soundfile as sf
 import torch
 
 from engine.data.manifest import Utterance, read_manifest, write_manifest
+from engine.data.batching import make_loader
 from engine.errors import ConfigError, ParceroError
 from engine.evaluate import evaluate
 from engine.models.io import load_model
@@ -99,6 +100,39 @@ def test_stopped_and_resumed_run_continues_the_same_loss_curve(tmp_path):
     curve_a = [r["loss"] for r in metrics(straight.run_dir, "train")]
     curve_b = [r["loss"] for r in metrics(stopped.run_dir, "train")]
     assert len(curve_a) == len(curve_b) == 30
+    assert curve_b == pytest.approx(curve_a, rel=1e-5, abs=1e-6)
+    wa = load_model(straight.last_checkpoint).model.state_dict()
+    wb = load_model(resumed.last_checkpoint).model.state_dict()
+    for k in wa:
+        torch.testing.assert_close(wa[k], wb[k], rtol=1e-5, atol=1e-6)
+
+
+def test_a_small_dataset_trained_with_workers_keeps_them_and_resumes_bit_exact(tmp_path, monkeypatch):
+    # Six clips, three batches an epoch: 12 steps are 4 epochs. With workers, one loader (its workers
+    # alive across epochs) serves the whole run, and its batches -- SpecAugment seeded per epoch,
+    # the resume position mid-epoch -- are exactly those of loading in this process.
+    from engine.training import loop
+
+    made = []
+    monkeypatch.setattr(loop, "make_loader", lambda *a, **k: made.append(k) or make_loader(*a, **k))
+    common = dict(max_steps=12, log_every=1, checkpoint_every=1000, eval_every=1000, seed=5)
+    extra = {"dropout": 0.1, "stochastic_depth": 0.3}
+    runs = {}
+    for name, workers in (("here", 0), ("workers", 2)):
+        config = make_config(tmp_path / name, model=extra, **common)
+        config.spec_augment = run_config_from_dict({"data": {"train": "x"}}).spec_augment
+        config.data.max_batch_size, config.data.num_workers = 2, workers
+        runs[name] = config
+    straight = _train_until(runs["here"])
+    made.clear()
+    stopped = _train_until(runs["workers"], stop_at=7)  # mid-epoch: the third epoch's first batch
+    assert stopped.step == 7 and len(made) == 1 and made[0]["persistent"]
+    resumed = _train_until(runs["workers"], resume=True)
+    assert resumed.step == 12 and len(made) == 2
+    assert {r["epoch"] for r in metrics(stopped.run_dir, "train")} == {0, 1, 2, 3}
+    curve_a = [r["loss"] for r in metrics(straight.run_dir, "train")]
+    curve_b = [r["loss"] for r in metrics(stopped.run_dir, "train")]
+    assert len(curve_a) == len(curve_b) == 12
     assert curve_b == pytest.approx(curve_a, rel=1e-5, abs=1e-6)
     wa = load_model(straight.last_checkpoint).model.state_dict()
     wb = load_model(resumed.last_checkpoint).model.state_dict()

@@ -235,3 +235,18 @@ def test_fine_tuning_the_real_whisper_base_lowers_its_loss_and_keeps_it_transcri
     tuned = load_model(result.run_dir / "best")
     assert tuned.architecture == "whisper" and tuned.extra.get("lang_ids") == \
         load_model(base).extra.get("lang_ids")
+
+
+def test_which_utterances_get_timestamps_is_the_same_in_every_process():
+    """A resumed fine-tune runs in a new process; the choice must not depend on Python's per-process hash seed."""
+    import os
+    import subprocess
+    import sys
+
+    code = ("from engine.whisper.training_data import WhisperDataset as D; d = D.__new__(D); "
+            "d.timestamp_fraction, d.seed, d.epoch = 0.5, 3, 2; print([d._timestamps(i) for i in range(40)])")
+    runs = {subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")}
+    assert len(runs) == 1
+    choices = eval(runs.pop())  # noqa: S307 - our own printed list of booleans
+    assert 8 < sum(choices) < 32  # about half, not all or none
