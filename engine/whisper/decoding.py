@@ -9,12 +9,20 @@ window's tokens become timed segments and a transcript in
 
 When a window's text looks wrong, it is decoded again, as Whisper does
 (:func:`decode_with_fallback`): too repetitive (``compression_ratio`` above
-``compression_ratio_threshold``) or too improbable (``avg_logprob`` below
-``logprob_threshold``), unless the window is probably silence. The first attempt
-is the beam search at temperature 0; the next ones sample ``best_of`` candidates
-at each of the rising ``temperatures`` (seeded: the same audio gives the same
-transcript). After a window that needed a temperature above 0.5, the next window
-is not conditioned on the text before it, so a loop does not carry over.
+``compression_ratio_threshold``), too long for the audio (more than
+``max_chars_per_second``) or too improbable (``avg_logprob`` below
+``logprob_threshold``), unless the window is probably silence (the no-speech
+probability is high and the text improbable). The first attempt is the beam
+search at temperature 0; the next ones sample ``best_of`` candidates at each of
+the rising ``temperatures`` (seeded: the same audio gives the same transcript).
+When every attempt fails, the most probable one that is neither repetitive nor
+too long is kept (faster-whisper's rule, :func:`choose_attempt`), not the last,
+hottest one. After a window whose attempts went above 0.5, the next window is
+not conditioned on the text before it, so a loop does not carry over.
+
+A window whose loudest 20 ms stays below ``silence_level_db`` holds no speech and
+is not decoded at all: on digital silence Whisper writes "y y y ..." with
+confidence, which no threshold above catches.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from __future__ import annotations
 import codecs
 import math
 import zlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable
 
@@ -34,7 +42,7 @@ from engine.decode import StepCallback, StepInfo, decode_encoded
 from engine.transcript import DecodeOptions
 from engine.transcript import Chunk, Transcript
 from engine.whisper.audio import (
-    FRAMES_PER_SECOND, N_FRAMES, N_SAMPLES, SAMPLE_RATE, TIME_PRECISION, log_mel, pad_or_trim,
+    FRAMES_PER_SECOND, HOP_LENGTH, N_FRAMES, N_SAMPLES, SAMPLE_RATE, TIME_PRECISION, log_mel, pad_or_trim,
 )
 from engine.whisper.logits_filter import WhisperLogitsFilter
 from engine.whisper.segments import (
@@ -72,6 +80,23 @@ class WhisperOptions:
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # one attempt each until the text passes
     compression_ratio_threshold: float | None = 2.4  # a window's text compressing better than this is a loop
     best_of: int = 5  # candidates sampled per window at a temperature above 0
+    # When every temperature fails: "best", the most probable attempt that is neither too repetitive nor too
+    # long (faster-whisper), or "last", the last, hottest one (openai/whisper).
+    fallback_keeps: str = "best"
+    # A window's text longer than this many characters per second of its audio (at least 1 s) is a
+    # hallucination, and needs a fallback like a repetitive one. Real Spanish reads at 26 at most
+    # (cv-es-sample and cajal-es, speech span); None: no limit.
+    max_chars_per_second: float | None = 50.0
+    # A window whose loudest 20 ms (RMS) stays below this level, in dB below full scale, is silence and is not
+    # decoded (the quietest real speech in cv-es-sample peaks at -48 dB); None: decode every window.
+    silence_level_db: float | None = -70.0
+
+    def __post_init__(self):
+        if self.fallback_keeps not in ("best", "last"):
+            raise ValueError(f"WhisperOptions.fallback_keeps must be 'best' or 'last', got {self.fallback_keeps!r}")
+        if self.max_chars_per_second is not None and not self.max_chars_per_second > 0:
+            raise ValueError(f"WhisperOptions.max_chars_per_second must be above 0 or None, "
+                             f"got {self.max_chars_per_second}")
 
 
 @dataclass
@@ -85,6 +110,7 @@ class WindowResult:
     score: float  # the beam's ranking score
     text: str = ""  # the text tokens decoded, for the fallback's checks
     temperature: float = 0.0  # of the attempt that produced it
+    last_temperature: float = 0.0  # of the window's last attempt (above 0.5: the next window is not prompted)
 
 
 def compression_ratio(text: str) -> float:
@@ -199,32 +225,67 @@ def decode_window(
         no_speech = float(probe.sot_logits.softmax(-1)[tokenizer.no_speech])
     text = tokenizer.decode([t for t in tokens if t < tokenizer.timestamp_begin])
     return WindowResult(tokens, sot_sequence, hyp.log_prob / (len(tokens) + 1), no_speech, hyp.score, text,
-                        temperature)
+                        temperature, temperature)
 
 
-def decode_with_fallback(model, tokenizer: WhisperTokenizer, xa: Tensor, options: WhisperOptions,
-                         **kwargs) -> WindowResult:
+def decode_with_fallback(model, tokenizer: WhisperTokenizer, xa: Tensor, options: WhisperOptions, *,
+                         audio_seconds: float | None = None, **kwargs) -> WindowResult:
     """:func:`decode_window` at each of ``options.temperatures`` until the text passes Whisper's checks.
 
-    The result of the last attempt is kept when none passes (as Whisper does).
-    ``kwargs`` go to :func:`decode_window`.
+    When none passes, :func:`choose_attempt` picks which attempt to keep.
+    ``audio_seconds`` is how much audio the window holds, for the length check
+    (None: no length check); ``kwargs`` go to :func:`decode_window`.
     """
-    *tries, last = options.temperatures or (0.0,)
-    for temperature in tries:
+    attempts: list[WindowResult] = []
+    for temperature in options.temperatures or (0.0,):
         result = decode_window(model, tokenizer, xa, options, temperature=temperature, **kwargs)
-        if not needs_fallback(result, options):
+        attempts.append(result)
+        if not needs_fallback(result, options, audio_seconds):
             return result
-    return decode_window(model, tokenizer, xa, options, temperature=last, **kwargs)
+    kept = choose_attempt(attempts, options, audio_seconds)
+    return kept if kept is attempts[-1] else replace(kept, last_temperature=attempts[-1].temperature)
 
 
-def needs_fallback(result: WindowResult, options: WhisperOptions) -> bool:
-    """Whether a window's text is too repetitive or improbable to keep, and not just silence."""
-    if options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold:
-        return False  # probably silence: _is_silence decides what to do with it
+def choose_attempt(attempts: list[WindowResult], options: WhisperOptions,
+                   audio_seconds: float | None = None) -> WindowResult:
+    """Which of a window's attempts to keep when every one failed its checks.
+
+    ``fallback_keeps="best"`` (faster-whisper's ``generate_with_fallback``): the
+    highest ``avg_logprob`` among the attempts that are neither too repetitive
+    nor too long, or among all of them if none is; the first on a tie.
+    ``"last"`` (openai/whisper): the last attempt, the hottest sample.
+    """
+    if options.fallback_keeps == "last":
+        return attempts[-1]
+    plausible = [a for a in attempts if not too_repetitive(a, options) and not too_long(a, options, audio_seconds)]
+    return max(plausible or attempts, key=lambda a: a.avg_logprob)
+
+
+def too_repetitive(result: WindowResult, options: WhisperOptions) -> bool:
     ratio = options.compression_ratio_threshold
-    too_repetitive = ratio is not None and compression_ratio(result.text) > ratio
-    too_improbable = options.logprob_threshold is not None and result.avg_logprob < options.logprob_threshold
-    return too_repetitive or too_improbable
+    return ratio is not None and compression_ratio(result.text.strip()) > ratio
+
+
+def too_long(result: WindowResult, options: WhisperOptions, audio_seconds: float | None) -> bool:
+    """More characters than ``max_chars_per_second`` allows for ``audio_seconds`` of audio (counted as 1 s at least)."""
+    rate = options.max_chars_per_second
+    if rate is None or audio_seconds is None:
+        return False
+    return len(result.text.strip()) > rate * max(audio_seconds, 1.0)
+
+
+def needs_fallback(result: WindowResult, options: WhisperOptions, audio_seconds: float | None = None) -> bool:
+    """Whether a window's text is too repetitive, too long or too improbable to keep, and not just silence.
+
+    As openai/whisper and faster-whisper decide it: a window that is probably
+    silence (no-speech probability above ``no_speech_threshold``) and whose text
+    is improbable needs no fallback (:func:`_is_silence` drops it), but a
+    probable text there is still checked for loops.
+    """
+    improbable = options.logprob_threshold is not None and result.avg_logprob < options.logprob_threshold
+    if improbable and options.no_speech_threshold is not None and result.no_speech_prob > options.no_speech_threshold:
+        return False  # silence
+    return improbable or too_repetitive(result, options) or too_long(result, options, audio_seconds)
 
 
 def token_pieces(tokenizer: WhisperTokenizer, tokens: list[int]) -> tuple[tuple[str, ...], tuple[bool, ...]]:
@@ -293,6 +354,14 @@ def transcribe_whisper(
         segment_size = min(N_FRAMES, content_frames - seek)
         chunk = Chunk(index, seek / FRAMES_PER_SECOND, (seek + segment_size) / FRAMES_PER_SECOND,
                       index + math.ceil((content_frames - seek) / N_FRAMES))
+        if options.silence_level_db is not None and is_quiet(
+                samples[seek * HOP_LENGTH: (seek + segment_size) * HOP_LENGTH], options.silence_level_db):
+            part = window_transcript(tok, [], None, segment_size / FRAMES_PER_SECOND, 0.0, language or "", chunk.start)
+            windows.append(part)
+            if on_chunk is not None:
+                on_chunk(chunk, part)
+            seek, index = seek + segment_size, index + 1
+            continue
         window = pad_or_trim(mel[seek: seek + segment_size]).to(param.device, param.dtype)
         with torch.inference_mode():
             xa, _ = model.encode(window[None], torch.tensor([N_FRAMES], device=param.device))
@@ -301,10 +370,12 @@ def transcribe_whisper(
         step = (lambda info, chunk=chunk: on_step(chunk, info)) if on_step is not None else None
         result = decode_with_fallback(
             model, tok, xa, options, language=language,
-            previous=previous[prompt_from:] if options.condition_on_previous_text else [],
+            previous=previous[prompt_from:],  # without conditioning: the initial prompt, first window only
             suppress_ids=suppress_ids, blank_ids=blank_ids, on_step=step,
+            audio_seconds=segment_size / FRAMES_PER_SECOND,
         )
-        if _is_silence(result, options):
+        silent = _is_silence(result, options)
+        if silent:
             window_segments, next_seek, alignment = [], seek + segment_size, None
         else:
             window_segments, next_seek, alignment, last_speech = _window_segments(
@@ -312,8 +383,8 @@ def transcribe_whisper(
         kept = [s for s in window_segments if says_something(s)]
         segments += kept
         previous += [t for s in kept for t in s.tokens]
-        if not options.condition_on_previous_text or result.temperature > 0.5:
-            prompt_from = len(previous)  # a text that needed a high temperature is no prompt to follow
+        if not options.condition_on_previous_text or (result.last_temperature > 0.5 and not silent):
+            prompt_from = len(previous)  # a window that needed a high temperature is no prompt to follow
         part = window_transcript(tok, window_segments, alignment, segment_size / FRAMES_PER_SECOND,
                            result.avg_logprob, language, chunk.start)
         windows.append(part)
@@ -334,6 +405,15 @@ def transcribe_whisper(
         segments=segments,
     )
     return out
+
+
+def is_quiet(samples: np.ndarray, level_db: float) -> bool:
+    """Whether no 20 ms of ``samples`` (16 kHz) reaches ``level_db`` dB below full scale (RMS): silence."""
+    if len(samples) == 0:
+        return True
+    starts = np.arange(0, len(samples), SAMPLE_RATE // 50)
+    power = np.add.reduceat(np.square(samples, dtype=np.float64), starts) / np.diff(starts, append=len(samples))
+    return bool(power.max() < 10 ** (level_db / 10))
 
 
 def _is_silence(result: WindowResult, options: WhisperOptions) -> bool:

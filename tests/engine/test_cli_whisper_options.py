@@ -133,8 +133,6 @@ def test_each_window_is_prompted_with_the_text_before_it_unless_told_not_to(run,
     assert independent.windows >= 2 and all(tok.sot_prev not in a for a in independent.attempts)
 
 
-@pytest.mark.xfail(strict=True, reason="engine/whisper/decoding.py drops the initial prompt when not conditioning "
-                   "on previous text; openai-whisper and faster-whisper keep it for the first window")
 def test_the_initial_prompt_still_prompts_the_first_window_when_not_conditioning(run, long_wav, tok):
     _, calls = run(long_wav, "--initial-prompt", PROMPT, "--no-condition-on-previous-text", "--no-fallback",
                    "--no-word-timestamps")
