@@ -12,14 +12,9 @@ from engine.audio import save_wav
 
 @pytest.fixture(scope="module")
 def whisper_dir(tmp_path_factory):
-    from engine.whisper.files import save_whisper
-    from engine.whisper.tokenizer import WhisperTokenizer
-    from tests.engine.whisper.fixtures_whisper import tiny_tokenizer_json, tiny_whisper
+    from tests.engine.whisper.fixtures_whisper import save_tiny_whisper
 
-    tok_json = tiny_tokenizer_json()
-    model = tiny_whisper(tok_json, n_vocab=WhisperTokenizer.from_str(tok_json).vocab_size, n_audio_ctx=1500,
-                         n_text_ctx=40)
-    return save_whisper(tmp_path_factory.mktemp("models") / "diminuto", (model, tok_json, {"source": "test"}))
+    return save_tiny_whisper(tmp_path_factory.mktemp("models") / "diminuto")
 
 
 @pytest.fixture

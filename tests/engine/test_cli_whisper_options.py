@@ -20,19 +20,15 @@ from engine.cli import main
 from engine.whisper.model import Whisper
 from engine.whisper.tokenizer import WhisperTokenizer
 from tests.engine.test_export import parse_srt
-from tests.engine.whisper.fixtures_whisper import tiny_tokenizer_json, tiny_whisper
+from tests.engine.whisper.fixtures_whisper import save_tiny_whisper, tiny_tokenizer_json
 
 PROMPT = "Núñez, el pingüino"
 
 
 @pytest.fixture(scope="module")
 def whisper_dir(tmp_path_factory):
-    from engine.whisper.files import save_whisper
 
-    tok_json = tiny_tokenizer_json()
-    model = tiny_whisper(tok_json, n_vocab=WhisperTokenizer.from_str(tok_json).vocab_size, n_audio_ctx=1500,
-                         n_text_ctx=40)
-    return save_whisper(tmp_path_factory.mktemp("models") / "diminuto", (model, tok_json, {"source": "test"}))
+    return save_tiny_whisper(tmp_path_factory.mktemp("models") / "diminuto")
 
 
 @pytest.fixture(scope="module")

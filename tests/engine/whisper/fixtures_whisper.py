@@ -198,3 +198,14 @@ def large_v3_tokenizer_json() -> str | None:
     if packages is None:
         return None
     return add_language_token((packages[0] / "tokenizer.json").read_text(encoding="utf-8"), "yue")
+
+
+def save_tiny_whisper(folder):
+    """A tiny random Whisper (the test tokenizer, 30 s windows, a 40-token decoder) saved as a model folder."""
+    from engine.whisper.files import save_whisper
+    from engine.whisper.tokenizer import WhisperTokenizer
+
+    tok_json = tiny_tokenizer_json()
+    model = tiny_whisper(tok_json, n_vocab=WhisperTokenizer.from_str(tok_json).vocab_size, n_audio_ctx=1500,
+                         n_text_ctx=40)
+    return save_whisper(folder, (model, tok_json, {"source": "test"}))
