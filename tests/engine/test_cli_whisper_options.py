@@ -27,7 +27,6 @@ PROMPT = "Núñez, el pingüino"
 
 @pytest.fixture(scope="module")
 def whisper_dir(tmp_path_factory):
-
     return save_tiny_whisper(tmp_path_factory.mktemp("models") / "diminuto")
 
 
