@@ -105,10 +105,12 @@ class TranscriptResult:
         audio = self.meta.get("audio")
         return Path(audio).with_suffix(".srt") if audio else Path("transcripcion.srt")
 
-    def export(self, path: str | Path) -> None:
+    def export(self, path: str | Path, **shaping: int) -> None:
         """Write the transcript with the model that made it and the settings it was made with.
 
         The format follows the suffix (engine.export.write_export): .srt, .vtt, .txt or .json.
+        ``shaping`` shapes subtitle cues as ``parcero transcribe --max-line-width/--max-line-count`` does
+        (``max_chars``, ``max_lines``; engine.export.make_cues), its defaults when none is given.
 
         Raises
         ------
@@ -124,4 +126,4 @@ class TranscriptResult:
         if meta.get("language_probability") is not None:
             settings["detected_language"] = meta.get("language")
             settings["language_probability"] = meta.get("language_probability")
-        write_export(path, self.transcript, model_name=meta.get("model") or None, settings=settings)
+        write_export(path, self.transcript, model_name=meta.get("model") or None, settings=settings, **shaping)

@@ -34,7 +34,8 @@ from app.transcript_result import TranscriptResult
 from app.widgets.attention_view import END_MARK, AttentionView, SelfAttentionView
 from app.widgets.transcript_view import TranscriptView
 from engine.protocol import ALL_HEADS, Transcribe
-from engine.transcript import DecodeOptions
+from engine.export import timed_words
+from engine.transcript import DecodeOptions, spread_words
 
 log = logging.getLogger(__name__)
 
@@ -163,10 +164,12 @@ class TranscriptionRun(QObject):
     def _show(self, result: TranscriptResult) -> None:
         """The final words replace the text so far; the heatmap draws its last rows (or empties: no speech)."""
         transcript, views = result.transcript, self.views
-        views.transcript.clear_transcript()
-        views.transcript.add_words((w.text, w.start, w.end) for w in transcript.words)
-        if not transcript.words and transcript.text:
-            views.transcript.set_partial(transcript.text)
+        if transcript.words or not views.transcript.words:
+            views.transcript.clear_transcript()
+            # Without word timings, the words spread over the audio: finished text, not grey "still decoding".
+            views.transcript.add_words((w.text, w.start, w.end) for w in timed_words(transcript))
+        else:  # untimed words already shown chunk by chunk, each spread over its chunk's time: closer
+            views.transcript.add_words(())
         if result.has_text:
             views.attention.redraw()  # draw the last rows now, not at the next timer tick
         else:  # an end-of-text row and nothing else: no heatmap
@@ -248,7 +251,9 @@ class TranscriptionRun(QObject):
     @Slot(int, object)
     def on_engine_chunk_finished(self, job: int, event) -> None:
         if job == self.job:
-            self.views.transcript.add_words((w, s + self.offset, e + self.offset) for w, s, e in event.words)
+            # Without word timings (turned off), the chunk's words are spread over its time: still clickable.
+            words = event.words or [(w.text, w.start, w.end) for w in spread_words(event.text, event.start, event.end)]
+            self.views.transcript.add_words((w, s + self.offset, e + self.offset) for w, s, e in words)
 
     @Slot(int, float, float, str)
     def on_engine_progress_changed(self, job: int, done: float, total: float, unit: str) -> None:

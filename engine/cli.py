@@ -31,6 +31,7 @@ from pathlib import Path
 
 from engine import __version__
 from engine.errors import ParceroError, run_guarded
+from engine.transcript import VAD_CHOICES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,6 +80,16 @@ def build_parser() -> argparse.ArgumentParser:
     t.add_argument("--word-timestamps", action=argparse.BooleanOptionalAction, default=True,
                    help="Whisper: time every word from the cross-attention; off is faster, and subtitles "
                    "then spread each segment's words over its time (default: on)")
+    t.add_argument("--batch-size", type=int, default=0, metavar="N",
+                   help="Whisper: decode N pieces of speech at once (found by --vad, up to 30 s each, each on "
+                   "its own: no conditioning on earlier text); much faster on long files. 0: Whisper's own "
+                   "window-after-window reading (default: 0)")
+    t.add_argument("--vad", default="auto", choices=list(VAD_CHOICES),
+                   help="Whisper: voice-activity detection, so only the speech is decoded (no text made up "
+                   "over silence): silero (a small network), energy (loudness), off; auto: silero with "
+                   "--batch-size above 1, off otherwise (default: auto)")
+    t.add_argument("--vad-threshold", type=float, default=0.5, metavar="P",
+                   help="Whisper: speech probability above which audio counts as speech (default: 0.5)")
     t.add_argument("--format", default="txt", choices=["txt", "json", "srt", "vtt"],
                    help="txt: the transcript (path<TAB>text for several files); json: one JSON object a line; "
                    "srt/vtt: subtitles (with several files use --out-dir)")
@@ -203,6 +214,7 @@ OPTION_FLAGS = {
     "beam_size": "--beam", "ctc_weight": "--ctc-weight", "language": "--language", "task": "--task",
     "temperature": "--temperature", "temperature_fallback": "--no-fallback", "initial_prompt": "--initial-prompt",
     "condition_on_previous_text": "--no-condition-on-previous-text", "word_timestamps": "--no-word-timestamps",
+    "batch_size": "--batch-size", "vad": "--vad", "vad_threshold": "--vad-threshold",
 }
 
 
@@ -234,7 +246,8 @@ def _transcribe(args: argparse.Namespace) -> int:
                             language=language, task=args.task, temperature=args.temperature,
                             temperature_fallback=args.temperature_fallback, initial_prompt=args.initial_prompt,
                             condition_on_previous_text=args.condition_on_previous_text,
-                            word_timestamps=args.word_timestamps)
+                            word_timestamps=args.word_timestamps, batch_size=args.batch_size, vad=args.vad,
+                            vad_threshold=args.vad_threshold)
     check_decode_options(options, names=OPTION_FLAGS)  # before loading: a typo should not wait for the model
     shaping = _subtitle_shaping(args)
     if several and args.format in ("srt", "vtt") and args.out_dir is None:

@@ -254,20 +254,26 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
         else:
             logits = model.decode(tokens[:, -1:], xa, enc_lens, cache, recorder)[:, -1].float()  # (N, V)
         V = logits.shape[-1]
-        logp = logits.log_softmax(dim=-1).double()
+        # float32 over the vocabulary (Whisper's is 51865 wide, times batch x beam rows); the CTC
+        # prefix scores and the running beam scores are float64.
+        logp = logits.log_softmax(dim=-1)
         if logits_filter is not None:
             logits_filter(tokens, logp)
         if banned_ids:
             logp[:, list(banned_ids)] = NEG_INF
         if use_ctc:
+            logp = logp.double()
             P = min(V, max(K + 1, int(K * opts.pre_beam_factor) + 1))
             cand = logp.topk(P, dim=-1).indices  # (N, P)
             psi, r_new = ctc_prefix_scores(x, r, tokens[:, -1], cand, eos_id, 0, first=step == 0)
             joint = (1 - opts.ctc_weight) * logp.gather(1, cand) + opts.ctc_weight * (psi - psi_prev[:, None])
         else:
-            P = V
-            cand = None
-            joint = logp
+            # The best 2K continuations of each beam hold the best 2K of its utterance: choose among
+            # those, not among K x V sums.
+            P = min(V, 2 * K)
+            joint, cand = logp.topk(P, dim=-1)
+            joint = joint.double()
+        cand_ids = cand.tolist()
         if recorder is not None:
             rows = torch.stack([w[:, :, -1] for w in recorder.of_kind("decoder_cross")])  # (n_layers, N or B, H, T)
             trace.add(rows.repeat_interleave(K, dim=1) if step == 0 else rows)
@@ -279,7 +285,7 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
             kept = []
             for s, i in zip(top_scores[b], top_idx[b]):
                 src, p = b * K + i // P, i % P
-                tok = int(cand[src, p]) if use_ctc else p
+                tok = cand_ids[src][p]
                 if s == NEG_INF:
                     break
                 if tok == eos_id or step + 1 >= int(max_lens[b]):

@@ -22,7 +22,7 @@ from typing import Any
 
 import engine
 from engine.fileio import write_text_atomic
-from engine.transcript import TimedText, Transcript
+from engine.transcript import TimedText, Transcript, spread_words
 
 EXPORT_FORMATS = ("txt", "srt", "vtt", "json")
 JSON_FORMAT_NAME = "parcero-transcript"
@@ -95,7 +95,7 @@ def make_cues(
     if max_chars < 1 or max_seconds <= 0 or max_lines < 1:
         raise ValueError(f"need max_chars >= 1, max_seconds > 0 and max_lines >= 1, "
                          f"got {max_chars}, {max_seconds}, {max_lines}")
-    words = [w for w in _timed_words(transcript) if w.text.strip()]
+    words = [w for w in timed_words(transcript) if w.text.strip()]
     groups: list[list[TimedText]] = []
     current: list[TimedText] = []
     for word in words:
@@ -148,17 +148,15 @@ def balanced_lines(words: list[str], width: int) -> list[list[str]]:
     return lines
 
 
-def _timed_words(transcript: Transcript) -> list[TimedText]:
+def timed_words(transcript: Transcript) -> list[TimedText]:
+    """The transcript's timed words; without word timings, its words spread over each of its timed
+    segments (Whisper's), or over the whole audio."""
     if transcript.words or not transcript.text.strip():
         return list(transcript.words)
-    # Timed stretches of text (Whisper's segments) when the transcript has them, else the whole audio.
     spans = [(s.start, s.end, s.text) for s in getattr(transcript, "segments", None) or []]
     words: list[TimedText] = []
     for start, end, text in spans or [(0.0, max(transcript.duration, 0.0), transcript.text)]:
-        texts = text.split()
-        step = (end - start) / len(texts) if texts and end > start else 0.0
-        words += [TimedText(t, round(start + i * step, 3), round(start + (i + 1) * step, 3))
-                  for i, t in enumerate(texts)]
+        words += spread_words(text, start, end)
     return words
 
 

@@ -17,7 +17,7 @@ from engine.decode import StepCallback, StepInfo
 from engine.transcript import DecodeOptions
 from engine.errors import ParceroError
 from engine.models.io import LoadedModel
-from engine.transcript import Chunk, Transcript
+from engine.transcript import VAD_CHOICES, Chunk, Transcript
 
 DEFAULT_CHUNK_SECONDS = 20.0
 TASKS = ("transcribe", "translate")
@@ -42,6 +42,12 @@ def check_decode_options(options: DecodeOptions, loaded: LoadedModel | None = No
         raise ParceroError(f"{names['best_of']} must be at least 1, got {options.best_of}")
     if options.task not in TASKS:
         raise ParceroError(f"{names['task']} must be one of {', '.join(TASKS)}, got {options.task!r}")
+    if options.batch_size < 0:
+        raise ParceroError(f"{names['batch_size']} must be 0 or more, got {options.batch_size}")
+    if options.vad not in VAD_CHOICES:
+        raise ParceroError(f"{names['vad']} must be one of {', '.join(VAD_CHOICES)}, got {options.vad!r}")
+    if not 0.0 < options.vad_threshold < 1.0:  # NaN fails too
+        raise ParceroError(f"{names['vad_threshold']} must be between 0 and 1, got {options.vad_threshold}")
     if loaded is None:
         return
     if options.ctc_weight > 0 and getattr(loaded.model, "ctc_head", None) is None:

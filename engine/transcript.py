@@ -34,6 +34,17 @@ class DecodeOptions:
     condition_on_previous_text: bool = True  # Whisper: prompt each 30 s window with the text before it
     temperature_fallback: bool = True  # Whisper: decode a window again, hotter, when its text looks wrong
     word_timestamps: bool = True  # Whisper: time each word by its cross-attention (False: faster, segment times)
+    # Whisper: 0 or 1 reads the audio window after window, each conditioned on the text before it (Whisper's
+    # own algorithm); N > 1 cuts the speech out by voice-activity detection into pieces of up to 30 s and
+    # decodes N of them at once, independently (faster on long files; no conditioning on earlier text).
+    batch_size: int = 0
+    # Voice-activity detection: "auto" (on when batch_size > 1, off otherwise), "off", "silero" (Silero VAD,
+    # a small neural network) or "energy" (loudness). On, only the speech is decoded: no text over silence.
+    vad: str = "auto"
+    vad_threshold: float = 0.5  # speech probability (silero) above which a 32 ms frame is speech
+
+
+VAD_CHOICES = ("auto", "off", "silero", "energy")
 
 
 @dataclass
@@ -65,6 +76,13 @@ class Chunk:
     start: float  # seconds in the whole audio
     end: float
     count: int  # how many chunks the audio was cut into
+
+
+def spread_words(text: str, start: float, end: float) -> list[TimedText]:
+    """The words of ``text`` spread evenly over [start, end]: times for text that has none of its own."""
+    texts = text.split()
+    step = (end - start) / len(texts) if texts and end > start else 0.0
+    return [TimedText(t, round(start + i * step, 3), round(start + (i + 1) * step, 3)) for i, t in enumerate(texts)]
 
 
 def shifted(t: Transcript, offset: float) -> Transcript:

@@ -22,10 +22,11 @@ from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
     QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
-    QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget,
 )
 
 from app.audio_io import Player, Recorder
+from app.decode_options import DecodeOptionsDialog, recorded_settings
 from app.engine_messages import error_text
 from app.i18n import QT_TRANSLATE_NOOP, translate
 from app.model_session import ModelChoice, ModelSession
@@ -121,7 +122,9 @@ class TranscribePage(QWidget):
             "Text said before the audio, for Whisper to follow: names and jargon spelled as they should be "
             "written, e.g. \"Núñez, Ramón y Cajal, neuronas\""))
         self.prompt_edit.setClearButtonEnabled(True)
-        self.prompt_edit.setMinimumWidth(self.prompt_edit.fontMetrics().horizontalAdvance("M" * 16))
+        self.prompt_edit.setMinimumWidth(self.prompt_edit.fontMetrics().horizontalAdvance("M" * 10))
+        self.options_dialog = DecodeOptionsDialog(self.settings, self)  # temperature, batching, subtitle lines…
+        self.options_button = self.options_dialog.opener()  # "More options…"
         self.selection_check = QCheckBox(self.tr("Only the selection"))
         self.selection_check.setToolTip(self.tr("Shift+drag on the waveform to select a stretch"))
         self.transcribe_button = QPushButton(self.tr("Transcribe"))
@@ -158,16 +161,16 @@ class TranscribePage(QWidget):
         top = QHBoxLayout()
         for w in (self.open_button, self.record_bar, self.play_button):
             top.addWidget(w)
+        self.file_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)  # a long name: cut
         top.addWidget(self.file_label, 1)
-        top.addWidget(self.progress)  # the file's progress, beside its name: room for the time left
+        for w in (self.progress, self.export_button, self.copy_button):  # the file's progress (room for the time
+            top.addWidget(w)  # left) and its transcript's export, beside its name: the row below is full
         models = QHBoxLayout()
         models.addWidget(QLabel(self.tr("Model:")))
         for w in (self.model_picker, self.language_combo, self.task_combo, self.prompt_edit, self.beam_spin,
-                  self.selection_check, self.transcribe_button, self.cancel_button):
-            models.addWidget(w)
-        models.addStretch(1)
-        models.addWidget(self.export_button)
-        models.addWidget(self.copy_button)
+                  self.options_button, self.selection_check, self.transcribe_button, self.cancel_button):
+            models.addWidget(w, w is self.prompt_edit)  # the prompt takes the room left on a wide screen
+        models.addStretch(0)  # and, hidden, leaves it here
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.audio_view)
         left.addWidget(self.attention_tabs)
@@ -352,13 +355,11 @@ class TranscribePage(QWidget):
         return self.cpu_weights if on_cpu else "none"
 
     def decode_options(self) -> DecodeOptions:
-        """The options the next run decodes with: the beam, and for Whisper the language, task and prompt."""
-        if not self._language_applies():
-            return DecodeOptions(beam_size=self.beam_spin.value())
-        language = self.language_combo.currentData()
-        return DecodeOptions(beam_size=self.beam_spin.value(), language=None if language == "auto" else language,
-                             task=self.task_combo.currentData(),
-                             initial_prompt=self.prompt_edit.text().strip() or None)
+        """The options the next run decodes with: the beam, "More options…", for Whisper language, task, prompt."""
+        whisper, language = self._language_applies(), self.language_combo.currentData()
+        chosen = dict(language=None if language == "auto" else language, task=self.task_combo.currentData(),
+                      initial_prompt=self.prompt_edit.text().strip() or None) if whisper else {}
+        return self.options_dialog.decode_options(DecodeOptions(beam_size=self.beam_spin.value(), **chosen), whisper)
 
     def _language_applies(self) -> bool:
         return has_language_choice(self.model_picker.current_path())
@@ -374,11 +375,7 @@ class TranscribePage(QWidget):
             return
         options = self.decode_options()
         region = self.audio_view.selection() if self.selection_check.isChecked() else None
-        settings = {"beam_size": options.beam_size}
-        if self._language_applies():
-            settings.update(language=self.language_combo.currentData(), task=options.task)
-            if options.initial_prompt:
-                settings.update(initial_prompt=options.initial_prompt)
+        settings = recorded_settings(options, self._language_applies())  # what its export will say of them
         try:
             run = TranscriptionRun.start(self.session, ModelChoice(model, self.device, self._quantize()), options,
                                          self.run_views, audio=self.audio_path, samples=self.samples, region=region,
@@ -488,7 +485,7 @@ class TranscribePage(QWidget):
         if self.result is None:
             return False
         try:
-            self.result.export(path)
+            self.result.export(path, **self.options_dialog.subtitle_shaping())  # lines as "More options…" says
         except (OSError, ParceroError, ValueError) as error:
             self.show_error(self.tr("{path}: could not export: {error}").format(path=path, error=error))
             return False
@@ -533,6 +530,7 @@ class TranscribePage(QWidget):
         for combo in (self.language_combo, self.task_combo):
             combo.setEnabled(language)
         self.prompt_edit.setVisible(language)  # only Whisper takes a prompt; hidden, it keeps its text
+        self.options_dialog.set_whisper(language)
         why = "" if language else self.tr("This model knows one language; Whisper models take these choices")
         self.language_combo.setToolTip(why or self.tr(
             "The language spoken; detecting it reports the language found and how sure the model is"))

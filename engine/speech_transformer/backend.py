@@ -49,6 +49,8 @@ class SpeechTransformerBackend(Backend):
         whisper_only = [names["initial_prompt"]] if options.initial_prompt else []
         whisper_only += [names[f] for f in ("condition_on_previous_text", "temperature_fallback", "word_timestamps")
                          if not getattr(options, f)]
+        whisper_only += [names["batch_size"]] if options.batch_size > 1 else []
+        whisper_only += [names["vad"]] if options.vad not in ("auto", "off") else []
         if whisper_only:
             raise ParceroError(f"{loaded.name}: {', '.join(whisper_only)} "
                                f"{'applies' if len(whisper_only) == 1 else 'apply'} to Whisper models only")

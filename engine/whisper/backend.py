@@ -59,10 +59,23 @@ class WhisperBackend(Backend):
 
     def transcribe(self, loaded, samples, options, *, max_chunk_seconds, on_step=None, on_chunk=None, source=None):
         # Whisper reads its own 30 s windows and seeks by its timestamps: max_chunk_seconds does not apply.
+        from engine.vad import VadOptions, resolve_method, speech_pieces
+
+        batched = options.batch_size > 1
+        vad = resolve_method(options.vad, batched)
+        if batched:
+            from engine.whisper.batched import transcribe_batched
+
+            return transcribe_batched(loaded, samples, whisper_options(options), batch_size=options.batch_size,
+                                      vad=vad, vad_options=VadOptions(threshold=options.vad_threshold),
+                                      on_step=on_step, on_chunk=on_chunk, source=source)
         from engine.whisper.decoding import transcribe_whisper
 
+        pieces = None
+        if vad != "off":  # Whisper's own algorithm on the speech only, as faster-whisper's vad_filter
+            pieces = speech_pieces(samples, vad, VadOptions(threshold=options.vad_threshold))
         return transcribe_whisper(loaded, samples, whisper_options(options), on_step=on_step, on_chunk=on_chunk,
-                                  source=source)
+                                  source=source, pieces=pieces)
 
     def token_labels(self, loaded, tokens):
         from engine.whisper.decoding import token_pieces

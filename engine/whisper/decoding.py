@@ -123,7 +123,8 @@ class _SotProbe:
     """Stands in for the model inside ``decode_encoded`` to keep the logits at <|startoftranscript|>.
 
     Whisper's no-speech probability is read there: before the language and task
-    tokens, the model can still say "<|nocaptions|>".
+    tokens, the model can still say "<|nocaptions|>". One row per window: the
+    search runs the shared prompt once per window before copying it to the beams.
     """
 
     def __init__(self, model, sot_index: int):
@@ -134,7 +135,7 @@ class _SotProbe:
     def decode(self, tokens, xa, enc_lens, cache=None, recorder=None):
         logits = self._model.decode(tokens, xa, enc_lens, cache, recorder)
         if self.sot_logits is None and tokens.shape[1] > self._sot_index:
-            self.sot_logits = logits[0, self._sot_index].float()
+            self.sot_logits = logits[:, self._sot_index].float()
         return logits
 
     def __getattr__(self, name):
@@ -172,7 +173,13 @@ def build_prompt(tokenizer: WhisperTokenizer, previous: list[int], sot_sequence:
     return prompt + list(sot_sequence)
 
 
-def decode_window(
+def decode_window(model, tokenizer: WhisperTokenizer, xa: Tensor, options: WhisperOptions, **kwargs) -> WindowResult:
+    """Decode one window's encoder output xa (1, T, D) under Whisper's rules (:func:`decode_windows`)."""
+    [result] = decode_windows(model, tokenizer, xa, options, **kwargs)
+    return result
+
+
+def decode_windows(
     model,
     tokenizer: WhisperTokenizer,
     xa: Tensor,
@@ -184,12 +191,13 @@ def decode_window(
     blank_ids=None,
     on_step: StepCallback | None = None,
     temperature: float = 0.0,
-) -> WindowResult:
-    """Decode one window's encoder output xa (1, T, D) under Whisper's rules.
+) -> list[WindowResult]:
+    """Decode windows' encoder output xa (B, T, D) under Whisper's rules, all B in one search.
 
-    ``previous`` are earlier tokens to condition on (the prompt); ``suppress_ids``
-    never to emit; ``blank_ids`` not first (default: a space and <|endoftext|>).
-    ``temperature`` 0 is the beam search; above 0, ``options.best_of`` sampled candidates.
+    Every window gets the same prompt: ``previous`` earlier tokens to condition on;
+    ``suppress_ids`` are never emitted; ``blank_ids`` not first (default: a space and
+    <|endoftext|>). ``temperature`` 0 is the beam search (B x beam_size rows a step);
+    above 0, ``options.best_of`` sampled candidates per window.
     """
     n_ctx = model.config.n_text_ctx
     sot_sequence = tokenizer.sot_sequence(language, options.task, timestamps=options.timestamps)
@@ -197,7 +205,8 @@ def decode_window(
     sample_begin = len(prompt)
     # As Whisper: at most half the context of new tokens, and never past its end.
     max_new = min(n_ctx // 2, n_ctx + 1 - sample_begin)
-    enc_lens = torch.tensor([xa.shape[1]], device=xa.device)
+    B = xa.shape[0]
+    enc_lens = torch.full((B,), xa.shape[1], device=xa.device)
     max_initial = None
     if options.max_initial_timestamp is not None:
         max_initial = round(options.max_initial_timestamp / TIME_PRECISION)
@@ -217,31 +226,40 @@ def decode_window(
         best_of=options.best_of,
     )
     probe = _SotProbe(model, prompt.index(tokenizer.sot))
-    [hyp] = decode_encoded(probe, xa, enc_lens, prompt, tokenizer.eot, decode_options,
-                           on_step=on_step, logits_filter=rules)
-    tokens = [t for t in hyp.tokens if t != tokenizer.eot]
-    no_speech = 0.0
+    hyps = decode_encoded(probe, xa, enc_lens, prompt, tokenizer.eot, decode_options,
+                          on_step=on_step, logits_filter=rules)
+    no_speech = [0.0] * B
     if probe.sot_logits is not None and tokenizer.no_speech is not None:
-        no_speech = float(probe.sot_logits.softmax(-1)[tokenizer.no_speech])
-    text = tokenizer.decode([t for t in tokens if t < tokenizer.timestamp_begin])
-    return WindowResult(tokens, sot_sequence, hyp.log_prob / (len(tokens) + 1), no_speech, hyp.score, text,
-                        temperature, temperature)
+        no_speech = probe.sot_logits.softmax(-1)[:, tokenizer.no_speech].tolist()
+    results = []
+    for hyp, p_silent in zip(hyps, no_speech):
+        tokens = [t for t in hyp.tokens if t != tokenizer.eot]
+        text = tokenizer.decode([t for t in tokens if t < tokenizer.timestamp_begin])
+        results.append(WindowResult(tokens, sot_sequence, hyp.log_prob / (len(tokens) + 1), float(p_silent),
+                                    hyp.score, text, temperature, temperature))
+    return results
 
 
 def decode_with_fallback(model, tokenizer: WhisperTokenizer, xa: Tensor, options: WhisperOptions, *,
-                         audio_seconds: float | None = None, **kwargs) -> WindowResult:
+                         audio_seconds: float | None = None, first: WindowResult | None = None,
+                         **kwargs) -> WindowResult:
     """:func:`decode_window` at each of ``options.temperatures`` until the text passes Whisper's checks.
 
     When none passes, :func:`choose_attempt` picks which attempt to keep.
     ``audio_seconds`` is how much audio the window holds, for the length check
-    (None: no length check); ``kwargs`` go to :func:`decode_window`.
+    (None: no length check); ``first`` is the attempt at the first temperature when
+    it was decoded already (in a batch); ``kwargs`` go to :func:`decode_window`.
     """
-    attempts: list[WindowResult] = []
-    for temperature in options.temperatures or (0.0,):
+    if first is not None and not needs_fallback(first, options, audio_seconds):
+        return first
+    attempts: list[WindowResult] = [first] if first is not None else []
+    for temperature in (options.temperatures or (0.0,))[len(attempts):]:
         result = decode_window(model, tokenizer, xa, options, temperature=temperature, **kwargs)
         attempts.append(result)
         if not needs_fallback(result, options, audio_seconds):
             return result
+    if len(attempts) == 1:
+        return attempts[0]
     kept = choose_attempt(attempts, options, audio_seconds)
     return kept if kept is attempts[-1] else replace(kept, last_temperature=attempts[-1].temperature)
 
@@ -316,6 +334,7 @@ def transcribe_whisper(
     on_step: Callable[[Chunk, StepInfo], None] | None = None,
     on_chunk: Callable[[Chunk, Transcript], None] | None = None,
     source: str | Path | None = None,
+    pieces: list[tuple[int, int]] | None = None,
 ) -> WhisperTranscript:
     """Transcribe audio of any length the way Whisper does.
 
@@ -334,6 +353,9 @@ def transcribe_whisper(
     on_step : ``(chunk, step_info)`` after every decoding step of a window.
     on_chunk : ``(chunk, transcript)`` after every window, times in the whole audio.
         Either callback may raise (e.g. JobCancelled) to stop.
+    pieces : sample ranges [start, end) to read (the speech that voice-activity detection
+        found, :mod:`engine.vad`), in order; the text carries over from one to the next as
+        a prompt. None: the whole audio.
     """
     model, tok = loaded.model, loaded.tokenizer
     stored = getattr(loaded, "extra", None) or {}
@@ -347,13 +369,24 @@ def transcribe_whisper(
     previous = tok.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
     prompt_from = 0
     last_speech = 0.0
-    seek, index = 0, 0
+    index = 0
     segments: list[WhisperSegment] = []
     windows: list[WhisperTranscript] = []
-    while seek < content_frames:
-        segment_size = min(N_FRAMES, content_frames - seek)
+    regions = [(0, content_frames)] if pieces is None else [
+        (a // HOP_LENGTH, min(content_frames, -(-b // HOP_LENGTH))) for a, b in pieces]
+    # Windows still to come after each region, for the progress's count of windows.
+    after = [sum(math.ceil((b - a) / N_FRAMES) for a, b in regions[i + 1:]) for i in range(len(regions))]
+    seek, end, region = 0, 0, -1
+    while True:
+        if seek >= end:  # the next region of speech
+            region += 1
+            if region == len(regions):
+                break
+            seek, end = regions[region]
+            continue
+        segment_size = min(N_FRAMES, end - seek)
         chunk = Chunk(index, seek / FRAMES_PER_SECOND, (seek + segment_size) / FRAMES_PER_SECOND,
-                      index + math.ceil((content_frames - seek) / N_FRAMES))
+                      index + math.ceil((end - seek) / N_FRAMES) + after[region])
         if options.silence_level_db is not None and is_quiet(
                 samples[seek * HOP_LENGTH: (seek + segment_size) * HOP_LENGTH], options.silence_level_db):
             part = window_transcript(tok, [], None, segment_size / FRAMES_PER_SECOND, 0.0, language or "", chunk.start)

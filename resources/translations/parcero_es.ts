@@ -600,6 +600,141 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
     </message>
 </context>
 <context>
+    <name>DecodeOptionsDialog</name>
+    <message>
+        <source>Automatic (on when batched)</source>
+        <translation>Automática (activada al decodificar por lotes)</translation>
+    </message>
+    <message>
+        <source>Off: decode all the audio</source>
+        <translation>Desactivada: decodificar todo el audio</translation>
+    </message>
+    <message>
+        <source>Silero (a small neural network)</source>
+        <translation>Silero (una pequeña red neuronal)</translation>
+    </message>
+    <message>
+        <source>Energy (loudness)</source>
+        <translation>Energía (volumen)</translation>
+    </message>
+    <message>
+        <source>Decoding options</source>
+        <translation>Opciones de decodificación</translation>
+    </message>
+    <message>
+        <source>0: the most likely text (beam search). Above 0 the text is sampled, more freely the higher it is; Whisper starts here and rises by 0.2 while a window&apos;s text looks wrong</source>
+        <translation>0: el texto más probable (búsqueda en haz). Por encima de 0 el texto se muestrea, con más libertad cuanto más alta es; Whisper empieza aquí y sube de 0,2 en 0,2 mientras el texto de una ventana parezca erróneo</translation>
+    </message>
+    <message>
+        <source>Decode a window again, hotter, when its text looks wrong</source>
+        <translation>Volver a decodificar una ventana, a más temperatura, si su texto parece erróneo</translation>
+    </message>
+    <message>
+        <source>Prompt each 30 s window with the text before it</source>
+        <translation>Dar a cada ventana de 30 s el texto anterior como contexto</translation>
+    </message>
+    <message>
+        <source>Time every word (off: faster; words spread over each segment)</source>
+        <translation>Marcar el tiempo de cada palabra (desactivado: más rápido; palabras repartidas en cada segmento)</translation>
+    </message>
+    <message>
+        <source>off: window after window</source>
+        <translation>desactivado: ventana tras ventana</translation>
+    </message>
+    <message>
+        <source>The model chosen now is not a Whisper model: the options greyed out are Whisper&apos;s. The temperature and the subtitles apply to every model.</source>
+        <translation>El modelo elegido no es un modelo Whisper: las opciones en gris son de Whisper. La temperatura y los subtítulos valen para todos los modelos.</translation>
+    </message>
+    <message>
+        <source> characters</source>
+        <translation> caracteres</translation>
+    </message>
+    <message>
+        <source>Longest subtitle line in SRT and VTT exports; words are never split (42 is the usual limit)</source>
+        <translation>Línea de subtítulo más larga en las exportaciones SRT y VTT; las palabras nunca se parten (42 es el límite habitual)</translation>
+    </message>
+    <message>
+        <source>Most lines a subtitle shows; a subtitle also ends at a sentence&apos;s end, a pause and after 6 s</source>
+        <translation>Máximo de líneas por subtítulo; un subtítulo también termina al final de una frase, en una pausa y a los 6 s</translation>
+    </message>
+    <message>
+        <source>Decoding</source>
+        <translation>Decodificación</translation>
+    </message>
+    <message>
+        <source>Temperature:</source>
+        <translation>Temperatura:</translation>
+    </message>
+    <message>
+        <source>Batch size:</source>
+        <translation>Tamaño del lote:</translation>
+    </message>
+    <message>
+        <source>Voice activity:</source>
+        <translation>Actividad de voz:</translation>
+    </message>
+    <message>
+        <source>Speech threshold:</source>
+        <translation>Umbral de habla:</translation>
+    </message>
+    <message>
+        <source>Subtitles (SRT and VTT export)</source>
+        <translation>Subtítulos (exportación SRT y VTT)</translation>
+    </message>
+    <message>
+        <source>Line width:</source>
+        <translation>Ancho de línea:</translation>
+    </message>
+    <message>
+        <source>Lines per subtitle:</source>
+        <translation>Líneas por subtítulo:</translation>
+    </message>
+    <message>
+        <source>Reset to defaults</source>
+        <translation>Restablecer valores predeterminados</translation>
+    </message>
+    <message>
+        <source>More options…</source>
+        <translation>Más opciones…</translation>
+    </message>
+    <message>
+        <source>Temperature, fallback, word times, batched decoding, voice activity, subtitle lines</source>
+        <translation>Temperatura, reintentos, tiempos de palabras, decodificación por lotes, actividad de voz, líneas de subtítulo</translation>
+    </message>
+    <message>
+        <source>Whisper models only: the model chosen now is not a Whisper model</source>
+        <translation>Solo para modelos Whisper: el modelo elegido no es un modelo Whisper</translation>
+    </message>
+    <message>
+        <source>When a 30 s window&apos;s text repeats itself or is improbable, decode it again at a temperature 0.2 higher, up to 1.0, and keep the best attempt</source>
+        <translation>Cuando el texto de una ventana de 30 s se repite o es improbable, se vuelve a decodificar con una temperatura 0,2 más alta, hasta 1,0, y se guarda el mejor intento</translation>
+    </message>
+    <message>
+        <source>Time each word by the cross-attention (needed for word-accurate subtitles); off is faster, and subtitles then spread a segment&apos;s words over its time</source>
+        <translation>Marca el tiempo de cada palabra con la atención cruzada (necesario para subtítulos precisos por palabra); desactivado es más rápido, y los subtítulos reparten entonces las palabras de un segmento en su duración</translation>
+    </message>
+    <message>
+        <source>Off (0 or 1): Whisper&apos;s own way, window after window, each prompted with the text before it. 2 to 32: the speech is cut into pieces of up to 30 s by voice-activity detection and that many are decoded at once; faster on long files, but no piece is conditioned on the text before it</source>
+        <translation>Desactivado (0 o 1): a la manera de Whisper, ventana tras ventana, cada una con el texto anterior como contexto. De 2 a 32: la detección de actividad de voz corta el habla en trozos de hasta 30 s y se decodifican tantos a la vez; más rápido en archivos largos, pero ningún trozo tiene el texto anterior como contexto</translation>
+    </message>
+    <message>
+        <source>Voice-activity detection: only the speech is decoded, so no text is made up over silence or music. Automatic: on when batched, off otherwise</source>
+        <translation>Detección de actividad de voz: solo se decodifica el habla, así que no se inventa texto sobre silencio o música. Automática: activada al decodificar por lotes, desactivada si no</translation>
+    </message>
+    <message>
+        <source>Batched decoding never prompts a piece with the text before it: set the batch size to off for this</source>
+        <translation>La decodificación por lotes nunca da a un trozo el texto anterior como contexto: desactive el tamaño del lote para esto</translation>
+    </message>
+    <message>
+        <source>Keeps names and style consistent; turn it off if the text starts looping</source>
+        <translation>Mantiene coherentes los nombres y el estilo; desactívelo si el texto empieza a repetirse en bucle</translation>
+    </message>
+    <message>
+        <source>How sure voice-activity detection must be that a moment is speech (0.5 by default): lower keeps quiet speech, higher drops more noise. Used while voice-activity detection is on</source>
+        <translation>Cuán segura debe estar la detección de actividad de voz de que un momento es habla (0,5 por defecto): más bajo conserva el habla débil, más alto descarta más ruido. Se usa mientras la detección de actividad de voz está activada</translation>
+    </message>
+</context>
+<context>
     <name>DefaultModelImport</name>
     <message>
         <source>Preparing Whisper base for real Spanish (once, a few seconds)…</source>

