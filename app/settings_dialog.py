@@ -41,13 +41,24 @@ log = logging.getLogger(__name__)
 DEFAULT_MODEL_KEY = "models/default"
 DEVICE_KEY = "engine/device"
 CPU_WEIGHTS_KEY = "engine/cpu_weights"
+
+
+def cpu_has_bf16_instructions() -> bool:
+    """Whether /proc/cpuinfo lists AVX-512 BF16 or AMX (read without loading torch; True where unknown:
+    the engine then says so itself, engine.quantize.check_quantize)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            flags = next((line.split(":", 1)[1].split() for line in f if line.startswith("flags")), None)
+    except OSError:
+        return True
+    return flags is None or "avx512_bf16" in flags or "amx_bf16" in flags
 BEAM_KEY = "transcribe/beam"  # shared with the Transcribe page's beam box
 DATA_FOLDER_KEY = "paths/data_folder"
 THEME_KEY = "ui/theme"
 HINT_KEY = "first_run/show_hint"
 
 DEVICES = ("auto", "cpu", "cuda")
-CPU_WEIGHTS = ("none", "int8", "fp16")  # engine.quantize's choices
+CPU_WEIGHTS = ("none", "int8", "fp16", "bf16")  # engine.quantize's choices
 THEMES = ("system", "light", "dark")
 MAX_BEAM = 16
 ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
@@ -57,7 +68,7 @@ ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
 class AppSettings:
     default_model: str = ""  # model folder chosen at start; "" = the last one used
     device: str = "auto"  # "auto" (CUDA when there is a GPU), "cpu" or "cuda"
-    cpu_weights: str = "none"  # transcribing on the CPU: "none" (float32), "int8" or "fp16" (engine.quantize)
+    cpu_weights: str = "none"  # transcribing on the CPU: "none" (float32), "int8", "fp16" or "bf16" (engine.quantize)
     beam_size: int = 1  # 1 = greedy
     data_folder: str = ""  # "" = the user data folder (platformdirs)
     theme: str = "system"  # "system", "light" or "dark"
@@ -324,6 +335,12 @@ class SettingsDialog(QDialog):
         self.weights_combo.addItem(self.tr("Full precision (float32)"), "none")
         self.weights_combo.addItem(self.tr("float16: faster, the same transcripts"), "fp16")
         self.weights_combo.addItem(self.tr("int8: fastest for larger models, scores change slightly"), "int8")
+        self.weights_combo.addItem(self.tr("bfloat16: about twice as fast on CPUs with AMX or AVX-512 BF16, "
+                                           "scores change slightly"), "bf16")
+        if not cpu_has_bf16_instructions():  # PyTorch would emulate it: slower than float32
+            item = self.weights_combo.model().item(self.weights_combo.count() - 1)
+            item.setEnabled(False)
+            item.setToolTip(self.tr("This CPU has no bfloat16 instructions (AVX-512 BF16 or AMX)"))
         self.weights_combo.setToolTip(self.tr(
             "How model weights are held when transcribing on the CPU (not on a GPU, and not for evaluation). "
             "Smaller weights decode faster: see docs/benchmarks.md"))

@@ -1,16 +1,52 @@
-"""Smaller weights for inference on the CPU: int8 dynamic quantisation or float16 storage of Linear layers.
+"""Smaller weights for inference on the CPU: int8 or float16 storage of Linear layers.
 
 Decoding one utterance at a time multiplies a single row by every weight matrix
 of the decoder at every step, so the CPU spends its time reading weights from
-memory, not computing. Stored as int8, the weights take a quarter of the bytes;
-activations are quantised on the fly, per call (PyTorch's "dynamic"
-quantisation, fbgemm/x86 kernels). Embeddings, convolutions, layer norms and
-the output projection tied to the embedding stay float32.
+memory, not computing. Stored as int8, the weights take a quarter of the bytes.
+Embeddings, convolutions, layer norms and the output projection tied to the
+embedding stay float32. It is an option, off by default, and CUDA has no such kernels.
 
-What it buys and costs is measured in ``docs/benchmarks.md`` (the Speech-Transformer's
-greedy real-time factor; the tone test model's transcripts are unchanged). It is
-an option, off by default: the numbers change slightly (about 1 % relative error
-on encoder outputs), and CUDA has no such kernels.
+"int8" (``Int8Linear``) is CTranslate2's int8, the one faster-whisper runs: each
+weight in int8 with one scale per output channel; each call's input quantised row
+by row, each row with its own scale (max |x| / 127, 8 bits); int8 times int8 summed
+in int32 (``torch._int_mm``), then scaled back.
+
+Until issue 20 it was PyTorch's dynamic quantisation (torch.ao ``quantize_dynamic``,
+default qconfig): one scale for a whole weight, and one per call for the whole input,
+on 7 bits (reduce_range). On Whisper base that cost 5 points of WER on the 10-minute
+file (15.7 % vs 10.7 %). ``bench/bench_int8.py`` measured where
+(``bench/results/int8-layers-cpu2.json``: 40 seeded clips of cv-es-sample and
+cajal-es, 186 s of audio, beam 5, one thread; "moved" is the WER against float32's
+own transcripts, which the reference's noise does not blur):
+
+| int8 scheme | WER | CER | moved | decode time |
+| --- | --- | --- | --- | --- |
+| float32 | 14.47 % | 4.54 % | — | 1 |
+| old: per-tensor weights and activations (7 bits) | 18.53 % | 6.21 % | 9.2 % | 0.74 |
+| old, 8-bit activations | 16.24 % | 5.50 % | 8.7 % | 0.75 |
+| old, encoder float32 / decoder float32 | 14.97 / 19.29 % | | 5.2 / 10.6 % | 0.84 / 0.88 |
+| old, attention float32 / MLPs float32 | 15.23 / 16.75 % | | 9.2 / 7.9 % | 0.82 / 0.88 |
+| old, each MLP's second layer float32 | 14.21 % | 4.41 % | 8.2 % | 0.80 |
+| old, first and last encoder layer float32 | 15.74 % | 5.41 % | 7.4 % | 0.75 |
+| per-channel weights, per-tensor activations | 17.26 % | 5.83 % | 9.7 % | 0.72 |
+| weight-only int8 (activations not quantised) | 14.97 % | 4.79 % | 2.5 % | 0.90 |
+| fbgemm, each row scaled to 1 first (7 / 8 bits) | 15.48 / 13.20 % | | 3.7 / 3.0 % | 0.78 |
+| this, but fbgemm for <= 8 rows (decoding steps) | 15.23 % | 4.87 % | 4.0 % | 0.78 |
+| **per-channel weights, per-row activations (this)** | **14.21 %** | **4.58 %** | **3.5 %** | **0.80** |
+
+What lost the accuracy is the one activation scale per call: a few activations far
+larger than the rest (the encoder's, and the GELU outputs feeding each MLP's second
+layer) set the scale for every frame of the window, which leaves the others a handful
+of levels. Per-channel weights alone change little; 8 bits instead of 7 help partly;
+a scale per row repairs it. On the 10-minute file (two threads): LONGFORM.
+
+What it costs: the row scales and the rescaling are a few more tensor operations per
+call than fbgemm's one fused kernel, which matters for decoding steps of a row or
+two: Whisper base decodes in 0.81 of float32's time (the old scheme 0.75), but the
+Speech-Transformer `small`, greedy, one utterance, gains little (RTF 0.055 vs 0.056
+float32 and 0.044 the old int8; fp16 0.048). fbgemm is faster for those few rows,
+but its one scale per call (on 7 bits: 8 would overflow its 16-bit sums on CPUs
+without VNNI) cost 0.8 point of WER above; its 8-bit path is the 13.20 % row.
 
 "fp16" keeps every Linear weight in float16 and the arithmetic in float32
 (``HalfWeightLinear``): half the bytes per decoding step, with PyTorch's
@@ -23,7 +59,7 @@ or for Whisper, whose output layer stays float32 (``docs/benchmarks.md``).
 
 from __future__ import annotations
 
-import warnings
+import functools
 
 import torch
 import torch.nn.functional as F
@@ -31,7 +67,7 @@ from torch import Tensor, nn
 
 from engine.errors import ParceroError
 
-QUANTIZE_CHOICES = ("none", "int8", "fp16")
+QUANTIZE_CHOICES = ("none", "int8", "fp16", "bf16")
 
 
 def quantize_model(model: nn.Module, mode: str | None, device: torch.device | str = "cpu") -> nn.Module:
@@ -46,7 +82,7 @@ def quantize_model(model: nn.Module, mode: str | None, device: torch.device | st
     Raises
     ------
     ParceroError naming the option when the mode is unknown, the device is not the
-    CPU, or this PyTorch has no dynamic quantisation.
+    CPU, or this PyTorch has no int8 matrix product.
     """
     check_quantize(mode, device)
     if mode in (None, "none"):
@@ -54,18 +90,11 @@ def quantize_model(model: nn.Module, mode: str | None, device: torch.device | st
     for module in model.modules():  # one product for query, key and value: fewer, larger calls to speed up
         if hasattr(module, "fuse_qkv"):
             module.fuse_qkv()
+    if mode == "bf16":  # every weight and activation in bfloat16; logits and scores stay float32
+        return model.eval().to(torch.bfloat16)
     if mode == "fp16":
         return half_weights(model.eval())
-    try:
-        from torch.ao.quantization import quantize_dynamic
-    except ImportError as e:  # announced to move to torchao; fail clearly if it has
-        raise ParceroError(f"quantize {mode}: PyTorch {torch.__version__} has no torch.ao.quantization") from e
-    with warnings.catch_warnings():
-        # The eager-mode API warns that it is deprecated in favour of torchao, which we do not depend on.
-        warnings.filterwarnings("ignore", message=".*torch.ao.quantization.*deprecated.*")
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        quantized = quantize_dynamic(model.eval(), {nn.Linear}, dtype=torch.qint8, inplace=True)
-    return quantized
+    return int8_weights(model.eval())
 
 
 def check_quantize(mode: str | None, device: torch.device | str = "cpu") -> None:
@@ -74,15 +103,93 @@ def check_quantize(mode: str | None, device: torch.device | str = "cpu") -> None
         return
     if mode not in QUANTIZE_CHOICES:
         raise ParceroError(f"quantize: expected one of {', '.join(QUANTIZE_CHOICES)}, got {mode!r}")
+    if mode == "bf16":
+        if torch.device(device).type == "cpu" and not cpu_has_bf16():
+            raise ParceroError("quantize bf16: this CPU has no bfloat16 instructions (AVX-512 BF16 or AMX), "
+                               "so bfloat16 would be slower, not faster; use --quantize int8 or none")
+        return
     if torch.device(device).type != "cpu":
         raise ParceroError(f"quantize {mode}: this option is for the CPU only, not {device}; "
                            "use --device cpu or no quantisation")
+    if mode == "int8" and not _has_int8_matmul():
+        raise ParceroError(f"quantize int8: PyTorch {torch.__version__} has no int8 matrix product "
+                           "(torch._int_mm) on this CPU; use --quantize fp16 or none")
+
+
+def cpu_has_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX-512 BF16 or AMX): then bf16 decodes about twice
+    as fast as float32 (``docs/benchmarks.md``); without, PyTorch emulates it, slower than float32."""
+    cpu = getattr(torch, "cpu", None)
+    checks = [getattr(cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(check() for check in checks if check is not None)
+
+
+@functools.cache
+def _has_int8_matmul() -> bool:
+    try:
+        a = torch.ones(2, 8, dtype=torch.int8)
+        return torch._int_mm(a, a.T.contiguous()).eq(8).all().item()
+    except (AttributeError, RuntimeError, NotImplementedError):
+        return False
 
 
 def is_quantized(model: nn.Module) -> bool:
     """Whether any layer of ``model`` holds int8 or float16 weights."""
-    return any(type(m).__module__.startswith("torch.ao.nn.quantized") or isinstance(m, HalfWeightLinear)
-               for m in model.modules())
+    return any(isinstance(m, (Int8Linear, HalfWeightLinear)) for m in model.modules())
+
+
+class Int8Linear(nn.Module):
+    """A Linear layer in int8 as CTranslate2 runs one: weights per output channel, activations per row.
+
+    The weight (N, K) is stored as int8 with one float32 scale per output channel; each
+    call quantises every row of its input with that row's own scale (max |x| / 127) and
+    multiplies int8 by int8 into int32 (``torch._int_mm``), then scales the product back.
+    A row with a few large activations (Whisper's MLPs have them) thus costs only that
+    row its precision, not every row of the window, as one scale per call did.
+    """
+
+    def __init__(self, linear: nn.Linear):
+        super().__init__()
+        self.in_features, self.out_features = linear.in_features, linear.out_features
+        w = linear.weight.detach().float()
+        scale = w.abs().amax(1).clamp_min(1e-12) / 127  # (N,)
+        self.register_buffer("weight", (w / scale[:, None]).round().to(torch.int8))  # (N, K)
+        self.register_buffer("scale", scale)
+        self.register_buffer("bias", None if linear.bias is None else linear.bias.detach().float())
+
+    # Rows quantised and multiplied at a time. A 30 s window is 1500 rows: in one piece, the
+    # (1500, 2048) int32 product of an MLP's first layer is rescaled from memory, not from the
+    # cache, which took that layer from 12 to 20 ms (one thread); in blocks of 256, 12.
+    BLOCK_ROWS = 256
+
+    def forward(self, x: Tensor) -> Tensor:
+        x2 = x.reshape(-1, self.in_features).float()  # (rows, K)
+        y = torch.empty(x2.shape[0], self.out_features, device=x2.device)  # (rows, N)
+        if x2.shape[0] <= self.BLOCK_ROWS:  # a decoding step: no slicing, every op counts
+            self._block(x2, y)
+        else:
+            for i in range(0, x2.shape[0], self.BLOCK_ROWS):
+                self._block(x2[i: i + self.BLOCK_ROWS], y[i: i + self.BLOCK_ROWS])
+        return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
+
+    def _block(self, x: Tensor, out: Tensor) -> None:
+        row_scale = x.abs().amax(1, keepdim=True).clamp_min_(1e-12).div_(127)  # (rows, 1)
+        xq = (x / row_scale).round_().to(torch.int8)
+        torch.mul(torch._int_mm(xq, self.weight.T), row_scale, out=out).mul_(self.scale)  # int32 -> float32
+        if self.bias is not None:
+            out.add_(self.bias)
+
+    def extra_repr(self) -> str:
+        return f"in_features={self.in_features}, out_features={self.out_features}, weights=int8 per channel"
+
+
+def int8_weights(model: nn.Module) -> nn.Module:
+    """Replace every ``nn.Linear`` of ``model`` by an ``Int8Linear`` (in place); returns ``model``."""
+    for module in list(model.modules()):
+        for child_name, child in list(module.named_children()):
+            if type(child) is nn.Linear:
+                setattr(module, child_name, Int8Linear(child))
+    return model
 
 
 class HalfWeightLinear(nn.Module):

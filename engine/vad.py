@@ -12,9 +12,10 @@ Two detectors give a speech probability per 32 ms frame (512 samples at 16 kHz):
 speech starts above ``threshold``, ends below ``threshold - 0.15``; spans shorter than
 250 ms are dropped; pauses shorter than ``min_silence`` do not split; each span is
 padded by ``pad`` seconds). :func:`group_spans` packs consecutive spans into
-pieces of at most 30 s of contiguous audio, which :mod:`engine.whisper.batched`
-decodes several at a time. A piece never holds a pause longer than
-``max_gap`` seconds: Whisper never sees a long silence, so it cannot make text up there.
+pieces of at most 30 s of contiguous audio, never holding a pause longer than
+``max_gap`` seconds: Whisper never sees a long silence, so it cannot make text up
+there. :func:`pack_pieces` then joins consecutive pieces, the long pauses cut out,
+into groups of at most 30 s, which :mod:`engine.whisper.batched` decodes several at a time.
 """
 
 from __future__ import annotations
@@ -205,6 +206,27 @@ def group_spans(spans: list[tuple[int, int]], probs: np.ndarray, max_seconds: fl
 
 def speech_pieces(samples: np.ndarray, method: str, options: VadOptions = VadOptions(),
                   max_seconds: float = 30.0) -> list[tuple[int, int]]:
-    """Pieces of ``samples`` (16 kHz) holding speech, each at most ``max_seconds``: what the model should hear."""
+    """Pieces of ``samples`` (16 kHz) holding speech, each at most ``max_seconds`` of contiguous audio."""
     probs = probabilities(samples, method)
     return group_spans(speech_spans(probs, len(samples), options), probs, max_seconds, options.max_gap)
+
+
+def pack_pieces(pieces: list[tuple[int, int]], max_seconds: float = 30.0) -> list[list[tuple[int, int]]]:
+    """Consecutive pieces packed, in order, into groups of at most ``max_seconds`` of audio in all.
+
+    A group is heard as its pieces joined end to end, the long pauses between them cut
+    out (as faster-whisper's batched mode does): a recording of short sentences far apart
+    (Common Voice clips joined, a slow dialogue) then fills each 30 s window instead of
+    costing one window a sentence.
+    """
+    limit = int(max_seconds * SAMPLE_RATE)
+    groups: list[list[tuple[int, int]]] = []
+    total = 0
+    for a, b in pieces:
+        if groups and total + (b - a) <= limit:
+            groups[-1].append((a, b))
+            total += b - a
+        else:
+            groups.append([(a, b)])
+            total = b - a
+    return groups

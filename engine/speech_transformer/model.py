@@ -214,9 +214,9 @@ class SpeechTransformer(nn.Module):
         if feats.shape[1] < self.MIN_FRAMES:
             raise ValueError(f"input of {feats.shape[1]} frames is too short (at least {self.MIN_FRAMES} needed)")
         d = self.config.d_model
-        x = self.subsample(feats)  # (B, T, D)
+        x = self.subsample(feats.to(self.subsample.conv[0].weight.dtype))  # (B, T, D); bf16 models take bf16
         enc_lens = Conv2dSubsampling.output_lengths(feat_lens).clamp(min=1, max=x.shape[1])
-        x = self.drop(x * math.sqrt(d) + sinusoids(x.shape[1], d, device=x.device))
+        x = self.drop(x * math.sqrt(d) + sinusoids(x.shape[1], d, device=x.device).to(x.dtype))
         pad = torch.arange(x.shape[1], device=x.device)[None, :] >= enc_lens[:, None]  # (B, T)
         mask = ~pad[:, None, None, :]  # (B, 1, 1, T)
         need = recorder is not None and recorder.wants("encoder_self")
@@ -254,7 +254,8 @@ class SpeechTransformer(nn.Module):
             positions = _sinusoid_table(d, tokens.device)[offset: offset + L]
         else:
             positions = sinusoids(L, d, offset, tokens.device)
-        x = self.embed(tokens) * math.sqrt(d) + positions
+        x = self.embed(tokens) * math.sqrt(d)
+        x = x + positions.to(x.dtype)
         x = self.drop(x) if self.training else x
         # With a cache the new tokens see every cached position, and only earlier new ones.
         # (Incremental steps skip masks that allow everything: a decoding step of `small`

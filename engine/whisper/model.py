@@ -176,7 +176,7 @@ class Whisper(nn.Module):
         tells later stages where the real audio ends.
         """
         e = self.encoder
-        x = F.gelu(e.conv1(feats.transpose(1, 2)))
+        x = F.gelu(e.conv1(feats.transpose(1, 2).to(e.conv1.weight.dtype)))  # bf16 models take bf16 features
         x = F.gelu(e.conv2(x)).transpose(1, 2)  # (B, T, D)
         if x.shape[1] > e.positional_embedding.shape[0]:
             raise ValueError(f"input of {feats.shape[1]} frames is longer than Whisper's 30 s window")

@@ -1745,6 +1745,14 @@ hipótesis: {hypothesis}</translation>
         <translation>int8: lo más rápido en modelos grandes, las puntuaciones cambian un poco</translation>
     </message>
     <message>
+        <source>bfloat16: about twice as fast on CPUs with AMX or AVX-512 BF16, scores change slightly</source>
+        <translation>bfloat16: casi el doble de rápido en CPU con AMX o AVX-512 BF16; las puntuaciones cambian un poco</translation>
+    </message>
+    <message>
+        <source>This CPU has no bfloat16 instructions (AVX-512 BF16 or AMX)</source>
+        <translation>Esta CPU no tiene instrucciones bfloat16 (AVX-512 BF16 ni AMX)</translation>
+    </message>
+    <message>
         <source>How model weights are held when transcribing on the CPU (not on a GPU, and not for evaluation). Smaller weights decode faster: see docs/benchmarks.md</source>
         <translation>Cómo se guardan los pesos del modelo al transcribir en la CPU (no en una GPU ni al evaluar). Pesos más pequeños decodifican más rápido: véase docs/benchmarks.md</translation>
     </message>

@@ -266,3 +266,22 @@ def test_no_restart_is_offered_when_the_language_stays(qtbot):
     dialog.language_combo.setCurrentIndex(dialog.language_combo.findData("en"))  # what is shown: English
     dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     assert dialog.restart_box is None and not dialog.language_note.isVisible()
+
+
+@pytest.mark.parametrize("flags,enabled", [("fpu avx2 avx512f avx512_bf16", True), ("fpu avx2 amx_bf16", True),
+                                           ("fpu sse4_2 avx2 fma", False)])
+def test_bfloat16_weights_are_offered_only_where_the_cpu_has_the_instructions(qtbot, monkeypatch, tmp_path, flags,
+                                                                                enabled):
+    from app import settings_dialog
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text(f"processor\t: 0\nflags\t\t: {flags}\n", encoding="utf-8")
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda path, *a, **k: real_open(cpuinfo if path == "/proc/cpuinfo" else path,
+                                                                          *a, **k))
+    assert settings_dialog.cpu_has_bf16_instructions() is enabled
+    dialog = settings_dialog.SettingsDialog(settings=QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat),
+                                            cuda_available=False)
+    qtbot.addWidget(dialog)
+    index = dialog.weights_combo.findData("bf16")
+    assert index >= 0 and dialog.weights_combo.model().item(index).isEnabled() is enabled

@@ -48,17 +48,40 @@ def test_batched_transcribes_every_sentence_and_nothing_over_the_silence(base, r
     x, reference, spans = reading
     chunks = []
     result = transcribe_batched(base, x, OPTIONS, batch_size=2, vad=vad,
-                                on_chunk=lambda chunk, part: chunks.append((chunk, part.text)))
+                                on_chunk=lambda chunk, part: chunks.append((chunk, part)))
     assert error_rates([reference], [result.text]).cer < 0.05, result.text
-    # Two pieces: A alone (a 4 s pause is never inside a piece), B and C together (0.8 s apart).
-    assert [c.index for c, _ in chunks] == [0, 1] and all(c.count == 2 for c, _ in chunks)
-    assert chunks[0][0].end < spans[1][0] and chunks[1][0].start > spans[0][1]
-    assert chunks[-1][0].end < spans[2][1] + 1.0  # the 40 s of noise after the last sentence is not decoded
-    # A segment per piece, lying on the speech it came from
-    [(a, _), (b, _), (_, c)] = spans
-    first, second = result.segments
-    assert a - 1.0 <= first.start < first.end <= b and b - 1.0 <= second.start < second.end <= c + 1.0
+    # One piece: A, then B and C (0.8 s apart), the 4 s pause between A and B cut out, the noise left out.
+    [(chunk, part)] = chunks
+    assert chunk.index == 0 and chunk.count == 1
+    assert spans[0][0] - 0.5 <= chunk.start and chunk.end < spans[2][1] + 1.0
+    [segment] = result.segments  # its times are the recording's, not the joined audio's
+    assert spans[0][0] - 0.5 <= segment.start < spans[0][1] and spans[2][0] < segment.end <= spans[2][1] + 0.5
     assert result.duration == pytest.approx(len(x) / SR)
+
+
+def test_pieces_far_apart_are_joined_and_their_words_keep_the_recording_s_times(base, reading):
+    x, reference, spans = reading
+    options = dataclasses.replace(OPTIONS, word_timestamps=True)
+    result = transcribe_batched(base, x, options, batch_size=2, vad="energy")
+    assert error_rates([reference], [result.text]).cer < 0.05, result.text
+    assert len(result.words) >= 20
+    for w in result.words:  # every word on its sentence: none in the cut pause, none in the noise
+        assert any(a - 0.5 <= w.start <= w.end <= b + 0.5 for a, b in spans), w
+    assert [w.start for w in result.words] == sorted(w.start for w in result.words)
+    first_of_b = next(w for w in result.words if w.start >= spans[1][0] - 0.5)
+    assert first_of_b.start < spans[1][0] + 1.0  # B's first word starts as B does, after the 4 s pause
+
+
+def test_a_long_silence_splits_the_recording_into_pieces(base, reading):
+    from engine.vad import pack_pieces
+
+    x, _, spans = reading
+    long_pause = np.zeros(40 * SR, np.float32)
+    y = np.concatenate([x[: int(spans[1][0] * SR)], long_pause, x[int(spans[1][0] * SR):]])
+    assert len(pack_pieces([(0, 20 * SR), (60 * SR, 75 * SR)])) == 2  # 35 s of speech: two pieces
+    chunks = []
+    transcribe_batched(base, y, OPTIONS, batch_size=2, vad="energy", on_chunk=lambda c, p: chunks.append(c))
+    assert len(chunks) == 1 and chunks[0].end - chunks[0].start > 40  # joined across 44 s of silence
 
 
 def test_batched_gives_the_same_text_whatever_the_batch_size(base, reading):
@@ -66,16 +89,6 @@ def test_batched_gives_the_same_text_whatever_the_batch_size(base, reading):
     one_at_a_time = transcribe_batched(base, x, OPTIONS, batch_size=1, vad="energy")
     together = transcribe_batched(base, x, OPTIONS, batch_size=4, vad="energy")
     assert together.text == one_at_a_time.text
-
-
-def test_batched_words_are_timed_inside_their_sentences(base, reading):
-    x, _, spans = reading
-    options = dataclasses.replace(OPTIONS, word_timestamps=True)
-    result = transcribe_batched(base, x, options, batch_size=2, vad="energy")
-    assert len(result.words) >= 20
-    for w in result.words:
-        assert any(a - 0.5 <= w.start <= w.end <= b + 0.5 for a, b in spans), w
-    assert [w.start for w in result.words] == sorted(w.start for w in result.words)
 
 
 def test_whisper_on_the_speech_only_skips_the_silence(base, reading):
