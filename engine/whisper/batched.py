@@ -34,7 +34,7 @@ from engine.vad import VadOptions, pack_pieces, speech_pieces
 from engine.whisper.audio import FRAMES_PER_SECOND, N_FRAMES, N_SAMPLES, SAMPLE_RATE, log_mel, pad_or_trim
 from engine.whisper.decoding import (
     WhisperOptions, _is_silence, _param, compression_ratio, decode_windows, decode_with_fallback, language_probs,
-    needs_fallback,
+    needs_fallback, whole_transcript,
 )
 from engine.whisper.segments import WhisperSegment, WhisperTranscript, window_transcript
 from engine.whisper.word_timing import add_word_timestamps
@@ -134,18 +134,8 @@ def transcribe_batched(
             segments += part.segments
             if on_chunk is not None:
                 on_chunk(chunk, part)
-    return WhisperTranscript(
-        text="".join(s.text for s in segments).strip(),
-        tokens=[t for w in windows for t in w.tokens],
-        words=[w for part in windows for w in part.words],
-        duration=len(samples) / SAMPLE_RATE,
-        score=float(np.mean(scores)) if (scores := [w.score for w in windows if w.segments]) else 0.0,
-        source=str(source) if source is not None else None,
-        cross_attention=windows[0].cross_attention if len(windows) == 1 and options.capture_attention else None,
-        language=language or "",
-        language_probability=language_probability,
-        segments=segments,
-    )
+    return whole_transcript(windows, segments, len(samples) / SAMPLE_RATE, options, source, language,
+                            language_probability)
 
 
 def _to_file(part: WhisperTranscript, to_file: TimeMap) -> None:

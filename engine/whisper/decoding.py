@@ -425,11 +425,19 @@ def transcribe_whisper(
             on_chunk(chunk, part)
         seek = next_seek if next_seek > seek else seek + segment_size  # always move on
         index += 1
-    out = WhisperTranscript(
+    return whole_transcript(windows, segments, len(samples) / SAMPLE_RATE, options, source, language,
+                            language_probability)
+
+
+def whole_transcript(windows: list[WhisperTranscript], segments: list[WhisperSegment], duration: float,
+                     options: WhisperOptions, source, language: str | None,
+                     language_probability: float | None) -> WhisperTranscript:
+    """The recording's transcript from its windows' (times already the recording's) and the segments kept."""
+    return WhisperTranscript(
         text="".join(s.text for s in segments).strip(),
         tokens=[t for w in windows for t in w.tokens],
         words=[w for part in windows for w in part.words],
-        duration=len(samples) / SAMPLE_RATE,
+        duration=duration,
         score=float(np.mean(scores)) if (scores := [w.score for w in windows if w.segments]) else 0.0,
         source=str(source) if source is not None else None,
         cross_attention=windows[0].cross_attention if len(windows) == 1 and options.capture_attention else None,
@@ -437,7 +445,6 @@ def transcribe_whisper(
         language_probability=language_probability,
         segments=segments,
     )
-    return out
 
 
 def is_quiet(samples: np.ndarray, level_db: float) -> bool:

@@ -74,3 +74,21 @@ def no_training_run_left_behind():
     from tests.helpers import kill_launched_training_runs
 
     kill_launched_training_runs()
+
+
+# A tiny saved Whisper and the bundled demo model, for the Transcribe page's option tests.
+@pytest.fixture(scope="module")
+def whisper_dir(tmp_path_factory):
+    from tests.engine.whisper.fixtures_whisper import save_tiny_whisper
+
+    return save_tiny_whisper(tmp_path_factory.mktemp("models") / "diminuto")
+
+
+@pytest.fixture
+def demo_dir():
+    from engine.resources import demo_model_dir
+
+    path = demo_model_dir()
+    if path is None:
+        pytest.skip("the bundled demo model is missing")
+    return path

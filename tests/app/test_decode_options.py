@@ -14,23 +14,6 @@ from engine.audio import save_wav
 from engine.transcript import DecodeOptions, TimedText, Transcript
 
 
-@pytest.fixture(scope="module")
-def whisper_dir(tmp_path_factory):
-    from tests.engine.whisper.fixtures_whisper import save_tiny_whisper
-
-    return save_tiny_whisper(tmp_path_factory.mktemp("models") / "diminuto")
-
-
-@pytest.fixture
-def demo_dir():
-    from engine.resources import demo_model_dir
-
-    path = demo_model_dir()
-    if path is None:
-        pytest.skip("the bundled demo model is missing")
-    return path
-
-
 def _page(qtbot, engine, model=None):
     from app.pages.transcribe_page import TranscribePage
 
