@@ -133,6 +133,29 @@ def _has_int8_matmul() -> bool:
         return False
 
 
+def _pack(weight: Tensor, scale: Tensor):
+    """fbgemm's packed form of an int8 weight (N, K) with one scale per output channel (no bias)."""
+    q = torch._make_per_channel_quantized_tensor(weight, scale.double(), torch.zeros_like(scale, dtype=torch.long), 0)
+    return torch.ops.quantized.linear_prepack(q, None)
+
+
+@functools.cache
+def fbgemm_sums_8_bits_exactly() -> bool:
+    """Whether PyTorch's int8 kernel (fbgemm, ``torch.ops.quantized.linear_dynamic``) multiplies 8-bit
+    activations exactly on this CPU.
+
+    x86 CPUs without VNNI add pairs of 8-bit products in 16 bits, which overflows for 8-bit
+    activations (255 x 127 x 2 > 32767); that is why PyTorch quantises activations on 7 bits
+    there (``reduce_range``), which cost Whisper base a point of WER. The worst case is tried.
+    """
+    try:
+        weight = torch.tensor([[127] * 64, [-127] * 64], dtype=torch.int8)
+        y = torch.ops.quantized.linear_dynamic(torch.ones(1, 64), _pack(weight, torch.ones(2)), False)
+        return torch.allclose(y, torch.tensor([[64.0 * 127, -64.0 * 127]]), rtol=1e-4)
+    except (AttributeError, RuntimeError, NotImplementedError):
+        return False
+
+
 def is_quantized(model: nn.Module) -> bool:
     """Whether any layer of ``model`` holds int8 or float16 weights."""
     return any(isinstance(m, (Int8Linear, HalfWeightLinear)) for m in model.modules())
@@ -141,38 +164,66 @@ def is_quantized(model: nn.Module) -> bool:
 class Int8Linear(nn.Module):
     """A Linear layer in int8 as CTranslate2 runs one: weights per output channel, activations per row.
 
-    The weight (N, K) is stored as int8 with one float32 scale per output channel; each
-    call quantises every row of its input with that row's own scale (max |x| / 127) and
-    multiplies int8 by int8 into int32 (``torch._int_mm``), then scales the product back.
-    A row with a few large activations (Whisper's MLPs have them) thus costs only that
-    row its precision, not every row of the window, as one scale per call did.
+    The weight (N, K) is stored as int8 with one float32 scale per output channel; the
+    input of each call is quantised to 8 bits row by row, each row with its own scale, so
+    a row with a few large activations (Whisper's have them) costs only that row its
+    precision, not every row of the window. Two kernels, the same numbers to int8's precision:
+
+    - ``fbgemm``: PyTorch's packed int8 kernel, where it sums 8-bit activations exactly
+      (:func:`fbgemm_sums_8_bits_exactly`). It takes one activation scale per call, so the
+      rows are first divided by their largest |x| (each row then spans the same range) and
+      the product multiplied back; a single row (greedy decoding of one utterance) skips that.
+    - otherwise ``torch._int_mm`` (int8 x int8 -> int32), rows quantised with max |x| / 127.
     """
 
-    def __init__(self, linear: nn.Linear):
+    # Calls of at most this many rows share one activation scale (fbgemm only). Sharing it across a
+    # decoding step's rows (8: one window's beams) decodes Whisper 3 % faster on two threads and was
+    # as accurate on the clips, but lets one row's outlier blur the others: kept to what is exact.
+    ONE_SCALE_ROWS = 1
+    # torch._int_mm: rows quantised and multiplied at a time on one thread. A 30 s window is 1500
+    # rows: in one piece, the (1500, 2048) int32 product of an MLP's first layer is rescaled from
+    # memory, not from the cache (20 ms instead of 12); on more threads each block's ~8 operations
+    # wake the others, which cost more than that.
+    BLOCK_ROWS = 256
+
+    def __init__(self, linear: nn.Linear, fbgemm: bool | None = None):
         super().__init__()
         self.in_features, self.out_features = linear.in_features, linear.out_features
         w = linear.weight.detach().float()
         scale = w.abs().amax(1).clamp_min(1e-12) / 127  # (N,)
-        self.register_buffer("weight", (w / scale[:, None]).round().to(torch.int8))  # (N, K)
+        weight = (w / scale[:, None]).round().to(torch.int8)  # (N, K)
         self.register_buffer("scale", scale)
         self.register_buffer("bias", None if linear.bias is None else linear.bias.detach().float())
+        use_fbgemm = fbgemm_sums_8_bits_exactly() if fbgemm is None else fbgemm
+        self.packed = _pack(weight, scale) if use_fbgemm else None  # one copy of the weights, not two
+        self.register_buffer("weight", None if use_fbgemm else weight)
 
-    # Rows quantised and multiplied at a time. A 30 s window is 1500 rows: in one piece, the
-    # (1500, 2048) int32 product of an MLP's first layer is rescaled from memory, not from the
-    # cache, which took that layer from 12 to 20 ms (one thread); in blocks of 256, 12.
-    BLOCK_ROWS = 256
+    def int8_weight(self) -> Tensor:
+        """The int8 weight (N, K); ``int8_weight() * scale[:, None]`` approximates the float32 one."""
+        if self.packed is None:
+            return self.weight
+        return torch.ops.quantized.linear_unpack(self.packed)[0].int_repr()
 
     def forward(self, x: Tensor) -> Tensor:
         x2 = x.reshape(-1, self.in_features).float()  # (rows, K)
-        y = torch.empty(x2.shape[0], self.out_features, device=x2.device)  # (rows, N)
-        if x2.shape[0] <= self.BLOCK_ROWS:  # a decoding step: no slicing, every op counts
-            self._block(x2, y)
+        if self.packed is not None:
+            y = self._fbgemm(x2)
         else:
-            for i in range(0, x2.shape[0], self.BLOCK_ROWS):
-                self._block(x2[i: i + self.BLOCK_ROWS], y[i: i + self.BLOCK_ROWS])
+            y = torch.empty(x2.shape[0], self.out_features, device=x2.device)  # (rows, N)
+            step = self.BLOCK_ROWS if torch.get_num_threads() == 1 else max(x2.shape[0], 1)
+            for i in range(0, x2.shape[0], step):
+                self._int_mm(x2[i: i + step], y[i: i + step])
         return y.reshape(*x.shape[:-1], self.out_features).to(x.dtype)
 
-    def _block(self, x: Tensor, out: Tensor) -> None:
+    def _fbgemm(self, x: Tensor) -> Tensor:
+        if x.shape[0] <= self.ONE_SCALE_ROWS:
+            y = torch.ops.quantized.linear_dynamic(x, self.packed, False)
+        else:
+            row_max = x.abs().amax(1, keepdim=True).clamp_min_(1e-12)  # (rows, 1)
+            y = torch.ops.quantized.linear_dynamic(x / row_max, self.packed, False).mul_(row_max)
+        return y if self.bias is None else y.add_(self.bias)
+
+    def _int_mm(self, x: Tensor, out: Tensor) -> None:
         row_scale = x.abs().amax(1, keepdim=True).clamp_min_(1e-12).div_(127)  # (rows, 1)
         xq = (x / row_scale).round_().to(torch.int8)
         torch.mul(torch._int_mm(xq, self.weight.T), row_scale, out=out).mul_(self.scale)  # int32 -> float32
@@ -180,15 +231,16 @@ class Int8Linear(nn.Module):
             out.add_(self.bias)
 
     def extra_repr(self) -> str:
-        return f"in_features={self.in_features}, out_features={self.out_features}, weights=int8 per channel"
+        kernel = "fbgemm" if self.packed is not None else "torch._int_mm"
+        return f"in_features={self.in_features}, out_features={self.out_features}, int8 per channel ({kernel})"
 
 
-def int8_weights(model: nn.Module) -> nn.Module:
+def int8_weights(model: nn.Module, fbgemm: bool | None = None) -> nn.Module:
     """Replace every ``nn.Linear`` of ``model`` by an ``Int8Linear`` (in place); returns ``model``."""
     for module in list(model.modules()):
         for child_name, child in list(module.named_children()):
             if type(child) is nn.Linear:
-                setattr(module, child_name, Int8Linear(child))
+                setattr(module, child_name, Int8Linear(child, fbgemm))
     return model
 
 
