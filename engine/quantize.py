@@ -7,46 +7,48 @@ Embeddings, convolutions, layer norms and the output projection tied to the
 embedding stay float32. It is an option, off by default, and CUDA has no such kernels.
 
 "int8" (``Int8Linear``) is CTranslate2's int8, the one faster-whisper runs: each
-weight in int8 with one scale per output channel; each call's input quantised row
-by row, each row with its own scale (max |x| / 127, 8 bits); int8 times int8 summed
-in int32 (``torch._int_mm``), then scaled back.
+weight in int8 with one scale per output channel, each call's input quantised to
+8 bits row by row, each row with its own scale. Where PyTorch's fbgemm kernel sums
+8-bit activations exactly (CPUs with VNNI) it does the product, the rows divided by
+their largest |x| first; elsewhere ``torch._int_mm`` (int8 x int8 -> int32) does.
 
 Until issue 20 it was PyTorch's dynamic quantisation (torch.ao ``quantize_dynamic``,
 default qconfig): one scale for a whole weight, and one per call for the whole input,
-on 7 bits (reduce_range). On Whisper base that cost 5 points of WER on the 10-minute
-file (15.7 % vs 10.7 %). ``bench/bench_int8.py`` measured where
-(``bench/results/int8-layers-cpu2.json``: 40 seeded clips of cv-es-sample and
-cajal-es, 186 s of audio, beam 5, one thread; "moved" is the WER against float32's
-own transcripts, which the reference's noise does not blur):
+on 7 bits (reduce_range). ``bench/bench_int8.py`` measured where that loses accuracy
+(``bench/results/int8-layers-cpu2.json``: 40 seeded clips of cv-es-sample and cajal-es,
+186 s of audio, beam 5, no fallback, one thread, load 1.2; "moved" is the WER against
+float32's own transcripts, which the reference's noise does not blur; time: decoding,
+relative to float32):
 
-| int8 scheme | WER | CER | moved | decode time |
+| int8 scheme | WER | CER | moved | time |
 | --- | --- | --- | --- | --- |
 | float32 | 14.47 % | 4.54 % | — | 1 |
 | old: per-tensor weights and activations (7 bits) | 18.53 % | 6.21 % | 9.2 % | 0.74 |
-| old, 8-bit activations | 16.24 % | 5.50 % | 8.7 % | 0.75 |
-| old, encoder float32 / decoder float32 | 14.97 / 19.29 % | | 5.2 / 10.6 % | 0.84 / 0.88 |
-| old, attention float32 / MLPs float32 | 15.23 / 16.75 % | | 9.2 / 7.9 % | 0.82 / 0.88 |
-| old, each MLP's second layer float32 | 14.21 % | 4.41 % | 8.2 % | 0.80 |
-| old, first and last encoder layer float32 | 15.74 % | 5.41 % | 7.4 % | 0.75 |
-| per-channel weights, per-tensor activations | 17.26 % | 5.83 % | 9.7 % | 0.72 |
-| weight-only int8 (activations not quantised) | 14.97 % | 4.79 % | 2.5 % | 0.90 |
-| fbgemm, each row scaled to 1 first (7 / 8 bits) | 15.48 / 13.20 % | | 3.7 / 3.0 % | 0.78 |
-| this, but fbgemm for <= 8 rows (decoding steps) | 15.23 % | 4.87 % | 4.0 % | 0.78 |
-| **per-channel weights, per-row activations (this)** | **14.21 %** | **4.58 %** | **3.5 %** | **0.80** |
+| old, 8-bit activations | 16.24 % | 5.50 % | 8.7 % | 0.74 |
+| old, encoder float32 / decoder float32 | 14.97 / 19.29 % | 4.50 / 6.37 % | 5.2 / 10.6 % | 0.84 / 0.88 |
+| old, attention float32 / MLPs float32 | 15.23 / 16.75 % | 4.96 / 4.91 % | 9.2 / 7.9 % | 0.81 / 0.87 |
+| old, each MLP's second layer float32 | 14.21 % | 4.41 % | 8.2 % | 0.79 |
+| old, first and last encoder layer float32 | 15.74 % | 5.41 % | 7.4 % | 0.74 |
+| per-channel weights, per-tensor activations | 17.26 % | 5.83 % | 9.7 % | 0.71 |
+| weight-only int8 (activations not quantised) | 14.97 % | 4.79 % | 2.5 % | 0.89 |
+| per-row activations, 7 bits (fbgemm, reduce_range) | 15.48 % | 5.00 % | 3.7 % | 0.78 |
+| per-row, ``torch._int_mm`` | 14.21 % | 4.58 % | 3.5 % | 0.78 |
+| the same, decoding steps (<= 8 rows) one 7-bit scale | 15.23 % | 4.87 % | 4.0 % | 0.75 |
+| per-row, fbgemm 8 bits, decoding steps one scale | 13.96 % | 4.71 % | 3.5 % | 0.77 |
+| **per-row, fbgemm 8 bits (this, on this CPU)** | **13.20 %** | **4.46 %** | **3.0 %** | **0.78** |
 
 What lost the accuracy is the one activation scale per call: a few activations far
-larger than the rest (the encoder's, and the GELU outputs feeding each MLP's second
-layer) set the scale for every frame of the window, which leaves the others a handful
-of levels. Per-channel weights alone change little; 8 bits instead of 7 help partly;
-a scale per row repairs it. On the 10-minute file (two threads): LONGFORM.
+larger than the rest set the scale for every frame of the window and leave the others
+a handful of levels (the encoder's matter most; each MLP's second layer, fed by GELU
+outputs, most of all). Per-channel weights alone change little, 8 bits instead of 7
+help partly, a scale per row repairs it. On the 10-minute file (two threads): LONGFORM.
 
-What it costs: the row scales and the rescaling are a few more tensor operations per
-call than fbgemm's one fused kernel, which matters for decoding steps of a row or
-two: Whisper base decodes in 0.81 of float32's time (the old scheme 0.75), but the
-Speech-Transformer `small`, greedy, one utterance, gains little (RTF 0.055 vs 0.056
-float32 and 0.044 the old int8; fp16 0.048). fbgemm is faster for those few rows,
-but its one scale per call (on 7 bits: 8 would overflow its 16-bit sums on CPUs
-without VNNI) cost 0.8 point of WER above; its 8-bit path is the 13.20 % row.
+Cost: the row scaling is a few more tensor operations per call than the old single
+kernel. Whisper base decodes in 0.78 of float32's time on one thread (0.74 before);
+on two, OpenMP wakes the second thread for each of them, which costs the
+``torch._int_mm`` path most. The Speech-Transformer `small` (RTF, two threads,
+greedy, one utterance): 0.047 with fbgemm, 0.058 with ``torch._int_mm``, 0.044 the
+old int8, 0.058 float32, 0.050 fp16.
 
 "fp16" keeps every Linear weight in float16 and the arithmetic in float32
 (``HalfWeightLinear``): half the bytes per decoding step, with PyTorch's
