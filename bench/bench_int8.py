@@ -8,10 +8,12 @@ attention projections, MLPs, the MLPs' second layer, the first and last encoder
 layer) or with 8-bit activations, per-channel weights, weight-only int8 (activations
 stay floating point: ``torch.ops.aten._weight_int8pack_mm`` in bfloat16 for a few rows,
 the weight dequantised for many; that op crashes for some widths, fine for Whisper's),
-fbgemm with every row scaled to 1 first (per-row activations through the per-tensor
-kernel), and what ``engine.quantize`` now does for "int8" (CTranslate2's scheme:
-weights per output channel, activations per row, ``torch._int_mm``), also with fbgemm
-for calls of at most 8 rows.
+fbgemm with every row scaled to 1 first (per-row activations through its per-tensor
+kernel, 7 bits), and what ``engine.quantize`` now does for "int8" (CTranslate2's
+scheme: weights per output channel, activations per row, 8 bits): with fbgemm where it
+sums 8 bits exactly (``int8``), with ``torch._int_mm`` elsewhere (``int8-int-mm``), and
+each with a decoding step's rows (<= 8) sharing one activation scale (on 7 bits for
+``int8-int-mm-7bit-few-rows``, as fbgemm must on CPUs without VNNI).
 
 All copies stay in memory and take turns, clip by clip (the order rotating), so that
 a shared machine's changing load falls on all alike; wall and CPU seconds of
