@@ -6,10 +6,10 @@ Three rules shape this module:
   card still runs Parcero; :func:`audio_backend_status` says why recording
   or playback is off, in words for the window and with the install hint.
 - The audio thread does as little as possible: it copies each block into a
-  queue and returns. A writer thread puts blocks into the WAV file and flushes
-  it (libsndfile rewrites the header on flush), so a crash loses nothing
-  already captured. Signals are emitted by a ``QTimer`` on the GUI thread,
-  never from the audio callback.
+  queue and returns. The engine's :class:`~engine.live.capture.WavWriter` (a
+  thread) puts blocks into the WAV file and flushes it (libsndfile rewrites the
+  header on flush), so a crash loses nothing already captured. Signals are
+  emitted by a ``QTimer`` on the GUI thread, never from the audio callback.
 - Streams are opened only through ``_input_stream_factory`` and
   ``_output_stream_factory``, so tests replace the sound card with a fake
   stream that calls the callback with numpy blocks, and test everything else
@@ -19,18 +19,18 @@ Three rules shape this module:
 from __future__ import annotations
 
 import logging
-import queue
-import shutil
+import shutil  # noqa: F401 - engine.live.capture's WavWriter looks up free space with it (tests patch it here)
 import threading
 import time
 from collections import deque
 from pathlib import Path
 
 import numpy as np
-import soundfile as sf
+import soundfile as sf  # noqa: F401 - the WavWriter's library, reachable as audio_io.sf (tests patch it here)
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from app.i18n import QT_TRANSLATE_NOOP, translate
+from engine.live.capture import WavWriter, new_recording_path
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,6 @@ NO_MICROPHONE = QT_TRANSLATE_NOOP("AudioIO", "no microphone found")
 NO_SPEAKER = QT_TRANSLATE_NOOP("AudioIO", "no audio output device found")
 TICK_MS = 33  # level, samples and position signals ~30 times a second
 SILENCE_DBFS = -120.0  # level of digital silence, as in engine.audio
-LOW_DISK_BYTES = 1_000_000  # a failed write with less free space than this is a full disk
 
 
 def _sounddevice():
@@ -124,19 +123,15 @@ def _explain(error: Exception, kind: str) -> str:
     return translate("AudioIO", "could not open the audio output: {error}").format(error=error)
 
 
-def _write_failure(error: Exception, path: Path | None) -> str:
-    """Why writing ``path`` failed, for the user.
+def _write_failure(writer: WavWriter) -> str:
+    """Why ``writer`` stopped, for the user.
 
     libsndfile reports a full disk as "System error." and nothing more, so the
-    free space is looked up and named when it is what ran out.
+    writer looks up the free space, and it is named when it is what ran out.
     """
-    reason = str(error) or type(error).__name__
-    try:
-        free = shutil.disk_usage(path.parent).free if path is not None else None
-    except OSError:
-        return reason  # the folder itself is gone; the error says enough
-    if free is not None and free < LOW_DISK_BYTES:
-        reason += translate("AudioIO", "; the disk is full ({free} kB free)").format(free=free // 1000)
+    reason = writer.reason or ""
+    if writer.disk_full:
+        reason += translate("AudioIO", "; the disk is full ({free} kB free)").format(free=writer.free_bytes // 1000)
     return reason
 
 
@@ -155,13 +150,9 @@ class Recorder(QObject):
         self.buffer_seconds = buffer_seconds
         self.path: Path | None = None
         self.sample_rate = SAMPLE_RATE
-        self.frames_captured = 0
         self.status_flags = 0  # callbacks that reported an overflow or another problem
         self._stream = None
-        self._file: sf.SoundFile | None = None
-        self._blocks: queue.SimpleQueue = queue.SimpleQueue()  # to the writer thread
-        self._writer: threading.Thread | None = None
-        self._writer_error: str | None = None
+        self._wav: WavWriter | None = None  # the writer thread of the current (or last) recording
         self._pending: list[np.ndarray] = []  # to the GUI thread, under _lock
         self._lock = threading.Lock()
         self._buffer: deque[np.ndarray] = deque()
@@ -173,6 +164,11 @@ class Recorder(QObject):
     def is_recording(self) -> bool:
         return self._stream is not None
 
+    @property
+    def frames_captured(self) -> int:
+        """Frames of the current (or last) recording safely in its file."""
+        return self._wav.frames_written if self._wav is not None else 0
+
     def start(self, device: int | str | None = None, sample_rate: int = SAMPLE_RATE,
               path: str | Path | None = None) -> bool:
         """Open the microphone and start writing ``path`` (default: a new file in ``folder``).
@@ -182,27 +178,23 @@ class Recorder(QObject):
         if self.is_recording:
             return False
         path = Path(path) if path is not None else self._new_path()
+        wav = WavWriter(path, sample_rate)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            self._file = sf.SoundFile(path, "w", samplerate=sample_rate, channels=1, subtype="PCM_16")
+            wav.start()  # before the stream: the first callback may come at once
         except Exception as error:
             self.failed.emit(translate("AudioIO", "cannot write {path}: {error}").format(path=path, error=error))
             return False
-        self.path, self.sample_rate = path, sample_rate
-        self.frames_captured = self.status_flags = 0
-        self._writer_error, self._pending = None, []
+        self.path, self.sample_rate, self._wav = path, sample_rate, wav
+        self.status_flags = 0
+        self._pending = []
         self._buffer.clear()
         self._buffered = 0
-        self._blocks = queue.SimpleQueue()
-        self._writer = threading.Thread(target=self._write_loop, args=(self._file, self._blocks),
-                                        name="parcero-recorder-writer", daemon=True)
-        self._writer.start()  # before the stream: the first callback may come at once
         try:
             stream = _input_stream_factory(samplerate=sample_rate, channels=1, dtype="float32",
                                            device=device, callback=self._on_audio_block)
             stream.start()
         except Exception as error:
-            self._finish_writer()
+            wav.finish()
             path.unlink(missing_ok=True)
             self.path = None
             self.failed.emit(_explain(error, "input"))
@@ -222,7 +214,7 @@ class Recorder(QObject):
             stream.close()
         except Exception:  # the device may already be gone; the file is what matters
             log.exception("closing the input stream failed")
-        self._finish_writer()
+        self._wav.finish()
         self.on_timer_timeout()  # the last blocks, for the level meter and waveform
         self.stopped.emit(str(self.path))
         return str(self.path)
@@ -238,44 +230,12 @@ class Recorder(QObject):
         if status:
             self.status_flags += 1
         block = np.array(indata[:, 0], dtype=np.float32)  # a copy: PortAudio reuses indata
-        self._blocks.put(block)
+        self._wav.put(block)
         with self._lock:
             self._pending.append(block)
 
-    def _write_loop(self, sound_file: sf.SoundFile, blocks: queue.SimpleQueue) -> None:
-        try:
-            while True:
-                batch = [blocks.get()]
-                while not blocks.empty():  # when the disk is slow, write all that waits, flush once
-                    batch.append(blocks.get())
-                written = 0
-                for block in batch:
-                    if block is None:
-                        break
-                    sound_file.write(np.clip(block, -1.0, 1.0))  # PCM conversion wraps, not clips
-                    written += block.shape[0]
-                sound_file.flush()  # header rewritten: the file is valid up to here
-                self.frames_captured += written  # counted once safely on disk
-                if any(block is None for block in batch):
-                    return
-        except Exception as error:  # disk full, folder removed
-            self._writer_error = _write_failure(error, self.path)
-            log.exception("writing the recording failed")
-
-    def _finish_writer(self) -> None:
-        self._blocks.put(None)
-        if self._writer is not None:
-            self._writer.join(timeout=10)
-        if self._file is not None:
-            self._file.close()
-        self._writer = self._file = None
-
     def _new_path(self) -> Path:
-        stem = time.strftime("recording-%Y%m%d-%H%M%S")
-        path, n = self.folder / f"{stem}.wav", 2
-        while path.exists():
-            path, n = self.folder / f"{stem}-{n}.wav", n + 1
-        return path
+        return new_recording_path(self.folder)
 
     @Slot()
     def on_timer_timeout(self) -> None:
@@ -289,9 +249,9 @@ class Recorder(QObject):
                 self._buffered -= self._buffer.popleft().shape[0]
             self.level_changed.emit(dbfs(new))
             self.samples_added.emit(new)
-        if self._writer_error is not None and self.is_recording:
+        if self.is_recording and self._wav.error is not None:
             message = translate("AudioIO", "recording stopped: cannot write {path} ({error})").format(
-                path=self.path, error=self._writer_error)
+                path=self.path, error=_write_failure(self._wav))
             self.stop()
             self.failed.emit(message)
 

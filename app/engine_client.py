@@ -27,7 +27,7 @@ from app.i18n import translate
 from engine.client import EngineClient
 from engine.errors import ParceroError
 from engine.protocol import (
-    AttentionFrame, Cancelled, ChunkResult, Command, EngineInfo, EvalResult, Event, Failed, Finished,
+    AttentionFrame, Cancelled, ChunkResult, Command, EngineInfo, EvalResult, Event, Failed, Finished, LiveText,
     PartialTranscript, Progress, Ready, Started, TrainMetrics, WorkerExited,
 )
 
@@ -54,6 +54,7 @@ class QtEngineClient(QObject):
     partial_transcript = Signal(int, object)  # job id, PartialTranscript (tokens and text so far in a chunk)
     attention_frame = Signal(int, object)  # job id, AttentionFrame (float16 matrix)
     chunk_finished = Signal(int, object)  # job id, ChunkResult (text and word times of one chunk)
+    live_text = Signal(int, object)  # job id, LiveText (words committed by a live pass, the tentative tail)
     train_metrics = Signal(int, dict)  # job id, one metrics.jsonl record or "live" point
     eval_result = Signal(int, object)  # job id, EvalResult
     job_finished = Signal(int, object)  # job id, result (plain data: dicts, lists, strings, numbers)
@@ -116,6 +117,14 @@ class QtEngineClient(QObject):
     def cancel(self, job_id: int) -> None:
         """Ask the worker to stop a job; ``job_cancelled`` follows unless it ended first."""
         self._client.cancel(job_id)
+
+    def live_audio(self, job_id: int, samples) -> None:
+        """More recorded audio for live job ``job_id`` (mono float32 at the model's rate)."""
+        self._client.live_audio(job_id, samples)
+
+    def stop_live(self, job_id: int) -> None:
+        """The recording ended: the live job decodes what it has and finishes."""
+        self._client.stop_live(job_id)
 
     # ---- state --------------------------------------------------------------------
 
@@ -180,6 +189,8 @@ class QtEngineClient(QObject):
             self.progress_changed.emit(job, event.done, event.total, event.unit)
         elif isinstance(event, ChunkResult):
             self.chunk_finished.emit(job, event)
+        elif isinstance(event, LiveText):
+            self.live_text.emit(job, event)
         elif isinstance(event, TrainMetrics):
             self.train_metrics.emit(job, event.record)
         elif isinstance(event, EvalResult):

@@ -16,7 +16,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Signal, Slot
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QPushButton, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QPushButton, QWidget
 
 from app.audio_io import Recorder, audio_backend_status, list_input_devices
 from app.i18n import translate
@@ -50,6 +50,10 @@ class RecordBar(QWidget):
         self.button.setCheckable(True)
         self.device_combo = QComboBox()
         self.level_meter = LevelMeter()
+        self.live_check = QCheckBox(translate("TranscribePage", "Live text"))
+        self.live_check.setToolTip(translate("TranscribePage", "Transcribe while recording: final words in black, "
+                                             "the guess after them in grey, the model's attention as you speak. "
+                                             "The recording is saved as usual."))
         available, reason = audio_backend_status("input")
         for index, name in list_input_devices() if available else []:
             self.device_combo.addItem(name, index)
@@ -61,12 +65,13 @@ class RecordBar(QWidget):
                 reason=reason))
             self.device_combo.setEnabled(False)
             self.device_combo.setToolTip(reason)
+            self.live_check.setEnabled(False)
         else:
             self.button.setToolTip(translate("TranscribePage",
                                              "Record from the microphone (Ctrl+R); saved as it is captured"))
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        for widget in (self.button, self.device_combo, self.level_meter):
+        for widget in (self.button, self.live_check, self.device_combo, self.level_meter):
             layout.addWidget(widget)
         self.button.toggled.connect(self.on_button_toggled)
         recorder.level_changed.connect(self.level_meter.set_level)

@@ -12,6 +12,11 @@ engine named), :attr:`~TranscriptionRun.failed`, :attr:`~TranscriptionRun.cancel
 other audio is shown), and then lets go of the engine's signals: whatever the
 job still sends is not drawn.
 
+The heatmaps show one chunk at a time, and the engine sends its rows as it
+decodes. A cancel stops a chunk midway, so the run keeps the heatmaps of the last
+chunk finished (handed over by the views as the next chunk replaces them) and
+shows those again after a cancel, not the stopped chunk's first rows.
+
 The text here belongs to the Transcribe page: it is translated in the
 "TranscribePage" context, as it was when the page held this code.
 """
@@ -84,6 +89,11 @@ class TranscriptionRun(QObject):
         self._partial_temperature = 0.0
         self._token_texts: list[tuple[str, bool]] = []  # (row label, special) per token of the partial
         self._done_before_cancel: TranscriptResult | None = None  # what a cancelled job had finished
+        self._last_finished = -1  # the last chunk the engine finished (chunks finish in order)
+        self._encoder_chunk = -1  # the chunk whose encoder self-attention is shown
+        # The heatmaps of the last chunk finished, once the next chunk's replaced them (views' snapshots).
+        self._finished_cross: tuple | None = None
+        self._finished_encoder: tuple | None = None
         self._first_progress: tuple[float, float] | None = None  # (monotonic time, seconds done) for the ETA
         self._connections = (
             (engine.job_finished, self.on_engine_job_finished), (engine.job_failed, self.on_engine_job_failed),
@@ -198,7 +208,31 @@ class TranscriptionRun(QObject):
             done = self._done_before_cancel
             if done is not None:
                 self._show(done)
+            self._show_finished_attention(done is not None)
             self.cancelled.emit(done)
+
+    def _is_finished(self, chunk: int) -> bool:
+        return 0 <= chunk <= self._last_finished
+
+    def _show_finished_attention(self, kept_text: bool) -> None:
+        """After a cancel: the heatmaps of the last chunk finished, not the rows of the chunk stopped midway."""
+        views = self.views
+        if not self._is_finished(self._partial_chunk) and self._finished_cross is not None:
+            views.attention.restore(self._finished_cross)
+        if not self._is_finished(self._encoder_chunk):
+            if self._finished_encoder is not None:
+                views.self_attention.restore(self._finished_encoder)
+            else:
+                views.self_attention.reset()
+        if kept_text and (self._is_finished(self._partial_chunk) or self._finished_cross is not None):
+            views.attention.set_note(translate("TranscribePage", "Cancelled: the last part finished, {start}–{end}")
+                                     .format(start=clock(views.attention.chunk_start),
+                                             end=clock(views.attention.chunk_end)))
+        else:  # nothing finished (or nothing with text): no picture rather than a stopped chunk's
+            views.attention.reset(0, 1, 0)
+            views.self_attention.reset()
+            views.attention.set_note(translate("TranscribePage", "Cancelled before the first part of the audio "
+                                                                 "was transcribed: no attention to show"))
 
     @Slot(int, str)
     def on_engine_worker_exited(self, code: int, reason: str) -> None:
@@ -232,6 +266,9 @@ class TranscriptionRun(QObject):
         heads = enumerate(event.matrix) if event.head == ALL_HEADS else [(event.head, event.matrix)]
         if event.kind == "encoder_self":
             if event.layer == 0 and event.head in (None, 0, ALL_HEADS):
+                if self._is_finished(self._encoder_chunk):  # kept, to show again after a cancel
+                    self._finished_encoder = self.views.self_attention.snapshot()
+                self._encoder_chunk = event.chunk
                 # Pickers start with the average alone and grow as heads and layers arrive.
                 self.views.self_attention.reset(1, 0, event.frame_seconds, event.chunk_start + self.offset)
             for head, matrix in heads:
@@ -239,6 +276,8 @@ class TranscriptionRun(QObject):
             return
         view, labels = self.views.attention, self._token_texts
         if event.chunk != self._partial_chunk:
+            if self._is_finished(self._partial_chunk):  # kept, to show again after a cancel
+                self._finished_cross = view.snapshot()
             self._partial_chunk = event.chunk
             view.reset(event.matrix.shape[-1], 1, 0, event.frame_seconds, event.chunk_start + self.offset)
         if event.layer == 0 and event.head in (None, 0, ALL_HEADS):  # once a step: a beam may rewrite the past
@@ -251,6 +290,7 @@ class TranscriptionRun(QObject):
     @Slot(int, object)
     def on_engine_chunk_finished(self, job: int, event) -> None:
         if job == self.job:
+            self._last_finished = max(self._last_finished, event.chunk)
             # Without word timings (turned off), the chunk's words are spread over its time: still clickable.
             words = event.words or [(w.text, w.start, w.end) for w in spread_words(event.text, event.start, event.end)]
             self.views.transcript.add_words((w, s + self.offset, e + self.offset) for w, s, e in words)

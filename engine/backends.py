@@ -45,6 +45,8 @@ class Backend(ABC):
 
     architecture: str  # as written in config.json
     tokenizer_file: str  # the file beside config.json that holds its vocabulary
+    takes_prompt = False  # DecodeOptions.initial_prompt applies (text that came before the audio)
+    live_policy = "agreement"  # what live transcription's "auto" policy means (engine.live.policy)
 
     # ---- model files ---------------------------------------------------------------
 

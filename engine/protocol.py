@@ -18,6 +18,7 @@ import numpy as np
 
 from engine.configio import check_fields
 from engine.errors import ConfigError, ParceroError
+from engine.live.options import LiveOptions
 from engine.transcript import DecodeOptions
 
 # ---- commands -------------------------------------------------------------------------
@@ -61,6 +62,37 @@ class Transcribe(Command):
     # Heads of "encoder_self" when they differ from ``heads`` (None: the same). Every head of a
     # 30 s Whisper window is 48 matrices of 1500 x 1500, 216 MB: a window wants the averages.
     encoder_heads: str | None = None
+
+
+@dataclass(frozen=True)
+class Live(Command):
+    """Transcribe audio while it arrives (:class:`LiveAudio`), until :class:`StopLive` or :class:`Cancel`.
+
+    Sends :class:`LiveText` after every pass and, like Transcribe, the cross-attention of
+    the pass's hypothesis; ends with Finished (the whole transcript) on StopLive, having
+    decoded every sample sent, or Cancelled (the text committed so far) on Cancel.
+    """
+
+    sample_rate: int = 16000  # of the LiveAudio samples: the model's own (resample before sending)
+    options: DecodeOptions = DecodeOptions()
+    live: LiveOptions = LiveOptions()
+    attention: tuple[str, ...] = ("decoder_cross",)  # () for none; live sends no encoder self-attention
+    heads: str = "average"
+
+
+@dataclass(frozen=True)
+class LiveAudio(Command):
+    """More audio for the live job ``target``: mono float32 at its sample rate. Never queued behind a job."""
+
+    target: int = 0
+    samples: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32), repr=False)
+
+
+@dataclass(frozen=True)
+class StopLive(Command):
+    """The recording ended: live job ``target`` decodes what it has, commits the rest and finishes."""
+
+    target: int = 0
 
 
 @dataclass(frozen=True)
@@ -176,6 +208,20 @@ class ChunkResult(Event):
 
 
 @dataclass(frozen=True)
+class LiveText(Event):
+    """A live pass's outcome: words made final now, the tentative tail after them, and how it keeps up."""
+
+    committed: tuple[tuple[str, float, float], ...]  # (word, start, end), seconds of the recording; final
+    tentative: tuple[tuple[str, float, float], ...]  # replaces the previous tail; may still change
+    audio_end: float  # seconds of recording this pass heard
+    backlog: float = 0.0  # seconds received but not yet decoded when the pass ended
+    behind: bool = False  # passes are too slow for the voice: fewer updates on a shorter buffer
+    pass_seconds: float = 0.0  # how long this pass took
+    final: bool = False  # the last one: everything is committed
+    forced: bool = False  # the buffer was full: words committed without the policy's consent
+
+
+@dataclass(frozen=True)
 class TrainMetrics(Event):
     # one metrics.jsonl record (kind "train", "eval", "checkpoint", "note", ...), or a "live" point between
     # log steps (step, loss, lr, throughput a few times a second; never written to metrics.jsonl)
@@ -230,7 +276,7 @@ def is_terminal(event: Event) -> bool:
     return isinstance(event, TERMINAL)
 
 
-KNOWN_COMMANDS = (GetInfo, LoadModel, Transcribe, Evaluate, Train, Cancel, Shutdown)
+KNOWN_COMMANDS = (GetInfo, LoadModel, Transcribe, Live, LiveAudio, StopLive, Evaluate, Train, Cancel, Shutdown)
 
 
 # ---- checking what arrives through the pipe ---------------------------------------------

@@ -41,24 +41,19 @@ import numpy as np
 import torch
 
 from engine import __version__
-from engine.audio import load_audio, resample
-from engine.decode import StepInfo
 from engine.errors import JobCancelled, ParceroError
-from engine.models.attention import AttentionRecorder
 from engine.logfile import LOG_DIR_ENV, rotating_file_handler
 from engine.protocol import (
     check_command,
-    ALL_HEADS, AttentionFrame, Cancel, Cancelled, ChunkResult, Command, EngineInfo, Evaluate, EvalResult, Event,
-    Failed, Finished, GetInfo, LoadModel, PartialTranscript, Progress, Ready, Shutdown, Started, Train, TrainMetrics,
-    Transcribe,
+    Cancel, Cancelled, Command, EngineInfo, Evaluate, EvalResult, Event, Failed, Finished, GetInfo, Live, LiveAudio,
+    LoadModel, Progress, Ready, Shutdown, Started, StopLive, Train, TrainMetrics, Transcribe,
 )
-from engine.transcribe import check_decode_options, transcribe_long
-from engine.transcript import Chunk, Transcript, join_transcripts
+from engine.transcribe import check_decode_options
+from engine.transcription_job import TranscriptionJob, model_identity
 
 log = logging.getLogger("engine.worker")
 ENGINE_LOG = "engine.log"
-JOB_KINDS = {LoadModel: "load_model", Transcribe: "transcribe", Evaluate: "evaluate", Train: "train"}
-ATTENTION_KINDS = ("decoder_cross", "encoder_self")
+JOB_KINDS = {LoadModel: "load_model", Transcribe: "transcribe", Live: "live", Evaluate: "evaluate", Train: "train"}
 
 
 def worker_main(commands: Connection, events: Connection) -> None:
@@ -124,6 +119,18 @@ def default_thread_count() -> int:
 class _Job:
     command: Command
     cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
+    stop: threading.Event = dataclasses.field(default_factory=threading.Event)  # a live job: finish, keep all
+    # A live job's audio: pushed into its session once it runs; kept here while the job waits in the queue.
+    inbox: list = dataclasses.field(default_factory=list)
+    session: Any = None
+    lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    def push(self, samples: np.ndarray) -> None:
+        with self.lock:
+            if self.session is None:
+                self.inbox.append(samples)
+            else:
+                self.session.push(samples)
 
 
 class _Worker:
@@ -170,10 +177,17 @@ class _Worker:
             if isinstance(command, Shutdown):
                 self._stop_all()
                 return
-            if isinstance(command, Cancel):
+            if isinstance(command, (Cancel, LiveAudio, StopLive)):
                 with self.jobs_lock:
                     job = self.jobs.get(command.target)
-                if job is not None:  # a job that already ended has nothing left to stop
+                if job is None:  # a job that already ended has nothing left to stop or feed
+                    if isinstance(command, LiveAudio):
+                        log.warning("live audio for job %d, which is not running: dropped", command.target)
+                elif isinstance(command, LiveAudio):
+                    job.push(command.samples)
+                elif isinstance(command, StopLive):
+                    job.stop.set()
+                else:
                     job.cancel.set()
             elif isinstance(command, GetInfo):
                 self._answer_info(command.job_id)
@@ -257,7 +271,12 @@ class _Worker:
 
     def _do_transcribe(self, job: _Job) -> Event:
         loaded = self._need_model()
-        return _TranscriptionJob(job.command, loaded, job.cancel, self.send).run()
+        return TranscriptionJob(job.command, loaded, job.cancel, self.send).run()
+
+    def _do_live(self, job: _Job) -> Event:
+        from engine.live.job import LiveJob
+
+        return LiveJob(job, self._need_model(), self.send).run()
 
     def _do_evaluate(self, job: _Job) -> Event:
         from engine.data.manifest import open_manifest
@@ -279,10 +298,10 @@ class _Worker:
         report = evaluate_loaded(loaded, manifest.utterances, os.path.dirname(os.path.abspath(command.manifest)),
                                  command.options, on_progress=on_progress)
         self.send(EvalResult(command.job_id, report.overall.wer, report.overall.cer,
-                             {**report.to_dict(), **_identity(loaded)}))
+                             {**report.to_dict(), **model_identity(loaded)}))
         return Finished(command.job_id, result={
             "wer": report.overall.wer, "cer": report.overall.cer, "utterances": report.overall.utterances,
-            "manifest": command.manifest, **_identity(loaded), "warnings": [str(p) for p in manifest.problems],
+            "manifest": command.manifest, **model_identity(loaded), "warnings": [str(p) for p in manifest.problems],
         })
 
     def _do_train(self, job: _Job) -> Event:
@@ -314,149 +333,6 @@ class _Worker:
             "run_dir": str(result.run_dir), "step": result.step, "best_cer": result.best_cer,
             "last_checkpoint": str(result.last_checkpoint) if result.last_checkpoint else None,
         })
-
-
-class _TranscriptionJob:
-    """One Transcribe command: audio in; partial transcripts, attention and chunk results out."""
-
-    def __init__(self, command: Transcribe, loaded, cancel: threading.Event, send):
-        self.command = command
-        self.loaded = loaded
-        self.cancel = cancel
-        self.send = send
-        self.backend = loaded.backend
-        self.sample_rate = self.backend.sample_rate(loaded)
-        self.frame_seconds = self.backend.frame_seconds(loaded)
-        self.samples = np.zeros(0, dtype=np.float32)
-        self.duration = 0.0
-        self.encoded_chunks: set[int] = set()
-        self.done: list[Transcript] = []  # each chunk's transcript, times in the whole audio
-        self.done_until = 0.0  # seconds of audio transcribed so far
-
-    def run(self) -> Event:
-        c = self.command
-        self._check()
-        self.samples = self._audio()
-        self.duration = len(self.samples) / self.sample_rate
-        # Cross-attention is computed per step only when it is to be streamed (no listener, no cost).
-        options = dataclasses.replace(c.options, step_attention="decoder_cross" in c.attention)
-        try:
-            transcript = transcribe_long(self.loaded, self.samples, options, max_chunk_seconds=c.max_chunk_seconds,
-                                         on_step=self._on_step, on_chunk=self._on_chunk, source=c.path)
-        except JobCancelled:
-            return self._stopped_early()
-        # A sliver of silence at the very end is skipped without a chunk result; still end at 100 %.
-        self.send(Progress(c.job_id, self.duration, self.duration, "seconds"))
-        # The identity of the model that produced it travels with the result: the window labels and
-        # exports the transcript with this, not with whatever its model list shows by then.
-        return Finished(c.job_id, result={**transcript.to_dict(), **_identity(self.loaded), "offset": c.offset})
-
-    def _check(self) -> None:
-        c = self.command
-        if (c.path is None) == (c.samples is None):
-            raise ParceroError("Transcribe needs exactly one of path (a file) or samples (an array)")
-        if c.sample_rate <= 0:
-            raise ParceroError(f"sample_rate must be positive, got {c.sample_rate}")
-        if c.offset < 0 or (c.duration is not None and c.duration <= 0):
-            raise ParceroError(f"offset must be >= 0 and duration > 0 seconds, got {c.offset} and {c.duration}")
-        if c.max_chunk_seconds < 1.0:
-            raise ParceroError(f"max_chunk_seconds must be at least 1 second, got {c.max_chunk_seconds}")
-        unknown = [k for k in c.attention if k not in ATTENTION_KINDS]
-        if unknown:
-            raise ParceroError(f"unknown attention kind(s) {', '.join(map(repr, unknown))}: "
-                               f"choose from {', '.join(ATTENTION_KINDS)}")
-        for name, heads in (("heads", c.heads), ("encoder_heads", c.encoder_heads or c.heads)):
-            if heads not in ("average", "all"):
-                raise ParceroError(f"{name} must be 'average' or 'all', got {heads!r}")
-        check_decode_options(c.options, self.loaded)
-
-    def _audio(self) -> np.ndarray:
-        c = self.command
-        if c.path is not None:
-            return load_audio(c.path, self.sample_rate, offset=c.offset, duration=c.duration)
-        x = c.samples
-        if x.ndim != 1 or x.size == 0 or not np.issubdtype(x.dtype, np.floating):
-            raise ParceroError(f"samples: expected a non-empty float array of shape (n,), "
-                               f"got {x.dtype} of shape {x.shape}")
-        start = int(round(c.offset * c.sample_rate))
-        if start >= x.size:
-            raise ParceroError(f"offset {c.offset:.3f} s is past the end of the samples "
-                               f"({x.size / c.sample_rate:.3f} s long)")
-        stop = None if c.duration is None else start + max(1, int(round(c.duration * c.sample_rate)))
-        x = x[start:stop]
-        if not np.isfinite(x).all():
-            raise ParceroError("samples: contain NaN or Inf values")
-        return resample(x, c.sample_rate, self.sample_rate)
-
-    def _on_step(self, chunk: Chunk, info: StepInfo) -> None:
-        if self.cancel.is_set():
-            raise JobCancelled()
-        c = self.command
-        if "encoder_self" in c.attention and chunk.index not in self.encoded_chunks:
-            self.encoded_chunks.add(chunk.index)
-            self._send_encoder_attention(chunk)
-        tokens = info.tokens[0]
-        texts, special = self._token_labels(tokens)
-        self.send(PartialTranscript(c.job_id, chunk.index, tuple(tokens), self.loaded.tokenizer.decode(tokens),
-                                    chunk.start, info.temperature, texts, special))
-        if "decoder_cross" in c.attention and info.cross_attention:
-            n = self._audio_frames(chunk)
-            for layer, w in enumerate(info.cross_attention):  # w: (B=1, H, T)
-                self._send_frames("decoder_cross", layer, info.step, w[0, :, :n], chunk, c.heads)
-
-    def _token_labels(self, tokens: list[int]) -> tuple[tuple[str, ...], tuple[bool, ...]]:
-        """Each token's text as a heatmap row label, and whether it is special (not text)."""
-        return self.backend.token_labels(self.loaded, tokens)
-
-    def _audio_frames(self, chunk: Chunk) -> int | None:
-        """Encoder frames of ``chunk`` that hold its audio (None: all of them)."""
-        return self.backend.audio_frames(self.loaded, chunk.end - chunk.start)
-
-    def _send_encoder_attention(self, chunk: Chunk) -> None:
-        # Decoding never needs the encoder's self-attention, so it is not kept;
-        # one more encoder pass (a few percent of the chunk's time) records it.
-        a, b = round(chunk.start * self.sample_rate), round(chunk.end * self.sample_rate)
-        feats = self.backend.encoder_input(self.loaded, self.samples[a:b])  # (T_in, n_mels)
-        device = self.loaded.device
-        recorder = AttentionRecorder(("encoder_self",))
-        with torch.inference_mode():
-            self.loaded.model.encode(feats[None].to(device), torch.tensor([feats.shape[0]], device=device), recorder)
-        n = self._audio_frames(chunk)
-        for layer, w in enumerate(recorder.of_kind("encoder_self")):  # w: (B=1, H, T, T)
-            self._send_frames("encoder_self", layer, 0, w[0, :, :n, :n], chunk,
-                              self.command.encoder_heads or self.command.heads)
-
-    def _send_frames(self, kind: str, layer: int, step: int, weights: torch.Tensor, chunk: Chunk,
-                     heads: str) -> None:
-        """Send ``weights`` (H, ...) of one layer as one frame: the heads' mean ("average") or all of them."""
-        c = self.command
-        if heads == "average":
-            head, matrix = None, weights.float().mean(dim=0).half().cpu().numpy()
-        else:  # one frame for all the heads: a step of Whisper base is 6 events, not 48
-            head, matrix = ALL_HEADS, weights.half().cpu().numpy()
-        self.send(AttentionFrame(c.job_id, kind, layer, head, step, matrix, chunk.index, chunk.start,
-                                 self.frame_seconds))
-
-    def _stopped_early(self) -> Cancelled:
-        """Cancelled, with what was transcribed before the stop: the chunks done, joined, and the model's identity.
-
-        An hour-long file cancelled at minute 40 keeps its 40 minutes: the window shows and exports them.
-        """
-        c = self.command
-        if not self.done:
-            return Cancelled(c.job_id)
-        partial = join_transcripts(self.done, self.duration)
-        partial.source = c.path
-        return Cancelled(c.job_id, result={**partial.to_dict(), **_identity(self.loaded), "offset": c.offset,
-                                           "stopped_at": self.done_until})
-
-    def _on_chunk(self, chunk: Chunk, transcript: Transcript) -> None:
-        self.done.append(transcript)
-        self.done_until = chunk.end
-        c = self.command
-        words = tuple((w.text, w.start, w.end) for w in transcript.words)
-        self.send(ChunkResult(c.job_id, chunk.index, chunk.start, chunk.end, transcript.text, words))
-        self.send(Progress(c.job_id, chunk.end, self.duration, "seconds"))
 
 
 def engine_info(job_id: int, loaded=None) -> EngineInfo:
@@ -491,11 +367,6 @@ def _versions() -> dict[str, str]:
         "parcero": __version__, "torch": torch.__version__, "torchaudio": version("torchaudio"),
         "cuda": torch.version.cuda or "none", "python": sys.version.split()[0],
     }
-
-
-def _identity(loaded) -> dict[str, str]:
-    """Which model produced a result: its name and folder."""
-    return {"model": loaded.name, "model_path": str(loaded.path)}
 
 
 def _device_of(loaded) -> str:

@@ -21,22 +21,23 @@ import numpy as np
 from PySide6.QtCore import QSettings, Qt, Signal, Slot
 from PySide6.QtGui import QDragEnterEvent, QDropEvent, QGuiApplication
 from PySide6.QtWidgets import (
-    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QLineEdit, QProgressBar, QPushButton, QSpinBox,
-    QSizePolicy, QSplitter, QTabWidget, QVBoxLayout, QWidget,
+    QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSizePolicy, QSplitter, QTabWidget, QVBoxLayout,
+    QWidget,
 )
 
 from app.audio_io import Player, Recorder
-from app.decode_options import DecodeOptionsDialog, recorded_settings
 from app.engine_messages import error_text
 from app.i18n import QT_TRANSLATE_NOOP, translate
+from app.live_run import LiveRun, start_live
 from app.model_session import ModelChoice, ModelSession
 from app.record_bar import RecordBar
 from app.settings_dialog import load_settings
-from app.transcript_result import LANGUAGES, TASKS, TranscriptResult
+from app.transcribe_options import TranscribeOptions
+from app.transcript_result import TranscriptResult
 from app.transcription_job import RunViews, TranscriptionRun
 from app.widgets.attention_view import AttentionView, SelfAttentionView
 from app.widgets.audio_view import AudioView
-from app.widgets.model_picker import ModelPicker, alignment_heads, has_language_choice
+from app.widgets.model_picker import alignment_heads
 from app.widgets.transcript_view import TranscriptView
 from app.time_text import clock
 from engine.errors import ParceroError
@@ -49,9 +50,6 @@ EXPORT_FILTER = QT_TRANSLATE_NOOP("TranscribePage", "SubRip subtitles (*.srt);;W
 ERROR_STYLE = "QLabel { color: #c62828; font-weight: 600; }"
 RESULT_STYLE = ""
 STALE_STYLE = "QLabel { color: #b26a00; }"  # the transcript was made by another model than the one chosen now
-LANGUAGE_KEY = "transcribe/language"
-TASK_KEY = "transcribe/task"
-PROMPT_KEY = "transcribe/initial_prompt"
 RECENT_FILES_KEY = "transcribe/recent_files"
 MAX_RECENT_FILES = 10
 
@@ -79,18 +77,14 @@ class TranscribePage(QWidget):
 
         self.player = Player(self)
         self.recorder = Recorder(self, folder=recordings_folder)
-        self._build()
-        self.beam_spin.setValue(stored.beam_size)  # a bad stored value: the default
-        _select_data(self.language_combo, self.settings.value(LANGUAGE_KEY, "es"))
-        _select_data(self.task_combo, self.settings.value(TASK_KEY, "transcribe"))
-        self.prompt_edit.setText(str(self.settings.value(PROMPT_KEY, "") or ""))
+        self._build(stored.beam_size)
         self._connect()
         self.setAcceptDrops(True)
         self._update_controls()
 
     # ---- building -------------------------------------------------------------------
 
-    def _build(self) -> None:
+    def _build(self, beam_size: int) -> None:
         self.open_button = QPushButton(self.tr("Open…"))
         self.open_button.setToolTip(self.tr("Open a WAV, FLAC, OGG or MP3 file (Ctrl+O)"))
         self.record_bar = RecordBar(self.recorder, SAMPLE_RATE)
@@ -104,29 +98,11 @@ class TranscribePage(QWidget):
         else:  # promise nothing that cannot work here
             self.file_label = QLabel(self.tr("No audio yet: open a file (Ctrl+O) or drop one here."))
 
-        self.model_picker = ModelPicker()
-        self.beam_spin = QSpinBox()
-        self.beam_spin.setRange(1, 16)
-        self.beam_spin.setPrefix(self.tr("beam "))
-        self.beam_spin.setToolTip(self.tr("Beam size: 1 = greedy (fastest)"))
-        self.language_combo = QComboBox()
-        for code, name in LANGUAGES:
-            self.language_combo.addItem(self.tr(name), code)
-        self.task_combo = QComboBox()
-        for code, name in TASKS:
-            self.task_combo.addItem(self.tr(name), code)
-        # Whisper's initial prompt (engine.transcript.DecodeOptions.initial_prompt): names and jargon to spell.
-        self.prompt_edit = QLineEdit()
-        self.prompt_edit.setPlaceholderText(self.tr("Initial prompt: names, jargon…"))
-        self.prompt_edit.setToolTip(self.tr(
-            "Text said before the audio, for Whisper to follow: names and jargon spelled as they should be "
-            "written, e.g. \"Núñez, Ramón y Cajal, neuronas\""))
-        self.prompt_edit.setClearButtonEnabled(True)
-        self.prompt_edit.setMinimumWidth(self.prompt_edit.fontMetrics().horizontalAdvance("M" * 10))
-        self.options_dialog = DecodeOptionsDialog(self.settings, self)  # temperature, batching, subtitle lines…
-        self.options_button = self.options_dialog.opener()  # "More options…"
-        self.selection_check = QCheckBox(self.tr("Only the selection"))
-        self.selection_check.setToolTip(self.tr("Shift+drag on the waveform to select a stretch"))
+        self.options = o = TranscribeOptions(self.settings, beam_size, self)  # the row of choices, remembered
+        self.model_picker, self.beam_spin, self.language_combo, self.task_combo, self.prompt_edit = (
+            o.model_picker, o.beam_spin, o.language_combo, o.task_combo, o.prompt_edit)
+        self.options_dialog, self.options_button, self.selection_check = (
+            o.options_dialog, o.options_button, o.selection_check)
         self.transcribe_button = QPushButton(self.tr("Transcribe"))
         self.cancel_button = QPushButton(self.tr("Cancel"))
         self.export_button = QPushButton(self.tr("Export…"))
@@ -165,12 +141,6 @@ class TranscribePage(QWidget):
         top.addWidget(self.file_label, 1)
         for w in (self.progress, self.export_button, self.copy_button):  # the file's progress (room for the time
             top.addWidget(w)  # left) and its transcript's export, beside its name: the row below is full
-        models = QHBoxLayout()
-        models.addWidget(QLabel(self.tr("Model:")))
-        for w in (self.model_picker, self.language_combo, self.task_combo, self.prompt_edit, self.beam_spin,
-                  self.options_button, self.selection_check, self.transcribe_button, self.cancel_button):
-            models.addWidget(w, w is self.prompt_edit)  # the prompt takes the room left on a wide screen
-        models.addStretch(0)  # and, hidden, leaves it here
         left = QSplitter(Qt.Orientation.Vertical)
         left.addWidget(self.audio_view)
         left.addWidget(self.attention_tabs)
@@ -183,7 +153,7 @@ class TranscribePage(QWidget):
         self.splitter.setSizes([3000, 1000])  # in proportion: the transcript gets a quarter of the width
         layout = QVBoxLayout(self)
         layout.addLayout(top)
-        layout.addLayout(models)
+        layout.addLayout(self.options.row(self.transcribe_button, self.cancel_button))
         layout.addWidget(self.error_label)
         layout.addWidget(self.result_label)
         layout.addWidget(self.splitter, 1)
@@ -199,10 +169,7 @@ class TranscribePage(QWidget):
         self.export_button.clicked.connect(self.choose_export_file)
         self.copy_button.clicked.connect(self.on_copy_button_clicked)
         self.model_picker.model_changed.connect(self.on_model_picker_model_changed)
-        self.beam_spin.valueChanged.connect(self.on_beam_spin_value_changed)
-        self.language_combo.currentIndexChanged.connect(self.on_language_combo_current_index_changed)
-        self.task_combo.currentIndexChanged.connect(self.on_task_combo_current_index_changed)
-        self.prompt_edit.textChanged.connect(self.on_prompt_edit_text_changed)
+        self.options.task_changed.connect(self._update_controls)
         self.recorder.stopped.connect(self.on_recorder_stopped)
         self.recorder.failed.connect(self.show_error)  # after the bar has let go of the button
         self.player.position_changed.connect(self.audio_view.set_cursor)
@@ -258,6 +225,9 @@ class TranscribePage(QWidget):
         self._abandon_transcription()  # new audio is coming: the old transcript is not its
         self._clear_result()
         self.file_label.setText(self.tr("Recording to {path} …").format(path=path))
+        if self.record_bar.live_check.isChecked():  # the text as the person speaks (app.live_run)
+            self.run = start_live(self, Path(path))
+            self._update_controls()
 
     def toggle_recording(self) -> None:
         """Start or stop recording (Ctrl+R); where recording cannot work, say why where the person looks."""
@@ -273,8 +243,16 @@ class TranscribePage(QWidget):
 
     @Slot(str)
     def on_recorder_stopped(self, path: str) -> None:
+        live, self.run = (self.run, None) if isinstance(self.run, LiveRun) else (None, self.run)
+        shown = list(self.transcript_view.words), self.transcript_view.partial  # the live text, kept
         if path and Path(path).exists():
             self.load_audio_file(path)
+        if live is not None:  # it has every sample: it finishes the last words, then ends as a transcription
+            self.transcript_view.add_words(shown[0])
+            self.transcript_view.set_partial(shown[1])
+            self.run = live
+            live.stop()
+            self._update_controls()
 
     def toggle_playback(self) -> None:
         if self.samples is None:
@@ -302,23 +280,6 @@ class TranscribePage(QWidget):
         self.play_button.setText(self.tr("❚❚ Pause") if state == "playing" else self.tr("▶ Play"))
 
     # ---- transcription --------------------------------------------------------------
-
-    @Slot(int)
-    def on_beam_spin_value_changed(self, value: int) -> None:
-        self.settings.setValue("transcribe/beam", value)
-
-    @Slot(int)
-    def on_language_combo_current_index_changed(self, _index: int) -> None:
-        self.settings.setValue(LANGUAGE_KEY, self.language_combo.currentData())
-
-    @Slot(int)
-    def on_task_combo_current_index_changed(self, _index: int) -> None:
-        self.settings.setValue(TASK_KEY, self.task_combo.currentData())
-        self._update_controls()
-
-    @Slot(str)
-    def on_prompt_edit_text_changed(self, text: str) -> None:
-        self.settings.setValue(PROMPT_KEY, text)
 
     @Slot(str)
     def on_model_picker_model_changed(self, path: str) -> None:
@@ -356,13 +317,7 @@ class TranscribePage(QWidget):
 
     def decode_options(self) -> DecodeOptions:
         """The options the next run decodes with: the beam, "More options…", for Whisper language, task, prompt."""
-        whisper, language = self._language_applies(), self.language_combo.currentData()
-        chosen = dict(language=None if language == "auto" else language, task=self.task_combo.currentData(),
-                      initial_prompt=self.prompt_edit.text().strip() or None) if whisper else {}
-        return self.options_dialog.decode_options(DecodeOptions(beam_size=self.beam_spin.value(), **chosen), whisper)
-
-    def _language_applies(self) -> bool:
-        return has_language_choice(self.model_picker.current_path())
+        return self.options.decode_options()
 
     def transcribe(self) -> None:
         model = self.model_picker.current_path()
@@ -375,7 +330,7 @@ class TranscribePage(QWidget):
             return
         options = self.decode_options()
         region = self.audio_view.selection() if self.selection_check.isChecked() else None
-        settings = recorded_settings(options, self._language_applies())  # what its export will say of them
+        settings = self.options.recorded_settings(options)  # what its export will say of them
         try:
             run = TranscriptionRun.start(self.session, ModelChoice(model, self.device, self._quantize()), options,
                                          self.run_views, audio=self.audio_path, samples=self.samples, region=region,
@@ -523,18 +478,9 @@ class TranscribePage(QWidget):
         has_model = bool(self.model_picker.current_path())
         self.transcribe_button.setEnabled(self.samples is not None and has_model and not busy and ready)
         self.transcribe_button.setToolTip("" if ready else self.tr("The engine is starting…"))
-        language = self._language_applies()
-        translating = language and self.task_combo.currentData() == "translate"
         # Never a silent translation: the button says what it will do.
-        self.transcribe_button.setText(self.tr("Translate") if translating else self.tr("Transcribe"))
-        for combo in (self.language_combo, self.task_combo):
-            combo.setEnabled(language)
-        self.prompt_edit.setVisible(language)  # only Whisper takes a prompt; hidden, it keeps its text
-        self.options_dialog.set_whisper(language)
-        why = "" if language else self.tr("This model knows one language; Whisper models take these choices")
-        self.language_combo.setToolTip(why or self.tr(
-            "The language spoken; detecting it reports the language found and how sure the model is"))
-        self.task_combo.setToolTip(why or self.tr("Write what is said, or translate the speech into English"))
+        self.transcribe_button.setText(self.tr("Translate") if self.options.translating() else self.tr("Transcribe"))
+        self.options.update_choices()
         self.cancel_button.setEnabled(busy)
         has_text = self.result is not None and self.result.has_text  # nothing found: nothing to save
         self.export_button.setEnabled(has_text)
@@ -557,12 +503,6 @@ class TranscribePage(QWidget):
         if urls:
             self.load_audio_file(urls[0].toLocalFile())
             event.acceptProposedAction()
-
-
-def _select_data(combo: QComboBox, data) -> None:
-    index = combo.findData(data)
-    if index >= 0:  # a stored value this version does not offer: the default stays
-        combo.setCurrentIndex(index)
 
 
 def _is_silent(samples: np.ndarray) -> bool:

@@ -127,6 +127,31 @@ class _HeatmapPanel(QWidget):
     def _alignment_changed(self) -> None:
         """Hook for views that keep something per alignment head."""
 
+    _HELD: tuple[str, ...] = ()  # the attributes holding what the view shows, for snapshot()
+
+    def _reset_args(self) -> tuple:
+        raise NotImplementedError
+
+    def _choices(self) -> tuple[int, int]:
+        """(layers, heads) the pickers offer."""
+        return self.layer_combo.count(), self.head_combo.count() - self._first_head_index()
+
+    def snapshot(self) -> tuple[tuple, dict]:
+        """What the view shows (one chunk's attention), to show again with :meth:`restore`.
+
+        Not a copy, so nothing is duplicated: take it just before :meth:`reset`, which
+        leaves the old data to the snapshot and starts afresh.
+        """
+        return self._reset_args(), {name: getattr(self, name) for name in self._HELD}
+
+    def restore(self, snapshot: tuple[tuple, dict]) -> None:
+        """Show a :meth:`snapshot` again, in place of what the view shows now."""
+        args, held = snapshot
+        self.reset(*args)
+        for name, value in held.items():
+            setattr(self, name, value)
+        self.redraw()
+
     def link_x(self, plot: pg.PlotItem | pg.PlotWidget) -> None:
         """Share the time axis with ``plot`` (e.g. ``AudioView.waveform_plot``): zoom one, zoom both."""
         self.plot.setXLink(plot.getPlotItem() if isinstance(plot, pg.PlotWidget) else plot)
@@ -175,6 +200,7 @@ class AttentionView(_HeatmapPanel):
 
     token_hovered = Signal(int, float, float)  # token index, start s, end s of its attention peak; -1 on leaving
     token_clicked = Signal(int, float)  # token index, seconds where the click was
+    _HELD = ("_rows", "_sums", "_tokens", "_special", "_n_tokens")
 
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent, translate("AttentionView", "Cross-attention"))
@@ -188,6 +214,12 @@ class AttentionView(_HeatmapPanel):
         self.controls.insertWidget(2, self.special_check)
         self.hover_label = QLabel()  # the hovered token and its time span, in words
         self.controls.insertWidget(4, self.hover_label)
+        # What the picture is where it is not the decoding going on (after a cancel): a line of its own
+        # above the plot, shown only then, so that a long note never widens the controls' row.
+        self.note_label = QLabel()
+        self.note_label.setWordWrap(True)
+        self.note_label.hide()
+        self.layout().insertWidget(1, self.note_label)
         self.row_scale_check.toggled.connect(self.on_picker_current_index_changed)
         self.special_check.toggled.connect(self.on_picker_current_index_changed)
         # No "token" title on the left axis: BPE pieces ("␣sospe") fill its fixed width, and the
@@ -222,10 +254,19 @@ class AttentionView(_HeatmapPanel):
         self._set_choices(max(1, n_layers), max(0, n_heads))
         self.hover_band.hide()
         self.hover_label.clear()
+        self.set_note("")
         self.image.clear()
         if self.n_frames > 0 and self.plot.vb.linkedView(pg.ViewBox.XAxis) is None:
             self.plot.setXRange(self.chunk_start, self.chunk_end, padding=0)
         self._update_token_ticks()
+
+    def _reset_args(self) -> tuple:
+        return self.n_frames, *self._choices(), self.frame_seconds, self.chunk_start
+
+    def set_note(self, text: str) -> None:
+        """Say what the picture is (e.g. after a cancel) in a line above it; "" or the next reset() removes it."""
+        self.note_label.setText(text)
+        self.note_label.setVisible(bool(text))
 
     @property
     def chunk_end(self) -> float:
@@ -477,6 +518,8 @@ class AttentionView(_HeatmapPanel):
 class SelfAttentionView(_HeatmapPanel):
     """Encoder self-attention of one chunk: query time down, key time across, both in seconds."""
 
+    _HELD = ("_matrices",)
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent, translate("SelfAttentionView", "Encoder self-attention"))
         self.plot.setLabel("left", self.tr("query time (s)"))
@@ -498,6 +541,9 @@ class SelfAttentionView(_HeatmapPanel):
         self._set_choices(max(1, n_layers), max(0, n_heads))
         self.image.clear()
         self.note_label.setText(self.tr("Transcribe to see how the encoder's frames attend to each other"))
+
+    def _reset_args(self) -> tuple:
+        return *self._choices(), self.frame_seconds, self.chunk_start
 
     def set_matrix(self, layer: int, head: int | None, matrix: np.ndarray) -> None:
         """Store attention of one layer and head (None: the average), shape = (T, T); shows it if selected."""

@@ -23,6 +23,8 @@ from engine.whisper.model import ARCHITECTURE
 class WhisperBackend(Backend):
     architecture = ARCHITECTURE
     tokenizer_file = TOKENIZER
+    takes_prompt = True
+    live_policy = "alignatt"
     always_fine_tunes = True  # Whisper is never trained from nothing here
     default_peak_lr = 1e-5  # published Whisper fine-tuning recipes use 1e-5 and below
 

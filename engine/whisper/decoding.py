@@ -46,7 +46,8 @@ from engine.whisper.audio import (
 )
 from engine.whisper.logits_filter import WhisperLogitsFilter
 from engine.whisper.segments import (
-    WhisperSegment, WhisperTranscript, says_something, split_segments, window_transcript,
+    WhisperSegment, WhisperTranscript, capped_segment, capped_timed, says_something, split_segments,
+    window_transcript,
 )
 from engine.whisper.tokenizer import WhisperTokenizer
 from engine.whisper.word_timing import add_word_timestamps
@@ -432,18 +433,21 @@ def transcribe_whisper(
 def whole_transcript(windows: list[WhisperTranscript], segments: list[WhisperSegment], duration: float,
                      options: WhisperOptions, source, language: str | None,
                      language_probability: float | None) -> WhisperTranscript:
-    """The recording's transcript from its windows' (times already the recording's) and the segments kept."""
+    """The recording's transcript from its windows' (times already the recording's) and the segments kept.
+
+    Every time is capped at ``duration``, the recording's length in seconds (copies; the inputs are untouched).
+    """
     return WhisperTranscript(
         text="".join(s.text for s in segments).strip(),
-        tokens=[t for w in windows for t in w.tokens],
-        words=[w for part in windows for w in part.words],
+        tokens=capped_timed([t for w in windows for t in w.tokens], duration),
+        words=capped_timed([w for part in windows for w in part.words], duration),
         duration=duration,
         score=float(np.mean(scores)) if (scores := [w.score for w in windows if w.segments]) else 0.0,
         source=str(source) if source is not None else None,
         cross_attention=windows[0].cross_attention if len(windows) == 1 and options.capture_attention else None,
         language=language or "",
         language_probability=language_probability,
-        segments=segments,
+        segments=[capped_segment(s, duration) for s in segments],
     )
 
 

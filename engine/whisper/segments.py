@@ -3,12 +3,14 @@
 :func:`split_segments` cuts a window's text at its timestamp pairs and says where
 the next window starts; :func:`window_transcript` turns a window's segments
 (with word timings, when they were aligned) into a
-:class:`WhisperTranscript`, times in the whole audio.
+:class:`WhisperTranscript`, times in the whole audio. Times are capped at the end of
+the audio they describe (:func:`capped_segment`): a window's last timestamp token
+can say 30.0 s where its audio ends at 12.3 s.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from engine.transcript import TimedText, Transcript
 from engine.whisper.audio import ENCODER_STRIDE, FRAMES_PER_SECOND
@@ -99,22 +101,50 @@ def says_something(s: WhisperSegment) -> bool:
     return s.start != s.end and bool(s.text.strip())
 
 
+def cap_times(start: float, end: float, limit: float) -> tuple[float, float]:
+    """``(start, end)`` no later than ``limit``, with start <= end."""
+    start = min(start, limit)
+    return start, min(max(start, end), limit)
+
+
+def capped_segment(s: WhisperSegment, limit: float) -> WhisperSegment:
+    """A copy of ``s`` whose times, and its words', end no later than ``limit`` (seconds).
+
+    Whisper can time text past the audio's end (into the window's padding); the
+    text stays, its times stop where the audio does.
+    """
+    words = [replace(w, start=a, end=b) for w in s.words for a, b in [cap_times(w.start, w.end, limit)]]
+    start, end = cap_times(s.start, s.end, limit)
+    return replace(s, start=start, end=end, words=words)
+
+
+def capped_timed(timed: list[TimedText], limit: float) -> list[TimedText]:
+    """Copies of ``timed`` ending no later than ``limit`` (seconds)."""
+    return [TimedText(t.text, *cap_times(t.start, t.end, limit)) for t in timed]
+
+
 def window_transcript(tok, segments: list[WhisperSegment], alignment: Alignment | None, duration: float,
                 avg_logprob: float, language: str, window_start: float) -> WhisperTranscript:
     """One window's transcript: a timed entry per text token (the text on the token that
     completes a character) and the words, times in the whole audio.
 
     ``segments`` are all the window's segments, in the order the alignment covered them;
-    those that say nothing are left out here.
+    those that say nothing (by their own times) are left out here. Every time is capped
+    at the window's end, ``window_start + duration``, where its audio ends; the
+    transcript's segments are capped copies.
     """
+    limit = window_start + duration
     tokens: list[TimedText] = []
     starts = alignment.token_starts + window_start if alignment is not None else None
     k = 0  # index into the aligned tokens, which cover every segment of the window
+    kept: list[WhisperSegment] = []
     for s in segments:
         text_tokens = [t for t in s.tokens if t < tok.eot]
         if not says_something(s):
             k += len(text_tokens)
             continue
+        s = capped_segment(s, limit)
+        kept.append(s)
         step = (s.end - s.start) / max(len(text_tokens), 1)
         m = 0  # index within the segment
         for piece, group in zip(*tok.split_on_characters(text_tokens)):
@@ -123,9 +153,10 @@ def window_transcript(tok, segments: list[WhisperSegment], alignment: Alignment 
                     a, b = float(starts[k]), float(starts[k + 1])
                 else:  # no word timings: spread evenly over the segment
                     a, b = s.start + m * step, s.start + (m + 1) * step
-                tokens.append(TimedText(piece if j == len(group) - 1 else "", round(a, 3), round(b, 3)))
+                a, b = cap_times(round(a, 3), round(b, 3), limit)
+                tokens.append(TimedText(piece if j == len(group) - 1 else "", a, b))
                 k, m = k + 1, m + 1
-    segments = [s for s in segments if says_something(s)]
+    segments = kept
     words = [TimedText(w.text.strip(), w.start, w.end) for s in segments for w in s.words]
     attention = alignment.cross_attention if alignment is not None else None
     return WhisperTranscript(

@@ -2365,6 +2365,14 @@ hipótesis: {hypothesis}</translation>
         <translation>● Grabar</translation>
     </message>
     <message>
+        <source>Live text</source>
+        <translation>Texto en vivo</translation>
+    </message>
+    <message>
+        <source>Transcribe while recording: final words in black, the guess after them in grey, the model&apos;s attention as you speak. The recording is saved as usual.</source>
+        <translation>Transcribir mientras se graba: las palabras definitivas en negro, la conjetura que las sigue en gris, la atención del modelo mientras habla. La grabación se guarda como siempre.</translation>
+    </message>
+    <message>
         <source>▶ Play</source>
         <translation>▶ Reproducir</translation>
     </message>
@@ -2397,8 +2405,8 @@ hipótesis: {hypothesis}</translation>
         <translation>Tamaño del haz: 1 = voraz (lo más rápido)</translation>
     </message>
     <message>
-        <source>Initial prompt: names, jargon…</source>
-        <translation>Indicación inicial: nombres, jerga…</translation>
+        <source>Initial prompt…</source>
+        <translation>Texto inicial…</translation>
     </message>
     <message>
         <source>Text said before the audio, for Whisper to follow: names and jargon spelled as they should be written, e.g. &quot;Núñez, Ramón y Cajal, neuronas&quot;</source>
@@ -2481,6 +2489,14 @@ hipótesis: {hypothesis}</translation>
         <translation>(transcripción cancelada)</translation>
     </message>
     <message>
+        <source>Cancelled: the last part finished, {start}–{end}</source>
+        <translation>Cancelado: la última parte terminada, {start}–{end}</translation>
+    </message>
+    <message>
+        <source>Cancelled before the first part of the audio was transcribed: no attention to show</source>
+        <translation>Cancelado antes de transcribir la primera parte del audio: no hay atención que mostrar</translation>
+    </message>
+    <message>
         <source>(decoding this window again at temperature {t:.1f}: the first text looked wrong) </source>
         <translation>(decodificando de nuevo esta ventana a temperatura {t:.1f}: el primer texto no parecía correcto) </translation>
     </message>
@@ -2531,6 +2547,14 @@ hipótesis: {hypothesis}</translation>
     <message>
         <source>Write what is said, or translate the speech into English</source>
         <translation>Escribir lo que se dice o traducir el habla al inglés</translation>
+    </message>
+    <message>
+        <source>Live transcription cannot keep up with the voice on this computer: it updates less often now. A smaller model keeps up better; nothing recorded is lost.</source>
+        <translation>La transcripción en vivo no da abasto con la voz en este equipo: ahora se actualiza con menos frecuencia. Un modelo más pequeño va más rápido; no se pierde nada de lo grabado.</translation>
+    </message>
+    <message>
+        <source>No live text: choose a model first. The recording goes on.</source>
+        <translation>Sin texto en vivo: elija primero un modelo. La grabación continúa.</translation>
     </message>
 </context>
 <context>

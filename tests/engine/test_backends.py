@@ -96,14 +96,14 @@ def test_a_third_family_loads_transcribes_and_is_scored_through_the_shared_paths
 
 
 def test_the_worker_runs_a_third_family_without_knowing_it(third_family, ctc_only_dir, tmp_path):
-    from engine.worker import _TranscriptionJob
+    from engine.transcription_job import TranscriptionJob
 
     loaded = load_model(ctc_only_dir)
     wav = tmp_path / "sí.wav"
     save_wav(wav, tone_speech(OVERFIT_TEXTS[5], seed=6), 16000)
     sent = []
     command = Transcribe(7, path=str(wav), attention=())
-    end = _TranscriptionJob(command, loaded, threading.Event(), sent.append).run()
+    end = TranscriptionJob(command, loaded, threading.Event(), sent.append).run()
     assert isinstance(end, Finished) and end.result["model"] == "solo-ctc"
     assert error_rates([OVERFIT_TEXTS[5]], [end.result["text"]]).cer < 0.2
     assert [type(e).__name__ for e in sent if isinstance(e, ChunkResult)] == ["ChunkResult"]

@@ -1,0 +1,136 @@
+"""When a word heard live is final: the commit policies of streaming transcription.
+
+A live transcriber decodes the audio received so far again and again; each pass
+gives a *hypothesis*, the words after those already committed, with their times.
+A policy decides how many of its leading words are final. Committed words are
+never taken back; the rest is the tentative tail the window shows greyed.
+
+- :class:`LocalAgreement` (Macháček, Dabre & Bojar, 2023, "Turning Whisper into a
+  real-time transcription system"): commit the longest prefix that the last ``n``
+  hypotheses agree on. Works for any model; costs about one extra update of latency.
+- :class:`AlignAtt` (Papi, Turchi & Negri, 2023, "AlignAtt: using attention-based
+  audio-translation alignments as a guide for simultaneous speech translation"):
+  commit a word only while the place it is aligned to lies at least ``margin``
+  seconds before the end of the audio received, i.e. the model did not read it off
+  the last frames, which may still change as more audio arrives. The alignment is
+  each family's own: Whisper's alignment-head cross-attention (the word times its
+  DTW gives), the Speech-Transformer's CTC forced alignment when it has a CTC head
+  (the CTC-prefix rule: a word is final once its CTC spikes are safely behind the
+  frontier) and its decoder cross-attention otherwise. Papi et al. test the
+  attention argmax of each token while decoding; we apply the same test to word
+  ends after the pass, which is more robust on Whisper's noisy single heads.
+
+Both are deterministic functions of the hypotheses and the audio end: tests drive
+them with scripted hypotheses and a simulated clock.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import deque
+from typing import Protocol, Sequence
+
+from engine.transcript import TimedText
+
+POLICIES = ("auto", "alignatt", "agreement")
+# "auto": each family's own (Backend.live_policy): AlignAtt for Whisper, whose alignment heads time words
+# well; LocalAgreement for the Speech-Transformer, whose attention decoder makes up words from a partial
+# utterance that its alignment then places early (measured on the test suite's tone model).
+
+
+def word_key(text: str) -> str:
+    """How two hypotheses' words are compared: case, punctuation and spacing do not count.
+
+    Whisper writes "hola," in one pass and "Hola." in the next; accents do count
+    ("esta" and "está" are different words).
+    """
+    text = unicodedata.normalize("NFC", text).lower()
+    return re.sub(r"[^\w]+", "", text)
+
+
+class Policy(Protocol):
+    name: str
+
+    def commit(self, hypothesis: Sequence[TimedText], audio_end: float) -> int:
+        """How many leading words of ``hypothesis`` (the words after those committed) are final now."""
+
+    def reset(self) -> None:
+        """Forget earlier hypotheses (the buffer was cut, or a new recording starts)."""
+
+
+class LocalAgreement:
+    """Commit the prefix the last ``n`` hypotheses share (LocalAgreement-n; n = 2 in the paper)."""
+
+    def __init__(self, n: int = 2):
+        if n < 2:
+            raise ValueError(f"LocalAgreement needs n >= 2, got {n}")
+        self.n = n
+        self.name = "agreement" if n == 2 else f"agreement-{n}"
+        self._earlier: deque[list[str]] = deque(maxlen=n - 1)  # earlier hypotheses' uncommitted word keys
+
+    def commit(self, hypothesis: Sequence[TimedText], audio_end: float) -> int:
+        keys = [word_key(w.text) for w in hypothesis]
+        k = 0
+        if len(self._earlier) == self.n - 1:
+            k = len(keys)
+            for earlier in self._earlier:
+                k = min(k, _common_prefix(keys, earlier))
+        # What stays of each earlier hypothesis after the words just committed.
+        remaining = [e[k:] for e in self._earlier]
+        self._earlier.clear()
+        self._earlier.extend(remaining[-(self.n - 2):] if self.n > 2 else [])
+        self._earlier.append(keys[k:])
+        return k
+
+    def reset(self) -> None:
+        self._earlier.clear()
+
+
+class AlignAtt:
+    """Commit words whose aligned end lies ``margin`` seconds or more before the audio received ends."""
+
+    name = "alignatt"
+
+    def __init__(self, margin: float = 1.0):
+        if not margin >= 0:
+            raise ValueError(f"AlignAtt needs a margin of 0 s or more, got {margin}")
+        self.margin = margin
+
+    def commit(self, hypothesis: Sequence[TimedText], audio_end: float) -> int:
+        frontier = audio_end - self.margin
+        k = 0
+        for w in hypothesis:
+            if w.end > frontier:
+                break
+            k += 1
+        return k
+
+    def reset(self) -> None:
+        pass
+
+
+def make_policy(name: str, margin: float = 1.0, family_default: str = "alignatt") -> Policy:
+    """The policy called ``name`` ("auto", "agreement", "agreement-N" or "alignatt"); ValueError naming the choices.
+
+    ``family_default`` is what "auto" means for the model at hand.
+    """
+    if name == "auto":
+        name = family_default
+    if name == "alignatt":
+        return AlignAtt(margin)
+    if name == "agreement":
+        return LocalAgreement(2)
+    m = re.fullmatch(r"agreement-(\d+)", name)
+    if m and int(m.group(1)) >= 2:
+        return LocalAgreement(int(m.group(1)))
+    raise ValueError(f"unknown live policy {name!r}: choose {', '.join(POLICIES)} (or agreement-N, N >= 2)")
+
+
+def _common_prefix(a: Sequence[str], b: Sequence[str]) -> int:
+    k = 0
+    for x, y in zip(a, b):
+        if x != y:
+            break
+        k += 1
+    return k

@@ -1,0 +1,65 @@
+"""The commit policies on scripted hypotheses: deterministic, with a simulated audio clock."""
+
+import pytest
+
+from engine.live.policy import AlignAtt, LocalAgreement, make_policy, word_key
+from engine.transcript import TimedText
+
+
+def words(text: str, start: float = 0.0, step: float = 0.5) -> list[TimedText]:
+    return [TimedText(w, start + i * step, start + (i + 1) * step) for i, w in enumerate(text.split())]
+
+
+def test_word_key_ignores_case_and_punctuation_not_accents():
+    assert word_key("¿Hola,") == word_key("hola") == "hola"
+    assert word_key("está") != word_key("esta")
+    assert word_key("año") != word_key("ano")
+
+
+def test_local_agreement_commits_what_two_passes_share():
+    policy = LocalAgreement(2)
+    assert policy.commit(words("el perro"), 1.0) == 0  # one pass: nothing to agree with
+    assert policy.commit(words("el perro come"), 1.5) == 2
+    # The caller now passes only what follows the committed words.
+    assert policy.commit(words("come carne", 1.0), 2.0) == 1  # "come" agreed with the last pass
+    assert policy.commit(words("carne asada", 1.5), 2.5) == 1
+    assert policy.commit(words("asado", 2.0), 3.0) == 0  # changed its mind: nothing new is final
+
+
+def test_local_agreement_three_needs_three_passes():
+    policy = LocalAgreement(3)
+    assert policy.commit(words("uno dos"), 1.0) == 0
+    assert policy.commit(words("uno dos tres"), 1.5) == 0
+    assert policy.commit(words("uno dos tres cuatro"), 2.0) == 2
+    assert policy.commit(words("tres cuatro"), 2.5) == 1
+
+
+def test_local_agreement_compares_words_not_spelling_of_punctuation():
+    policy = LocalAgreement(2)
+    policy.commit(words("Hola, ¿qué tal"), 1.0)
+    assert policy.commit(words("hola ¿Qué tal?"), 1.5) == 3
+
+
+def test_alignatt_commits_only_words_ending_before_the_margin():
+    policy = AlignAtt(margin=1.0)
+    hyp = words("uno dos tres cuatro", step=0.5)  # ends 0.5, 1.0, 1.5, 2.0
+    assert policy.commit(hyp, audio_end=2.0) == 2  # frontier 1.0
+    assert policy.commit(hyp, audio_end=3.0) == 4
+    assert policy.commit(hyp, audio_end=0.9) == 0
+    # A word past the frontier stops the commit even when a later one is earlier (times out of order).
+    odd = [TimedText("a", 0, 0.5), TimedText("b", 0.5, 2.5), TimedText("c", 0.6, 0.9)]
+    assert policy.commit(odd, audio_end=2.0) == 1
+
+
+def test_make_policy_names_the_choices():
+    assert isinstance(make_policy("alignatt", 0.5), AlignAtt)
+    assert make_policy("agreement").n == 2
+    assert make_policy("agreement-3").n == 3
+    assert isinstance(make_policy("auto", family_default="agreement"), LocalAgreement)
+    assert isinstance(make_policy("auto"), AlignAtt)
+    with pytest.raises(ValueError, match="auto, alignatt, agreement"):
+        make_policy("greedy")
+    with pytest.raises(ValueError):
+        make_policy("agreement-1")
+    with pytest.raises(ValueError):
+        AlignAtt(float("nan"))

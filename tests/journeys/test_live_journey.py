@@ -1,0 +1,86 @@
+"""Journey: a person records with "Live text" on, sees the words as they speak, stops, and keeps everything.
+
+The real main window, the real engine process and the real Whisper base; the microphone is the only
+fake: real Spanish speech played in real time through the sound-card boundary (a
+``sounddevice.InputStream`` stand-in), so the live loop runs on the real clock.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.audio import load_audio
+from engine.metrics import error_rates
+from tests.journeys.conftest import choose_model, wait_until
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def microphone(monkeypatch, cajal):
+    """Two real sentences (100+ characters) and a pause, spoken into a fake microphone in real time."""
+    from app import audio_io
+    from engine.live.capture import FileInputStream
+
+    (first, text1), (second, text2) = cajal[0], cajal[1]
+    pause = np.zeros(16000, np.float32)
+    voice = np.concatenate([load_audio(first, 16000), pause, load_audio(second, 16000), pause])
+    fake_sd = types.SimpleNamespace(
+        query_devices=lambda: [{"name": "Micrófono de prueba", "max_input_channels": 1, "max_output_channels": 0}])
+    monkeypatch.setattr(audio_io, "_sounddevice", lambda: fake_sd)
+    streams = []
+
+    def open_stream(**kw):
+        streams.append(FileInputStream(voice, speed=1.0, **kw))
+        return streams[-1]
+
+    monkeypatch.setattr(audio_io, "_input_stream_factory", open_stream)
+    return voice, f"{text1} {text2}", streams
+
+
+def test_live_text_while_recording_then_everything_saved_and_exported(qtbot, journey_engine, tmp_path,
+                                                                       whisper_base, microphone):
+    from tests.journeys.conftest import open_main_window
+
+    voice, reference, streams = microphone
+    window = open_main_window(qtbot, journey_engine, tmp_path)  # the fake microphone is in place first
+    page = window.transcribe_page
+    choose_model(page.model_picker, whisper_base)
+    assert page.record_bar.live_check.isEnabled()
+    page.record_bar.live_check.setChecked(True)
+    page.record_button.click()
+    assert page.recorder.is_recording and page.run is not None
+    # Words become final while the person is still speaking, and the heatmap follows the voice.
+    wait_until(qtbot, lambda: len(page.transcript_view.words) >= 5, 60, "live words committed while recording")
+    assert page.recorder.is_recording
+    assert streams[0].active, "text came only after the voice ended"
+    wait_until(qtbot, lambda: len(page.attention_view.shown_rows()) > 0, 30, "the heatmap's rows")
+    assert page.attention_view.chunk_start > 0 or len(page.transcript_view.words) < 40  # it moves with the voice
+    shots = Path(os.environ.get("PARCERO_SHOTS", tmp_path))  # to look at: PARCERO_SHOTS=/some/folder
+    window.grab().save(str(shots / "live-while-recording.png"))
+    wait_until(qtbot, lambda: streams[0].finished.is_set(), 60, "the whole recording played")
+    with qtbot.waitSignal(page.transcription_finished, timeout=120000):
+        page.record_button.click()  # stop: the last words are finalised, nothing is dropped
+    assert page.result is not None and page.run is None
+    text = page.result.transcript.text
+    assert error_rates([reference], [text]).wer < 0.3, text
+    shown = page.transcript_view.plain_text()
+    assert shown == text and page.transcript_view.partial == ""
+    # The recording is on disk, whole, and it is what the page shows and exports.
+    path = page.audio_path
+    assert path is not None and path.parent == tmp_path / "grabaciones"
+    assert len(load_audio(path, 16000)) == len(voice)
+    assert page.export_button.isEnabled()
+    out = tmp_path / "en-vivo.json"
+    assert page.export(out)
+    exported = json.loads(out.read_text(encoding="utf-8"))
+    assert exported["text"] == text and exported["model"] == "whisper-base"
+    assert page.error_label.isHidden()  # a note that passes were slow goes once the text is final
+    window.grab().save(str(shots / "live-finished.png"))
+    window.close()
