@@ -170,9 +170,11 @@ class Recorder(QObject):
         return self._wav.frames_written if self._wav is not None else 0
 
     def start(self, device: int | str | None = None, sample_rate: int = SAMPLE_RATE,
-              path: str | Path | None = None) -> bool:
+              path: str | Path | None = None, stream_factory=None) -> bool:
         """Open the microphone and start writing ``path`` (default: a new file in ``folder``).
 
+        ``stream_factory`` opens another input in the microphone's place, e.g. a file played as if live
+        (:class:`engine.live.capture.FileInputStream`); recording stops by itself when it ends.
         Returns False, after emitting ``failed``, when recording cannot start.
         """
         if self.is_recording:
@@ -190,8 +192,8 @@ class Recorder(QObject):
         self._buffer.clear()
         self._buffered = 0
         try:
-            stream = _input_stream_factory(samplerate=sample_rate, channels=1, dtype="float32",
-                                           device=device, callback=self._on_audio_block)
+            stream = (stream_factory or _input_stream_factory)(samplerate=sample_rate, channels=1, dtype="float32",
+                                                               device=device, callback=self._on_audio_block)
             stream.start()
         except Exception as error:
             wav.finish()
@@ -254,6 +256,9 @@ class Recorder(QObject):
                 path=self.path, error=_write_failure(self._wav))
             self.stop()
             self.failed.emit(message)
+        ended = getattr(self._stream, "finished", None)  # a file played as if live has no more to give
+        if self.is_recording and ended is not None and ended.is_set():
+            self.stop()
 
 
 class Player(QObject):

@@ -22,7 +22,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from app.i18n import translate
 from app.model_session import ModelChoice, ModelSession
 from app.transcription_job import RunViews, TranscriptionRun
-from engine.live.options import LiveOptions
+from engine.live.options import LIVE_BEAM_SIZE, LiveOptions
 from engine.protocol import Live
 from engine.transcript import DecodeOptions
 
@@ -96,11 +96,36 @@ def behind_message() -> str:
                                        "is lost.")
 
 
+def transcribe_file_live(page, audio: Path) -> bool:
+    """Play ``audio`` into the Transcribe page as if spoken into the microphone, with Live text on: a demo
+    of live transcription without a microphone, through the same path (recorded, then shown and exportable).
+    """
+    import time
+    from functools import partial
+
+    from engine.audio import audio_info
+    from engine.errors import ParceroError
+    from engine.live.capture import FileInputStream
+
+    if page.recorder.is_recording:
+        return False
+    try:
+        audio_info(audio)  # missing or not audio: said now, in the page
+    except ParceroError as error:
+        page.show_error(str(error))
+        return False
+    page.record_bar.live_check.setChecked(True)
+    folder = page.recorder.folder
+    path = folder / f"{Path(audio).stem}-live-{time.strftime('%Y%m%d-%H%M%S')}.wav"
+    page.record_bar.record_from(partial(FileInputStream, str(audio), speed=1.0), path)
+    return page.recorder.is_recording
+
+
 def start_live(page, path: Path) -> LiveRun | None:
     """The Transcribe page's live transcription of the recording just started at ``path``; None when none.
 
     Without a model, or with the engine down, the recording goes on and the page says why there is no
-    live text. Greedy decoding (beam 1) without fallback: a pass must take well under a second or two.
+    live text. A small beam (LIVE_BEAM_SIZE) without fallback: a pass must take well under a second or two.
     """
     from dataclasses import replace
 
@@ -111,7 +136,7 @@ def start_live(page, path: Path) -> LiveRun | None:
     if not model:
         page.show_error(translate("TranscribePage", "No live text: choose a model first. The recording goes on."))
         return None
-    options = replace(page.decode_options(), beam_size=1, temperature_fallback=False)
+    options = replace(page.decode_options(), beam_size=LIVE_BEAM_SIZE, temperature_fallback=False)
     settings = {**page.options.recorded_settings(options), "live": True}
     try:
         run = LiveRun.start(page.session, ModelChoice(model, page.device, page._quantize()), options,

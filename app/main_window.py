@@ -170,6 +170,12 @@ class MainWindow(QMainWindow):
         # Enabled even without a microphone: Ctrl+R then says why, instead of doing nothing.
         self.record_action.triggered.connect(self.on_record_action_triggered)
         audio_menu.addAction(self.record_action)
+        self.live_file_action = QAction(self.tr("Transcribe a file &live…"), self)
+        self.live_file_action.setShortcut(QKeySequence("Ctrl+Shift+R"))
+        self.live_file_action.setToolTip(self.tr("Play an audio file as if it were spoken into the microphone, with "
+                                                 "live text: what live transcription does, without a microphone"))
+        self.live_file_action.triggered.connect(self.on_live_file_action_triggered)
+        audio_menu.addAction(self.live_file_action)
         self.play_action = QAction(self.tr("&Play / pause"), self)
         self.play_action.setShortcut(QKeySequence(Qt.Key.Key_Space))
         self.play_action.triggered.connect(self.on_play_action_triggered)
@@ -268,6 +274,22 @@ class MainWindow(QMainWindow):
     def on_open_action_triggered(self) -> None:
         self.page_list.setCurrentRow(self.pages.indexOf(self.transcribe_page))
         self.transcribe_page.choose_audio_file()
+
+    @Slot()
+    def on_live_file_action_triggered(self) -> None:
+        from pathlib import Path
+
+        from PySide6.QtWidgets import QFileDialog
+
+        from app.i18n import translate
+        from app.live_run import transcribe_file_live
+        from app.pages.transcribe_page import AUDIO_FILTER
+
+        self.page_list.setCurrentRow(self.pages.indexOf(self.transcribe_page))
+        path, _ = QFileDialog.getOpenFileName(self, self.tr("Transcribe a file live"), "",
+                                              translate("TranscribePage", AUDIO_FILTER))
+        if path:
+            transcribe_file_live(self.transcribe_page, Path(path))
 
     @Slot(str)
     def on_transcribe_page_audio_loaded(self, path: str) -> None:

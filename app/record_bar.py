@@ -46,6 +46,7 @@ class RecordBar(QWidget):
         self.recorder = recorder
         self.sample_rate = sample_rate
         self._last_live_draw = 0.0
+        self._source: tuple | None = None  # (stream factory, path) for the next start: a file played as if live
         self.button = QPushButton(translate("TranscribePage", "● Record"))
         self.button.setCheckable(True)
         self.device_combo = QComboBox()
@@ -77,12 +78,16 @@ class RecordBar(QWidget):
         recorder.level_changed.connect(self.level_meter.set_level)
         recorder.samples_added.connect(self.on_recorder_samples_added)
         recorder.failed.connect(self.on_recorder_failed)
+        recorder.stopped.connect(self.on_recorder_stopped)
 
     @Slot(bool)
     def on_button_toggled(self, on: bool) -> None:
         if on:
             self.starting.emit()
-            if not self.recorder.start(device=self.device_combo.currentData(), sample_rate=self.sample_rate):
+            factory, path = self._source or (None, None)
+            self._source = None
+            if not self.recorder.start(device=self.device_combo.currentData(), sample_rate=self.sample_rate,
+                                       path=path, stream_factory=factory):
                 self.button.setChecked(False)
             else:
                 self.started.emit(str(self.recorder.path))
@@ -92,6 +97,12 @@ class RecordBar(QWidget):
             self.button.setText(translate("TranscribePage", "● Record"))
             self.level_meter.reset()
 
+    def record_from(self, stream_factory, path) -> None:
+        """Record from ``stream_factory`` (sounddevice's keywords) into ``path`` instead of the microphone."""
+        if not self.recorder.is_recording:
+            self._source = (stream_factory, path)
+            self.button.setChecked(True)
+
     @Slot(object)
     def on_recorder_samples_added(self, _new) -> None:
         # The live view shows the last seconds scrolling by, redrawn a few times a second
@@ -100,6 +111,10 @@ class RecordBar(QWidget):
         if now - self._last_live_draw >= LIVE_REDRAW_SECONDS:
             self._last_live_draw = now
             self.live_audio_changed.emit(self.recorder.buffer()[-LIVE_SECONDS * self.sample_rate:])
+
+    @Slot(str)
+    def on_recorder_stopped(self, _path: str) -> None:
+        self.button.setChecked(False)  # it stopped by itself (a file played as if live ended): Record again
 
     @Slot(str)
     def on_recorder_failed(self, _message: str) -> None:

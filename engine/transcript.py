@@ -42,6 +42,9 @@ class DecodeOptions:
     # a small neural network) or "energy" (loudness). On, only the speech is decoded: no text over silence.
     vad: str = "auto"
     vad_threshold: float = 0.5  # speech probability (silero) above which a 32 ms frame is speech
+    # Whisper: at most this many tokens per second of a window's audio (+ 8); None: Whisper's 224 a window.
+    # Live passes set it: a greedy loop ("no, no, no, ...") then costs a few steps, not 224.
+    max_tokens_per_second: float | None = None
 
 
 VAD_CHOICES = ("auto", "off", "silero", "energy")

@@ -1,6 +1,6 @@
 """``parcero live``: transcribe while recording, from a microphone or a file played as if live.
 
-    parcero live [--input FILE [--speed X] | --device-index N] [--model NAME|DIR] [--policy alignatt|agreement]
+    parcero live [--input FILE [--speed X] | --device-index N] [--model NAME|DIR] [--policy auto|alignatt|agreement|ctc]
                  [--margin S] [--beam-size N] [--language es|auto|CODE] [--quantize none|int8|fp16|bf16]
                  [--device auto|cpu|cuda] [--output-dir DIR]
 
@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Iterator
 
 from engine.errors import JobCancelled, ParceroError
-from engine.live.policy import POLICIES
+from engine.live.options import LIVE_BEAM_SIZE
+from engine.live.policy import DEFAULT_MARGIN, POLICIES
 
 # How `parcero live` spells the DecodeOptions fields it sets, for the messages that refuse one.
 OPTION_FLAGS = {"beam_size": "--beam-size", "language": "--language"}
@@ -53,15 +54,17 @@ def add_live_parser(sub) -> None:
                    "else the bundled demo model")
     p.add_argument("--policy", default="auto", metavar="POLICY",
                    help=f"when a word is final: alignatt (once it ends --margin seconds before the audio heard), "
-                   f"agreement (once two passes in a row agree on it; about one update later), or auto: the "
-                   f"model's own (alignatt for Whisper, agreement for a Speech-Transformer) "
+                   f"agreement (once two passes in a row agree on it; about one update later), ctc (once the "
+                   f"model's CTC head reads the same word, --margin seconds before the end), or auto: the "
+                   f"model's own (alignatt for Whisper, ctc for a Speech-Transformer) "
                    f"(choices: {', '.join(POLICIES)}; default: auto)")
-    p.add_argument("--margin", type=float, default=1.0, metavar="S",
-                   help="alignatt: seconds a word must end before the end of the audio heard (default: 1.0)")
-    p.add_argument("--beam-size", type=int, default=1, metavar="N",
-                   help="beam size (default: 1, greedy: every update decodes the last seconds again, so a pass "
-                   "must take less time than the speech it follows; a beam makes each pass several times "
-                   "slower for little gain, as words are heard again on later passes before they are final)")
+    p.add_argument("--margin", type=float, default=DEFAULT_MARGIN, metavar="S",
+                   help=f"alignatt: seconds a word must end before the end of the audio heard "
+                   f"(default: {DEFAULT_MARGIN})")
+    p.add_argument("--beam-size", type=int, default=LIVE_BEAM_SIZE, metavar="N",
+                   help=f"beam size (default: {LIVE_BEAM_SIZE}: as fast as greedy on a CPU and more accurate; every "
+                   "update decodes the last seconds again, so a pass must take less time than the speech it "
+                   "follows, and larger beams slow each pass for little gain)")
     p.add_argument("--language", default="es", metavar="CODE",
                    help="Whisper: the language spoken (es, en, pt, ...), or auto to detect it (default: es)")
     p.add_argument("--quantize", default="none", choices=["none", "int8", "fp16", "bf16"],

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field, replace
 from difflib import SequenceMatcher
 from typing import Callable
@@ -45,7 +46,13 @@ class LiveUpdate:
     forced: bool = False  # the buffer was full: words were committed without the policy's consent
 
 
+MAX_TOKENS_PER_SECOND = 10.0  # Whisper: a pass stops there (Spanish reads at 26 characters, ~6 tokens a second)
+LOOP_RATIO = 2.4  # a hypothesis compressing better than this (zlib) is a loop: nothing of it is committed
 MIN_PASS_SECONDS = 0.3  # less audio than this is not decoded yet (a Speech-Transformer needs a few frames)
+PAUSE_SECONDS = 0.2  # a gap this long between two words is a pause: the buffer may be cut there
+SENTENCE_ENDS = ".?!;:"
+NO_PAUSE_ROOM = 5.0  # without a pause, the buffer is cut this many seconds before it is full
+ALIGN_SLACK = 3  # words the hypothesis may hold beyond the committed ones where they are looked for
 OLD_WORD_SLACK = 0.1  # a word starting this long before the last committed end is already committed
 OVERLAP_WORDS = 5  # at most this many words repeated across a buffer cut are recognised and dropped
 
@@ -66,7 +73,8 @@ class LiveTranscriber:
         # No fallback either: a pass that looks wrong is followed by another within a second, while
         # decoding it again hotter would take up to five passes' time, with randomness in the text.
         self.options = replace(options, batch_size=0, vad="off", condition_on_previous_text=False,
-                               word_timestamps=True, temperature_fallback=False)
+                               word_timestamps=True, temperature_fallback=False,
+                               max_tokens_per_second=options.max_tokens_per_second or MAX_TOKENS_PER_SECOND)
         self.user_prompt = (options.initial_prompt or "").strip()
         self.policy = make_policy(live.policy, live.margin, self.backend.live_policy)
         self.trim_seconds = live.trim_seconds
@@ -103,8 +111,19 @@ class LiveTranscriber:
             return LiveUpdate(committed, self.tentative, audio_end, final=final)
         t0 = time.perf_counter()
         new = self._new_words(self._hypothesis())
+        support = None
+        if getattr(self.policy, "needs_ctc", False):
+            ctc = self.backend.ctc_words(self.loaded, self._buffer)
+            if ctc is not None:
+                offset = self._buffer_start / self.sample_rate
+                support = self._new_words([TimedText(w.text, w.start + offset, w.end + offset) for w in ctc])
         self.passes += 1
-        k = len(new) if final else self.policy.commit(new, audio_end)
+        if final:
+            k = len(new)
+        elif _loops(new):  # "no, no, no, ...": the next pass, with more audio, usually reads it right
+            k = 0
+        else:
+            k = self.policy.commit(new, audio_end, support)
         forced = False
         buffered = len(self._buffer) / self.sample_rate
         if not final and buffered > self.live.max_buffer_seconds:
@@ -151,7 +170,12 @@ class LiveTranscriber:
         inside = [w for w in self.committed if w.end > start + OLD_WORD_SLACK]
         keys = [word_key(w.text) for w in hypothesis]
         if inside:
-            return hypothesis[_aligned_end([word_key(w.text) for w in inside], keys):]
+            k = _aligned_end([word_key(w.text) for w in inside], keys)
+            if k is not None:
+                return hypothesis[k:]
+            # Heard too differently to align (or left out: Whisper may skip what its prompt already says):
+            # the words that start after the last committed one ends are new.
+            return [w for w in hypothesis if w.start > inside[-1].end - OLD_WORD_SLACK]
         # Words said just before a cut can come back at the start of the next buffer.
         if self.committed and hypothesis and hypothesis[0].start - start < 1.0:
             for n in range(min(OVERLAP_WORDS, len(hypothesis), len(self.committed)), 0, -1):
@@ -164,13 +188,26 @@ class LiveTranscriber:
         k = AlignAtt(self.live.margin).commit(new, audio_end)
         return k if k else len(new)
 
-    def _trim(self, hypothesis: list[TimedText], forced: bool) -> None:
+    def _trim(self, new: list[TimedText], forced: bool) -> None:
+        """Cut the buffer where committed text ends, at a pause if there is one, once it is long.
+
+        A cut inside speech leaves the next pass a word's tail to read as a word of its own ("a presuramientos"
+        for "apresuramientos"); so the buffer is cut in a pause after a committed word or after one that ends a
+        sentence, and at the last committed word only when the buffer is nearly full.
+        """
         buffered = len(self._buffer) / self.sample_rate
         if buffered <= self.trim_seconds and not forced:
             return
-        if self.committed and self.committed[-1].end * self.sample_rate > self._buffer_start:
-            cut = int(self.committed[-1].end * self.sample_rate)
-        elif not hypothesis:  # no words at all: silence or noise; keep only the last seconds
+        start = self._buffer_start / self.sample_rate
+        inside = [w for w in self.committed if w.end > start + OLD_WORD_SLACK]
+        if inside:
+            cut_s = _pause_after(inside, new[:1])
+            if cut_s is None:
+                if not forced and buffered < self.live.max_buffer_seconds - NO_PAUSE_ROOM:
+                    return  # wait for a pause
+                cut_s = inside[-1].end
+            cut = int(cut_s * self.sample_rate)
+        elif not new:  # no words at all: silence or noise; keep only the last moment
             cut = self._buffer_start + len(self._buffer) - int(self.live.margin * self.sample_rate)
         else:
             return
@@ -179,11 +216,36 @@ class LiveTranscriber:
         self._buffer_start = cut
 
 
-def _aligned_end(committed: list[str], hypothesis: list[str]) -> int:
-    """Where ``committed`` (word keys) ends in ``hypothesis``: the index of the first word after it."""
-    blocks = [b for b in SequenceMatcher(None, committed, hypothesis, autojunk=False).get_matching_blocks() if b.size]
-    if not blocks:  # nothing in common: the pass heard them differently; skip as many words
-        return min(len(committed), len(hypothesis))
+def _pause_after(committed: list[TimedText], following: list[TimedText]) -> float | None:
+    """Where to cut (seconds): in the last pause after a committed word, or after its sentence's end; else None."""
+    words = committed + following
+    for i in range(len(committed) - 1, -1, -1):
+        w = committed[i]
+        gap = words[i + 1].start - w.end if i + 1 < len(words) else None
+        if gap is not None and gap >= PAUSE_SECONDS:
+            return w.end + min(gap / 2, 0.3)
+        if w.text.rstrip()[-1:] in SENTENCE_ENDS and (gap is None or gap > 0):
+            return w.end + (min(gap / 2, 0.3) if gap else 0.0)
+    return None
+
+
+def _loops(words: list[TimedText]) -> bool:
+    """Whether the words repeat themselves like a decoding loop (Whisper's compression-ratio test)."""
+    text = " ".join(w.text.strip() for w in words).encode("utf-8")
+    return len(text) > 40 and len(text) / len(zlib.compress(text)) > LOOP_RATIO
+
+
+def _aligned_end(committed: list[str], hypothesis: list[str]) -> int | None:
+    """Where ``committed`` (word keys) ends in ``hypothesis``: the index of the first word after it.
+
+    None when the two have too little in common to tell (fewer than half the committed words found).
+    """
+    # They open the buffer, so they are looked for at the hypothesis's start (a few words' slack for words heard
+    # differently): a phrase said twice within one buffer must not match its later copy.
+    head = hypothesis[:len(committed) + ALIGN_SLACK]
+    blocks = [b for b in SequenceMatcher(None, committed, head, autojunk=False).get_matching_blocks() if b.size]
+    if 2 * sum(b.size for b in blocks) < len(committed):
+        return None
     last = blocks[-1]
     unmatched = len(committed) - (last.a + last.size)  # committed words after the last match: one each
     return min(last.b + last.size + unmatched, len(hypothesis))

@@ -62,6 +62,24 @@ class SpeechTransformerBackend(Backend):
     def transcribe_file(self, loaded, path, options, *, max_chunk_seconds, on_step=None):
         return st.transcribe_file(loaded, path, options, max_chunk_seconds=max_chunk_seconds, on_step=on_step)
 
+    def ctc_words(self, loaded, samples: np.ndarray):
+        from engine.transcript import TimedText, words_from_characters
+
+        model, tok = loaded.model, loaded.tokenizer
+        if model.ctc_head is None:
+            return None
+        feats = compute_features(samples, loaded.feature_config)
+        with torch.inference_mode():
+            xa, lens = model.encode(feats[None].to(loaded.device), torch.tensor([feats.shape[0]], device=loaded.device))
+            best = model.ctc_log_probs(xa)[0, :int(lens[0])].argmax(-1).tolist()  # (T,) a label per frame
+        frame = self.frame_seconds(loaded)
+        chars, previous = [], tok.blank_id
+        for t, label in enumerate(best):  # collapse repeats, drop blanks: each character at its spike
+            if label != previous and label != tok.blank_id:
+                chars.append(TimedText(tok.decode([label]), round(t * frame, 3), round((t + 1) * frame, 3)))
+            previous = label
+        return words_from_characters(chars)
+
     def token_labels(self, loaded, tokens: Sequence[int]):
         names = loaded.tokenizer.tokens  # <blank>, <unk>, <sos>, <eos>, then the characters
         return tuple(names[t] for t in tokens), tuple(t < len(SPECIAL_TOKENS) for t in tokens)

@@ -198,7 +198,7 @@ def whisper_options(options):
         initial_prompt=(options.initial_prompt or "").strip() or None,
         condition_on_previous_text=options.condition_on_previous_text,
         temperatures=fallback_temperatures(options.temperature, options.temperature_fallback),
-        word_timestamps=options.word_timestamps,
+        word_timestamps=options.word_timestamps, max_tokens_per_second=options.max_tokens_per_second,
     )
 
 

@@ -91,6 +91,8 @@ class WhisperOptions:
     # A window whose loudest 20 ms (RMS) stays below this level, in dB below full scale, is silence and is not
     # decoded (the quietest real speech in cv-es-sample peaks at -48 dB); None: decode every window.
     silence_level_db: float | None = -70.0
+    # At most this many tokens a second of a window's audio (at least 1 s), plus 8; None: half the context (224).
+    max_tokens_per_second: float | None = None
 
     def __post_init__(self):
         if self.fallback_keeps not in ("best", "last"):
@@ -192,6 +194,7 @@ def decode_windows(
     blank_ids=None,
     on_step: StepCallback | None = None,
     temperature: float = 0.0,
+    max_new_tokens: int | None = None,
 ) -> list[WindowResult]:
     """Decode windows' encoder output xa (B, T, D) under Whisper's rules, all B in one search.
 
@@ -205,7 +208,7 @@ def decode_windows(
     prompt = build_prompt(tokenizer, previous or [], sot_sequence, n_ctx)
     sample_begin = len(prompt)
     # As Whisper: at most half the context of new tokens, and never past its end.
-    max_new = min(n_ctx // 2, n_ctx + 1 - sample_begin)
+    max_new = min(n_ctx // 2, n_ctx + 1 - sample_begin, max_new_tokens or n_ctx)
     B = xa.shape[0]
     enc_lens = torch.full((B,), xa.shape[1], device=xa.device)
     max_initial = None
@@ -253,6 +256,8 @@ def decode_with_fallback(model, tokenizer: WhisperTokenizer, xa: Tensor, options
     """
     if first is not None and not needs_fallback(first, options, audio_seconds):
         return first
+    if options.max_tokens_per_second is not None and audio_seconds is not None:
+        kwargs["max_new_tokens"] = int(options.max_tokens_per_second * max(audio_seconds, 1.0)) + 8
     attempts: list[WindowResult] = [first] if first is not None else []
     for temperature in (options.temperatures or (0.0,))[len(attempts):]:
         result = decode_window(model, tokenizer, xa, options, temperature=temperature, **kwargs)

@@ -1456,6 +1456,14 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
         <translation>&amp;Grabar</translation>
     </message>
     <message>
+        <source>Transcribe a file &amp;live…</source>
+        <translation>Transcribir un archivo en &amp;vivo…</translation>
+    </message>
+    <message>
+        <source>Play an audio file as if it were spoken into the microphone, with live text: what live transcription does, without a microphone</source>
+        <translation>Reproducir un archivo de audio como si se hablara al micrófono, con texto en vivo: lo que hace la transcripción en vivo, sin micrófono</translation>
+    </message>
+    <message>
         <source>&amp;Play / pause</source>
         <translation>&amp;Reproducir / pausar</translation>
     </message>
@@ -1490,6 +1498,10 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
     <message>
         <source>Recording is unavailable: {reason}</source>
         <translation>No se puede grabar: {reason}</translation>
+    </message>
+    <message>
+        <source>Transcribe a file live</source>
+        <translation>Transcribir un archivo en vivo</translation>
     </message>
     <message>
         <source>Opened {path}</source>

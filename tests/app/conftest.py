@@ -92,3 +92,19 @@ def demo_dir():
     if path is None:
         pytest.skip("the bundled demo model is missing")
     return path
+
+
+@pytest.fixture
+def views(qtbot):
+    """The Transcribe page's views a transcription run draws into, each on its own."""
+    from PySide6.QtWidgets import QProgressBar
+
+    from app.transcription_job import RunViews
+    from app.widgets.attention_view import AttentionView, SelfAttentionView
+    from app.widgets.transcript_view import TranscriptView
+
+    transcript, attention, self_attention, progress = (TranscriptView(), AttentionView(), SelfAttentionView(),
+                                                       QProgressBar())
+    for widget in (transcript, attention, self_attention, progress):
+        qtbot.addWidget(widget)
+    return RunViews(transcript, attention, self_attention, progress)

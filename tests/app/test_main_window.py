@@ -39,8 +39,8 @@ def test_window_has_pages_menus_and_shortcuts(window):
     page_names = [window.page_list.item(i).text() for i in range(window.page_list.count())]
     assert page_names[0] == "Transcribe"
     shortcuts = {a.shortcut().toString() for a in (window.open_action, window.record_action, window.play_action,
-                                                   window.export_action)}
-    assert shortcuts == {"Ctrl+O", "Ctrl+R", "Space", "Ctrl+E"}
+                                                   window.export_action, window.live_file_action)}
+    assert shortcuts == {"Ctrl+O", "Ctrl+R", "Space", "Ctrl+E", "Ctrl+Shift+R"}
     assert window.device_label.text() == "CPU (test)"
     assert "PyTorch" in about_text() and "Qt" in about_text()
 

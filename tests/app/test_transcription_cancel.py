@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from PySide6.QtWidgets import QProgressBar
 
 from app.transcription_job import RunViews, TranscriptionRun
-from app.widgets.attention_view import AttentionView, SelfAttentionView
-from app.widgets.transcript_view import TranscriptView
 from engine.protocol import ALL_HEADS, AttentionFrame, ChunkResult, PartialTranscript
 
 pytestmark = pytest.mark.timeout(180, func_only=True)
@@ -25,15 +22,6 @@ pytestmark = pytest.mark.timeout(180, func_only=True)
 JOB = 91_001  # far above any id the engine of this module hands out
 LAYERS, HEADS, FRAMES, FRAME_SECONDS = 2, 3, 40, 0.02
 OFFSET = 3.0  # the selection decoded starts 3 s into the file
-
-
-@pytest.fixture
-def views(qtbot):
-    transcript, attention, self_attention, progress = (TranscriptView(), AttentionView(), SelfAttentionView(),
-                                                       QProgressBar())
-    for widget in (transcript, attention, self_attention, progress):
-        qtbot.addWidget(widget)
-    return RunViews(transcript, attention, self_attention, progress)
 
 
 def cross(chunk: int, step: int, layer: int) -> np.ndarray:

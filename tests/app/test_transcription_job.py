@@ -14,13 +14,10 @@ import json
 import numpy as np
 import pytest
 from PySide6.QtCore import SIGNAL
-from PySide6.QtWidgets import QProgressBar
 
 from app.model_session import ModelChoice, ModelSession
 from app.transcript_result import TranscriptResult
-from app.transcription_job import RunViews, TranscriptionRun
-from app.widgets.attention_view import AttentionView, SelfAttentionView
-from app.widgets.transcript_view import TranscriptView
+from app.transcription_job import TranscriptionRun
 from engine.audio import save_wav
 from engine.protocol import AttentionFrame, ChunkResult, PartialTranscript
 from engine.transcript import DecodeOptions, TimedText, Transcript
@@ -30,15 +27,6 @@ from tests.helpers import SR, tone_speech
 pytestmark = pytest.mark.timeout(180, func_only=True)
 
 JOB = 90_001  # far above any id the engine of this module hands out
-
-
-@pytest.fixture
-def views(qtbot):
-    transcript, attention, self_attention, progress = (TranscriptView(), AttentionView(), SelfAttentionView(),
-                                                       QProgressBar())
-    for widget in (transcript, attention, self_attention, progress):
-        qtbot.addWidget(widget)
-    return RunViews(transcript, attention, self_attention, progress)
 
 
 def follow(engine, views, load_job=None, job=JOB, **kwargs) -> tuple[TranscriptionRun, list]:

@@ -55,6 +55,9 @@ def test_quick_cpu_mode_runs_every_part_and_records_it(tmp_path):
     inference = parts["inference"]
     assert inference["steps"]["speech_transformer"]["status"] == "ok" and inference["speech_transformer"]
     assert inference["steps"]["whisper_longform"]["status"] == "skipped"
+    if inference["steps"].get("whisper_clips", {}).get("status") == "ok":  # Whisper base and cajal-es are here
+        assert inference["steps"]["whisper_live"]["status"] == "ok", inference["steps"]["whisper_live"]
+        assert inference["whisper_live"]["words_committed"] > 0 and inference["whisper_live"]["passes"] > 0
     finetune = parts["finetune"]
     assert finetune["status"] == "ok" and finetune["loss_fell"] and finetune["cer_improved"]
 

@@ -84,3 +84,26 @@ def test_live_text_while_recording_then_everything_saved_and_exported(qtbot, jou
     assert page.error_label.isHidden()  # a note that passes were slow goes once the text is final
     window.grab().save(str(shots / "live-finished.png"))
     window.close()
+
+
+def test_a_file_transcribed_live_from_the_audio_menu(qtbot, journey_window, monkeypatch, tmp_path, whisper_base,
+                                                     cajal):
+    """Audio ▸ Transcribe a file live…: the file plays through the microphone's path in real time, the text
+    comes while it plays, recording stops by itself at its end, and the result is the file's transcript."""
+    from PySide6.QtWidgets import QFileDialog
+
+    window, page = journey_window, journey_window.transcribe_page
+    (clip, reference) = cajal[2]
+    choose_model(page.model_picker, whisper_base)
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(clip), ""))
+    window.live_file_action.trigger()
+    assert page.recorder.is_recording and page.record_bar.live_check.isChecked()
+    assert page.record_button.isChecked()  # "■ Stop" while the file plays (no microphone needed)
+    wait_until(qtbot, lambda: len(page.transcript_view.words) >= 3, 60, "words while the file plays")
+    assert page.recorder.is_recording
+    with qtbot.waitSignal(page.transcription_finished, timeout=120000):
+        pass  # no click: recording stops by itself at the file's end
+    assert not page.recorder.is_recording and not page.record_button.isChecked()
+    assert error_rates([reference], [page.result.transcript.text]).cer < 0.1, page.result.transcript.text
+    assert page.audio_path.name.startswith(clip.stem + "-live-")
+    assert len(load_audio(page.audio_path, 16000)) == len(load_audio(clip, 16000))

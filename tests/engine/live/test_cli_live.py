@@ -93,7 +93,7 @@ def test_a_speech_transformer_works_live_too(saved_model_dir, tone_clip, tmp_pat
                  "--output-dir", str(tmp_path)])
     out, err = capsys.readouterr()
     assert code == 0, err
-    assert "policy agreement" in err  # the family's own, with --policy auto
+    assert "policy ctc" in err  # the family's own, with --policy auto
     assert " ".join(t for _, t in commits(out)) == OVERFIT_TEXTS[1]
     wav, txt, _ = saved_paths(out)
     assert txt.read_text(encoding="utf-8") == OVERFIT_TEXTS[1] + "\n"
@@ -203,7 +203,7 @@ def test_ctrl_c_or_sigterm_stops_and_saves_everything_heard(stop_with, saved_mod
                              str(saved_model_dir), "--output-dir", str(tmp_path / "out")],
                             cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
-        first = proc.stderr.readline()  # "parcero: tonos-es, policy agreement: playing ... Ctrl+C stops and saves"
+        first = proc.stderr.readline()  # "parcero: tonos-es, policy ctc: playing ... Ctrl+C stops and saves"
         assert "Ctrl+C stops and saves" in first, first + proc.stderr.read()
         time.sleep(2.0)
         proc.send_signal(stop_with)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.live.policy import AlignAtt, LocalAgreement, make_policy, word_key
+from engine.live.policy import AlignAtt, CtcPrefix, LocalAgreement, make_policy, word_key
 from engine.transcript import TimedText
 
 
@@ -51,11 +51,26 @@ def test_alignatt_commits_only_words_ending_before_the_margin():
     assert policy.commit(odd, audio_end=2.0) == 1
 
 
+def test_ctc_prefix_commits_what_the_ctc_reading_confirms_before_the_margin():
+    policy = CtcPrefix(margin=0.5)
+    hyp = words("el señor Núñez", step=0.5)  # the attention decoder made up "el" from half an utterance
+    assert policy.commit(hyp, 3.0, support=words("señor Núñez", step=0.5)) == 0
+    hyp = words("señor Núñez dijo", step=0.5)  # ends 0.5, 1.0, 1.5
+    ctc = words("señor núñez dijo", step=0.5)
+    assert policy.commit(hyp, audio_end=1.6, support=ctc) == 2  # "dijo" ends past the frontier (1.1)
+    assert policy.commit(hyp, audio_end=2.0, support=ctc) == 3
+    assert policy.commit(hyp, audio_end=2.0, support=words("señor nuñez")) == 1  # an accent differs: stop
+    # No CTC head: LocalAgreement-2 decides.
+    fallback = CtcPrefix()
+    assert fallback.commit(words("uno dos"), 1.0) == 0 and fallback.commit(words("uno dos tres"), 1.5) == 2
+
+
 def test_make_policy_names_the_choices():
     assert isinstance(make_policy("alignatt", 0.5), AlignAtt)
     assert make_policy("agreement").n == 2
     assert make_policy("agreement-3").n == 3
     assert isinstance(make_policy("auto", family_default="agreement"), LocalAgreement)
+    assert isinstance(make_policy("ctc"), CtcPrefix) and make_policy("ctc").needs_ctc
     assert isinstance(make_policy("auto"), AlignAtt)
     with pytest.raises(ValueError, match="auto, alignatt, agreement"):
         make_policy("greedy")

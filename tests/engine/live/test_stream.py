@@ -20,8 +20,11 @@ def test_aligned_end_finds_where_the_committed_words_end():
     assert _aligned_end(["el", "perro"], ["el", "perro", "come"]) == 2
     assert _aligned_end(["el", "perro"], ["perro", "come"]) == 1  # the first word fell before the buffer
     assert _aligned_end(["el", "pero"], ["el", "perro", "come"]) == 2  # heard differently: one for one
-    assert _aligned_end(["a", "b"], ["x"]) == 1
+    assert _aligned_end(["a", "b"], ["x"]) is None  # nothing in common: the caller goes by times
     assert _aligned_end(["no", "no"], ["no", "no", "no", "sí"]) == 2
+    # A phrase said again later in the buffer: the committed one is its first copy.
+    said_twice = "y las hipótesis y las hipótesis brillantes y audaces".split()
+    assert _aligned_end(["y", "las", "hipótesis"], said_twice) == 3
 
 
 def test_words_transcript_times_every_character():
@@ -121,7 +124,20 @@ def test_a_backlog_longer_than_whisper_reads_is_decoded_in_parts(whisper_base_li
     assert result.text.lower().count("verdades") == 4, result.text
 
 
-@pytest.mark.parametrize("policy", ["auto", "agreement"])
+def test_the_ctc_reading_of_a_speech_transformer_is_timed_words(saved_model_dir):
+    from engine.backends import backend_of
+    from engine.models.io import load_model
+    from tests.conftest import OVERFIT_TEXTS
+    from tests.helpers import tone_speech
+
+    loaded = load_model(saved_model_dir)
+    audio = np.concatenate([np.zeros(8000, np.float32), tone_speech(OVERFIT_TEXTS[1])])
+    words = backend_of(loaded).ctc_words(loaded, audio)
+    assert len(words) == 2 and words[0].text == "señor"  # the toy CTC head hears "oúñez" for "Núñez"
+    assert 0.4 < words[0].start < words[0].end <= words[1].start < words[1].end <= len(audio) / 16000
+
+
+@pytest.mark.parametrize("policy", ["auto", "ctc", "agreement"])
 def test_speech_transformer_works_live(saved_model_dir, policy):
     """The toy model knows single short utterances (offline it hears only the first of two): live must
     give what offline gives, committed while the audio arrives."""
@@ -138,3 +154,24 @@ def test_speech_transformer_works_live(saved_model_dir, policy):
     updates = _feed_in_steps(t, audio, 0.25)
     assert t.transcript().text == offline
     assert sum(len(u.committed) for u in updates[:-1]) > 0  # final before the audio stopped
+
+
+def test_a_looping_hypothesis_commits_nothing_until_it_reads_right():
+    from engine.live.stream import _loops
+
+    loop = [TimedText("no,", i * 0.2, i * 0.2 + 0.2) for i in range(30)]
+    assert _loops(loop)
+    real = [TimedText(w, i * 0.3, i * 0.3 + 0.3) for i, w in enumerate(
+        "Prefieren el libro a la monografía y las hipótesis brillantes y audaces".split())]
+    assert not _loops(real) and not _loops(loop[:3])  # a short "no, no, no" is speech
+
+
+def test_the_buffer_is_cut_in_a_pause_not_inside_speech():
+    from engine.live.stream import _pause_after
+
+    w = lambda text, a, b: TimedText(text, a, b)  # noqa: E731
+    committed = [w("el", 0.0, 0.3), w("libro", 0.3, 0.8), w("a", 1.3, 1.4), w("la", 1.4, 1.6)]
+    assert _pause_after(committed, [w("monografía", 1.6, 2.4)]) == pytest.approx(1.05)  # the gap after "libro"
+    assert _pause_after([w("sólidas.", 0.0, 0.5)], [w("Además", 0.6, 1.0)]) == pytest.approx(0.55)
+    assert _pause_after([w("sólidas.", 0.0, 0.5)], []) == 0.5  # a sentence's end, nothing after it yet
+    assert _pause_after([w("un", 0.0, 0.2), w("libro", 0.2, 0.6)], [w("más", 0.6, 0.9)]) is None

@@ -271,3 +271,15 @@ def test_thirty_seconds_of_silence_or_low_noise_give_no_text(base, level_db):
                                 on_chunk=lambda chunk, part: chunks.append(chunk))
     assert result.text == "" and result.segments == [] and result.words == []
     assert chunks and chunks[-1].end == pytest.approx(30.0)
+
+
+def test_max_tokens_per_second_stops_a_window_early(loaded):
+    """A live pass caps its tokens by its audio's length: a greedy loop costs a few steps, not half the context."""
+    xa = _window(loaded)
+    free = decode_with_fallback(loaded.model, loaded.tokenizer, xa, WhisperOptions(beam_size=1, **PASS_ALL),
+                                language="es", audio_seconds=1.0)
+    capped = decode_with_fallback(loaded.model, loaded.tokenizer, xa,
+                                  WhisperOptions(beam_size=1, max_tokens_per_second=2.0, **PASS_ALL),
+                                  language="es", audio_seconds=1.0)
+    assert len(free.tokens) > 10  # the random tiny model rambles on
+    assert len(capped.tokens) <= 2 + 8
