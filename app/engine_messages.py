@@ -28,6 +28,13 @@ CONTEXT = "EngineMessages"
 # code -> sentence. A key "code:variant" is a second wording of one code (see _key).
 MESSAGES: dict[str, str] = {
     # audio files (engine.audio, engine.transcribe)
+    # recording for live transcription outside the window (engine.live.capture)
+    "capture.no_sounddevice": QT_TRANSLATE_NOOP(
+        "EngineMessages", "Cannot record: the sounddevice package is missing ({error}); pip install sounddevice"),
+    "capture.no_portaudio": QT_TRANSLATE_NOOP(
+        "EngineMessages", "Cannot record: {error}; install PortAudio, e.g. sudo apt-get install libportaudio2"),
+    "capture.input_failed": QT_TRANSLATE_NOOP("EngineMessages", "Could not open the audio input: {error}"),
+    "capture.cannot_write": QT_TRANSLATE_NOOP("EngineMessages", "Cannot write {path}: {error}"),
     "audio.missing": QT_TRANSLATE_NOOP("EngineMessages", "{path}: file not found"),
     "audio.not_a_file": QT_TRANSLATE_NOOP("EngineMessages", "{path} is a folder, not an audio file"),
     "audio.empty_file": QT_TRANSLATE_NOOP("EngineMessages", "{path} is empty (0 bytes): there is no audio in it"),

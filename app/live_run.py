@@ -121,6 +121,25 @@ def transcribe_file_live(page, audio: Path) -> bool:
     return page.recorder.is_recording
 
 
+def recording_stopped(page, path: str) -> None:
+    """The Transcribe page's recording ended: show the file; a live run keeps its text and finishes over it.
+
+    Loading a file abandons the transcription of the audio shown before; a live run is of this very
+    recording, and it has every sample: it finishes the last words, then ends as a transcription.
+    """
+    live, page.run = (page.run, None) if isinstance(page.run, LiveRun) else (None, page.run)
+    view = page.transcript_view
+    shown = list(view.words), view.partial  # the live text, kept
+    if path and Path(path).exists():
+        page.load_audio_file(path)
+    if live is not None:
+        view.add_words(shown[0])
+        view.set_partial(shown[1])
+        page.run = live
+        live.stop()
+        page._update_controls()
+
+
 def start_live(page, path: Path) -> LiveRun | None:
     """The Transcribe page's live transcription of the recording just started at ``path``; None when none.
 

@@ -101,7 +101,9 @@ class RecordBar(QWidget):
         """Record from ``stream_factory`` (sounddevice's keywords) into ``path`` instead of the microphone."""
         if not self.recorder.is_recording:
             self._source = (stream_factory, path)
+            self.button.setEnabled(True)  # Stop must work without a microphone too
             self.button.setChecked(True)
+            self.button.setEnabled(self.recorder.is_recording or self.available)
 
     @Slot(object)
     def on_recorder_samples_added(self, _new) -> None:
@@ -115,6 +117,7 @@ class RecordBar(QWidget):
     @Slot(str)
     def on_recorder_stopped(self, _path: str) -> None:
         self.button.setChecked(False)  # it stopped by itself (a file played as if live ended): Record again
+        self.button.setEnabled(self.available)
 
     @Slot(str)
     def on_recorder_failed(self, _message: str) -> None:

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from app.audio_io import Player, Recorder
 from app.engine_messages import error_text
 from app.i18n import QT_TRANSLATE_NOOP, translate
-from app.live_run import LiveRun, start_live
+from app.live_run import recording_stopped, start_live
 from app.model_session import ModelChoice, ModelSession
 from app.record_bar import RecordBar
 from app.settings_dialog import load_settings
@@ -243,16 +243,7 @@ class TranscribePage(QWidget):
 
     @Slot(str)
     def on_recorder_stopped(self, path: str) -> None:
-        live, self.run = (self.run, None) if isinstance(self.run, LiveRun) else (None, self.run)
-        shown = list(self.transcript_view.words), self.transcript_view.partial  # the live text, kept
-        if path and Path(path).exists():
-            self.load_audio_file(path)
-        if live is not None:  # it has every sample: it finishes the last words, then ends as a transcription
-            self.transcript_view.add_words(shown[0])
-            self.transcript_view.set_partial(shown[1])
-            self.run = live
-            live.stop()
-            self._update_controls()
+        recording_stopped(self, path)  # the file is shown; a live run finishes its last words over it
 
     def toggle_playback(self) -> None:
         if self.samples is None:

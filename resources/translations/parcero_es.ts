@@ -756,6 +756,22 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
 <context>
     <name>EngineMessages</name>
     <message>
+        <source>Cannot record: the sounddevice package is missing ({error}); pip install sounddevice</source>
+        <translation>No se puede grabar: falta el paquete sounddevice ({error}); pip install sounddevice</translation>
+    </message>
+    <message>
+        <source>Cannot record: {error}; install PortAudio, e.g. sudo apt-get install libportaudio2</source>
+        <translation>No se puede grabar: {error}; instale PortAudio, p. ej. sudo apt-get install libportaudio2</translation>
+    </message>
+    <message>
+        <source>Could not open the audio input: {error}</source>
+        <translation>No se pudo abrir la entrada de audio: {error}</translation>
+    </message>
+    <message>
+        <source>Cannot write {path}: {error}</source>
+        <translation>No se puede escribir {path}: {error}</translation>
+    </message>
+    <message>
         <source>{path}: file not found</source>
         <translation>{path}: no se encuentra el archivo</translation>
     </message>

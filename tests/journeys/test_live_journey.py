@@ -98,12 +98,13 @@ def test_a_file_transcribed_live_from_the_audio_menu(qtbot, journey_window, monk
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(clip), ""))
     window.live_file_action.trigger()
     assert page.recorder.is_recording and page.record_bar.live_check.isChecked()
-    assert page.record_button.isChecked()  # "■ Stop" while the file plays (no microphone needed)
+    assert page.record_button.isChecked() and page.record_button.isEnabled()  # "■ Stop" works, microphone or not
     wait_until(qtbot, lambda: len(page.transcript_view.words) >= 3, 60, "words while the file plays")
     assert page.recorder.is_recording
     with qtbot.waitSignal(page.transcription_finished, timeout=120000):
         pass  # no click: recording stops by itself at the file's end
     assert not page.recorder.is_recording and not page.record_button.isChecked()
+    assert page.record_button.isEnabled() == page.recording_available  # back as it was
     assert error_rates([reference], [page.result.transcript.text]).cer < 0.1, page.result.transcript.text
     assert page.audio_path.name.startswith(clip.stem + "-live-")
     assert len(load_audio(page.audio_path, 16000)) == len(load_audio(clip, 16000))
