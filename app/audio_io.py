@@ -30,7 +30,7 @@ import soundfile as sf  # noqa: F401 - the WavWriter's library, reachable as aud
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from app.i18n import QT_TRANSLATE_NOOP, translate
-from engine.live.capture import WavWriter, new_recording_path
+from engine.live.capture import WavWriter, close_stream, new_recording_path
 
 log = logging.getLogger(__name__)
 
@@ -211,11 +211,7 @@ class Recorder(QObject):
             return None
         stream, self._stream = self._stream, None
         self._timer.stop()
-        try:
-            stream.stop()
-            stream.close()
-        except Exception:  # the device may already be gone; the file is what matters
-            log.exception("closing the input stream failed")
+        close_stream(stream)
         self._wav.finish()
         self.on_timer_timeout()  # the last blocks, for the level meter and waveform
         self.stopped.emit(str(self.path))

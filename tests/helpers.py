@@ -7,7 +7,10 @@ sound to text is learnable, deterministic and a few kilobytes.
 
 from __future__ import annotations
 
+import importlib.abc
+
 import numpy as np
+import soundfile as sf
 import torch
 
 from engine.feature_config import FeatureConfig
@@ -111,3 +114,26 @@ def kill_launched_training_runs() -> None:
             os.killpg(pid, signal.SIGKILL)
         except ProcessLookupError:
             pass
+
+
+class DiskFillsUp(sf.SoundFile):
+    """A SoundFile whose disk fills up after ``room`` frames: writes then fail as libsndfile's do
+    (``LibsndfileError`` "System error.", nothing more said)."""
+
+    room = SR // 2
+
+    def write(self, data):
+        self.__dict__.setdefault("_written", 0)
+        if self._written + len(data) > self.room:
+            raise sf.LibsndfileError(2)
+        self._written += len(data)
+        return super().write(data)
+
+
+class NoPortAudio(importlib.abc.MetaPathFinder):
+    """Makes ``import sounddevice`` fail the way it does where libportaudio2 is missing."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "sounddevice":
+            raise OSError("PortAudio library not found")
+        return None

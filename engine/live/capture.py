@@ -282,6 +282,15 @@ def _explain_open_failure(error: Exception, device) -> CaptureError:
                         params={"device": device, "error": str(error)})
 
 
+def close_stream(stream) -> None:
+    """Stop and close an input stream; a device already gone is logged, not raised (the file is what matters)."""
+    try:
+        stream.stop()
+        stream.close()
+    except Exception:
+        log.exception("closing the input stream failed")
+
+
 class Capture:
     """Record from an input stream into a WAV file and hand every block to ``consumer``.
 
@@ -355,11 +364,7 @@ class Capture:
         """Stop the stream, write what is queued, close the file; returns its path."""
         stream, self.stream = self.stream, None
         if stream is not None:
-            try:
-                stream.stop()
-                stream.close()
-            except Exception:  # the device may already be gone; the file is what matters
-                log.exception("closing the input stream failed")
+            close_stream(stream)
         self.writer.finish()
         return self.path
 

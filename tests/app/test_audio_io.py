@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.abc
 import sys
 import threading
 import time
@@ -13,6 +12,7 @@ import soundfile as sf
 
 from app import audio_io
 from app.audio_io import NO_MICROPHONE, NO_SPEAKER, Player, Recorder, audio_backend_status, dbfs, list_input_devices
+from tests.helpers import NoPortAudio
 
 SR = 16_000
 
@@ -185,18 +185,9 @@ def test_a_failing_stream_reports_why_and_leaves_no_file(qtbot, tmp_path, monkey
     assert list(tmp_path.iterdir()) == []
 
 
-class _NoPortAudio(importlib.abc.MetaPathFinder):
-    """Makes ``import sounddevice`` fail the way it does where libportaudio2 is missing."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "sounddevice":
-            raise OSError("PortAudio library not found")
-        return None
-
-
 def test_missing_portaudio_is_reported_with_the_install_hint(qtbot, tmp_path, monkeypatch):
     monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
-    monkeypatch.setattr(sys, "meta_path", [_NoPortAudio(), *sys.meta_path])
+    monkeypatch.setattr(sys, "meta_path", [NoPortAudio(), *sys.meta_path])
     available, reason = audio_backend_status()
     assert not available
     assert "PortAudio library not found" in reason and "sudo apt-get install libportaudio2" in reason

@@ -21,7 +21,7 @@ from engine.audio import load_audio, save_wav
 from tests.app import conftest as app_fixtures
 from tests.app.test_audio_io import FakeInputStream, FakeOutputStream
 from tests.conftest import OVERFIT_TEXTS
-from tests.helpers import SR, tone_speech
+from tests.helpers import SR, DiskFillsUp, tone_speech
 
 engine = app_fixtures.engine  # one real engine process for the module
 isolated_settings = app_fixtures.isolated_settings  # autouse: QSettings in a temporary folder
@@ -88,20 +88,6 @@ def test_an_engine_that_keeps_dying_is_left_to_the_user(window, qtbot, engine):
     assert engine.alive and engine.pid not in (first, second)
 
 
-class _DiskFillsUp(sf.SoundFile):
-    """A SoundFile whose disk fills up after ``room`` frames: writes then fail as libsndfile's do
-    (``LibsndfileError`` "System error.", nothing more said)."""
-
-    room = SR // 2
-
-    def write(self, data):
-        self.__dict__.setdefault("_written", 0)
-        if self._written + len(data) > self.room:
-            raise sf.LibsndfileError(2)
-        self._written += len(data)
-        return super().write(data)
-
-
 def test_a_full_disk_stops_the_recording_keeps_what_was_saved_and_says_why(qtbot, engine, monkeypatch,
                                                                              tmp_path):
     fake_sd = types.SimpleNamespace(
@@ -124,7 +110,7 @@ def test_a_full_disk_stops_the_recording_keeps_what_was_saved_and_says_why(qtbot
     first_bytes = open(first, "rb").read()
 
     # the second take fills the disk after half a second
-    monkeypatch.setattr(audio_io.sf, "SoundFile", _DiskFillsUp)
+    monkeypatch.setattr(audio_io.sf, "SoundFile", DiskFillsUp)
     full = shutil._ntuple_diskusage(total=10**9, used=10**9 - 4096, free=4096)
     monkeypatch.setattr(audio_io.shutil, "disk_usage", lambda path: full)
     with qtbot.waitSignal(recorder.failed, timeout=10_000) as failed:
@@ -137,6 +123,6 @@ def test_a_full_disk_stops_the_recording_keeps_what_was_saved_and_says_why(qtbot
 
     assert open(first, "rb").read() == first_bytes  # the earlier take is untouched
     saved = load_audio(second)  # and the new one is a valid WAV of everything written before the disk filled
-    assert len(saved) == recorder.frames_captured <= _DiskFillsUp.room
-    assert len(saved) >= _DiskFillsUp.room // 2
+    assert len(saved) == recorder.frames_captured <= DiskFillsUp.room
+    assert len(saved) >= DiskFillsUp.room // 2
     np.testing.assert_allclose(saved, voice[: len(saved)], atol=2 / 32768)

@@ -3,7 +3,6 @@ Capture with the sound card replaced at ``_input_stream_factory``; everything pa
 
 from __future__ import annotations
 
-import importlib.abc
 import shutil
 import sys
 import threading
@@ -16,6 +15,7 @@ import soundfile as sf
 from engine.errors import AudioError
 from engine.live import capture
 from engine.live.capture import Capture, CaptureError, FileInputStream, WavWriter, new_recording_path
+from tests.helpers import DiskFillsUp, NoPortAudio
 
 SR = 16_000
 
@@ -116,21 +116,8 @@ def test_the_writer_writes_what_went_in_clipped_and_flushed_as_it_goes(tmp_path)
     assert sf.info(writer.path).subtype == "PCM_16"
 
 
-class _DiskFull(sf.SoundFile):
-    """Writes fail after ``room`` frames, as libsndfile's do on a full disk ("System error.")."""
-
-    room = SR // 2
-
-    def write(self, data):
-        self.__dict__.setdefault("_written", 0)
-        if self._written + len(data) > self.room:
-            raise sf.LibsndfileError(2)
-        self._written += len(data)
-        return super().write(data)
-
-
 def test_a_failed_write_is_reported_not_raised_and_what_was_written_stays(tmp_path, monkeypatch):
-    monkeypatch.setattr(capture.sf, "SoundFile", _DiskFull)
+    monkeypatch.setattr(capture.sf, "SoundFile", DiskFillsUp)
     full = shutil._ntuple_diskusage(total=10**9, used=10**9 - 4096, free=4096)
     monkeypatch.setattr(capture.shutil, "disk_usage", lambda path: full)  # the disk is the boundary
     writer = WavWriter(tmp_path / "llena.wav", SR)
@@ -142,7 +129,7 @@ def test_a_failed_write_is_reported_not_raised_and_what_was_written_stays(tmp_pa
     assert isinstance(writer.error, sf.LibsndfileError) and writer.disk_full
     assert writer.failure() == f"recording stopped: cannot write {writer.path} (System error.; the disk is full " \
                                "(4 kB free))"
-    assert writer.frames_written == sf.info(writer.path).frames <= _DiskFull.room
+    assert writer.frames_written == sf.info(writer.path).frames <= DiskFillsUp.room
 
 
 def test_new_recording_paths_never_overwrite(tmp_path):
@@ -221,18 +208,9 @@ def test_a_stream_that_cannot_open_says_why_and_leaves_no_file(tmp_path, monkeyp
     assert list(tmp_path.iterdir()) == []
 
 
-class _NoPortAudio(importlib.abc.MetaPathFinder):
-    """Makes ``import sounddevice`` fail the way it does where libportaudio2 is missing."""
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "sounddevice":
-            raise OSError("PortAudio library not found")
-        return None
-
-
 def test_missing_portaudio_is_said_with_the_install_hint(tmp_path, monkeypatch):
     monkeypatch.delitem(sys.modules, "sounddevice", raising=False)
-    monkeypatch.setattr(sys, "meta_path", [_NoPortAudio(), *sys.meta_path])
+    monkeypatch.setattr(sys, "meta_path", [NoPortAudio(), *sys.meta_path])
     with pytest.raises(CaptureError, match="PortAudio library not found; .*sudo apt-get install libportaudio2"):
         capture.check_input_backend()
     with pytest.raises(CaptureError, match="sudo apt-get install libportaudio2"):
