@@ -128,9 +128,9 @@ def test_a_disk_that_fills_up_stops_the_recording_and_says_so(saved_model_dir, t
     import shutil
 
     from engine.live import capture
-    from tests.engine.live.test_capture import _DiskFull
+    from tests.helpers import DiskFillsUp
 
-    monkeypatch.setattr(capture.sf, "SoundFile", _DiskFull)  # writes fail after 0.5 s, as on a full disk
+    monkeypatch.setattr(capture.sf, "SoundFile", DiskFillsUp)  # writes fail after 0.5 s, as on a full disk
     full = shutil._ntuple_diskusage(total=10**9, used=10**9 - 4096, free=4096)
     monkeypatch.setattr(capture.shutil, "disk_usage", lambda path: full)
     code = main(["live", "--input", str(tone_clip), "--model", str(saved_model_dir), "--speed", "4",
@@ -140,7 +140,7 @@ def test_a_disk_that_fills_up_stops_the_recording_and_says_so(saved_model_dir, t
     wav, txt, js = saved_paths(out)  # the transcript of what was heard is still saved (the disk had room)
     assert f"parcero: error: recording stopped: cannot write {wav} (System error.; the disk is full (4 kB free))" \
         in err
-    assert 0 < sf.info(wav).frames <= _DiskFull.room and txt.is_file() and js.is_file()
+    assert 0 < sf.info(wav).frames <= DiskFillsUp.room and txt.is_file() and js.is_file()
     assert "Traceback" not in err
 
 
