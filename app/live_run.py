@@ -84,10 +84,8 @@ class LiveRun(TranscriptionRun):
     @Slot(int, object)
     def on_engine_partial_transcript(self, job: int, event) -> None:
         """Only the heatmap's row labels: the transcript shows committed words and the tail, not the pass."""
-        if job != self.job:
-            return
-        texts = event.token_texts or tuple(event.text)
-        self._token_texts = list(zip(texts, event.special or (False,) * len(texts)))
+        if job == self.job:
+            self._take_row_labels(event)
 
 
 def behind_message() -> str:
@@ -100,12 +98,11 @@ def transcribe_file_live(page, audio: Path) -> bool:
     """Play ``audio`` into the Transcribe page as if spoken into the microphone, with Live text on: a demo
     of live transcription without a microphone, through the same path (recorded, then shown and exportable).
     """
-    import time
     from functools import partial
 
     from engine.audio import audio_info
     from engine.errors import ParceroError
-    from engine.live.capture import FileInputStream
+    from engine.live.capture import FileInputStream, new_recording_path
 
     if page.recorder.is_recording:
         return False
@@ -115,8 +112,7 @@ def transcribe_file_live(page, audio: Path) -> bool:
         page.show_error(str(error))
         return False
     page.record_bar.live_check.setChecked(True)
-    folder = page.recorder.folder
-    path = folder / f"{Path(audio).stem}-live-{time.strftime('%Y%m%d-%H%M%S')}.wav"
+    path = new_recording_path(page.recorder.folder, f"{Path(audio).stem}-live")
     page.record_bar.record_from(partial(FileInputStream, str(audio), speed=1.0), path)
     return page.recorder.is_recording
 

@@ -247,16 +247,19 @@ class TranscriptionRun(QObject):
         if event.chunk == self._partial_chunk and event.temperature != self._partial_temperature:
             self._partial_chunk = -1  # a new attempt at the same window: its heatmap starts afresh
         self._partial_temperature = event.temperature
-        # The heatmap's row labels: the tokens as the model wrote them (Whisper's BPE pieces, a
-        # character model's characters), flagged when special (timestamps); an older engine
-        # sends none, and its text's characters stand in.
-        texts = event.token_texts or tuple(event.text)
-        self._token_texts = list(zip(texts, event.special or (False,) * len(texts)))
+        self._take_row_labels(event)
         note = ""
         if event.temperature > 0:
             note = translate("TranscribePage", "(decoding this window again at temperature {t:.1f}: the first text "
                                                "looked wrong) ").format(t=event.temperature)
         self.views.transcript.set_partial(note + event.text)
+
+    def _take_row_labels(self, event) -> None:
+        """The heatmap's row labels: the tokens as the model wrote them (Whisper's BPE pieces, a character
+        model's characters), flagged when special (timestamps); an older engine sends none, and its text's
+        characters stand in."""
+        texts = event.token_texts or tuple(event.text)
+        self._token_texts = list(zip(texts, event.special or (False,) * len(texts)))
 
     @Slot(int, object)
     def on_engine_attention_frame(self, job: int, event) -> None:

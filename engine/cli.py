@@ -162,6 +162,10 @@ def argv_has_command(argv: list[str] | None) -> bool:
     return bool(words) and words[0] != "gui"
 
 
+def _stderr_log(line: str) -> None:
+    print(f"parcero: {line}", file=sys.stderr)
+
+
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "info":
         return _info()
@@ -210,15 +214,6 @@ def _info() -> int:
     return 0
 
 
-def _model_or_default(model: str | None) -> Path:
-    """The model the user named (a folder or a name from `parcero models list`), else the default model."""
-    from engine.models.catalog import default_model, resolve_model
-
-    if model is not None:
-        return resolve_model(model)
-    return default_model(log=lambda line: print(f"parcero: {line}", file=sys.stderr))
-
-
 # How `parcero transcribe` spells each DecodeOptions field, for the messages that refuse one.
 # The flags that turn a Whisper behaviour off are named by their --no- form: only that form is ever refused.
 OPTION_FLAGS = {
@@ -247,6 +242,7 @@ def _subtitle_shaping(args: argparse.Namespace) -> dict[str, int]:
 def _transcribe(args: argparse.Namespace) -> int:
     from engine.transcript import DecodeOptions
     from engine.device import pick_device
+    from engine.models.catalog import named_or_default
     from engine.models.io import load_model
     from engine.quantize import check_quantize, quantize_model
     from engine.transcribe import check_decode_options, transcribe_file
@@ -265,7 +261,7 @@ def _transcribe(args: argparse.Namespace) -> int:
         raise ParceroError(f"--format {args.format} with several files needs --out-dir (one subtitle file each)")
     device = pick_device(args.device)
     check_quantize(args.quantize, device)
-    loaded = load_model(_model_or_default(args.model), device=device)
+    loaded = load_model(named_or_default(args.model, log=_stderr_log), device=device)
     quantize_model(loaded.model, args.quantize, device)
     check_decode_options(options, loaded, OPTION_FLAGS)
     failures = 0

@@ -81,6 +81,7 @@ def run_live_command(args: argparse.Namespace) -> int:
     from engine.device import pick_device
     from engine.live.capture import Capture, FileInputStream, check_input_backend, new_recording_path
     from engine.live.stream import LiveSession, LiveTranscriber
+    from engine.models.catalog import named_or_default
     from engine.models.io import load_model
     from engine.paths import recordings_dir
     from engine.quantize import check_quantize, quantize_model
@@ -106,7 +107,7 @@ def run_live_command(args: argparse.Namespace) -> int:
 
     device = pick_device(args.device)
     check_quantize(args.quantize, device)
-    loaded = load_model(_model_or_default(args.model), device=device)
+    loaded = load_model(named_or_default(args.model, log=_stderr_log), device=device)
     quantize_model(loaded.model, args.quantize, device)
     check_decode_options(asked, loaded, OPTION_FLAGS)
     # No temperature fallback: a pass that reads badly is read again on the next update anyway, and
@@ -174,6 +175,10 @@ def run_live_command(args: argparse.Namespace) -> int:
 # ---- inside -----------------------------------------------------------------------------
 
 
+def _stderr_log(line: str) -> None:
+    print(f"parcero: {line}", file=sys.stderr)
+
+
 class _Printer:
     """Prints each commit on stdout as it comes, and a warning on stderr when the passes fall behind."""
 
@@ -203,15 +208,6 @@ def _live_options(args: argparse.Namespace):
     live = LiveOptions(policy=args.policy, margin=args.margin)
     live.check()
     return live
-
-
-def _model_or_default(model: str | None) -> Path:
-    """As ``parcero transcribe`` picks its model: the one named, else the default model (engine.models.catalog)."""
-    from engine.models.catalog import default_model, resolve_model
-
-    if model is not None:
-        return resolve_model(model)
-    return default_model(log=lambda line: print(f"parcero: {line}", file=sys.stderr))
 
 
 def _wait(capture, session, stop: threading.Event, playing: bool) -> str:

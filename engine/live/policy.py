@@ -61,6 +61,7 @@ def word_key(text: str) -> str:
 
 class Policy(Protocol):
     name: str
+    needs_ctc: bool  # commit() wants the CTC head's reading as ``support``
 
     def commit(self, hypothesis: Sequence[TimedText], audio_end: float,
                support: Sequence[TimedText] | None = None) -> int:

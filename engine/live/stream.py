@@ -112,7 +112,7 @@ class LiveTranscriber:
         t0 = time.perf_counter()
         new = self._new_words(self._hypothesis())
         support = None
-        if getattr(self.policy, "needs_ctc", False):
+        if self.policy.needs_ctc and not final:  # the last pass commits everything: no reading needed
             ctc = self.backend.ctc_words(self.loaded, self._buffer)
             if ctc is not None:
                 offset = self._buffer_start / self.sample_rate

@@ -116,3 +116,8 @@ def default_model(log=None) -> Path:
         log(f"using the bundled demo model ({demo}); it knows synthetic voices only. For real Spanish: "
             f"{GET_A_REAL_MODEL}")
     return demo
+
+
+def named_or_default(model: str | None, log=None) -> Path:
+    """The model a command names (a folder, or a name from `parcero models list`), else :func:`default_model`."""
+    return resolve_model(model) if model is not None else default_model(log)

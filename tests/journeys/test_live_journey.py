@@ -8,16 +8,14 @@ fake: real Spanish speech played in real time through the sound-card boundary (a
 from __future__ import annotations
 
 import json
-import os
 import types
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from engine.audio import load_audio
 from engine.metrics import error_rates
-from tests.journeys.conftest import choose_model, wait_until
+from tests.journeys.conftest import choose_model, snapshot, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -62,8 +60,7 @@ def test_live_text_while_recording_then_everything_saved_and_exported(qtbot, jou
     assert streams[0].active, "text came only after the voice ended"
     wait_until(qtbot, lambda: len(page.attention_view.shown_rows()) > 0, 30, "the heatmap's rows")
     assert page.attention_view.chunk_start > 0 or len(page.transcript_view.words) < 40  # it moves with the voice
-    shots = Path(os.environ.get("PARCERO_SHOTS", tmp_path))  # to look at: PARCERO_SHOTS=/some/folder
-    window.grab().save(str(shots / "live-while-recording.png"))
+    snapshot(window, "journey-live-while-recording")
     wait_until(qtbot, lambda: streams[0].finished.is_set(), 60, "the whole recording played")
     with qtbot.waitSignal(page.transcription_finished, timeout=120000):
         page.record_button.click()  # stop: the last words are finalised, nothing is dropped
@@ -82,7 +79,7 @@ def test_live_text_while_recording_then_everything_saved_and_exported(qtbot, jou
     exported = json.loads(out.read_text(encoding="utf-8"))
     assert exported["text"] == text and exported["model"] == "whisper-base"
     assert page.error_label.isHidden()  # a note that passes were slow goes once the text is final
-    window.grab().save(str(shots / "live-finished.png"))
+    snapshot(window, "journey-live-finished")
     window.close()
 
 
@@ -105,6 +102,7 @@ def test_a_file_transcribed_live_from_the_audio_menu(qtbot, journey_window, monk
         pass  # no click: recording stops by itself at the file's end
     assert not page.recorder.is_recording and not page.record_button.isChecked()
     assert page.record_button.isEnabled() == page.recording_available  # back as it was
+    snapshot(window, "journey-live-file-from-menu")
     assert error_rates([reference], [page.result.transcript.text]).cer < 0.1, page.result.transcript.text
     assert page.audio_path.name.startswith(clip.stem + "-live-")
     assert len(load_audio(page.audio_path, 16000)) == len(load_audio(clip, 16000))
