@@ -1,4 +1,4 @@
-"""An evaluation report made browsable: per-utterance error rates, accent confusions, CSV and JSON export.
+"""An evaluation report made browsable: per-utterance error rates, accent confusions, the gender gap, export.
 
 No Qt here. The engine's report (engine.evaluate.EvalReport.to_dict(), carried
 by the EvalResult event) has the overall, per-speaker and per-gender rates and
@@ -18,6 +18,7 @@ from typing import Any, Iterable
 
 from app.i18n import translate
 from engine.fileio import atomic_path, write_json_atomic
+from engine.gap import MIN_UTTERANCES_FOR_INTERVAL
 from engine.metrics import base_letter, utterance_errors
 from engine.text import TextConfig
 
@@ -142,3 +143,46 @@ def summary_text(report: dict[str, Any]) -> str:
         parts.append(translate("EvalReport", "{n} skipped (unreadable audio)").format(n=len(skipped)))
     return "  ·  ".join(parts)
 
+
+
+def gap_text(report: dict[str, Any]) -> str:
+    """The women − men gap in CER and WER with its interval, a line each, and the clips it rests on.
+
+    ``report["gender_gap"]`` is :meth:`engine.gap.GenderGap.to_dict` (or None). A gap whose
+    interval includes zero is said to be indistinguishable from none, so that a few clips
+    are not over-read.
+    """
+    gap = report.get("gender_gap")
+    if not gap:
+        return translate("EvalReport", "Gap women − men: the manifest needs utterances of both women and men.")
+    first, second = gap.get("groups") or ("female", "male")
+    women, men = (int((gap.get("utterances") or {}).get(g, 0)) for g in (first, second))
+    level = f"{100 * float(gap.get('confidence', 0.95)):g}"
+    lines, has_interval = [], True
+    for rate in ("CER", "WER"):
+        g = gap.get(rate.lower()) or {}
+        estimate, low, high = g.get("estimate", 0.0), g.get("low"), g.get("high")
+        if low is None or high is None:
+            has_interval = False
+            lines.append(translate("EvalReport", "{rate} women − men: {gap} points").format(
+                rate=rate, gap=_points(estimate)))
+            continue
+        line = translate("EvalReport", "{rate} women − men: {gap} points ({level} % interval {low} to {high})").format(
+            rate=rate, gap=_points(estimate), level=level, low=_points(low), high=_points(high))
+        if low <= 0.0 <= high:
+            line += " — " + translate("EvalReport", "not distinguishable from no gap with these clips")
+        lines.append(line)
+    if has_interval:
+        lines.append(translate("EvalReport", "From {women} utterances by women and {men} by men, "
+                                             "resampled {resamples} times.").format(
+            women=women, men=men, resamples=gap.get("resamples", 0)))
+    else:
+        lines.append(translate("EvalReport", "Too few clips for an interval ({women} by women, {men} by men; "
+                                             "at least {minimum} each): do not read much into this gap.").format(
+            women=women, men=men, minimum=MIN_UTTERANCES_FOR_INTERVAL))
+    return "\n".join(lines)
+
+
+def _points(fraction: float) -> str:
+    """A rate difference in percentage points with its sign: 0.042 → "+4.2", -0.003 → "−0.3"."""
+    return f"{100 * float(fraction):+.1f}".replace("-", "−")

@@ -140,7 +140,7 @@ def start_live(page, path: Path) -> LiveRun | None:
     """The Transcribe page's live transcription of the recording just started at ``path``; None when none.
 
     Without a model, or with the engine down, the recording goes on and the page says why there is no
-    live text. A small beam (LIVE_BEAM_SIZE) without fallback: a pass must take well under a second or two.
+    live text. The live beam (LIVE_BEAM_SIZE) without fallback: a pass must take well under a second or two.
     """
     from dataclasses import replace
 

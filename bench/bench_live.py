@@ -48,16 +48,33 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def commit_latencies(commits: list[tuple[float, str, float]], offline_words, speed: float = 1.0) -> list[float]:
+    """For each committed word (clock, text, …) that the offline transcript also has: clock − when it was spoken.
+
+    When a word was spoken is its offline twin's end (the two texts aligned word by word).
+    """
+    from engine.live.policy import word_key
+
+    spoken = [(word_key(w.text), w.end) for w in offline_words]
+    said = [word_key(w) for _, w, _ in commits]
+    latencies = []
+    for block in SequenceMatcher(None, said, [k for k, _ in spoken], autojunk=False).get_matching_blocks():
+        for i in range(block.size):
+            clock = commits[block.a + i][0]
+            latencies.append(clock - spoken[block.b + i][1] / speed)
+    return latencies
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("audio", type=Path)
     p.add_argument("--reference", type=Path, help="its transcript (default: the .txt beside it)")
     p.add_argument("--model", default=str(Path.home() / ".local/share/Parcero/models/whisper-base"))
     p.add_argument("--policy", default="auto")
-    p.add_argument("--margin", type=float, default=0.5)
+    p.add_argument("--margin", type=float, help="default: the product's (engine.live.policy.DEFAULT_MARGIN)")
     p.add_argument("--trim-seconds", type=float, default=10.0)
     p.add_argument("--min-update", type=float, default=0.5)
-    p.add_argument("--beam-size", type=int, default=2)
+    p.add_argument("--beam-size", type=int, help="default: the product's (engine.live.options.LIVE_BEAM_SIZE)")
     p.add_argument("--quantize", default="none")
     p.add_argument("--seconds", type=float, help="only the first N seconds (the reference is then not used)")
     p.add_argument("--speed", type=float, default=1.0, help="1.0: real time (what the targets mean)")
@@ -72,8 +89,8 @@ def main() -> None:
 
     from engine.audio import load_audio
     from engine.live.capture import Capture, FileInputStream
-    from engine.live.options import LiveOptions
-    from engine.live.policy import word_key
+    from engine.live.options import LIVE_BEAM_SIZE, LiveOptions
+    from engine.live.policy import DEFAULT_MARGIN
     from engine.live.stream import LiveSession, LiveTranscriber
     from engine.metrics import error_rates
     from engine.models.io import load_model
@@ -82,6 +99,8 @@ def main() -> None:
     from engine.transcript import DecodeOptions
 
     torch.set_num_threads(args.threads)
+    args.margin = DEFAULT_MARGIN if args.margin is None else args.margin
+    args.beam_size = LIVE_BEAM_SIZE if args.beam_size is None else args.beam_size
     with tempfile.TemporaryDirectory() as imported:
         model_path = args.model
         if args.model_dir is not None:
@@ -135,14 +154,7 @@ def main() -> None:
         wall, cpu = time.perf_counter() - wall0, cpu_seconds() - cpu0
         recorded = capture.frames_captured
 
-    # When was each committed word spoken? Its offline twin's end (the texts aligned word by word).
-    spoken = [(word_key(w.text), w.end) for w in offline.words]
-    said = [word_key(w) for _, w, _ in commits]
-    latencies, own = [], []
-    for block in SequenceMatcher(None, said, [k for k, _ in spoken], autojunk=False).get_matching_blocks():
-        for i in range(block.size):
-            clock, _, _ = commits[block.a + i]
-            latencies.append(clock - spoken[block.b + i][1] / args.speed)
+    latencies = commit_latencies(commits, offline.words, args.speed)
     own = [clock - end / args.speed for clock, _, end in commits]
     live_text = result.text
     rates = lambda ref, hyp: error_rates([ref], [hyp]) if ref.strip() else None  # noqa: E731

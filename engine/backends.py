@@ -47,6 +47,7 @@ class Backend(ABC):
     tokenizer_file: str  # the file beside config.json that holds its vocabulary
     takes_prompt = False  # DecodeOptions.initial_prompt applies (text that came before the audio)
     live_policy = "ctc"  # what live transcription's "auto" policy means (engine.live.policy)
+    uses_feature_config = True  # [features] and [spec_augment] (VTLN, VTLP) shape what the model hears
 
     # ---- model files ---------------------------------------------------------------
 

@@ -329,7 +329,7 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
         if step == 0 and K > 1:
             cache.reorder(src_idx // K)
         elif not in_place:
-            cache.reorder(src_idx)
+            cache.reorder(src_idx, shared=P0)  # the prefix is the same in every beam of an utterance
         trace.reorder(next_src)
         if use_ctc:
             p_idx = torch.tensor(next_p, device=device)

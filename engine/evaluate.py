@@ -1,4 +1,4 @@
-"""Evaluate a model on a manifest: WER/CER overall and per speaker and gender.
+"""Evaluate a model on a manifest: WER/CER overall and per speaker and gender, and the gender gap.
 
 :func:`evaluate_loaded` serves ``parcero eval`` and the Evaluate page (through the
 engine worker) for a model of any family; :func:`evaluate` is the Speech-Transformer's
@@ -20,7 +20,8 @@ from engine.decode import Hypothesis, decode_encoded
 from engine.transcript import DecodeOptions
 from engine.feature_config import FeatureConfig
 from engine.losses import joint_loss
-from engine.metrics import ErrorRates, error_rates
+from engine.gap import GenderGap, gender_gap
+from engine.metrics import ErrorRates, error_rates, utterance_errors
 from engine.text import CharTokenizer, TextConfig
 
 
@@ -42,6 +43,7 @@ class EvalReport:
     skipped: list[tuple[str, str]]  # (id, reason) of utterances whose audio could not be read
     loss: float | None = None  # teacher-forced joint loss per batch, averaged
     attention: dict[str, object] = field(default_factory=dict)  # id -> (layers, H, steps, T) float16 for sampled ids
+    gender_gap: GenderGap | None = None  # women's CER/WER minus men's with intervals; None unless both have rows
 
     def to_dict(self) -> dict:
         return {
@@ -49,6 +51,7 @@ class EvalReport:
             "loss": self.loss, "overall": self.overall.to_dict(),
             "by_speaker": {k: v.to_dict() for k, v in self.by_speaker.items()},
             "by_gender": {k: v.to_dict() for k, v in self.by_gender.items()},
+            "gender_gap": self.gender_gap.to_dict() if self.gender_gap is not None else None,
             "skipped": [{"id": i, "reason": r} for i, r in self.skipped],
             "rows": [vars(r) for r in self.rows],
         }
@@ -116,13 +119,26 @@ def evaluate(
 
 
 def scored(rows: list[EvalRow], skipped: list[tuple[str, str]], cfg: TextConfig, **extra) -> EvalReport:
-    """The report of ``rows``: WER/CER overall, per speaker and per gender, all normalised by ``cfg``."""
+    """The report of ``rows``: WER/CER overall, per speaker and per gender, all normalised by ``cfg``.
+
+    Also the female − male gap with bootstrap intervals (:func:`engine.gap.gender_gap`),
+    from each utterance's own counts.
+    """
     return EvalReport(
         overall=error_rates([r.reference for r in rows], [r.hypothesis for r in rows], cfg),
         by_speaker=_grouped(rows, lambda r: r.speaker or "(unknown)", cfg),
         by_gender=_grouped(rows, lambda r: r.gender or "unknown", cfg),
-        rows=rows, skipped=skipped, **extra,
+        rows=rows, skipped=skipped, gender_gap=_gender_gap(rows, cfg), **extra,
     )
+
+
+def _gender_gap(rows: list[EvalRow], cfg) -> GenderGap | None:
+    gendered = [r for r in rows if r.gender in ("female", "male")]
+    each = utterance_errors([r.reference for r in gendered], [r.hypothesis for r in gendered], cfg)
+    groups: dict[str, list] = defaultdict(list)
+    for r, u in zip(gendered, each):
+        groups[r.gender].append(u)
+    return gender_gap(groups)
 
 
 def _grouped(rows: list[EvalRow], key, cfg) -> dict[str, ErrorRates]:

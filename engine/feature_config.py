@@ -14,6 +14,8 @@ from engine import configio
 from engine.errors import ConfigError
 
 NORMALIZE_MODES = ("utterance", "none")
+VTLN_MODES = ("none", "utterance")
+VTLP_LIMITS = (0.5, 1.5)  # warp factors beyond these fold the mel filters past any real voice
 
 
 @dataclass(frozen=True)
@@ -35,12 +37,25 @@ class FeatureConfig:
     log_eps: float = 1e-6
     normalize: str = "utterance"  # "utterance" or "none"
     norm_eps: float = 1e-5
+    # Speaker normalisation (VTLN, engine.homologate): "utterance" warps each clip's mel
+    # filters so its voice lands on vtln_reference_hz, estimated from the clip itself.
+    vtln: str = "none"  # "none" or "utterance"
+    # The training set's median voice frequency; 0 = not measured yet (a run measures it when it
+    # starts and stores it in every checkpoint, so a model always hears what it was trained on).
+    vtln_reference_hz: float = 0.0
 
     def __post_init__(self) -> None:
         if self.normalize not in NORMALIZE_MODES:
             raise ConfigError(
                 f"FeatureConfig.normalize: expected one of {NORMALIZE_MODES}, "
                 f"got {self.normalize!r}"
+            )
+        if self.vtln not in VTLN_MODES:
+            raise ConfigError(f"FeatureConfig.vtln: expected one of {VTLN_MODES}, got {self.vtln!r}")
+        if not self.vtln_reference_hz >= 0:
+            raise ConfigError(
+                f"FeatureConfig.vtln_reference_hz: must be 0 (measure it from the training data) "
+                f"or a frequency in Hz, got {self.vtln_reference_hz}"
             )
         for name in ("sample_rate", "n_mels", "n_fft", "hop_length", "win_length"):
             if getattr(self, name) <= 0:
@@ -69,10 +84,14 @@ class FeatureConfig:
 
 @dataclass(frozen=True)
 class SpecAugmentConfig:
-    """Masking applied to training features (Park et al., 2019), no time warp.
+    """Masking applied to training features (Park et al., 2019), no time warp, and optional VTLP.
 
     ``time_mask_max_ratio`` caps each time mask at that fraction of the
     utterance, so a one-second clip is not blanked out by a 40-frame mask.
+
+    ``vtlp`` (Jaitly & Hinton, 2013) warps each training utterance's mel filters
+    by a factor drawn uniformly from ``[vtlp_min, vtlp_max]``, so the model hears
+    every voice with a slightly longer or shorter vocal tract.
     """
 
     n_freq_masks: int = 2
@@ -80,6 +99,9 @@ class SpecAugmentConfig:
     n_time_masks: int = 2
     time_mask_width: int = 40
     time_mask_max_ratio: float = 0.05
+    vtlp: bool = False
+    vtlp_min: float = 0.9
+    vtlp_max: float = 1.1
 
     def __post_init__(self) -> None:
         for name in ("n_freq_masks", "freq_mask_width", "n_time_masks", "time_mask_width"):
@@ -90,6 +112,16 @@ class SpecAugmentConfig:
             raise ConfigError(
                 "SpecAugmentConfig.time_mask_max_ratio: must be in [0, 1], "
                 f"got {self.time_mask_max_ratio}"
+            )
+        low, high = VTLP_LIMITS
+        for name in ("vtlp_min", "vtlp_max"):
+            if not low <= getattr(self, name) <= high:
+                raise ConfigError(
+                    f"SpecAugmentConfig.{name}: must be a warp factor in [{low}, {high}], got {getattr(self, name)}"
+                )
+        if self.vtlp_min > self.vtlp_max:
+            raise ConfigError(
+                f"SpecAugmentConfig.vtlp_min ({self.vtlp_min}) must not exceed vtlp_max ({self.vtlp_max})"
             )
 
     def to_dict(self) -> dict[str, Any]:

@@ -5,6 +5,12 @@ The model never sees raw audio: :class:`LogMel` turns a 16 kHz waveform into
 same module runs in training (batched, on the GPU) and in transcription
 (one clip, via :func:`compute_features`), so the two cannot drift apart.
 
+With ``FeatureConfig.vtln == "utterance"`` each clip's mel filters are warped
+(:mod:`engine.homologate`) so its voice lands on the model's reference voice; the
+factor is estimated from the clip's own waveform, in :func:`compute_features` as in
+:class:`LogMel`, so training, evaluation and transcription warp alike. Training can
+add a random warp on top (VTLP, ``SpecAugmentConfig.vtlp``) through ``warp``.
+
 Silence must never produce NaN. A silent clip has a constant log-mel of
 ``log(log_eps)`` in every bin, hence zero variance; the normalisation divides
 by ``sqrt(var + norm_eps)`` and the result is all zeros, not 0/0.
@@ -19,6 +25,7 @@ import numpy as np
 import torch
 import torchaudio
 
+from engine import homologate
 from engine.feature_config import FeatureConfig, SpecAugmentConfig
 
 def num_frames(n_samples: int | torch.Tensor, config: FeatureConfig) -> int | torch.Tensor:
@@ -65,7 +72,10 @@ class LogMel(torch.nn.Module):
         )
 
     def forward(
-        self, waveform: torch.Tensor, lengths: torch.Tensor | None = None
+        self,
+        waveform: torch.Tensor,
+        lengths: torch.Tensor | None = None,
+        warps: float | torch.Tensor | None = None,
     ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
         """Compute features.
 
@@ -77,6 +87,10 @@ class LogMel(torch.nn.Module):
             shape ``(B,)``, valid samples per clip. Normalisation statistics
             are then taken over each clip's own frames only, and padded
             frames are set to 0.
+        warps : float or torch.Tensor, optional
+            Frequency warp factor per clip, shape ``()`` or ``(B,)`` (see
+            :func:`engine.homologate.warped_mel_filterbank`), VTLN included. None:
+            the VTLN factors the config asks for (none when ``vtln == "none"``).
 
         Returns
         -------
@@ -87,8 +101,15 @@ class LogMel(torch.nn.Module):
         """
         if waveform.dim() not in (1, 2):
             raise ValueError(f"waveform must be (n,) or (B, n), got shape {tuple(waveform.shape)}")
+        if warps is None and self.config.vtln != "none":
+            warps = vtln_warps(waveform, self.config, lengths)
+        if warps is not None and bool((torch.as_tensor(warps) == 1.0).all()):
+            warps = None  # torchaudio's own filterbank: unwarped features stay bit for bit
         # stft needs the window's dtype; callers often hand us float64 numpy.
-        x = self.mel(waveform.to(torch.float32))  # (..., n_mels, T)
+        if warps is None:
+            x = self.mel(waveform.to(torch.float32))  # (..., n_mels, T)
+        else:
+            x = self._warped_mel(waveform.to(torch.float32), warps)
         x = torch.log(x + self.config.log_eps).transpose(-1, -2)  # (..., T, n_mels)
 
         frame_lengths = None
@@ -103,6 +124,21 @@ class LogMel(torch.nn.Module):
         elif frame_lengths is not None:
             x = x.masked_fill(~_valid_frames(frame_lengths, x.shape[-2])[..., None], 0.0)
         return x if frame_lengths is None else (x, frame_lengths)
+
+    def _warped_mel(self, waveform: torch.Tensor, warps: float | torch.Tensor) -> torch.Tensor:
+        """Mel energies through each clip's own warped filterbank, shape ``(..., n_mels, T)``."""
+        c = self.config
+        factors = torch.as_tensor(warps, dtype=torch.float64).reshape(-1).tolist()
+        if len(factors) != (1 if waveform.dim() == 1 else waveform.shape[0]):
+            raise ValueError(f"warps needs one factor per clip, got {len(factors)} for shape {tuple(waveform.shape)}")
+        power = self.mel.spectrogram(waveform)  # (..., n_freqs, T)
+        n_freqs = power.shape[-2]
+        fb = np.stack([homologate.warped_mel_filterbank(n_freqs, c.sample_rate, c.n_mels, c.f_min, c.f_max, a)
+                       for a in factors])  # (B, n_freqs, n_mels)
+        fb = torch.from_numpy(fb).to(power.device)
+        if waveform.dim() == 1:
+            fb = fb[0]
+        return torch.matmul(power.transpose(-1, -2), fb).transpose(-1, -2)
 
     def _normalize(self, x: torch.Tensor, frame_lengths: torch.Tensor | None) -> torch.Tensor:
         eps = self.config.norm_eps
@@ -122,6 +158,29 @@ def _valid_frames(frame_lengths: torch.Tensor, t: int) -> torch.Tensor:
     return torch.arange(t, device=frame_lengths.device)[None, :] < frame_lengths[:, None]
 
 
+def vtln_warp(samples: np.ndarray, config: FeatureConfig) -> float:
+    """The speaker-normalisation factor ``config`` gives one clip: 1.0 when ``config.vtln == "none"``.
+
+    Parameters
+    ----------
+    samples : np.ndarray
+        shape ``(n,)``, mono at ``config.sample_rate``.
+    """
+    if config.vtln == "none":
+        return 1.0
+    reference = config.vtln_reference_hz or homologate.DEFAULT_REFERENCE_HZ
+    return homologate.estimate_warp(np.asarray(samples), config.sample_rate, reference)
+
+
+def vtln_warps(waveform: torch.Tensor, config: FeatureConfig, lengths: torch.Tensor | None = None) -> torch.Tensor:
+    """:func:`vtln_warp` of each clip of ``waveform`` (``(n,)`` or zero-padded ``(B, n)``), shape ``()`` or ``(B,)``."""
+    x = waveform.detach().float().cpu().numpy()
+    if x.ndim == 1:
+        return torch.tensor(vtln_warp(x, config), dtype=torch.float64)
+    n = [x.shape[1]] * x.shape[0] if lengths is None else torch.as_tensor(lengths).tolist()
+    return torch.tensor([vtln_warp(clip[:int(k)], config) for clip, k in zip(x, n)], dtype=torch.float64)
+
+
 @lru_cache(maxsize=8)
 def _log_mel_for(config: FeatureConfig) -> LogMel:
     # Building the filterbank costs more than featurising a short clip.
@@ -129,7 +188,7 @@ def _log_mel_for(config: FeatureConfig) -> LogMel:
 
 
 def compute_features(
-    samples: np.ndarray | torch.Tensor, config: FeatureConfig = FeatureConfig()
+    samples: np.ndarray | torch.Tensor, config: FeatureConfig = FeatureConfig(), warp: float = 1.0
 ) -> torch.Tensor:
     """Features of one clip, on the CPU.
 
@@ -138,6 +197,9 @@ def compute_features(
     samples : np.ndarray or torch.Tensor
         shape ``(n,)``, mono at ``config.sample_rate``.
     config : FeatureConfig
+        With ``vtln == "utterance"`` the clip's voice is warped onto the reference.
+    warp : float
+        A further frequency warp on top of VTLN (training's VTLP); 1 = none.
 
     Returns
     -------
@@ -149,8 +211,11 @@ def compute_features(
         raise ValueError(
             f"compute_features expects one clip of shape (n,), got {tuple(waveform.shape)}"
         )
+    waveform = waveform.detach().cpu()
+    alpha = warp * vtln_warp(waveform.numpy(), config) if config.vtln != "none" else warp
     with torch.no_grad():
-        return _log_mel_for(config)(waveform.detach().cpu())
+        # No warp asked for: the very path (and numbers) of features before warping existed.
+        return _log_mel_for(config)(waveform, warps=None if alpha == 1.0 and config.vtln == "none" else alpha)
 
 
 def _band_masks(

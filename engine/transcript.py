@@ -31,6 +31,7 @@ class DecodeOptions:
     language: str | None = "es"  # Whisper: the language spoken (None: detect it from the first 30 s)
     task: str = "transcribe"  # Whisper: "transcribe" (text in the language spoken) or "translate" (into English)
     initial_prompt: str | None = None  # Whisper: text that "came before" the audio, e.g. names and jargon to spell
+    prefix: str | None = None  # Whisper, window by window: the first window's text starts with this, forced
     condition_on_previous_text: bool = True  # Whisper: prompt each 30 s window with the text before it
     temperature_fallback: bool = True  # Whisper: decode a window again, hotter, when its text looks wrong
     word_timestamps: bool = True  # Whisper: time each word by its cross-attention (False: faster, segment times)

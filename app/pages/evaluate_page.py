@@ -3,11 +3,11 @@
 The page asks the window's :class:`app.model_session.ModelSession` to run
 Evaluate with the chosen model (it sends LoadModel when the engine holds
 another) and shows the report the engine sends back, labelled with the model
-that produced it: WER and CER overall, per speaker
-and per gender; every utterance sorted worst first, with a coloured
-alignment of reference and hypothesis for the selected one; and the accent
-confusions (á→a, n→ñ, ü→u ...) that tell a model which lost its diacritics
-from one that mishears. The report exports as CSV (one line an utterance) and JSON.
+that produced it: WER and CER overall, per speaker and per gender, with
+the gap between women and men and its bootstrap interval; every utterance
+sorted worst first, with a coloured alignment of reference and hypothesis for
+the selected one; and the accent confusions (á→a, n→ñ, ü→u ...) that tell a
+model which lost its diacritics from one that mishears. The report exports as CSV (one line an utterance) and JSON.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 from app.transcript_diff import align, alignment_html, legend_html
 from app.engine_messages import error_text
 from app.eval_report import (
-    ScoredRow, accent_confusions, model_text_config, score_rows, summary_text, write_csv, write_json,
+    ScoredRow, accent_confusions, gap_text, model_text_config, score_rows, summary_text, write_csv, write_json,
 )
 from app.i18n import QT_TRANSLATE_NOOP
 from app.model_session import ModelChoice, ModelSession
@@ -147,6 +147,14 @@ class EvaluatePage(QWidget):
         group_columns = [self.tr(c) for c in GROUP_COLUMNS[1:]]
         self.speaker_table = _table([self.tr("speaker"), *group_columns])
         self.gender_table = _table([self.tr("gender"), *group_columns])
+        self.gap_label = QLabel()
+        self.gap_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.gap_label.setWordWrap(True)
+        self.gap_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.gap_label.setToolTip(self.tr(
+            "Women's error rate minus men's, in percentage points, over all their utterances. The interval "
+            "comes from resampling each gender's utterances with replacement: if it includes zero, these clips "
+            "cannot tell the two apart."))
         self.confusion_table = _table([self.tr("reference"), self.tr("hypothesis"), self.tr("count")])
         self.confusion_table.setToolTip(self.tr("Character substitutions that differ only in a diacritic"))
         self.export_csv_button = QPushButton(self.tr("Export CSV…"))
@@ -165,7 +173,7 @@ class EvaluatePage(QWidget):
         left.setSizes([420, 220])
         right = QSplitter(Qt.Orientation.Vertical)
         right.addWidget(_boxed(self.tr("By speaker"), self.speaker_table))
-        right.addWidget(_boxed(self.tr("By gender"), self.gender_table))
+        right.addWidget(_boxed(self.tr("By gender"), self.gender_table, self.gap_label))
         right.addWidget(_boxed(self.tr("Accent confusions"), self.confusion_table))
         exports = QWidget()
         exports_layout = QHBoxLayout(exports)
@@ -258,6 +266,7 @@ class EvaluatePage(QWidget):
                 self._append(table, [_item(name), _item(rates.get("utterances", 0)), _item(100 * rates["wer"], 2),
                                      _item(100 * rates["cer"], 2), _item(n_words)])
             _fit_columns(table, {0: MAX_GROUP_COLUMN})
+        self.gap_label.setText(gap_text(report))
         self.confusion_table.setRowCount(0)
         for ref, hyp, count in accent_confusions((report.get("overall") or {}).get("confusions") or {}):
             self._append(self.confusion_table, [ref, hyp, _item(count)])
@@ -423,9 +432,10 @@ class EvaluatePage(QWidget):
         self.export_json_button.setEnabled(self.report is not None)
 
 
-def _boxed(title: str, widget: QWidget) -> QGroupBox:
+def _boxed(title: str, *widgets: QWidget) -> QGroupBox:
     box = QGroupBox(title)
     layout = QVBoxLayout(box)
     layout.setContentsMargins(4, 4, 4, 4)
-    layout.addWidget(widget)
+    for widget in widgets:
+        layout.addWidget(widget)
     return box

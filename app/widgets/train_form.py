@@ -24,8 +24,8 @@ from typing import Any
 
 from PySide6.QtCore import QEvent, QObject, Qt, Signal, Slot
 from PySide6.QtWidgets import (
-    QAbstractSpinBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel, QLineEdit,
-    QPushButton, QSpinBox, QVBoxLayout, QWidget,
+    QAbstractSpinBox, QCheckBox, QComboBox, QDoubleSpinBox, QFileDialog, QFormLayout, QGroupBox, QHBoxLayout, QLabel,
+    QLineEdit, QPushButton, QSpinBox, QVBoxLayout, QWidget,
 )
 
 from app.i18n import QT_TRANSLATE_NOOP, translate
@@ -182,6 +182,18 @@ class TrainForm(QWidget):
         self.precision_combo.addItems(list(PRECISIONS))
         self.precision_combo.setToolTip(self.tr("auto: bf16 on GPUs that support it, else fp16; fp32 on the CPU"))
 
+        # Homologated voices (engine.homologate): women's and men's voices alike to the model.
+        self.vtlp_check = QCheckBox()
+        self.vtlp_check.setToolTip(self.tr("Train on every voice as if said by a slightly longer or shorter vocal "
+                                           "tract: each utterance's frequencies are scaled by a random factor "
+                                           "(0.9 to 1.1 unless the config says otherwise)"))
+        self.vtln_combo = QComboBox()
+        self.vtln_combo.addItem(self.tr("Off"), "none")
+        self.vtln_combo.addItem(self.tr("Each utterance"), "utterance")
+        self.vtln_combo.setToolTip(self.tr("Warp each recording so its voice matches the training set's typical "
+                                           "voice, estimated from the recording itself; the model keeps that "
+                                           "reference and does the same when it transcribes"))
+
         self.name_edit = QLineEdit(f"run-{datetime.datetime.now():%Y%m%d-%H%M}")
         self.folder_edit = _PathEdit(self.tr("Run folder"), folder=True)
         self.extras_label = QLabel()
@@ -208,6 +220,8 @@ class TrainForm(QWidget):
                                    (self.tr("Peak LR (cosine)"), self.peak_lr_spin),
                                    (self.tr("Evaluate every"), self.eval_every_spin),
                                    (self.tr("Checkpoint every"), self.checkpoint_every_spin)]),
+            (self.tr("Voices"), [(self.tr("Warp voices (VTLP)"), self.vtlp_check),
+                                 (self.tr("Normalise voices (VTLN)"), self.vtln_combo)]),
             (self.tr("Run"), [(self.tr("Device"), self.device_combo), (self.tr("Precision"), self.precision_combo),
                               (self.tr("Name"), self.name_edit), (self.tr("Folder"), self.folder_edit)]),
         ]
@@ -233,8 +247,9 @@ class TrainForm(QWidget):
                   self.epochs_spin, self.lr_factor_spin, self.peak_lr_spin, self.eval_every_spin,
                   self.checkpoint_every_spin):
             w.valueChanged.connect(self.on_field_edited)
-        for w in (self.encoder_combo, self.schedule_combo, self.device_combo, self.precision_combo):
+        for w in (self.encoder_combo, self.schedule_combo, self.device_combo, self.precision_combo, self.vtln_combo):
             w.currentIndexChanged.connect(self.on_field_edited)
+        self.vtlp_check.toggled.connect(self.on_field_edited)
         self._wheel_guard = WheelGuard(self)
         guard_wheel([w for w in self._fields() if isinstance(w, (QAbstractSpinBox, QComboBox))], self._wheel_guard)
         self._update_enabled()
@@ -269,7 +284,9 @@ class TrainForm(QWidget):
                  "eval_every": self.eval_every_spin.value(), "checkpoint_every": self.checkpoint_every_spin.value(),
                  "device": self.device_combo.currentText(), "precision": self.precision_combo.currentText()}
         run = {"name": self.name_edit.text().strip(), "dir": str(self.run_dir())}
-        return _deep_merge(self.extras, {"run": run, "data": data, "model": model, "train": train})
+        voices = {"features": {"vtln": self.vtln_combo.currentData()},
+                  "spec_augment": {"vtlp": self.vtlp_check.isChecked()}}
+        return _deep_merge(self.extras, {"run": run, "data": data, "model": model, "train": train, **voices})
 
     def problem(self) -> str:
         """Why the config cannot start a run ("" when it can), in the engine's words where it has them."""
@@ -314,6 +331,7 @@ class TrainForm(QWidget):
             return None
         named = [("data.train", self.train_edit.edit), ("data.dev", self.dev_edit.edit), ("run.name", self.name_edit)]
         named += [(key, widget) for _, key, widget in self._numeric_fields()]
+        named += [("spec_augment.vtlp", self.vtlp_check), ("features.vtln", self.vtln_combo)]
         named += [("schedule", self.schedule_combo), ("precision", self.precision_combo)]  # words in other messages
         for key, widget in named:
             if re.search(rf"(?<![\w.]){re.escape(key)}\b|\.{re.escape(key)}\b", problem):
@@ -323,7 +341,8 @@ class TrainForm(QWidget):
     def set_config_dict(self, d: dict[str, Any]) -> None:
         """Fill the form from a TOML-shaped dict; settings the form has no field for are kept as extras."""
         blocked = [w.blockSignals(True) for w in self._fields()]
-        data, model, train, run = (dict(d.get(k) or {}) for k in ("data", "model", "train", "run"))
+        data, model, train, run, features, augment = (
+            dict(d.get(k) or {}) for k in ("data", "model", "train", "run", "features", "spec_augment"))
         if "preset" in model:
             self.preset_combo.setCurrentText(str(model["preset"]))
             self.on_preset_combo_current_text_changed(self.preset_combo.currentText())
@@ -340,13 +359,17 @@ class TrainForm(QWidget):
                            ("precision", self.precision_combo)):
             if key in train:
                 combo.setCurrentText(str(train.pop(key)))
+        if isinstance(augment.get("vtlp"), bool):  # anything else stays an extra, for the engine to refuse
+            self.vtlp_check.setChecked(augment.pop("vtlp"))
+        if self.vtln_combo.findData(features.get("vtln")) >= 0:
+            self.vtln_combo.setCurrentIndex(self.vtln_combo.findData(features.pop("vtln")))
         if run.get("name"):
             self.name_edit.setText(str(run["name"]))
         self.folder_edit.edit.setText(str(run.get("dir", "")))
         for w, was in zip(self._fields(), blocked):
             w.blockSignals(was)
-        self.extras = {k: v for k, v in {**d, "data": data, "model": model, "train": train}.items()
-                       if k != "run" and v}
+        self.extras = {k: v for k, v in {**d, "data": data, "model": model, "train": train, "features": features,
+                                         "spec_augment": augment}.items() if k != "run" and v}
         self._touched.update(self._fields())  # an opened config is the person's input: its problems are shown
         self._show_extras()
         self._update_enabled()
@@ -385,7 +408,8 @@ class TrainForm(QWidget):
     def _fields(self) -> list[QWidget]:
         return [w for _, _, w in self._numeric_fields()] + [
             self.preset_combo, self.encoder_combo, self.schedule_combo, self.device_combo, self.precision_combo,
-            self.train_edit.edit, self.dev_edit.edit, self.name_edit, self.folder_edit.edit]
+            self.vtlp_check, self.vtln_combo, self.train_edit.edit, self.dev_edit.edit, self.name_edit,
+            self.folder_edit.edit]
 
     def _absolute(self, path: str) -> str:
         return str(Path(path).expanduser().resolve()) if path else ""

@@ -7,8 +7,15 @@ to ``max_per_group`` recordings in the background (spread over the group's
 speakers, so one talkative speaker does not stand for the group): F0
 distributions, average long-term spectra, level and duration. Selecting the
 same word in both recordings and pressing Overlay aligns and level-matches
-them in one plot (``engine.data.pitch.align_segments``). All measuring is in
-:mod:`engine.data.pitch`; this module only loads audio and draws.
+them in one plot (``engine.data.pitch.align_segments``).
+
+The *Homologated* view shows what frequency warping (VTLN,
+:mod:`engine.homologate`) does to the groups: every measured recording is
+warped onto one reference (the median of all of them) and measured again; the
+plots show the warped groups over the recordings' dashed curves, with each
+group's mean warp factor, and each column plays its recording homologated,
+as a homologating model hears it. All measuring is in :mod:`engine.data.pitch`
+and :mod:`engine.data.homologated_profile`; this module only asks and draws.
 """
 
 from __future__ import annotations
@@ -20,17 +27,17 @@ from typing import Sequence
 from PySide6.QtCore import Qt, Signal, Slot
 from PySide6.QtGui import QColor, QShowEvent
 from PySide6.QtWidgets import (
-    QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter, QVBoxLayout,
-    QWidget,
+    QCheckBox, QComboBox, QFileDialog, QHBoxLayout, QLabel, QProgressBar, QPushButton, QSpinBox, QSplitter,
+    QVBoxLayout, QWidget,
 )
 
 from app.audio_io import Player
 from app.background import BackgroundRunner
 from app.i18n import QT_TRANSLATE_NOOP
 from app.widgets.voice_plots import SAMPLE_RATE, ClipColumn, ComparisonPlots, short_speaker
+from engine.data.homologated_profile import GroupMeasurement, homologated_clip, measure_groups
 from engine.data.manifest import Utterance
-from engine.data.pitch import VoiceProfileBuilder, align_segments
-from engine.errors import ParceroError
+from engine.data.pitch import align_segments
 
 GROUP_COLORS = (QColor("#e66100"), QColor("#1a5fb4"))  # orange and blue: apart for colour-blind eyes too
 # (key, label); labels shown through VoiceCompare.tr
@@ -40,7 +47,9 @@ MODES = (("gender", QT_TRANSLATE_NOOP("VoiceCompare", "women and men")),
 GENDER_CHOICES = (("female", QT_TRANSLATE_NOOP("VoiceCompare", "women")),
                   ("male", QT_TRANSLATE_NOOP("VoiceCompare", "men")),
                   ("", QT_TRANSLATE_NOOP("VoiceCompare", "gender unknown")))
-MEASURING = QT_TRANSLATE_NOOP("VoiceCompare", "measuring voices")  # measure_groups' progress stage
+# measure_groups' progress stages (engine.data.homologated_profile.MEASURING, HOMOLOGATING), shown translated
+STAGES = (QT_TRANSLATE_NOOP("VoiceCompare", "measuring voices"),
+          QT_TRANSLATE_NOOP("VoiceCompare", "homologating voices"))
 MAX_OVERLAY_LAG = 1.0  # seconds: the same word selected by hand is never further apart
 
 
@@ -58,35 +67,27 @@ def spread_over_speakers(utterances: Sequence[Utterance], n: int) -> list[Uttera
     return picked[:n]
 
 
-def measure_groups(groups, base_dir, progress):
-    """Voice profiles of two lists of utterances; returns (profiles, skipped recordings)."""
-    total = sum(len(g) for g in groups)
-    done, skipped, profiles = 0, 0, []
-    for group in groups:
-        builder = VoiceProfileBuilder(SAMPLE_RATE)
-        for u in group:
-            try:
-                builder.add(u.load_samples(base_dir, SAMPLE_RATE))
-            except (ParceroError, ValueError):
-                skipped += 1  # a broken file lessens the sample; it need not stop the comparison
-            done += 1
-            progress(MEASURING, done, total)
-        profiles.append(builder.build())
-    return tuple(profiles), skipped
-
-
 class VoiceCompare(QWidget):
-    analysis_finished = Signal(object)  # (VoiceProfile, VoiceProfile) of groups A and B
+    analysis_finished = Signal(object)  # (VoiceProfile, VoiceProfile) of groups A and B, as recorded
+    homologation_finished = Signal(object)  # GroupMeasurement with the groups homologated too
     overlay_shown = Signal(object)  # engine.data.pitch.AlignedPair
+    homologated_played = Signal(int, float)  # column (0: group A), its warp factor
 
     def __init__(self, parent: QWidget | None = None, max_per_group: int = 20):
         super().__init__(parent)
         self.utterances: list[Utterance] = []
         self.base_dir: Path | None = None
         self.profiles = None
+        self.measurement: GroupMeasurement | None = None  # of the groups now chosen; None while measuring
         self._stale = False  # the groups changed since the last analysis
         self.player = Player(self)
         self._runner = BackgroundRunner(self)
+        # The columns' recordings warped for playing: column -> (samples, reference Hz, alpha, warped samples)
+        self._warps: dict[int, tuple] = {}
+        self._warp_runner = BackgroundRunner(self)
+        self._warp_job = None  # what the warp runner is working on, to not restart it for the same
+        self._pending_play = None  # (column, start s, end s or None) to play once its warp is ready
+        self._homologating = False  # the analysis under way (or last) was asked to homologate
         self._build(max_per_group)
         self._connect()
 
@@ -104,6 +105,10 @@ class VoiceCompare(QWidget):
         self.count_spin.setPrefix(self.tr("up to "))
         self.count_spin.setSuffix(self.tr(" recordings per group"))
         self.analyse_button = QPushButton(self.tr("Analyse"))
+        self.homologate_check = QCheckBox(self.tr("Homologated"))
+        self.homologate_check.setToolTip(self.tr(
+            "Warp every voice onto a common reference (the median of all recordings compared), as a model trained "
+            "with homologated voices hears them; the recordings' own curves stay dashed"))
         self.overlay_button = QPushButton(self.tr("Overlay selections"))
         self.overlay_button.setToolTip(self.tr("Shift+drag the same word in both recordings, then overlay them"))
         self.export_button = QPushButton(self.tr("Export PNG…"))
@@ -134,7 +139,7 @@ class VoiceCompare(QWidget):
         groups.addWidget(self.b_combo, 1)
         groups.addStretch(0)
         actions = QHBoxLayout()
-        for w in (self.count_spin, self.analyse_button, self.progress):
+        for w in (self.count_spin, self.analyse_button, self.homologate_check, self.progress):
             actions.addWidget(w)
         actions.addWidget(self.status_label, 1)
         actions.addWidget(self.overlay_button)
@@ -150,13 +155,19 @@ class VoiceCompare(QWidget):
         self.b_combo.currentIndexChanged.connect(self.on_group_combo_current_index_changed)
         self.count_spin.valueChanged.connect(self.on_group_combo_current_index_changed)
         self.analyse_button.clicked.connect(self.analyse)
+        self.homologate_check.toggled.connect(self.on_homologate_check_toggled)
         self.overlay_button.clicked.connect(self.overlay)
         self.export_button.clicked.connect(self.on_export_button_clicked)
         self._runner.progress_changed.connect(self.on_runner_progress_changed)
         self._runner.finished.connect(self.on_runner_finished)
         self._runner.failed.connect(self.on_runner_failed)
+        self._warp_runner.finished.connect(self.on_warp_runner_finished)
+        self._warp_runner.failed.connect(self.on_warp_runner_failed)
+        self.player.failed.connect(self.on_player_failed)  # no sound card: say so where the user looks
         for column in self.columns:
             column.play_requested.connect(self.on_column_play_requested)
+            column.play_homologated_requested.connect(self.on_column_play_homologated_requested)
+            column.clip_loaded.connect(self.on_column_clip_loaded)
 
     # ---- public API -------------------------------------------------------------------
 
@@ -194,16 +205,28 @@ class VoiceCompare(QWidget):
         return self.a_combo.currentText().split(" (")[0], self.b_combo.currentText().split(" (")[0]
 
     def analyse(self) -> None:
-        """Measure both groups in the background; ``analysis_finished`` follows."""
-        groups, base = self.groups(), self.base_dir
+        """Measure both groups in the background (homologated too when checked); ``analysis_finished`` follows."""
+        groups, base, homologate = self.groups(), self.base_dir, self.homologate_check.isChecked()
         self._stale = False
+        self._homologating = homologate
+        self.measurement = None
         self.plots.clear_profiles()
+        for column in self.columns:
+            column.set_homologated(homologate)  # the warp factors shown belonged to the old reference
         if not groups[0] and not groups[1]:
+            self._runner.cancel()
+            self.progress.hide()
             return
         self.progress.setRange(0, 0)
         self.progress.show()
         self.status_label.setText("")
-        self._runner.start(lambda progress: measure_groups(groups, base, progress))
+        self._runner.start(lambda progress: measure_groups(
+            groups, lambda u: u.load_samples(base, SAMPLE_RATE), SAMPLE_RATE, progress, homologate=homologate))
+
+    def is_homologated(self) -> bool:
+        """Whether the plots show the groups homologated now."""
+        m = self.measurement
+        return self.homologate_check.isChecked() and m is not None and m.is_homologated
 
     def overlay(self) -> bool:
         """Align the selected stretches of the two shown recordings and draw them in one plot."""
@@ -223,6 +246,7 @@ class VoiceCompare(QWidget):
     def shutdown(self) -> None:
         self.player.stop()
         self._runner.shutdown()
+        self._warp_runner.shutdown()
         for column in self.columns:
             column.shutdown()
 
@@ -259,18 +283,70 @@ class VoiceCompare(QWidget):
         self.progress.setFormat(f"{self.tr(stage)} %v/%m")
 
     @Slot(object)
-    def on_runner_finished(self, result) -> None:
-        profiles, skipped = result
-        self.profiles = profiles
+    def on_runner_finished(self, result: GroupMeasurement) -> None:
+        self.measurement, self.profiles = result, result.profiles
         self.progress.hide()
-        self.plots.show_profiles(self.group_names(), profiles)
-        self.status_label.setText(self.tr("%n unreadable recording(s) left out", "", skipped) if skipped else "")
-        self.analysis_finished.emit(profiles)
+        self._show_measurement()
+        self.analysis_finished.emit(result.profiles)
+        if result.is_homologated:
+            self.homologation_finished.emit(result)
+            self._refresh_warps()
+
+    @Slot(bool)
+    def on_homologate_check_toggled(self, checked: bool) -> None:
+        for i, column in enumerate(self.columns):
+            column.set_homologated(checked, self._warp(i)[2] if self._warp(i) else None)
+        m = self.measurement
+        have = m is not None and m.is_homologated or (self._runner.is_running and self._homologating)
+        if checked and not have:  # measured (or measuring) as recorded only: again, homologated this time
+            if self.isVisible():
+                self.analyse()
+            else:
+                self._stale = True  # measured when the tab is shown
+            return
+        self._show_measurement()
+        self._refresh_warps()
+
+    @Slot(object)
+    def on_column_clip_loaded(self, _utterance) -> None:
+        self._refresh_warps()
+
+    @Slot(object, float, object)
+    def on_column_play_homologated_requested(self, samples, start: float, end) -> None:
+        index = next((i for i, column in enumerate(self.columns) if column.samples is samples), None)
+        if index is None:
+            return
+        self._pending_play = (index, start, end)
+        if self._warp(index):
+            self._play_pending()
+        else:
+            self.status_label.setText(self.tr("Warping the recording; it plays when ready…"))
+            self._refresh_warps()
+
+    @Slot(object)
+    def on_warp_runner_finished(self, results) -> None:
+        self._warp_job = None
+        for index, samples, reference, alpha, warped in results:
+            column = self.columns[index]
+            if column.samples is samples:
+                self._warps[index] = (samples, reference, alpha, warped)
+                column.set_homologated(self.homologate_check.isChecked(), alpha)
+        if self._pending_play is not None and self._warp(self._pending_play[0]):
+            self._play_pending()
 
     @Slot(str)
     def on_runner_failed(self, message: str) -> None:
         self.progress.hide()
-        self.status_label.setText(f"<span style='color:#c62828'>{message}</span>")
+        self._show_error(message)
+
+    @Slot(str)
+    def on_warp_runner_failed(self, message: str) -> None:
+        self._warp_job = self._pending_play = None
+        self._show_error(message)
+
+    @Slot(str)
+    def on_player_failed(self, message: str) -> None:
+        self._show_error(message)
 
     @Slot(object, float, object)
     def on_column_play_requested(self, samples, start: float, end) -> None:
@@ -289,6 +365,68 @@ class VoiceCompare(QWidget):
             self.analyse()
 
     # ---- helpers -------------------------------------------------------------------------
+
+    def _show_measurement(self) -> None:
+        """Draw the last measurement, homologated or as recorded as the box says, and say what it shows."""
+        m = self.measurement
+        if m is None:
+            return
+        if self.is_homologated():
+            self.plots.show_profiles(self.group_names(), m.profiles, homologated=m.homologated, alphas=m.alphas)
+        else:
+            self.plots.show_profiles(self.group_names(), m.profiles)
+        self.status_label.setText(self._status_text())
+
+    def _status_text(self) -> str:
+        m = self.measurement
+        if m is None:
+            return ""
+        status = [self.tr("%n unreadable recording(s) left out", "", m.skipped)] if m.skipped else []
+        if self.is_homologated():
+            names = self.group_names()
+            a, b = (f"{alpha:.2f}" for alpha in m.mean_alphas())
+            status.insert(0, self.tr("Homologated onto a reference of {hz} Hz; mean warp α: {a} {alpha_a}, "
+                                     "{b} {alpha_b} (dashed: as recorded)").format(
+                hz=f"{m.reference_hz:.0f}", a=names[0], alpha_a=a, b=names[1], alpha_b=b))
+        return " · ".join(status)
+
+    def _show_error(self, message: str) -> None:
+        self.status_label.setText(f"<span style='color:#c62828'>{message}</span>")
+
+    def _warp(self, index: int) -> tuple | None:
+        """The column's recording warped onto the current reference, if it has been: (samples, ref, alpha, warped)."""
+        warp, column, m = self._warps.get(index), self.columns[index], self.measurement
+        ready = (warp is not None and column.samples is not None and warp[0] is column.samples and m is not None
+                 and warp[1] == m.reference_hz)
+        return warp if ready else None
+
+    def _refresh_warps(self) -> None:
+        """Warp the shown recordings onto the reference in the background, ready for Play homologated."""
+        if not self.is_homologated():
+            return
+        reference = self.measurement.reference_hz
+        todo = [(i, c.samples) for i, c in enumerate(self.columns) if c.samples is not None and not self._warp(i)]
+        key = (reference, tuple((i, id(samples)) for i, samples in todo))
+        if not todo or (self._warp_runner.is_running and key == self._warp_job):
+            return
+        self._warp_job = key
+
+        def warp_all(progress):
+            out = []
+            for done, (i, samples) in enumerate(todo):
+                progress("", done, len(todo))  # where a replaced job stops
+                out.append((i, samples, reference, *homologated_clip(samples, SAMPLE_RATE, reference)))
+            return out
+
+        self._warp_runner.start(warp_all)
+
+    def _play_pending(self) -> None:
+        index, start, end = self._pending_play
+        self._pending_play = None
+        _, _, alpha, warped = self._warp(index)
+        if self.player.play(warped, SAMPLE_RATE, start, end):
+            self.status_label.setText(self._status_text())  # in place of "Warping the recording…"
+            self.homologated_played.emit(index, alpha)
 
     def _choices(self, mode: str) -> list[tuple[str, str]]:
         if mode == "gender":

@@ -2,9 +2,11 @@
 
 :class:`ClipColumn` shows one representative recording of a group (picked
 from a list): waveform and spectrogram, its F0 track on the same time axis,
-and its level. :class:`ComparisonPlots` draws what the analysis measured over
-many recordings per group (F0 distributions, long-term spectra, a table of
-level and duration) and the overlay of one word said by both.
+and its level, and plays it as recorded or homologated. :class:`ComparisonPlots`
+draws what the analysis measured over many recordings per group (F0
+distributions, long-term spectra, a table of level and duration), after
+homologation with the recordings' curves dashed behind, and the overlay of one
+word said by both.
 """
 
 from __future__ import annotations
@@ -76,6 +78,7 @@ class ClipColumn(QWidget):
 
     clip_loaded = Signal(object)  # the Utterance now shown
     play_requested = Signal(object, float, object)  # samples (n,), start s, end s or None
+    play_homologated_requested = Signal(object, float, object)  # the same, to be warped before playing
 
     def __init__(self, color: QColor, parent: QWidget | None = None):
         super().__init__(parent)
@@ -96,6 +99,14 @@ class ClipColumn(QWidget):
         self.play_button = QPushButton("▶")
         self.play_button.setToolTip(self.tr("Play this recording (the selection, when there is one)"))
         self.play_button.setMaximumWidth(36)
+        self.homologated_button = QPushButton(self.tr("Play homologated"))
+        self.homologated_button.setToolTip(self.tr("Play this recording warped onto the common reference: what a "
+                                                   "homologating model hears"))
+        self.homologated_button.hide()  # shown in the homologated view
+        self.warp_label = QLabel()  # this recording's warp factor, in the homologated view
+        self.warp_label.setToolTip(self.tr("warp factor: this voice's frequencies are multiplied by it"))
+        self.warp_label.setMinimumWidth(self.warp_label.fontMetrics().horizontalAdvance("α = 0.00") + 4)
+        self.warp_label.hide()
         self.text_label = QLabel()
         self.text_label.setWordWrap(True)
         self.audio_view = AudioView()
@@ -113,6 +124,8 @@ class ClipColumn(QWidget):
         top.addWidget(self.title_label)
         top.addWidget(self.clip_combo, 1)
         top.addWidget(self.play_button)
+        top.addWidget(self.homologated_button)
+        top.addWidget(self.warp_label)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(top)
@@ -122,6 +135,7 @@ class ClipColumn(QWidget):
         layout.addWidget(self.level_label)
         self.clip_combo.currentIndexChanged.connect(self.on_clip_combo_current_index_changed)
         self.play_button.clicked.connect(self.on_play_button_clicked)
+        self.homologated_button.clicked.connect(self.on_homologated_button_clicked)
 
     def set_title(self, text: str) -> None:
         self.title_label.setText(f"<b style='color:{self.color.name()}'>{text}</b>")
@@ -135,6 +149,12 @@ class ClipColumn(QWidget):
             self.clip_combo.addItem(f"{u.id} · {u.duration:.1f} s", u)
         self.clip_combo.blockSignals(False)
         self.on_clip_combo_current_index_changed(0)
+
+    def set_homologated(self, shown: bool, alpha: float | None = None) -> None:
+        """Show or hide the homologated playback, with this recording's warp factor once known."""
+        self.homologated_button.setVisible(shown)
+        self.warp_label.setVisible(shown)
+        self.warp_label.setText("" if alpha is None else f"α = {alpha:.2f}")
 
     def segment(self) -> np.ndarray | None:
         """The selected stretch of the shown recording (all of it without a selection), shape (n,)."""
@@ -154,6 +174,7 @@ class ClipColumn(QWidget):
         self.audio_view.clear()
         self.f0_curve.setData([], [])
         self.level_label.setText("")
+        self.warp_label.setText("")  # the warp was the last recording's
         self.text_label.setText("" if u is None else f"{short_speaker(u.speaker)} · {u.text}")
         if u is None:
             self._runner.cancel()
@@ -185,6 +206,12 @@ class ClipColumn(QWidget):
             start, end = self.audio_view.selection() or (0.0, None)
             self.play_requested.emit(self.samples, start, end)
 
+    @Slot()
+    def on_homologated_button_clicked(self) -> None:
+        if self.samples is not None:
+            start, end = self.audio_view.selection() or (0.0, None)
+            self.play_homologated_requested.emit(self.samples, start, end)
+
 
 def _measure_clip(u: Utterance, base_dir: Path | None):
     samples = u.load_samples(base_dir, SAMPLE_RATE)
@@ -214,12 +241,15 @@ class ComparisonPlots(QWidget):
         self.spectrum_widget.getPlotItem().getAxis("bottom").setTicks([[
             (float(np.log10(hz)), text) for hz, text in SPECTRUM_TICKS
         ], []])
-        self.spectrum_widget.getPlotItem().addLegend(offset=(-6, 6))
+        self.spectrum_widget.getPlotItem().addLegend(offset=(6, -6))  # bottom left: under the curves, empty
+        self.before_curves: list[pg.PlotDataItem] = []  # the dashed "as recorded" curves of a homologated view
         self.overlay_label = QLabel(self.tr("Select the same word in both recordings (Shift+drag), then Overlay."))
         self.overlay_label.setWordWrap(True)
         self.table = QTableWidget(0, 3)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.verticalHeader().hide()
+        # Rows as tall as their text: the homologated view's nine fit beside the plots on a 768 px screen.
+        self.table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setHorizontalHeaderLabels(["", "", ""])  # the groups' names come with the analysis, not "1 2 3"
 
@@ -238,26 +268,53 @@ class ComparisonPlots(QWidget):
             grid.setColumnStretch(column, 1)
 
     def clear_profiles(self) -> None:
-        self.histogram_widget.getPlotItem().clear()
-        self.spectrum_widget.getPlotItem().clear()
+        for widget in (self.histogram_widget, self.spectrum_widget):
+            widget.getPlotItem().clear()
+            widget.getPlotItem().legend.clear()  # entries added by hand (the "as recorded" key) stay otherwise
+        self.before_curves = []
         self.table.setRowCount(0)
 
-    def show_profiles(self, names: tuple[str, str], profiles: tuple[VoiceProfile, VoiceProfile]) -> None:
+    def show_profiles(self, names: tuple[str, str], profiles: tuple[VoiceProfile, VoiceProfile],
+                      homologated: tuple[VoiceProfile, VoiceProfile] | None = None,
+                      alphas: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Draw the groups' profiles as recorded, or ``homologated`` ones over them (dashed) with per-clip ``alphas``."""
         self.clear_profiles()
         histogram = self.histogram_widget.getPlotItem()
         spectrum = self.spectrum_widget.getPlotItem()
-        edges = np.arange(F0_RANGE[0], F0_RANGE[1] + F0_BIN_HZ, F0_BIN_HZ)
-        for name, profile, color in zip(names, profiles, self.colors):
-            if profile.f0.size:
-                counts, _ = np.histogram(profile.f0, bins=edges)
-                histogram.plot(edges, counts / profile.f0.size, stepMode="center", name=name,
-                               pen=pg.mkPen(color, width=2), fillLevel=0, brush=translucent(color, 60))
-            if profile.freqs.size:
-                keep = (profile.freqs >= SPECTRUM_RANGE[0]) & (profile.freqs <= SPECTRUM_RANGE[1])
-                spectrum.plot(profile.freqs[keep], profile.spectrum_db[keep], name=name, pen=pg.mkPen(color, width=2))
+        shown = profiles
+        if homologated is not None:  # behind the homologated curves, dimmed, so the change is what stands out
+            for profile, color in zip(profiles, self.colors):
+                pen = pg.mkPen(translucent(color, 150), width=1.5, style=Qt.PenStyle.DashLine)
+                self.before_curves += self._draw(histogram, spectrum, profile, pen, None, None)
+            shown = homologated
+        for i, (name, profile, color) in enumerate(zip(names, shown, self.colors)):
+            if alphas is not None and alphas[i].size:
+                name = f"{name}, α = {alphas[i].mean():.2f}"
+            self._draw(histogram, spectrum, profile, pg.mkPen(color, width=2), translucent(color, 60), name)
+        if homologated is not None:  # one legend entry for the dashed curves of both groups
+            _, text_color, _ = palette_colors(self)
+            key = pg.PlotDataItem(pen=pg.mkPen(translucent(text_color, 150), width=1.5, style=Qt.PenStyle.DashLine))
+            for plot in (histogram, spectrum):
+                plot.legend.addItem(key, self.tr("as recorded"))
         histogram.setXRange(*F0_RANGE, padding=0)
         spectrum.setXRange(np.log10(SPECTRUM_RANGE[0]), np.log10(SPECTRUM_RANGE[1]), padding=0)
-        self._fill_table(names, profiles)
+        self._fill_table(names, profiles, homologated, alphas)
+
+    @staticmethod
+    def _draw(histogram: pg.PlotItem, spectrum: pg.PlotItem, profile: VoiceProfile, pen, brush,
+              name: str | None) -> list[pg.PlotDataItem]:
+        """One group's F0 histogram (filled when ``brush``) and long-term spectrum; returns the curves drawn."""
+        curves = []
+        if profile.f0.size:
+            edges = np.arange(F0_RANGE[0], F0_RANGE[1] + F0_BIN_HZ, F0_BIN_HZ)
+            counts, _ = np.histogram(profile.f0, bins=edges)
+            fill = {} if brush is None else {"fillLevel": 0, "brush": brush}
+            curves.append(histogram.plot(edges, counts / profile.f0.size, stepMode="center", name=name, pen=pen,
+                                         **fill))
+        if profile.freqs.size:
+            keep = (profile.freqs >= SPECTRUM_RANGE[0]) & (profile.freqs <= SPECTRUM_RANGE[1])
+            curves.append(spectrum.plot(profile.freqs[keep], profile.spectrum_db[keep], name=name, pen=pen))
+        return curves
 
     def show_overlay(self, names: tuple[str, str], pair: AlignedPair) -> None:
         plot = self.overlay_widget.getPlotItem()
@@ -277,7 +334,9 @@ class ComparisonPlots(QWidget):
     def overlay_curves(self) -> list[pg.PlotDataItem]:
         return self.overlay_widget.getPlotItem().listDataItems()
 
-    def _fill_table(self, names: tuple[str, str], profiles: tuple[VoiceProfile, VoiceProfile]) -> None:
+    def _fill_table(self, names: tuple[str, str], profiles: tuple[VoiceProfile, VoiceProfile],
+                    homologated: tuple[VoiceProfile, VoiceProfile] | None = None,
+                    alphas: tuple[np.ndarray, np.ndarray] | None = None) -> None:
         def f0_text(p: VoiceProfile) -> str:
             return "—" if not p.f0.size else f"{p.f0_stats.median:.0f} Hz"
 
@@ -294,6 +353,14 @@ class ComparisonPlots(QWidget):
         labels = [self.tr("recordings"), self.tr("total duration"), self.tr("mean duration"), self.tr("median F0"),
                   self.tr("F0 10–90%"), self.tr("voiced frames"), self.tr("speech level")]
         columns = [rows(p) for p in profiles]
+        tips: dict[tuple[int, int], str] = {}
+        if homologated is not None and alphas is not None:  # what homologation did: the warp, and F0 after it
+            labels += [self.tr("mean warp factor α"), self.tr("median F0 homologated")]
+            for c, (values, p, a) in enumerate(zip(columns, homologated, alphas), start=1):
+                values += ["—" if not a.size else f"{a.mean():.2f}", f0_text(p)]
+                if a.size:
+                    tips[len(labels) - 2, c] = self.tr("from {low} to {high} over the recordings").format(
+                        low=f"{a.min():.2f}", high=f"{a.max():.2f}")
         self.table.setRowCount(len(labels))
         self.table.setHorizontalHeaderLabels(["", *names])
         for r, label in enumerate(labels):
@@ -302,4 +369,5 @@ class ComparisonPlots(QWidget):
                 item = QTableWidgetItem(values[r])
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 item.setForeground(self.colors[c - 1])
+                item.setToolTip(tips.get((r, c), ""))
                 self.table.setItem(r, c, item)

@@ -31,6 +31,8 @@ from engine.text import CharTokenizer
 
 log = logging.getLogger(__name__)
 
+VTLN_REFERENCE_CLIPS = 200  # clips a run measures for its VTLN reference: a median settles well before
+
 
 @dataclass
 class Example:
@@ -84,7 +86,16 @@ class SpeechDataset(Dataset):
         u = self.utterances[index]
         try:
             samples = u.load_samples(self.base_dir, self.feature_config.sample_rate)
-            feats = compute_features(samples, self.feature_config)
+            augment = self.spec_augment_config
+            # Seeded per (epoch, item) so a resumed run augments exactly as the original would have.
+            g = (torch.Generator().manual_seed(hash((self.seed, self.epoch, index)) & 0x7FFFFFFF)
+                 if augment is not None else None)
+            warp = 1.0
+            if augment is not None and augment.vtlp:
+                # VTLP (Jaitly & Hinton 2013): a random vocal-tract length for this utterance this epoch.
+                u_warp = float(torch.rand(1, generator=g, dtype=torch.float64))
+                warp = augment.vtlp_min + (augment.vtlp_max - augment.vtlp_min) * u_warp
+            feats = compute_features(samples, self.feature_config, warp=warp)
             if feats.shape[0] < self.min_frames:
                 # The encoder's subsampling cannot take it: alone it raises, padded into a batch
                 # it has no encoder frame and its loss is NaN, throwing the whole batch away.
@@ -94,14 +105,45 @@ class SpeechDataset(Dataset):
                 raise AudioError(u.audio_path(self.base_dir),
                                  f"too short to train on ({have_ms:.0f} ms; at least {need_ms:.0f} ms needed)",
                                  "too_short")
-            if self.spec_augment_config is not None:
-                # Seeded per (epoch, item) so a resumed run masks exactly as the original would have.
-                g = torch.Generator().manual_seed(hash((self.seed, self.epoch, index)) & 0x7FFFFFFF)
-                feats = spec_augment(feats, self.spec_augment_config, generator=g)
+            if augment is not None:
+                feats = spec_augment(feats, augment, generator=g)
             tokens = self.tokenizer.encode(u.text, errors="count")
         except (ParceroError, ValueError) as e:
             return (u.id, str(e))
         return Example(u.id, feats, tokens)
+
+
+def vtln_reference(
+    utterances: Sequence[Utterance],
+    base_dir: str | Path | None,
+    feature_config: FeatureConfig,
+    seed: int = 0,
+    max_clips: int = VTLN_REFERENCE_CLIPS,
+) -> tuple[float, int]:
+    """A training set's reference voice for VTLN: the median voice frequency of a seeded sample of its clips.
+
+    Returns
+    -------
+    float
+        Hz, for ``FeatureConfig.vtln_reference_hz`` (``homologate.DEFAULT_REFERENCE_HZ``
+        when no clip could be read or had a voice).
+    int
+        How many clips had a voice.
+    """
+    from engine import homologate
+
+    rng = np.random.default_rng([seed, 0x7471])  # a stream of its own: nothing else shifts
+    chosen = rng.permutation(len(utterances))[:max_clips]
+    values = []
+    for i in sorted(chosen.tolist()):
+        try:
+            samples = utterances[i].load_samples(base_dir, feature_config.sample_rate)
+        except (ParceroError, ValueError):
+            continue  # the loader reports unreadable files when it reaches them
+        v = homologate.voice_frequency(samples, feature_config.sample_rate)
+        if v is not None:
+            values.append(v)
+    return (float(np.median(values)) if values else homologate.DEFAULT_REFERENCE_HZ), len(values)
 
 
 def make_collate(sos_id: int, eos_id: int):

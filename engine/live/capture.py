@@ -3,7 +3,7 @@
 Three pieces, none of them Qt:
 
 - :class:`WavWriter` writes blocks to a 16-bit WAV on its own thread and flushes after
-  each batch (libsndfile rewrites the header on flush), so a crash loses nothing already
+  each batch (libsndfile rewrites the WAV header with every write), so a crash loses nothing already
   captured; a failed write (a full disk) is kept in :attr:`WavWriter.error` instead of
   killing anyone. The window's :class:`app.audio_io.Recorder` and ``parcero live`` both
   write through it.
@@ -52,6 +52,25 @@ def new_recording_path(folder: str | Path, prefix: str = "recording") -> Path:
     return path
 
 
+SFC_SET_UPDATE_HEADER_AUTO = 0x1061  # libsndfile's sndfile.h; soundfile does not name it
+
+
+def update_header_on_write(sound_file: sf.SoundFile) -> bool:
+    """Ask libsndfile to rewrite the WAV header after every write, so the file on disk is a complete WAV
+    (its length right) at every moment, for any reader, not only for libsndfile's forgiving one.
+
+    Uses soundfile's private handle; where that is missing the recording still works and a crash
+    leaves a file only libsndfile-based readers open whole. Returns whether it was switched on.
+    """
+    try:
+        from soundfile import _ffi, _snd
+
+        return bool(_snd.sf_command(sound_file._file, SFC_SET_UPDATE_HEADER_AUTO, _ffi.NULL, 1))
+    except (AttributeError, ImportError, TypeError):
+        log.warning("cannot ask libsndfile to keep the WAV header current; a crash leaves its length unset")
+        return False
+
+
 class WavWriter:
     """Write mono float32 blocks to a PCM-16 WAV file on a thread, flushing after every batch.
 
@@ -76,6 +95,7 @@ class WavWriter:
         """Create the file and start the writer thread; raises (OSError, soundfile's errors) if it cannot."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file = sf.SoundFile(self.path, "w", samplerate=self.sample_rate, channels=1, subtype="PCM_16")
+        update_header_on_write(self._file)
         self._thread = threading.Thread(target=self._write_loop, args=(self._file, self._blocks),
                                         name="parcero-wav-writer", daemon=True)
         self._thread.start()

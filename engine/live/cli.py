@@ -62,9 +62,9 @@ def add_live_parser(sub) -> None:
                    help=f"alignatt: seconds a word must end before the end of the audio heard "
                    f"(default: {DEFAULT_MARGIN})")
     p.add_argument("--beam-size", type=int, default=LIVE_BEAM_SIZE, metavar="N",
-                   help=f"beam size (default: {LIVE_BEAM_SIZE}: as fast as greedy on a CPU and more accurate; every "
-                   "update decodes the last seconds again, so a pass must take less time than the speech it "
-                   "follows, and larger beams slow each pass for little gain)")
+                   help=f"beam size (default: {LIVE_BEAM_SIZE}; every update decodes the words not yet final "
+                   "again, so a pass must take less time than the speech it follows: on a slow machine 1 or 2 "
+                   "keep up better)")
     p.add_argument("--language", default="es", metavar="CODE",
                    help="Whisper: the language spoken (es, en, pt, ...), or auto to detect it (default: es)")
     p.add_argument("--quantize", default="none", choices=["none", "int8", "fp16", "bf16"],

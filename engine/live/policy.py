@@ -40,9 +40,10 @@ from typing import Protocol, Sequence
 from engine.transcript import TimedText
 
 POLICIES = ("auto", "alignatt", "agreement", "ctc")
-# AlignAtt's margin, seconds: Whisper base live on a 2-core CPU (bench/results/live-*.json), 1.0 s gave a median
-# commit latency of 2.3 s, 0.5 s 1.9 s at the same accuracy (WER against offline 8.5 % vs 9.2 %, 2 minutes).
-DEFAULT_MARGIN = 0.5
+# AlignAtt's margin, seconds. Whisper base live on a 2-core CPU, the 10-minute file (docs/live.md): with the
+# words already final read as a forced prefix, 0.5 s gave a median commit latency of 1.29 s at 15.98 % WER,
+# 0.8 s (and beam 5) 1.90 s at 14.45 %: under the 2 s target, and 1.5 points more accurate.
+DEFAULT_MARGIN = 0.8
 # "auto": each family's own (Backend.live_policy): AlignAtt for Whisper, whose alignment heads time words
 # well; the CTC-prefix rule for the Speech-Transformer, whose attention decoder makes up words from a partial
 # utterance that its alignment then places early (measured on the test suite's tone model), and which

@@ -146,7 +146,10 @@ class LiveTranscriber:
             start = self._buffer_start / self.sample_rate  # words still in the buffer are heard again, not told
             before = " ".join(w.text.strip() for w in self.committed if w.end <= start + OLD_WORD_SLACK)
             prompt = (self.user_prompt + " " + before).strip()[-self.live.prompt_chars:]
-            options = replace(options, initial_prompt=prompt or None)
+            # The words final already that the buffer holds are read as a forced start, in one step with
+            # the prompt, not decoded again word by word: a pass costs only the words still open.
+            inside = " ".join(w.text.strip() for w in self._inside())
+            options = replace(options, initial_prompt=prompt or None, prefix=inside or None)
         from engine.transcribe import transcribe_long
 
         seconds = len(self._buffer) / self.sample_rate
@@ -166,8 +169,7 @@ class LiveTranscriber:
         words committed since then: they are found in the hypothesis by aligning the
         texts (times move between passes; words do not), and skipped.
         """
-        start = self._buffer_start / self.sample_rate
-        inside = [w for w in self.committed if w.end > start + OLD_WORD_SLACK]
+        inside = self._inside()
         keys = [word_key(w.text) for w in hypothesis]
         if inside:
             k = _aligned_end([word_key(w.text) for w in inside], keys)
@@ -177,11 +179,16 @@ class LiveTranscriber:
             # the words that start after the last committed one ends are new.
             return [w for w in hypothesis if w.start > inside[-1].end - OLD_WORD_SLACK]
         # Words said just before a cut can come back at the start of the next buffer.
-        if self.committed and hypothesis and hypothesis[0].start - start < 1.0:
+        if self.committed and hypothesis and hypothesis[0].start - self._buffer_start / self.sample_rate < 1.0:
             for n in range(min(OVERLAP_WORDS, len(hypothesis), len(self.committed)), 0, -1):
                 if [word_key(w.text) for w in self.committed[-n:]] == keys[:n]:
                     return hypothesis[n:]
         return hypothesis
+
+    def _inside(self) -> list[TimedText]:
+        """The committed words the buffer still holds (it starts where a committed word ended)."""
+        start = self._buffer_start / self.sample_rate
+        return [w for w in self.committed if w.end > start + OLD_WORD_SLACK]
 
     def _forced_count(self, new: list[TimedText], audio_end: float) -> int:
         """How many words to commit when the buffer is full: those safely behind the frontier, or all."""

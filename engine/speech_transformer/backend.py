@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -106,9 +107,12 @@ class SpeechTransformerBackend(Backend):
         model = extend_model_vocab(loaded.model, len(tokenizer))
         if added:
             notes.append(f"vocabulary extended with {len(added)} new character(s): {' '.join(added)}")
-        if loaded.feature_config != run_config.features:
+        wanted = run_config.features
+        if not wanted.vtln_reference_hz:  # not measured yet: the model's own reference is what it means
+            wanted = replace(wanted, vtln_reference_hz=loaded.feature_config.vtln_reference_hz)
+        if loaded.feature_config != wanted:
             notes.append("features: using the initial model's feature settings, not the config's")
-            run_config.features = loaded.feature_config
+        run_config.features = loaded.feature_config
         return tokenizer, model
 
     def encoder_parameters(self, model):

@@ -43,11 +43,30 @@ def evaluate_command(args: argparse.Namespace) -> int:
           f"{o.accent_substitutions} accent-only character substitutions)")
     for gender, r in report.by_gender.items():
         print(f"  {gender:8s} WER {r.wer:.2%}  CER {r.cer:.2%}  ({r.utterances})")
+    if report.gender_gap is not None:
+        print(f"  {gap_line(report.gender_gap)}")
     for uid, reason in report.skipped:
         print(f"parcero: warning: {uid} skipped: {reason}", file=sys.stderr)
     if args.json:
         write_json_atomic(args.json, {"model": str(loaded.path), "manifest": str(args.manifest), **report.to_dict()})
     return 0
+
+
+def gap_line(gap) -> str:
+    """'women - men: CER +4.2 pt (95 % CI +1.1 to +7.5), WER ... (40 vs 38 utterances)' (ASCII for any console).
+
+    ``gap`` is an :class:`engine.gap.GenderGap`; "includes 0" marks an interval that cannot rule out no gap.
+    """
+    def part(name: str, g) -> str:
+        text = f"{name} {100 * g.estimate:+.1f} pt"
+        if g.low is None:
+            return text
+        zero = ", includes 0" if g.includes_zero else ""
+        return text + f" ({100 * gap.confidence:g} % CI {100 * g.low:+.1f} to {100 * g.high:+.1f}{zero})"
+
+    first, second = (gap.utterances[g] for g in gap.groups)
+    few = "" if gap.cer.low is not None else "; too few for a confidence interval"
+    return f"women - men: {part('CER', gap.cer)}, {part('WER', gap.wer)} ({first} vs {second} utterances{few})"
 
 
 def average_command(args: argparse.Namespace) -> int:

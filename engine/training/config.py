@@ -158,6 +158,9 @@ def run_config_from_dict(d: dict[str, Any], base_dir: str | Path = ".", source: 
     if isinstance(spec, dict):  # else from_dict below says it is not a table
         spec = dict(spec)
         enabled = check_value(spec.pop("enabled", True), bool, "spec_augment.enabled")
+        if not enabled and spec.get("vtlp") is True:
+            raise ConfigError("spec_augment.vtlp: VTLP is part of the training augmentation; "
+                              "set spec_augment.enabled = true, or vtlp = false")
     model = d.get("model") or {"preset": "small"}
     if not isinstance(model, dict):
         raise ConfigError(f"[model] must be a table of settings, got {type(model).__name__}")

@@ -24,14 +24,14 @@ from __future__ import annotations
 import logging
 import time
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
 import torch
 
-from engine.data.batching import DurationBucketSampler, make_loader
+from engine.data.batching import DurationBucketSampler, make_loader, vtln_reference
 from engine.data.manifest import Utterance, read_manifest
 from engine.backends import backend_named
 from engine.errors import ConfigError, ParceroError
@@ -140,6 +140,7 @@ class Trainer:
             )
         self.resume_from = resume_from
         self._build_model(init)
+        self._measure_vtln_reference()
         self.tc.schedule, self.tc.peak_lr = resolve_schedule(
             self.tc, fine_tuning=init is not None or self.backend.always_fine_tunes,
             default_peak_lr=self.backend.default_peak_lr)
@@ -164,6 +165,10 @@ class Trainer:
             loaded = load_model(self.resume_from)
             self.backend, self.tokenizer, model = loaded.backend, loaded.tokenizer, loaded.model
             self.family_extra = loaded.extra
+            if c.features.vtln != "none" and not c.features.vtln_reference_hz:
+                # The reference the run measured when it started, not a new measurement.
+                saved = getattr(loaded.feature_config, "vtln_reference_hz", 0.0)
+                c.features = replace(c.features, vtln_reference_hz=saved)
         elif init is not None:
             loaded = load_model(init)
             self.backend, self.family_extra = loaded.backend, loaded.extra
@@ -185,6 +190,16 @@ class Trainer:
         if self.tc.compile:
             self.model = torch.compile(self.model)
         self.d_model = self.module.config.d_model
+
+    def _measure_vtln_reference(self) -> None:
+        """With VTLN on and no reference yet, measure it on the training set; checkpoints then store it."""
+        fc = self.config.features
+        if fc.vtln == "none" or fc.vtln_reference_hz or not self.backend.uses_feature_config:
+            return
+        reference, voiced = vtln_reference(self.train_utts, self.base_train, fc, seed=self.tc.seed)
+        self.config.features = replace(fc, vtln_reference_hz=round(reference, 2))
+        self.notes.append(f"voice normalisation (VTLN): reference voice frequency {reference:.0f} Hz, "
+                          f"measured on {voiced} training clip(s)")
 
     def _build_optimizer(self) -> None:
         params = [p for p in self.model.parameters() if p.requires_grad]

@@ -25,6 +25,7 @@ class WhisperBackend(Backend):
     tokenizer_file = TOKENIZER
     takes_prompt = True
     live_policy = "alignatt"
+    uses_feature_config = False  # its own 30 s log-mel front end: no VTLN, VTLP or SpecAugment
     always_fine_tunes = True  # Whisper is never trained from nothing here
     default_peak_lr = 1e-5  # published Whisper fine-tuning recipes use 1e-5 and below
 
@@ -97,6 +98,10 @@ class WhisperBackend(Backend):
             f"fine-tuning Whisper ({loaded.model.num_parameters() / 1e6:.0f} M parameters) on transcripts as "
             "written; its byte-level vocabulary already covers every character. [text], [features] and "
             "[spec_augment] do not apply to Whisper, nor does the CTC loss")
+        augment = run_config.spec_augment
+        if run_config.features.vtln != "none" or (augment is not None and augment.vtlp):
+            notes.append("homologated voices (VTLN, VTLP) are not applied: Whisper hears its own front end, "
+                         "unwarped; they apply to Speech-Transformer models")
         return loaded.tokenizer, loaded.model
 
     def prepare_training(self, model, tokenizer, run_config, notes) -> None:
@@ -196,6 +201,7 @@ def whisper_options(options):
         beam_size=options.beam_size, capture_attention=options.capture_attention,
         step_attention=options.step_attention, language=options.language, task=options.task,
         initial_prompt=(options.initial_prompt or "").strip() or None,
+        prefix=(options.prefix or "").strip() or None,
         condition_on_previous_text=options.condition_on_previous_text,
         temperatures=fallback_temperatures(options.temperature, options.temperature_fallback),
         word_timestamps=options.word_timestamps, max_tokens_per_second=options.max_tokens_per_second,

@@ -76,6 +76,9 @@ class WhisperOptions:
     max_initial_timestamp: float | None = 1.0  # seconds
     word_timestamps: bool = True
     initial_prompt: str | None = None  # text that "came before", e.g. names and spellings to prefer
+    # Text the first window's transcript starts with, forced (faster-whisper's ``prefix``): decoded in
+    # one pass with the prompt, not token by token; live passes give it the words already final.
+    prefix: str | None = None
     capture_attention: bool = True  # keep every head's cross-attention of a one-window transcript
     step_attention: bool = True  # on_step gets each step's cross-attention (False: tokens only, faster)
     temperatures: tuple[float, ...] = (0.0, 0.2, 0.4, 0.6, 0.8, 1.0)  # one attempt each until the text passes
@@ -176,6 +179,14 @@ def build_prompt(tokenizer: WhisperTokenizer, previous: list[int], sot_sequence:
     return prompt + list(sot_sequence)
 
 
+def forced_tokens(tokenizer: WhisperTokenizer, options: WhisperOptions) -> list[int] | None:
+    """``options.prefix`` as tokens (after a first timestamp <|0.00|> when timestamps are on), or None."""
+    text = (options.prefix or "").strip()
+    if not text:
+        return None
+    return ([tokenizer.timestamp_begin] if options.timestamps else []) + tokenizer.encode(" " + text)
+
+
 def decode_window(model, tokenizer: WhisperTokenizer, xa: Tensor, options: WhisperOptions, **kwargs) -> WindowResult:
     """Decode one window's encoder output xa (1, T, D) under Whisper's rules (:func:`decode_windows`)."""
     [result] = decode_windows(model, tokenizer, xa, options, **kwargs)
@@ -195,20 +206,24 @@ def decode_windows(
     on_step: StepCallback | None = None,
     temperature: float = 0.0,
     max_new_tokens: int | None = None,
+    forced: list[int] | None = None,
 ) -> list[WindowResult]:
     """Decode windows' encoder output xa (B, T, D) under Whisper's rules, all B in one search.
 
     Every window gets the same prompt: ``previous`` earlier tokens to condition on;
     ``suppress_ids`` are never emitted; ``blank_ids`` not first (default: a space and
     <|endoftext|>). ``temperature`` 0 is the beam search (B x beam_size rows a step);
-    above 0, ``options.best_of`` sampled candidates per window.
+    above 0, ``options.best_of`` sampled candidates per window. ``forced`` tokens begin
+    every result as if decoded (the timestamp rules see them so), read in one pass with
+    the prompt; the results' tokens hold them, their log-probability only the rest.
     """
     n_ctx = model.config.n_text_ctx
     sot_sequence = tokenizer.sot_sequence(language, options.task, timestamps=options.timestamps)
     prompt = build_prompt(tokenizer, previous or [], sot_sequence, n_ctx)
     sample_begin = len(prompt)
+    forced = list(forced or [])[: max(0, n_ctx // 2 - 8)]
     # As Whisper: at most half the context of new tokens, and never past its end.
-    max_new = min(n_ctx // 2, n_ctx + 1 - sample_begin, max_new_tokens or n_ctx)
+    max_new = min(n_ctx // 2 - len(forced), n_ctx + 1 - sample_begin - len(forced), max_new_tokens or n_ctx)
     B = xa.shape[0]
     enc_lens = torch.full((B,), xa.shape[1], device=xa.device)
     max_initial = None
@@ -230,16 +245,17 @@ def decode_windows(
         best_of=options.best_of,
     )
     probe = _SotProbe(model, prompt.index(tokenizer.sot))
-    hyps = decode_encoded(probe, xa, enc_lens, prompt, tokenizer.eot, decode_options,
+    hyps = decode_encoded(probe, xa, enc_lens, prompt + forced, tokenizer.eot, decode_options,
                           on_step=on_step, logits_filter=rules)
     no_speech = [0.0] * B
     if probe.sot_logits is not None and tokenizer.no_speech is not None:
         no_speech = probe.sot_logits.softmax(-1)[:, tokenizer.no_speech].tolist()
     results = []
     for hyp, p_silent in zip(hyps, no_speech):
-        tokens = [t for t in hyp.tokens if t != tokenizer.eot]
+        new = [t for t in hyp.tokens if t != tokenizer.eot]
+        tokens = forced + new
         text = tokenizer.decode([t for t in tokens if t < tokenizer.timestamp_begin])
-        results.append(WindowResult(tokens, sot_sequence, hyp.log_prob / (len(tokens) + 1), float(p_silent),
+        results.append(WindowResult(tokens, sot_sequence, hyp.log_prob / (len(new) + 1), float(p_silent),
                                     hyp.score, text, temperature, temperature))
     return results
 
@@ -373,6 +389,7 @@ def transcribe_whisper(
     language = options.language if tok.is_multilingual else "en"
     language_probability = None
     previous = tok.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []
+    forced = forced_tokens(tok, options)  # the first window decoded starts with them
     prompt_from = 0
     last_speech = 0.0
     index = 0
@@ -411,8 +428,9 @@ def transcribe_whisper(
             model, tok, xa, options, language=language,
             previous=previous[prompt_from:],  # without conditioning: the initial prompt, first window only
             suppress_ids=suppress_ids, blank_ids=blank_ids, on_step=step,
-            audio_seconds=segment_size / FRAMES_PER_SECOND,
+            audio_seconds=segment_size / FRAMES_PER_SECOND, forced=forced,
         )
+        forced = None
         silent = _is_silence(result, options)
         if silent:
             window_segments, next_seek, alignment = [], seek + segment_size, None

@@ -175,6 +175,18 @@
         <translation>Reproducir esta grabación (la selección, si la hay)</translation>
     </message>
     <message>
+        <source>Play homologated</source>
+        <translation>Reproducir homologada</translation>
+    </message>
+    <message>
+        <source>Play this recording warped onto the common reference: what a homologating model hears</source>
+        <translation>Reproducir esta grabación deformada hacia la referencia común: lo que oye un modelo que homologa</translation>
+    </message>
+    <message>
+        <source>warp factor: this voice&apos;s frequencies are multiplied by it</source>
+        <translation>factor de deformación: las frecuencias de esta voz se multiplican por él</translation>
+    </message>
+    <message>
         <source>time (s)</source>
         <translation>tiempo (s)</translation>
     </message>
@@ -222,6 +234,10 @@
         <translation>Seleccione la misma palabra en las dos grabaciones (Mayús+arrastrar) y luego pulse Superponer.</translation>
     </message>
     <message>
+        <source>as recorded</source>
+        <translation>tal como se grabó</translation>
+    </message>
+    <message>
         <source>{b} shifted {ms} ms later than {a}; envelope correlation {score}; both at the same RMS level.</source>
         <translation>{b}: {ms} ms de retraso respecto a {a}; correlación de envolventes {score}; ambas al mismo nivel RMS.</translation>
     </message>
@@ -256,6 +272,18 @@
     <message>
         <source>speech level</source>
         <translation>nivel del habla</translation>
+    </message>
+    <message>
+        <source>mean warp factor α</source>
+        <translation>factor de deformación medio α</translation>
+    </message>
+    <message>
+        <source>median F0 homologated</source>
+        <translation>mediana de F0 homologada</translation>
+    </message>
+    <message>
+        <source>from {low} to {high} over the recordings</source>
+        <translation>de {low} a {high} entre las grabaciones</translation>
     </message>
 </context>
 <context>
@@ -1002,6 +1030,30 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
         <source>{n} skipped (unreadable audio)</source>
         <translation>{n} omitidos (audio ilegible)</translation>
     </message>
+    <message>
+        <source>Gap women − men: the manifest needs utterances of both women and men.</source>
+        <translation>Brecha mujeres − hombres: el manifiesto necesita enunciados de mujeres y de hombres.</translation>
+    </message>
+    <message>
+        <source>{rate} women − men: {gap} points</source>
+        <translation>{rate} mujeres − hombres: {gap} puntos</translation>
+    </message>
+    <message>
+        <source>{rate} women − men: {gap} points ({level} % interval {low} to {high})</source>
+        <translation>{rate} mujeres − hombres: {gap} puntos (intervalo del {level} %: de {low} a {high})</translation>
+    </message>
+    <message>
+        <source>not distinguishable from no gap with these clips</source>
+        <translation>con estos clips no se distingue de la ausencia de brecha</translation>
+    </message>
+    <message>
+        <source>From {women} utterances by women and {men} by men, resampled {resamples} times.</source>
+        <translation>A partir de {women} enunciados de mujeres y {men} de hombres, remuestreados {resamples} veces.</translation>
+    </message>
+    <message>
+        <source>Too few clips for an interval ({women} by women, {men} by men; at least {minimum} each): do not read much into this gap.</source>
+        <translation>Muy pocos clips para un intervalo ({women} de mujeres, {men} de hombres; al menos {minimum} de cada grupo): no saque muchas conclusiones de esta brecha.</translation>
+    </message>
 </context>
 <context>
     <name>EvaluatePage</name>
@@ -1068,6 +1120,10 @@ Adjúntelo, por favor, cuando informe del problema.</translation>
     <message>
         <source>Select an utterance to see its alignment</source>
         <translation>Seleccione un enunciado para ver su alineamiento</translation>
+    </message>
+    <message>
+        <source>Women&apos;s error rate minus men&apos;s, in percentage points, over all their utterances. The interval comes from resampling each gender&apos;s utterances with replacement: if it includes zero, these clips cannot tell the two apart.</source>
+        <translation>Tasa de error de las mujeres menos la de los hombres, en puntos porcentuales, sobre todos sus enunciados. El intervalo sale de remuestrear con reemplazo los enunciados de cada género: si incluye el cero, estos clips no permiten distinguir a los dos grupos.</translation>
     </message>
     <message>
         <source>count</source>
@@ -1936,6 +1992,22 @@ hipótesis: {hypothesis}</translation>
         <translation>auto: bf16 en las GPU que lo admiten, si no fp16; fp32 en la CPU</translation>
     </message>
     <message>
+        <source>Train on every voice as if said by a slightly longer or shorter vocal tract: each utterance&apos;s frequencies are scaled by a random factor (0.9 to 1.1 unless the config says otherwise)</source>
+        <translation>Entrenar con cada voz como si la dijera un tracto vocal algo más largo o más corto: las frecuencias de cada enunciado se escalan por un factor aleatorio (de 0,9 a 1,1 salvo que la configuración diga otra cosa)</translation>
+    </message>
+    <message>
+        <source>Off</source>
+        <translation>Desactivado</translation>
+    </message>
+    <message>
+        <source>Each utterance</source>
+        <translation>Cada enunciado</translation>
+    </message>
+    <message>
+        <source>Warp each recording so its voice matches the training set&apos;s typical voice, estimated from the recording itself; the model keeps that reference and does the same when it transcribes</source>
+        <translation>Deformar cada grabación para que su voz coincida con la voz típica del conjunto de entrenamiento, estimada a partir de la propia grabación; el modelo guarda esa referencia y hace lo mismo al transcribir</translation>
+    </message>
+    <message>
         <source>Run folder</source>
         <translation>Carpeta de la ejecución</translation>
     </message>
@@ -2018,6 +2090,18 @@ hipótesis: {hypothesis}</translation>
     <message>
         <source>Checkpoint every</source>
         <translation>Punto de control cada</translation>
+    </message>
+    <message>
+        <source>Voices</source>
+        <translation>Voces</translation>
+    </message>
+    <message>
+        <source>Warp voices (VTLP)</source>
+        <translation>Deformar voces (VTLP)</translation>
+    </message>
+    <message>
+        <source>Normalise voices (VTLN)</source>
+        <translation>Normalizar voces (VTLN)</translation>
     </message>
     <message>
         <source>Run</source>
@@ -2709,6 +2793,10 @@ hipótesis: {hypothesis}</translation>
         <translation>midiendo voces</translation>
     </message>
     <message>
+        <source>homologating voices</source>
+        <translation>homologando voces</translation>
+    </message>
+    <message>
         <source>up to </source>
         <translation>hasta </translation>
     </message>
@@ -2719,6 +2807,14 @@ hipótesis: {hypothesis}</translation>
     <message>
         <source>Analyse</source>
         <translation>Analizar</translation>
+    </message>
+    <message>
+        <source>Homologated</source>
+        <translation>Homologadas</translation>
+    </message>
+    <message>
+        <source>Warp every voice onto a common reference (the median of all recordings compared), as a model trained with homologated voices hears them; the recordings&apos; own curves stay dashed</source>
+        <translation>Deformar cada voz hacia una referencia común (la mediana de todas las grabaciones comparadas), como las oye un modelo entrenado con voces homologadas; las curvas originales quedan en trazo discontinuo</translation>
     </message>
     <message>
         <source>Overlay selections</source>
@@ -2744,12 +2840,20 @@ hipótesis: {hypothesis}</translation>
         <source>Wait for both recordings to load, then select a word in each.</source>
         <translation>Espere a que se carguen las dos grabaciones y seleccione una palabra en cada una.</translation>
     </message>
+    <message>
+        <source>Warping the recording; it plays when ready…</source>
+        <translation>Deformando la grabación; sonará cuando esté lista…</translation>
+    </message>
     <message numerus="yes">
         <source>%n unreadable recording(s) left out</source>
         <translation>
             <numerusform>%n grabación ilegible excluida</numerusform>
             <numerusform>%n grabaciones ilegibles excluidas</numerusform>
         </translation>
+    </message>
+    <message>
+        <source>Homologated onto a reference of {hz} Hz; mean warp α: {a} {alpha_a}, {b} {alpha_b} (dashed: as recorded)</source>
+        <translation>Homologadas hacia una referencia de {hz} Hz; α medio: {a} {alpha_a}, {b} {alpha_b} (discontinuo: tal como se grabó)</translation>
     </message>
     <message>
         <source>Export comparison</source>

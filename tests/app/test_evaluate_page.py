@@ -69,6 +69,7 @@ def test_scores_match_parcero_eval_and_fill_the_group_tables(page, qtbot, saved_
     genders = {page.gender_table.item(r, 0).text(): int(page.gender_table.item(r, 1).text())
                for r in range(page.gender_table.rowCount())}
     assert genders == {"female": 3, "male": 3}
+    assert "Too few clips for an interval (3 by women, 3 by men" in page.gap_label.text()
     assert page.speaker_table.rowCount() == 2
     assert page.rows_table.rowCount() == len(OVERFIT_TEXTS) and page.confusion_table.rowCount() == 0
     assert page.loaded_model == str(saved_model_dir)
@@ -119,6 +120,44 @@ def test_a_planted_error_shows_colours_confusions_and_exports(page, qtbot, saved
     assert document["wer"] == report["wer"] and document["manifest"] == str(planted)
     assert {(c["reference"], c["hypothesis"]) for c in document["accent_confusions"]} == {("u", "ú"), ("n", "ñ")}
     assert len(document["rows"]) == len(OVERFIT_TEXTS)
+    assert document["gender_gap"] == report["gender_gap"] and document["gender_gap"]["utterances"] == {
+        "female": 3, "male": 3}
+
+
+def test_the_gender_gap_shows_its_interval_and_says_when_it_includes_zero(page):
+    from engine.evaluate import EvalRow, scored
+    from engine.text import TextConfig
+
+    texts = ["el perro come pan", "la casa es azul", "hola señor Núñez", "mañana llueve", "qué tal estás hoy",
+             "el pingüino nada"]
+
+    def report(women: list[str], men: list[str]) -> dict:
+        rows = [EvalRow(f"f{i}", ref, hyp, "ana", "female") for i, (ref, hyp) in enumerate(zip(texts, women))]
+        rows += [EvalRow(f"m{i}", ref, hyp, "luis", "male") for i, (ref, hyp) in enumerate(zip(texts, men))]
+        return scored(rows, [], TextConfig()).to_dict()
+
+    def points(x: float) -> str:
+        return f"{100 * x:+.1f}".replace("-", "−")
+
+    wrong = [t.split(" ", 1)[1] for t in texts]  # the first word missing from every woman's utterance
+    gap = report(wrong, texts)
+    page.show_report(gap)
+    cer, wer = gap["gender_gap"]["cer"], gap["gender_gap"]["wer"]
+    lines = page.gap_label.text().splitlines()
+    assert lines[0] == (f"CER women − men: {points(cer['estimate'])} points "
+                        f"(95 % interval {points(cer['low'])} to {points(cer['high'])})")
+    assert lines[1].startswith(f"WER women − men: {points(wer['estimate'])} points") and cer["low"] > 0
+    assert lines[2] == "From 6 utterances by women and 6 by men, resampled 1000 times."
+    assert "not distinguishable" not in page.gap_label.text()
+
+    same = [t if i % 2 else t.split(" ", 1)[1] for i, t in enumerate(texts)]
+    page.show_report(report(same, same))
+    lines = page.gap_label.text().splitlines()
+    assert lines[0].startswith("CER women − men: +0.0 points (95 % interval −")
+    assert all(line.endswith("— not distinguishable from no gap with these clips") for line in lines[:2])
+
+    page.show_report(report(texts, []))
+    assert "needs utterances of both women and men" in page.gap_label.text()
 
 
 def test_a_missing_manifest_is_reported_inline(page, saved_model_dir, tmp_path):

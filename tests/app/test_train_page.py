@@ -333,6 +333,42 @@ def test_a_config_file_fills_the_form_with_paths_from_its_folder(page, corpus, t
     assert "no-existe.toml: no such" in page.status_label.text()  # the file it could not read, and why
 
 
+def test_the_voice_options_write_and_read_the_run_config(qtbot, corpus):
+    from app.widgets.train_form import TrainForm
+
+    form = TrainForm()
+    qtbot.addWidget(form)
+    train_manifest, _ = corpus
+    form.train_edit.edit.setText(str(train_manifest))
+    assert form.label_for(form.vtlp_check).text() == "Warp voices (VTLP)"
+    assert form.label_for(form.vtln_combo).text() == "Normalise voices (VTLN)"
+    config = run_config_from_dict(form.config_dict(), base_dir=form.base_dir())
+    assert config.features.vtln == "none" and not config.spec_augment.vtlp  # off, as in the engine
+    with qtbot.waitSignal(form.changed):
+        form.vtlp_check.setChecked(True)
+    with qtbot.waitSignal(form.changed):
+        form.vtln_combo.setCurrentIndex(form.vtln_combo.findData("utterance"))
+    config = run_config_from_dict(form.config_dict(), base_dir=form.base_dir())
+    assert config.features.vtln == "utterance" and config.spec_augment.vtlp and form.problem() == ""
+
+    # An opened config sets them; its other voice settings are kept as extras.
+    form.set_config_dict({"data": {"train": str(train_manifest)},
+                          "features": {"vtln": "none", "vtln_reference_hz": 1500.0},
+                          "spec_augment": {"vtlp": False, "vtlp_max": 1.2}})
+    assert not form.vtlp_check.isChecked() and form.vtln_combo.currentData() == "none"
+    d = form.config_dict()
+    assert d["spec_augment"] == {"vtlp": False, "vtlp_max": 1.2}
+    assert d["features"] == {"vtln": "none", "vtln_reference_hz": 1500.0}
+    assert "spec_augment.vtlp_max = 1.2" in form.extras_label.text()
+
+    # VTLP belongs to the augmentation: with it off, the engine's words go to the checkbox's row.
+    form.set_config_dict({"data": {"train": str(train_manifest)}, "spec_augment": {"enabled": False}})
+    form.vtlp_check.setChecked(True)
+    problem = form.problem()
+    assert problem.startswith("spec_augment.vtlp: VTLP is part of the training augmentation")
+    assert form.shown_problem() == problem and form.field_in_error is form.vtlp_check
+
+
 def test_the_price_table_is_editable_and_remembered(qtbot):
     from app.widgets.cost_estimate import CostEstimate
 

@@ -1,4 +1,4 @@
-"""Voice comparison on voices of known pitch, and on real Spanish speech when ../shared has it."""
+"""Voice comparison on voices of known pitch and formants, and on real Spanish speech when ../shared has it."""
 
 from __future__ import annotations
 
@@ -9,12 +9,18 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog
 
+from app import audio_io
 from app.pages.data_page import DataPage
-from app.widgets.voice_compare import VoiceCompare, spread_over_speakers
-from engine.audio import save_wav
+from app.widgets.voice_compare import STAGES, VoiceCompare, spread_over_speakers
+from engine.audio import audio_info, save_wav
+from engine.data import homologated_profile
+from engine.data.homologated_profile import homologated_clip
+from engine.data.importers.common import normalize_gender
 from engine.data.manifest import Utterance, read_manifest, write_manifest
 from engine.data.validate import ValidationOptions
 from tests.app.media import ARTIFACTS, SR
+from tests.app.test_audio_io import FakeOutputStream
+from tests.engine.data.test_homologated_profile import MAN_FORMANTS, WOMAN_FORMANTS, vowel
 
 CV_SAMPLE = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "cv-es-sample"
 
@@ -28,14 +34,19 @@ def voiced(f0: float, seconds: float, seed: int) -> np.ndarray:
     return (0.2 * tone * syllables + 0.002 * rng.standard_normal(t.size)).astype(np.float32)
 
 
-def tone_voices(folder: Path) -> Path:
-    """Three "women" at 220 Hz and three "men" at 110 Hz, two speakers each; returns the manifest."""
+def tone_voices(folder: Path, formants: bool = False) -> Path:
+    """Three "women" at 220 Hz and three "men" at 110 Hz, two speakers each; returns the manifest.
+
+    With ``formants`` they are vowels, the women's formants 17 % higher than the men's.
+    """
     (folder / "clips").mkdir(parents=True)
     items = []
     for i in range(6):
         gender, f0 = ("female", 220.0) if i % 2 == 0 else ("male", 110.0)
         seconds = 1.2 + 0.2 * i
-        save_wav(folder / "clips" / f"v{i}.wav", voiced(f0, seconds, i), SR)
+        samples = (vowel(f0, WOMAN_FORMANTS if gender == "female" else MAN_FORMANTS, seconds, i) if formants
+                   else voiced(f0, seconds, i))
+        save_wav(folder / "clips" / f"v{i}.wav", samples, SR)
         items.append(Utterance(f"v{i}", f"clips/v{i}.wav", seconds, "hola", f"{gender[0]}{i // 4}", gender, SR))
     path = folder / "voices.jsonl"
     write_manifest(path, items)
@@ -165,3 +176,108 @@ def test_comparison_screenshot(qtbot, tmp_path):
         assert compare.export_png(tmp_path / "figure.png")
     finally:
         page.shutdown()
+
+
+# ---- the homologated view ------------------------------------------------------------------------
+
+
+def cv_women_and_men() -> list[Utterance]:
+    """The gendered recordings of ../shared's Common Voice sample, read straight from its table."""
+    rows = [line.split("\t") for line in (CV_SAMPLE / "validated.tsv").read_text("utf-8").splitlines()[1:]]
+    return [Utterance(Path(r[1]).stem, f"clips/{r[1]}", audio_info(CV_SAMPLE / "clips" / r[1]).duration, r[2], r[0],
+                      normalize_gender(r[6])) for r in rows if normalize_gender(r[6])]
+
+
+def plotted(widget) -> list:
+    return widget.getPlotItem().listDataItems()
+
+
+def test_the_progress_stages_are_the_engines():
+    assert STAGES == (homologated_profile.MEASURING, homologated_profile.HOMOLOGATING)
+
+
+def test_homologated_view_warps_both_groups_and_plays_the_warped_recording(compare, qtbot, tmp_path, monkeypatch):
+    FakeOutputStream.instances = []
+    monkeypatch.setattr(audio_io, "_output_stream_factory", lambda **kw: FakeOutputStream(**kw))
+    compare.set_dataset(read_manifest(tone_voices(tmp_path, formants=True)).utterances, tmp_path)
+    with qtbot.waitSignal(compare.analysis_finished, timeout=20000):
+        compare.show()  # first shown: measured as recorded
+    assert not compare.columns[0].homologated_button.isVisible()
+    assert len(plotted(compare.plots.histogram_widget)) == 2 and not compare.plots.before_curves
+
+    with qtbot.waitSignal(compare.homologation_finished, timeout=30000) as blocker:
+        compare.homologate_check.click()
+    m = blocker.args[0]
+    women, men = m.mean_alphas()
+    assert m.reference_hz > 0 and women < 1.0 < men  # the women's higher formants come down to meet the men's
+    assert compare.is_homologated()
+    # After-curves over the dimmed, dashed curves as recorded, in both plots.
+    for widget in (compare.plots.histogram_widget, compare.plots.spectrum_widget):
+        assert len(plotted(widget)) == 4
+    assert len(compare.plots.before_curves) == 4
+    assert all(c.opts["pen"].style() == Qt.PenStyle.DashLine for c in compare.plots.before_curves)
+    after_spectra = [c.yData for c in plotted(compare.plots.spectrum_widget) if c not in compare.plots.before_curves]
+    assert len(after_spectra) == 2
+    assert after_spectra[0] == pytest.approx(m.homologated[0].spectrum_db[-after_spectra[0].size:])
+    # Each group's mean warp, in the status line, the legend and the table.
+    status = compare.status_label.text()
+    assert f"{women:.2f}" in status and f"{men:.2f}" in status and f"{m.reference_hz:.0f} Hz" in status
+    legend = [label.text for _, label in compare.plots.spectrum_widget.getPlotItem().legend.items]
+    assert f"women, α = {women:.2f}" in legend and f"men, α = {men:.2f}" in legend and "as recorded" in legend
+    table = compare.plots.table
+    rows = {table.item(r, 0).text(): r for r in range(table.rowCount())}
+    assert table.item(rows["mean warp factor α"], 1).text() == f"{women:.2f}"
+    assert table.item(rows["median F0"], 2).text() == f"{m.profiles[1].f0_stats.median:.0f} Hz"  # as recorded
+    assert table.item(rows["median F0 homologated"], 2).text() == f"{m.homologated[1].f0_stats.median:.0f} Hz"
+
+    # Play homologated: the representative recording, warped onto the same reference, reaches the sound card.
+    qtbot.waitUntil(lambda: all(c.samples is not None for c in compare.columns), timeout=10000)
+    column = compare.columns[0]
+    assert column.homologated_button.isVisible()
+    with qtbot.waitSignal(compare.homologated_played, timeout=20000) as played:
+        qtbot.mouseClick(column.homologated_button, Qt.MouseButton.LeftButton)
+    alpha, expected = homologated_clip(column.samples, SR, m.reference_hz)
+    assert played.args == [0, pytest.approx(alpha)] and alpha < 1
+    assert column.warp_label.text() == f"α = {alpha:.2f}"
+    stream = FakeOutputStream.instances[-1]
+    qtbot.waitUntil(lambda: sum(b.size for b in stream.played) >= expected.size, timeout=10000)
+    sound = np.concatenate(stream.played)[:expected.size]
+    assert sound == pytest.approx(expected, abs=1e-6)
+    assert np.abs(sound - column.samples).max() > 0.05  # not the recording as it is
+
+    # Off: the recordings as they are, at once; on again: the same measurement, without measuring again.
+    compare.homologate_check.click()
+    assert len(plotted(compare.plots.histogram_widget)) == 2 and not compare.plots.before_curves
+    assert "α" not in compare.status_label.text() and not column.homologated_button.isVisible()
+    compare.homologate_check.click()
+    assert not compare._runner.is_running and compare.measurement is m
+    assert len(plotted(compare.plots.spectrum_widget)) == 4
+
+
+@pytest.mark.skipif(not (CV_SAMPLE / "validated.tsv").is_file(), reason="needs ../shared/data/cv-es-sample")
+def test_homologated_real_women_and_men(qtbot):
+    """Common Voice Spanish: the women are warped down, the men up; the screenshot is for a person to look at."""
+    compare = VoiceCompare(max_per_group=8)
+    qtbot.addWidget(compare)
+    compare.resize(1366, 768)
+    try:
+        compare.set_dataset(cv_women_and_men(), CV_SAMPLE)
+        assert compare.group_names() == ("women", "men")
+        compare.homologate_check.setChecked(True)
+        with qtbot.waitSignal(compare.homologation_finished, timeout=180000) as blocker:
+            compare.show()
+        m = blocker.args[0]
+        women, men = m.mean_alphas()
+        assert women < men and women < 1.0
+        assert m.homologated[0].clips == m.profiles[0].clips == 8
+        qtbot.waitUntil(lambda: all(c.warp_label.text() for c in compare.columns), timeout=60000)
+        qtbot.wait(100)  # the layout settles
+        # On a 1366 x 768 screen the warp factors are readable and the table's rows all in view.
+        assert all(c.warp_label.width() >= c.warp_label.sizeHint().width() for c in compare.columns)
+        table = compare.plots.table
+        last = table.rowCount() - 1
+        assert table.rowViewportPosition(last) + table.rowHeight(last) <= table.viewport().height()
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        assert compare.grab().save(str(ARTIFACTS / "data-compare-homologated.png"))
+    finally:
+        compare.shutdown()

@@ -105,3 +105,25 @@ def test_transcribe_to_subtitles(saved_model_dir, wavs, tmp_path, capsys):
                  "--out-dir", str(tmp_path / "subs")]) == 0
     files = sorted((tmp_path / "subs").glob("*.vtt"))
     assert len(files) == 2 and files[0].read_text(encoding="utf-8").startswith("WEBVTT")
+
+
+def test_eval_prints_the_gender_gap_with_its_interval(saved_model_dir, tmp_path, capsys):
+    from tests.helpers import write_tone_corpus
+
+    # Every clip twice: as a man's with its own text, and as a woman's with a word the
+    # model never says, so every woman's utterance has errors and no man's has any.
+    corpus = write_tone_corpus(tmp_path, OVERFIT_TEXTS, "test")
+    lines = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines()]
+    doubled = [{**line, "id": f"m-{line['id']}", "gender": "male"} for line in lines] + [
+        {**line, "id": f"f-{line['id']}", "gender": "female", "text": line["text"] + " ayer"} for line in lines]
+    manifest = tmp_path / "doubled.jsonl"
+    manifest.write_text("".join(json.dumps(d, ensure_ascii=False) + "\n" for d in doubled), encoding="utf-8")
+    out = tmp_path / "eval.json"
+    assert main(["eval", "--model", str(saved_model_dir), "--manifest", str(manifest), "--json", str(out)]) == 0
+    gap = json.loads(out.read_text(encoding="utf-8"))["gender_gap"]
+    assert gap["utterances"] == {"female": 6, "male": 6} and gap["cer"]["low"] > 0 and gap["wer"]["low"] > 0
+    printed = [line.strip() for line in capsys.readouterr().out.splitlines()]
+    c, w = gap["cer"], gap["wer"]
+    assert (f"women - men: CER {100 * c['estimate']:+.1f} pt (95 % CI {100 * c['low']:+.1f} to "
+            f"{100 * c['high']:+.1f}), WER {100 * w['estimate']:+.1f} pt (95 % CI {100 * w['low']:+.1f} to "
+            f"{100 * w['high']:+.1f}) (6 vs 6 utterances)") in printed

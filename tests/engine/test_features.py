@@ -208,3 +208,99 @@ def test_batch_lengths_keep_time_masks_inside_each_clip():
         masked = (out[1] == 0).all(dim=1)
         assert not masked[50:].any()
         assert masked.sum() <= 2 * 10  # 20 % of the clip's own 50 frames
+
+
+# --- voice warping: VTLN and VTLP -------------------------------------------------------
+
+
+def test_warp_settings_round_trip_and_old_dicts_load():
+    fc = FeatureConfig(vtln="utterance", vtln_reference_hz=1234.5)
+    assert FeatureConfig.from_dict(fc.to_dict()) == fc
+    sa = SpecAugmentConfig(vtlp=True, vtlp_min=0.85, vtlp_max=1.12)
+    assert SpecAugmentConfig.from_dict(sa.to_dict()) == sa
+    # Checkpoints and run configs from before warping existed: no warping.
+    old_features = {k: v for k, v in FeatureConfig().to_dict().items() if not k.startswith("vtln")}
+    assert FeatureConfig.from_dict(old_features) == FeatureConfig() and FeatureConfig().vtln == "none"
+    old_augment = {k: v for k, v in SpecAugmentConfig().to_dict().items() if not k.startswith("vtlp")}
+    assert SpecAugmentConfig.from_dict(old_augment).vtlp is False
+
+
+@pytest.mark.parametrize("cls, d, message", [
+    (FeatureConfig, {"vtln": "speaker"}, "features.vtln: expected one of ('none', 'utterance'), got 'speaker'"),
+    (FeatureConfig, {"vtln_reference_hz": -1.0}, "features.vtln_reference_hz: must be 0"),
+    (FeatureConfig, {"vtln": True}, "features.vtln: expected str"),
+    (SpecAugmentConfig, {"vtlp": "yes"}, "spec_augment.vtlp: expected bool"),
+    (SpecAugmentConfig, {"vtlp_min": 0.2}, "spec_augment.vtlp_min: must be a warp factor in [0.5, 1.5], got 0.2"),
+    (SpecAugmentConfig, {"vtlp_max": 2.0}, "spec_augment.vtlp_max: must be a warp factor in [0.5, 1.5], got 2.0"),
+    (SpecAugmentConfig, {"vtlp_min": 1.1, "vtlp_max": 0.9}, "spec_augment.vtlp_min (1.1) must not exceed vtlp_max"),
+])
+def test_warp_settings_errors_name_the_field(cls, d, message):
+    with pytest.raises(ConfigError) as e:
+        cls.from_dict(d)
+    assert str(e.value).startswith(message)
+
+
+def test_features_without_warp_are_unchanged_bit_for_bit():
+    from engine.features import _log_mel_for
+
+    x = noise(16000, 3)
+    plain = _log_mel_for(FeatureConfig())(x)  # torchaudio's filterbank, as before warping existed
+    assert torch.equal(compute_features(x), plain)
+    assert torch.equal(compute_features(x, FeatureConfig(), warp=1.0), plain)
+    # The warped path at alpha = 1 is the same filterbank to float rounding.
+    nearly_one = torch.tensor(1.0 + 1e-12, dtype=torch.float64)
+    torch.testing.assert_close(LogMel()(x, warps=nearly_one), plain, atol=1e-4, rtol=1e-4)
+
+
+def test_a_warp_moves_a_tone_by_its_factor():
+    config = FeatureConfig(normalize="none")
+    plain = compute_features(tone(2000.0), config).mean(dim=0)
+    warped = compute_features(tone(2000.0), config, warp=1.15).mean(dim=0)
+    higher = compute_features(tone(2300.0), config).mean(dim=0)
+    assert int(warped.argmax()) == int(higher.argmax()) != int(plain.argmax())
+
+
+def test_batched_warps_are_per_clip():
+    a, b = noise(8000, 1), noise(8000, 2)
+    out = LogMel()(torch.stack([a, b]), warps=torch.tensor([1.1, 0.9]))
+    torch.testing.assert_close(out[0], compute_features(a, warp=1.1), atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(out[1], compute_features(b, warp=0.9), atol=1e-4, rtol=1e-4)
+    with pytest.raises(ValueError, match="one factor per clip"):
+        LogMel()(torch.stack([a, b]), warps=torch.tensor([1.1, 0.9, 1.0]))
+
+
+@pytest.mark.parametrize("normalize", ["utterance", "none"])
+def test_warped_features_of_silence_are_finite(normalize):
+    for config in (FeatureConfig(normalize=normalize, vtln="utterance", vtln_reference_hz=1500.0),
+                   FeatureConfig(normalize=normalize)):
+        for warp in (0.9, 1.0, 1.1):
+            feats = compute_features(np.zeros(16000, np.float32), config, warp=warp)
+            assert feats.shape == (101, 80) and torch.isfinite(feats).all()
+    feats, lengths = LogMel(FeatureConfig(vtln="utterance"))(torch.zeros(2, 16000), torch.tensor([16000, 3000]))
+    assert torch.isfinite(feats).all() and lengths.tolist() == [101, 19]
+
+
+def test_vtln_brings_a_womans_voice_toward_a_mans():
+    from engine import homologate
+    from tests.engine.test_homologate import vowels
+
+    man, woman = vowels(1.0, 110.0, seed=1), vowels(1.17, 210.0, seed=2)
+    reference = homologate.voice_frequency(man, 16000)
+    plain, vtln = FeatureConfig(), FeatureConfig(vtln="utterance", vtln_reference_hz=reference)
+    n = min(len(man), len(woman)) // 160
+
+    def vowel_means(feats):  # (10, n_mels): each vowel's average, blind to where the harmonics fall
+        return torch.stack([feats[20 + 30 * i + 5:20 + 30 * (i + 1) - 5].mean(dim=0) for i in range(10)])
+
+    def distance(config):  # the two say the same vowels at the same times
+        return float((vowel_means(compute_features(man, config)) - vowel_means(compute_features(woman, config)))
+                     .pow(2).mean())
+
+    assert distance(vtln) < 0.6 * distance(plain)  # measured: 0.04 against 0.11
+    # The man is the reference: VTLN leaves him as he was (to the warped filterbank's rounding).
+    torch.testing.assert_close(compute_features(man, vtln), compute_features(man, plain), atol=2e-3, rtol=1e-3)
+    # LogMel estimates the same factors by itself, clip by clip in a padded batch.
+    batch = torch.zeros(2, max(len(man), len(woman)))
+    batch[0, :len(man)], batch[1, :len(woman)] = torch.from_numpy(man), torch.from_numpy(woman)
+    feats, _ = LogMel(vtln)(batch, torch.tensor([len(man), len(woman)]))
+    torch.testing.assert_close(feats[1, :n], compute_features(woman, vtln)[:n], atol=1e-3, rtol=1e-3)

@@ -167,3 +167,80 @@ def test_a_persistent_loader_keeps_its_workers_and_each_epoch_reaches_them(tmp_p
     first = here[0].feats
     here.epoch = 3
     assert not torch.equal(first, here[0].feats)
+
+
+def test_vtlp_warps_each_item_by_its_seed_and_only_in_training(tmp_path):
+    from tests.engine.test_homologate import vowels
+
+    x = vowels(1.0, 120.0)
+    save_wav(tmp_path / "a.wav", x, 16000)
+    utts = [Utterance("a", "a.wav", len(x) / 16000, "a")] * 3
+    tok = CharTokenizer.build(["a"], TextConfig())
+    no_masks = dict(n_freq_masks=0, n_time_masks=0)
+    plain = SpeechDataset(utts, tmp_path, tok, FeatureConfig(), SpecAugmentConfig(**no_masks), seed=4)
+    vtlp = SpeechDataset(utts, tmp_path, tok, FeatureConfig(), SpecAugmentConfig(vtlp=True, **no_masks), seed=4)
+    again = SpeechDataset(utts, tmp_path, tok, FeatureConfig(), SpecAugmentConfig(vtlp=True, **no_masks), seed=4)
+    other = SpeechDataset(utts, tmp_path, tok, FeatureConfig(), SpecAugmentConfig(vtlp=True, **no_masks), seed=5)
+    assert not torch.equal(vtlp[0].feats, plain[0].feats)
+    assert torch.equal(vtlp[0].feats, again[0].feats)  # deterministic per (seed, epoch, item): resume is exact
+    assert not torch.equal(vtlp[0].feats, vtlp[1].feats)  # each item its own warp
+    assert not torch.equal(vtlp[0].feats, other[0].feats)
+    again.epoch = 1
+    assert not torch.equal(vtlp[0].feats, again[0].feats)
+    assert all(torch.isfinite(vtlp[i].feats).all() for i in range(3))
+    # VTLP off: the masks are those drawn before VTLP existed (no extra draw from the generator).
+    masked = SpeechDataset(utts, tmp_path, tok, FeatureConfig(), SpecAugmentConfig(), seed=4)
+    from engine.features import compute_features, spec_augment
+
+    samples = utts[0].load_samples(tmp_path, 16000)  # as saved: 16-bit
+    g = torch.Generator().manual_seed(hash((4, 0, 0)) & 0x7FFFFFFF)
+    expected = spec_augment(compute_features(samples, FeatureConfig()), SpecAugmentConfig(), generator=g)
+    assert torch.equal(masked[0].feats, expected)
+    # Evaluation datasets get no augmentation at all.
+    evaluation = SpeechDataset(utts, tmp_path, tok, FeatureConfig(), None)
+    assert torch.equal(evaluation[0].feats, compute_features(samples, FeatureConfig()))
+
+
+def test_vtlp_warps_are_drawn_in_range(tmp_path, monkeypatch):
+    import engine.data.batching as batching
+
+    save_wav(tmp_path / "a.wav", tone_speech("hola"), 16000)
+    seen = []
+    real = batching.compute_features
+
+    def spy(samples, config, warp=1.0):
+        seen.append(warp)
+        return real(samples, config, warp=warp)
+
+    monkeypatch.setattr(batching, "compute_features", spy)
+    utts = [Utterance("a", "a.wav", 0.5, "hola")] * 40
+    tok = CharTokenizer.build(["hola"], TextConfig())
+    ds = SpeechDataset(utts, tmp_path, tok, FeatureConfig(), SpecAugmentConfig(vtlp=True, vtlp_min=0.95, vtlp_max=1.05))
+    for i in range(40):
+        ds[i]
+    assert all(0.95 <= w <= 1.05 for w in seen) and len(set(seen)) == 40
+    assert min(seen) < 0.97 and max(seen) > 1.03  # spread over the range
+    seen.clear()
+    SpeechDataset(utts, tmp_path, tok, FeatureConfig(), SpecAugmentConfig())[0]
+    assert seen == [1.0]
+
+
+def test_vtln_reference_is_the_median_of_a_seeded_sample(tmp_path):
+    from engine import homologate
+    from engine.data.batching import vtln_reference
+    from tests.engine.test_homologate import vowels
+
+    utts = []
+    for i, scale in enumerate((0.9, 1.0, 1.1)):
+        save_wav(tmp_path / f"{i}.wav", vowels(scale, 150.0, seed=i), 16000)
+        utts.append(Utterance(f"u{i}", f"{i}.wav", 3.0, "a"))
+    save_wav(tmp_path / "quiet.wav", np.zeros(16000, np.float32), 16000)
+    utts += [Utterance("quiet", "quiet.wav", 1.0, "a"), Utterance("gone", "missing.wav", 1.0, "a")]
+    reference, voiced = vtln_reference(utts, tmp_path, FeatureConfig())
+    assert voiced == 3
+    middle = homologate.voice_frequency(utts[1].load_samples(tmp_path, 16000), 16000)
+    assert reference == pytest.approx(middle)
+    # A sample of two: which two follows the seed, the same every time.
+    assert vtln_reference(utts, tmp_path, FeatureConfig(), seed=3, max_clips=2) == \
+        vtln_reference(utts, tmp_path, FeatureConfig(), seed=3, max_clips=2)
+    assert vtln_reference(utts[3:], tmp_path, FeatureConfig()) == (homologate.DEFAULT_REFERENCE_HZ, 0)

@@ -7,6 +7,7 @@ import shutil
 import sys
 import threading
 import time
+import wave
 
 import numpy as np
 import pytest
@@ -104,6 +105,9 @@ def test_the_writer_writes_what_went_in_clipped_and_flushed_as_it_goes(tmp_path)
         time.sleep(0.01)
     on_disk, rate = sf.read(writer.path, dtype="float32")  # valid while still open: a crash keeps it
     assert rate == SR and on_disk.size == blocks[0].size
+    # Its header is current too, so readers stricter than libsndfile (Python's wave) open it whole.
+    with wave.open(str(writer.path)) as w:
+        assert w.getnframes() == blocks[0].size and w.getframerate() == SR
     for block in blocks[1:]:
         writer.put(block)
     writer.finish()

@@ -175,3 +175,29 @@ def test_the_buffer_is_cut_in_a_pause_not_inside_speech():
     assert _pause_after([w("sólidas.", 0.0, 0.5)], [w("Además", 0.6, 1.0)]) == pytest.approx(0.55)
     assert _pause_after([w("sólidas.", 0.0, 0.5)], []) == 0.5  # a sentence's end, nothing after it yet
     assert _pause_after([w("un", 0.0, 0.2), w("libro", 0.2, 0.6)], [w("más", 0.6, 0.9)]) is None
+
+
+@pytest.mark.slow
+def test_words_already_final_are_not_decoded_again(whisper_base_live, spoken):
+    """The committed words a pass hears again are its forced start, read in one step: a pass decodes only
+    the words still open, so over a recording far fewer steps are taken than words re-read."""
+    samples, reference = spoken
+    steps: dict[int, int] = {}
+
+    def on_step(chunk, info):
+        steps[chunk.index] = steps.get(chunk.index, 0) + 1
+
+    t = LiveTranscriber(whisper_base_live, GREEDY, LiveOptions(trim_seconds=8.0), on_step=on_step)
+    reread, opened = 0, 0
+    step = 16000
+    for i in range(0, len(samples), step):
+        t.feed(samples[i:i + step])
+        inside = len(t._inside())
+        update = t.update()
+        reread += inside
+        opened += len(update.committed) + len(update.tentative)
+    assert reread > opened  # most of what a pass hears was final already
+    # Each open word costs at least one step, plus <|endoftext|> and timestamps; the re-read ones cost none.
+    assert sum(steps.values()) < reread + opened, (sum(steps.values()), reread, opened)
+    t.update(final=True)
+    assert wer(reference, t.transcript().text) < 0.2

@@ -292,6 +292,48 @@ def test_config_errors_name_the_setting(tmp_path):
         Trainer(run_config_from_dict({"data": {"train": "no-such.jsonl"}}, base_dir=tmp_path))
 
 
+def test_voice_warping_settings_in_a_run_config(tmp_path):
+    from engine.training.config import load_run_config
+
+    toml = tmp_path / "voces.toml"
+    toml.write_text('[data]\ntrain = "t.jsonl"\n[features]\nvtln = "utterance"\n'
+                    '[spec_augment]\nvtlp = true\nvtlp_max = 1.2\n', encoding="utf-8")
+    config = load_run_config(toml)
+    assert config.features.vtln == "utterance" and config.features.vtln_reference_hz == 0.0
+    assert config.spec_augment.vtlp and (config.spec_augment.vtlp_min, config.spec_augment.vtlp_max) == (0.9, 1.2)
+    again = run_config_from_dict(config.to_dict())  # what a run writes to its config.toml reads back
+    assert again.features == config.features and again.spec_augment == config.spec_augment
+    with pytest.raises(ConfigError, match="spec_augment.vtlp: VTLP is part of the training augmentation"):
+        run_config_from_dict({"data": {"train": "x"}, "spec_augment": {"enabled": False, "vtlp": True}})
+    toml.write_text('[data]\ntrain = "t.jsonl"\n[spec_augment]\nvtlp_min = 0.3\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"voces.toml: spec_augment.vtlp_min: must be a warp factor in \[0.5, 1.5\]"):
+        load_run_config(toml)
+
+
+def test_a_vtln_run_measures_its_reference_once_and_every_checkpoint_keeps_it(tmp_path):
+    from engine.feature_config import FeatureConfig, SpecAugmentConfig
+    from engine.training.config import load_run_config
+
+    def config():
+        c = make_config(tmp_path, max_steps=2, log_every=1, checkpoint_every=1, eval_every=1000)
+        c.features, c.spec_augment = FeatureConfig(vtln="utterance"), SpecAugmentConfig(vtlp=True)
+        return c
+
+    trainer = Trainer(config())
+    reference = trainer.config.features.vtln_reference_hz
+    assert reference > 0 and any("reference voice frequency" in n for n in trainer.notes)
+    result = trainer.run()
+    saved = load_model(result.last_checkpoint).feature_config
+    assert saved.vtln == "utterance" and saved.vtln_reference_hz == reference
+    assert load_run_config(result.run_dir / "config.toml").features.vtln_reference_hz == reference
+
+    c = config()
+    c.train.max_steps = 3
+    resumed = Trainer(c, resume=True)  # takes the checkpoint's reference rather than measuring again
+    assert resumed.config.features.vtln_reference_hz == reference
+    assert not any("reference voice frequency" in n for n in resumed.notes)
+
+
 def test_minimal_three_line_config_from_the_cli(tmp_path):
     train = write_tone_corpus(tmp_path, OVERFIT_TEXTS[:2], "train")
     cfg = tmp_path / "mini.toml"

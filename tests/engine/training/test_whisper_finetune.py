@@ -177,6 +177,18 @@ def test_unknown_language_is_a_config_error_naming_the_setting(tmp_path, whisper
         Trainer(config, init=whisper_dir)
 
 
+def test_homologated_voices_asked_of_whisper_are_said_not_to_apply_and_not_measured(tmp_path, whisper_dir):
+    from dataclasses import replace
+
+    config = make_config(tmp_path)
+    config.features = replace(config.features, vtln="utterance")
+    config.spec_augment = replace(config.spec_augment, vtlp=True)
+    trainer = Trainer(config, init=whisper_dir)
+    assert any("VTLN, VTLP) are not applied" in n for n in trainer.notes), trainer.notes
+    assert trainer.config.features.vtln_reference_hz == 0.0  # nothing measured for a model that ignores it
+    assert not any("reference voice frequency" in n for n in trainer.notes)
+
+
 def test_timestamp_mode_targets_frame_the_text_as_one_segment(tmp_path, whisper_dir):
     loaded = load_model(whisper_dir)
     tok = loaded.tokenizer
