@@ -48,6 +48,19 @@ def cpu_seconds() -> float:
     return r.ru_utime + r.ru_stime
 
 
+def pass_statistics(pass_seconds: list[float]) -> dict:
+    return {"passes": len(pass_seconds), "pass_seconds_median": percentile(pass_seconds, 0.5),
+            "pass_seconds_p90": percentile(pass_seconds, 0.9), "pass_seconds_max": percentile(pass_seconds, 1.0)}
+
+
+def write_report(report: dict, out: Path) -> None:
+    """Print the figures (not the texts) and write the whole report as JSON."""
+    print(json.dumps({k: v for k, v in report.items() if k not in ("machine", "live_text", "offline_text")},
+                     indent=1, ensure_ascii=False))
+    out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    print("wrote", out)
+
+
 def commit_latencies(commits: list[tuple[float, str, float]], offline_words, speed: float = 1.0) -> list[float]:
     """For each committed word (clock, text, …) that the offline transcript also has: clock − when it was spoken.
 
@@ -179,19 +192,15 @@ def main() -> None:
         "backlog_max_s": round(max((b for _, b in backlog), default=0.0), 2),
         "backlog_last_minute_max_s": round(max((b for c, b in backlog if c > wall - 60), default=0.0), 2),
         "backlog_median_s": percentile([b for _, b in backlog], 0.5),
-        "passes": passes, "pass_seconds_median": percentile(pass_seconds, 0.5),
-        "pass_seconds_p90": percentile(pass_seconds, 0.9), "pass_seconds_max": percentile(pass_seconds, 1.0),
+        **pass_statistics(pass_seconds), "passes": passes,
         "behind_first_at_s": behind_at[0] if behind_at else None,
         "finish_after_stop_s": round(finish_seconds, 2), "wall_s": round(wall, 1),
         "cpu_use": round(cpu / wall, 2), "recorded_samples": recorded, "fed_samples": int(samples.size),
         "device": str(loaded.device), "machine": machine_info(args.device),
         "live_text": live_text, "offline_text": offline.text,
     }
-    print(json.dumps({k: v for k, v in report.items() if k not in ("machine", "live_text", "offline_text")},
-                     indent=1, ensure_ascii=False))
-    out = args.out or ROOT / "bench" / "results" / f"live-{args.audio.stem}-{transcriber.policy.name}.json"
-    out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print("wrote", out)
+    write_report(report, args.out or ROOT / "bench" / "results" /
+                 f"live-{args.audio.stem}-{transcriber.policy.name}.json")
 
 
 if __name__ == "__main__":

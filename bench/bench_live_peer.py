@@ -20,7 +20,6 @@ the two LocalAgreement modules are loaded here, its package body skipped):
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import tempfile
 import time
@@ -30,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.bench_live import commit_latencies, cpu_seconds, percentile  # noqa: E402
+from bench.bench_live import commit_latencies, cpu_seconds, pass_statistics, percentile, write_report  # noqa: E402,E501
 from bench.machine import load_average, machine_info  # noqa: E402
 
 PEER = ROOT / "build" / "peer"
@@ -151,17 +150,12 @@ def main() -> None:
         "cer_live_vs_reference": None if vs_ref is None else round(vs_ref.cer * 100, 2),
         "wer_live_vs_offline": round(error_rates([offline.text], [live_text]).wer * 100, 2),
         "backlog_max_s": round(max(backlog, default=0.0), 2), "backlog_median_s": percentile(backlog, 0.5),
-        "passes": len(pass_seconds), "pass_seconds_median": percentile(pass_seconds, 0.5),
-        "pass_seconds_p90": percentile(pass_seconds, 0.9), "pass_seconds_max": percentile(pass_seconds, 1.0),
+        **pass_statistics(pass_seconds),
         "finish_after_stop_s": round(now - stop0, 2), "wall_s": round(wall, 1), "cpu_use": round(cpu / wall, 2),
         "load_average_end": load_average(), "machine": machine_info("cpu"),
         "live_text": live_text, "offline_text": offline.text,
     }
-    print(json.dumps({k: v for k, v in report.items() if k not in ("machine", "live_text", "offline_text")},
-                     indent=1, ensure_ascii=False))
-    out = args.out or ROOT / "bench" / "results" / f"live-peer-{args.audio.stem}.json"
-    out.write_text(json.dumps(report, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
-    print("wrote", out)
+    write_report(report, args.out or ROOT / "bench" / "results" / f"live-peer-{args.audio.stem}.json")
 
 
 if __name__ == "__main__":
