@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Issue 22's experiment: train tiny models on men's voices (and on both), with and
+# without homologation (VTLP, VTLN, both), and measure the women - men CER gap on
+# voices none of them heard. Run from the repository root after `make test` (or
+# `make run`) has created .venv; it needs espeak-ng. 47 min on 2 CPU cores (shared).
+#
+# Settings: homologation.toml (what every run shares) and homologation-variants.toml
+# (voices, sizes, variants). Scratch: build/homologation/ (data, runs, logs, eval
+# reports). Result: bench/results/homologation-synth-cpu2.json (test decoding: beam 4,
+# CTC weight 0.3; --beam 1 --ctc-weight 0 for greedy).
+# Extra arguments go to the driver, e.g. --reuse-data, or a reduced run
+# (--steps N --train-utterances N ...), which the JSON then marks "reduced".
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+export PYTHONPATH=$PWD
+exec .venv/bin/python bench/bench_homologation.py "$@"
