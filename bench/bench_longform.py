@@ -152,7 +152,13 @@ def run_faster(path: Path, batch: int, compute: str, threads: int) -> dict:
 
 
 def child(system: str, path: Path, threads: int) -> dict:
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": "PASSIVE"}
+    # Each system waits for work as it does for its users: ours as engine/__init__.py sets it (a short spin),
+    # faster-whisper (CTranslate2 ships its own libgomp) at libgomp's default, a 300,000-turn spin, which
+    # ACTIVE with that count spells out (importing engine here would otherwise set ours for it too).
+    env = {k: v for k, v in os.environ.items() if k not in ("OMP_WAIT_POLICY", "GOMP_SPINCOUNT")}
+    env["OMP_NUM_THREADS"] = str(threads)
+    if system.startswith("faster"):
+        env |= {"OMP_WAIT_POLICY": "ACTIVE", "GOMP_SPINCOUNT": "300000"}
     cmd = [sys.executable, __file__, "--child", system, "--files", str(path), "--threads", str(threads)]
     out = subprocess.run(cmd, capture_output=True, text=True, env=env)
     if out.returncode:
