@@ -212,7 +212,7 @@ def compute_features(
             f"compute_features expects one clip of shape (n,), got {tuple(waveform.shape)}"
         )
     waveform = waveform.detach().cpu()
-    alpha = warp * vtln_warp(waveform.numpy(), config) if config.vtln != "none" else warp
+    alpha = warp * vtln_warp(waveform.numpy(), config)  # vtln_warp is 1.0 with VTLN off
     with torch.no_grad():
         # No warp asked for: the very path (and numbers) of features before warping existed.
         return _log_mel_for(config)(waveform, warps=None if alpha == 1.0 and config.vtln == "none" else alpha)
