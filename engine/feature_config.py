@@ -14,7 +14,7 @@ from engine import configio
 from engine.errors import ConfigError
 
 NORMALIZE_MODES = ("utterance", "none")
-VTLN_MODES = ("none", "utterance")
+VTLN_MODES = ("none", "utterance", "speaker")
 VTLP_LIMITS = (0.5, 1.5)  # warp factors beyond these fold the mel filters past any real voice
 
 
@@ -38,8 +38,10 @@ class FeatureConfig:
     normalize: str = "utterance"  # "utterance" or "none"
     norm_eps: float = 1e-5
     # Speaker normalisation (VTLN, engine.homologate): "utterance" warps each clip's mel
-    # filters so its voice lands on vtln_reference_hz, estimated from the clip itself.
-    vtln: str = "none"  # "none" or "utterance"
+    # filters so its voice lands on vtln_reference_hz, estimated from the clip itself;
+    # "speaker" uses one factor per speaker of a manifest (the geometric mean of up to 20
+    # of their clips' factors, engine.data.speaker_warp), and a lone recording's own.
+    vtln: str = "none"  # "none", "utterance" or "speaker"
     # The training set's median voice frequency; 0 = not measured yet (a run measures it when it
     # starts and stores it in every checkpoint, so a model always hears what it was trained on).
     vtln_reference_hz: float = 0.0

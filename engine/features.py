@@ -8,8 +8,12 @@ same module runs in training (batched, on the GPU) and in transcription
 With ``FeatureConfig.vtln == "utterance"`` each clip's mel filters are warped
 (:mod:`engine.homologate`) so its voice lands on the model's reference voice; the
 factor is estimated from the clip's own waveform, in :func:`compute_features` as in
-:class:`LogMel`, so training, evaluation and transcription warp alike. Training can
-add a random warp on top (VTLP, ``SpecAugmentConfig.vtlp``) through ``warp``.
+:class:`LogMel`, so training, evaluation and transcription warp alike. With
+``vtln == "speaker"`` the factor is the speaker's, known from outside (training and
+evaluation take it from the manifest's speakers, :mod:`engine.data.speaker_warp`,
+and hand it to :func:`compute_features` as ``vtln_factor``); without one, a clip is
+its own speaker and gets the factor of "utterance". Training can add a random warp
+on top (VTLP, ``SpecAugmentConfig.vtlp``) through ``warp``.
 
 Silence must never produce NaN. A silent clip has a constant log-mel of
 ``log(log_eps)`` in every bin, hence zero variance; the normalisation divides
@@ -90,7 +94,8 @@ class LogMel(torch.nn.Module):
         warps : float or torch.Tensor, optional
             Frequency warp factor per clip, shape ``()`` or ``(B,)`` (see
             :func:`engine.homologate.warped_mel_filterbank`), VTLN included. None:
-            the VTLN factors the config asks for (none when ``vtln == "none"``).
+            the VTLN factors the config asks for (none when ``vtln == "none"``;
+            each clip's own estimate with "utterance" or "speaker").
 
         Returns
         -------
@@ -161,6 +166,9 @@ def _valid_frames(frame_lengths: torch.Tensor, t: int) -> torch.Tensor:
 def vtln_warp(samples: np.ndarray, config: FeatureConfig) -> float:
     """The speaker-normalisation factor ``config`` gives one clip: 1.0 when ``config.vtln == "none"``.
 
+    Estimated from the clip alone; with ``vtln == "speaker"`` that is the factor of a clip
+    whose speaker is not known (a recording being transcribed is its own speaker).
+
     Parameters
     ----------
     samples : np.ndarray
@@ -188,7 +196,10 @@ def _log_mel_for(config: FeatureConfig) -> LogMel:
 
 
 def compute_features(
-    samples: np.ndarray | torch.Tensor, config: FeatureConfig = FeatureConfig(), warp: float = 1.0
+    samples: np.ndarray | torch.Tensor,
+    config: FeatureConfig = FeatureConfig(),
+    warp: float = 1.0,
+    vtln_factor: float | None = None,
 ) -> torch.Tensor:
     """Features of one clip, on the CPU.
 
@@ -197,9 +208,14 @@ def compute_features(
     samples : np.ndarray or torch.Tensor
         shape ``(n,)``, mono at ``config.sample_rate``.
     config : FeatureConfig
-        With ``vtln == "utterance"`` the clip's voice is warped onto the reference.
+        With ``vtln == "utterance"`` the clip's voice is warped onto the reference;
+        with "speaker", its speaker's voice is.
     warp : float
         A further frequency warp on top of VTLN (training's VTLP); 1 = none.
+    vtln_factor : float, optional
+        The VTLN factor of the clip's speaker (:func:`engine.data.speaker_warp.speaker_warps`),
+        used with ``vtln == "speaker"`` only, and ignored otherwise. None: estimated from
+        the clip itself, as with "utterance".
 
     Returns
     -------
@@ -212,7 +228,12 @@ def compute_features(
             f"compute_features expects one clip of shape (n,), got {tuple(waveform.shape)}"
         )
     waveform = waveform.detach().cpu()
-    alpha = warp * vtln_warp(waveform.numpy(), config)  # vtln_warp is 1.0 with VTLN off
+    if config.vtln == "speaker" and vtln_factor is not None:
+        if not vtln_factor > 0:
+            raise ValueError(f"vtln_factor must be positive, got {vtln_factor}")
+        alpha = warp * float(vtln_factor)
+    else:
+        alpha = warp * vtln_warp(waveform.numpy(), config)  # vtln_warp is 1.0 with VTLN off
     with torch.no_grad():
         # No warp asked for: the very path (and numbers) of features before warping existed.
         return _log_mel_for(config)(waveform, warps=None if alpha == 1.0 and config.vtln == "none" else alpha)

@@ -188,11 +188,21 @@ class TrainForm(QWidget):
                                            "tract: each utterance's frequencies are scaled by a random factor "
                                            "(0.9 to 1.1 unless the config says otherwise)"))
         self.vtln_combo = QComboBox()
+        tip = Qt.ItemDataRole.ToolTipRole
         self.vtln_combo.addItem(self.tr("Off"), "none")
         self.vtln_combo.addItem(self.tr("Each utterance"), "utterance")
+        self.vtln_combo.setItemData(self.vtln_combo.count() - 1,
+                                    self.tr("Each recording's warp is estimated from the recording itself"), tip)
+        self.vtln_combo.addItem(self.tr("Each speaker"), "speaker")
+        self.vtln_combo.setItemData(self.vtln_combo.count() - 1,
+                                    self.tr("One warp per speaker: the average of the estimates from up to 20 of "
+                                            "their recordings, grouped by the manifest's speaker field. Recordings "
+                                            "without a speaker, and files being transcribed, are estimated on "
+                                            "their own"), tip)
         self.vtln_combo.setToolTip(self.tr("Warp each recording so its voice matches the training set's typical "
-                                           "voice, estimated from the recording itself; the model keeps that "
-                                           "reference and does the same when it transcribes"))
+                                           "voice, estimated from the recording itself or from all of its "
+                                           "speaker's; the model keeps that reference and does the same when it "
+                                           "transcribes"))
 
         self.name_edit = QLineEdit(f"run-{datetime.datetime.now():%Y%m%d-%H%M}")
         self.folder_edit = _PathEdit(self.tr("Run folder"), folder=True)

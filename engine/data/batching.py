@@ -23,6 +23,7 @@ import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
 
 from engine.data.manifest import Utterance
+from engine.data.speaker_warp import speaker_warps
 from engine.errors import AudioError, ParceroError
 from engine.feature_config import FeatureConfig, SpecAugmentConfig
 from engine.features import compute_features, spec_augment
@@ -55,6 +56,10 @@ class SpeechDataset(Dataset):
     (the fewest the model's encoder takes: its ``MIN_FRAMES``), yields ``(id, reason)``
     instead of an :class:`Example`; the collate function drops it and reports it, so
     one bad file never stops training.
+
+    With ``feature_config.vtln == "speaker"`` the speakers' VTLN factors are measured once,
+    here (:func:`engine.data.speaker_warp.speaker_warps`; deterministic, so a resumed run
+    gets the same), and each item is warped by its speaker's.
     """
 
     def __init__(
@@ -75,6 +80,9 @@ class SpeechDataset(Dataset):
         self.seed = seed
         self.min_frames = min_frames
         self.epoch = 0
+        self.speaker_factors: dict[str, float] = {}  # speaker -> VTLN factor, with vtln == "speaker"
+        if feature_config.vtln == "speaker":
+            self.speaker_factors = speaker_warps(self.utterances, self.base_dir, feature_config)
 
     def __len__(self) -> int:
         return len(self.utterances)
@@ -95,7 +103,9 @@ class SpeechDataset(Dataset):
                 # VTLP (Jaitly & Hinton 2013): a random vocal-tract length for this utterance this epoch.
                 u_warp = float(torch.rand(1, generator=g, dtype=torch.float64))
                 warp = augment.vtlp_min + (augment.vtlp_max - augment.vtlp_min) * u_warp
-            feats = compute_features(samples, self.feature_config, warp=warp)
+            # None (no speaker, or none measured): the clip's own VTLN estimate
+            vtln_factor = self.speaker_factors.get(u.speaker) if u.speaker else None
+            feats = compute_features(samples, self.feature_config, warp=warp, vtln_factor=vtln_factor)
             if feats.shape[0] < self.min_frames:
                 # The encoder's subsampling cannot take it: alone it raises, padded into a batch
                 # it has no encoder frame and its loss is NaN, throwing the whole batch away.

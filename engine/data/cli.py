@@ -10,9 +10,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import ParceroError
 from engine.fileio import write_json_atomic
+
+if TYPE_CHECKING:
+    from engine.data.synth import Voice
 
 
 def add_data_parser(sub) -> None:
@@ -54,11 +58,19 @@ def add_data_parser(sub) -> None:
     lk.add_argument("--json", type=Path, metavar="REPORT")
 
     sy = dsub.add_parser("synth", help="synthesise Spanish speech with espeak-ng (male and female voices)")
-    sy.add_argument("--out", type=Path, required=True, metavar="DIR")
+    what = sy.add_mutually_exclusive_group(required=True)
+    what.add_argument("--out", type=Path, metavar="DIR", help="write DIR/wavs/*.wav and DIR/manifest.jsonl")
+    what.add_argument("--list-voices", action="store_true",
+                      help="print the voices --voices accepts, one a line with its gender, and exit")
     sy.add_argument("--utterances", type=int, default=100)
     sy.add_argument("--text", type=Path, metavar="FILE", help="sentences to speak, one a line (default: built-in)")
     sy.add_argument("--seed", type=int, default=0)
-    sy.add_argument("--female-fraction", type=float, default=0.5)
+    sy.add_argument("--voices", action="append", metavar="NAME[,NAME...]",
+                    help="speak with only these voices, comma-separated (the flag may also be repeated), "
+                    "e.g. es+m3,es-419+m3; names as --list-voices prints them (default: all of them)")
+    sy.add_argument("--female-fraction", type=float, metavar="F",
+                    help="share of clips with a female voice (default: 0.5); when every chosen voice is of "
+                    "one gender, all clips get that gender and F may only agree with it (1 or 0)")
     sy.add_argument("--noise", type=float, nargs=2, metavar=("MIN_SNR", "MAX_SNR"),
                     help="add background noise at an SNR (dB) drawn from this range")
     sy.add_argument("--workers", type=int, default=0)
@@ -182,13 +194,68 @@ def _leaks(args) -> int:
     return 1 if leaks else 0
 
 
+def _usage_error(message: str) -> int:
+    print(f"parcero: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _listed(voices: list[Voice]) -> list[Voice]:
+    """Voices as people read a list of them: the women, then the men, each by name."""
+    return sorted(voices, key=lambda v: (v.gender, v.name))
+
+
+def _chosen_voices(specs: list[str], available: list[Voice]) -> tuple[list[Voice], str | None]:
+    """The voices named by ``--voices`` (each spec comma-separated), in the order given, without repeats.
+
+    Returns the voices and None, or an empty list and the message that refuses them.
+    """
+    names = list(dict.fromkeys(n.strip() for spec in specs for n in spec.split(",") if n.strip()))
+    by_name = {v.name: v for v in available}
+    unknown = [n for n in names if n not in by_name]
+    known = ", ".join(v.name for v in _listed(available))
+    if not names:
+        return [], f"--voices: no voice named; available: {known}"
+    if unknown:
+        return [], (f"--voices: unknown voice(s) {', '.join(unknown)}; available: {known} "
+                    "(`parcero data synth --list-voices` shows their genders)")
+    return [by_name[n] for n in names], None
+
+
+def _female_fraction(voices: list[Voice], given: float | None) -> tuple[float, str | None]:
+    """``--female-fraction`` for these voices: the share asked (default 0.5) when both genders are
+    present, else the one gender there is, refusing an explicit share that asks for the other."""
+    genders = {v.gender for v in voices}
+    if len(genders) == 2:
+        return (0.5 if given is None else given), None
+    only = genders.pop()
+    fraction = 1.0 if only == "female" else 0.0
+    if given is not None and given != fraction:
+        return fraction, (f"--female-fraction {given:g} asks for {'male' if only == 'female' else 'female'} "
+                          f"clips, but every chosen voice is {only}; leave it out (or give {fraction:g})")
+    return fraction, None
+
+
 def _synth(args) -> int:
     from engine.data.sentences import read_sentences
-    from engine.data.synth import SynthOptions, synthesize
+    from engine.data.synth import SynthOptions, list_spanish_voices, synthesize
 
+    available = list_spanish_voices()
+    if args.list_voices:
+        for v in _listed(available):
+            print(f"{v.name:<14} {v.gender}")
+        return 0
+    voices, refusal = _chosen_voices(args.voices, available) if args.voices else (available, None)
+    if refusal:
+        return _usage_error(refusal)
+    fraction, refusal = _female_fraction(voices, args.female_fraction)
+    if refusal:
+        return _usage_error(refusal)
+    if len({v.gender for v in voices}) == 1:
+        print(f"parcero: every voice chosen is {voices[0].gender}: all clips get a {voices[0].gender} voice",
+              file=sys.stderr)
     options = SynthOptions(
-        utterances=args.utterances, seed=args.seed, female_fraction=args.female_fraction,
-        noise_snr_db=tuple(args.noise) if args.noise else None, workers=args.workers,
+        utterances=args.utterances, seed=args.seed, voices=tuple(voices) if args.voices else None,
+        female_fraction=fraction, noise_snr_db=tuple(args.noise) if args.noise else None, workers=args.workers,
     )
     sentences = read_sentences(args.text) if args.text else None
     progress = _Progress("synthesising")
@@ -198,6 +265,8 @@ def _synth(args) -> int:
         print(f"parcero: warning: {p}", file=sys.stderr)
     genders = {g: sum(u.gender == g for u in result.utterances) for g in ("female", "male")}
     minutes = sum(u.duration for u in result.utterances) / 60
+    used = ", ".join(dict.fromkeys(u.speaker for u in result.utterances))  # in id order of first use
     print(f"parcero: wrote {len(result.utterances)} utterance(s) ({genders['female']} female, "
-          f"{genders['male']} male voices; {minutes:.1f} min) and {result.manifest}", file=sys.stderr)
+          f"{genders['male']} male voices; {minutes:.1f} min) and {result.manifest}; voices: {used or 'none'}",
+          file=sys.stderr)
     return 0 if result.utterances else 1

@@ -10,6 +10,8 @@
 # CTC weight 0.3; --beam 1 --ctc-weight 0 for greedy).
 # Extra arguments go to the driver, e.g. --reuse-data, or a reduced run
 # (--steps N --train-utterances N ...), which the JSON then marks "reduced".
+# A men-only training set by hand, on train_men's voices (the driver also shortens the sentences):
+#   parcero data synth --out DIR --voices es+m3,es-419+m3,es+m6,es-419+m6 --utterances 1200 --noise 20 40
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 export PYTHONPATH=$PWD

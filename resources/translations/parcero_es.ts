@@ -2004,8 +2004,20 @@ hipótesis: {hypothesis}</translation>
         <translation>Cada enunciado</translation>
     </message>
     <message>
-        <source>Warp each recording so its voice matches the training set&apos;s typical voice, estimated from the recording itself; the model keeps that reference and does the same when it transcribes</source>
-        <translation>Deformar cada grabación para que su voz coincida con la voz típica del conjunto de entrenamiento, estimada a partir de la propia grabación; el modelo guarda esa referencia y hace lo mismo al transcribir</translation>
+        <source>Each recording&apos;s warp is estimated from the recording itself</source>
+        <translation>La deformación de cada grabación se estima a partir de la propia grabación</translation>
+    </message>
+    <message>
+        <source>Each speaker</source>
+        <translation>Cada hablante</translation>
+    </message>
+    <message>
+        <source>One warp per speaker: the average of the estimates from up to 20 of their recordings, grouped by the manifest&apos;s speaker field. Recordings without a speaker, and files being transcribed, are estimated on their own</source>
+        <translation>Una deformación por hablante: la media de las estimaciones de hasta 20 de sus grabaciones, agrupadas por el campo de hablante del manifiesto. Las grabaciones sin hablante y los archivos que se transcriben se estiman por sí solos</translation>
+    </message>
+    <message>
+        <source>Warp each recording so its voice matches the training set&apos;s typical voice, estimated from the recording itself or from all of its speaker&apos;s; the model keeps that reference and does the same when it transcribes</source>
+        <translation>Deformar cada grabación para que su voz coincida con la voz típica del conjunto de entrenamiento, estimada a partir de la propia grabación o de todas las de su hablante; el modelo guarda esa referencia y hace lo mismo al transcribir</translation>
     </message>
     <message>
         <source>Run folder</source>

@@ -350,6 +350,16 @@ def test_the_voice_options_write_and_read_the_run_config(qtbot, corpus):
         form.vtln_combo.setCurrentIndex(form.vtln_combo.findData("utterance"))
     config = run_config_from_dict(form.config_dict(), base_dir=form.base_dir())
     assert config.features.vtln == "utterance" and config.spec_augment.vtlp and form.problem() == ""
+    # Each speaker: one factor per speaker of the manifest, its item says so.
+    speaker = form.vtln_combo.findData("speaker")
+    assert form.vtln_combo.itemText(speaker) == "Each speaker"
+    assert "speaker" in form.vtln_combo.itemData(speaker, Qt.ItemDataRole.ToolTipRole)
+    with qtbot.waitSignal(form.changed):
+        form.vtln_combo.setCurrentIndex(speaker)
+    config = run_config_from_dict(form.config_dict(), base_dir=form.base_dir())
+    assert config.features.vtln == "speaker" and form.problem() == ""
+    form.set_config_dict({"data": {"train": str(train_manifest)}, "features": {"vtln": "speaker"}})
+    assert form.vtln_combo.currentData() == "speaker" and form.config_dict()["features"] == {"vtln": "speaker"}
 
     # An opened config sets them; its other voice settings are kept as extras.
     form.set_config_dict({"data": {"train": str(train_manifest)},

@@ -226,7 +226,8 @@ def test_warp_settings_round_trip_and_old_dicts_load():
 
 
 @pytest.mark.parametrize("cls, d, message", [
-    (FeatureConfig, {"vtln": "speaker"}, "features.vtln: expected one of ('none', 'utterance'), got 'speaker'"),
+    (FeatureConfig, {"vtln": "sentence"},
+     "features.vtln: expected one of ('none', 'utterance', 'speaker'), got 'sentence'"),
     (FeatureConfig, {"vtln_reference_hz": -1.0}, "features.vtln_reference_hz: must be 0"),
     (FeatureConfig, {"vtln": True}, "features.vtln: expected str"),
     (SpecAugmentConfig, {"vtlp": "yes"}, "spec_augment.vtlp: expected bool"),

@@ -208,9 +208,9 @@ def test_vtlp_warps_are_drawn_in_range(tmp_path, monkeypatch):
     seen = []
     real = batching.compute_features
 
-    def spy(samples, config, warp=1.0):
+    def spy(samples, config, warp=1.0, vtln_factor=None):
         seen.append(warp)
-        return real(samples, config, warp=warp)
+        return real(samples, config, warp=warp, vtln_factor=vtln_factor)
 
     monkeypatch.setattr(batching, "compute_features", spy)
     utts = [Utterance("a", "a.wav", 0.5, "hola")] * 40

@@ -177,11 +177,12 @@ def test_unknown_language_is_a_config_error_naming_the_setting(tmp_path, whisper
         Trainer(config, init=whisper_dir)
 
 
-def test_homologated_voices_asked_of_whisper_are_said_not_to_apply_and_not_measured(tmp_path, whisper_dir):
+@pytest.mark.parametrize("vtln", ["utterance", "speaker"])
+def test_homologated_voices_asked_of_whisper_are_said_not_to_apply_and_not_measured(tmp_path, whisper_dir, vtln):
     from dataclasses import replace
 
     config = make_config(tmp_path)
-    config.features = replace(config.features, vtln="utterance")
+    config.features = replace(config.features, vtln=vtln)
     config.spec_augment = replace(config.spec_augment, vtlp=True)
     trainer = Trainer(config, init=whisper_dir)
     assert any("VTLN, VTLP) are not applied" in n for n in trainer.notes), trainer.notes
