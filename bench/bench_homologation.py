@@ -49,7 +49,8 @@ SHARED_CONFIG = RECIPES / "homologation.toml"
 EXPERIMENT = RECIPES / "homologation-variants.toml"
 WORK = REPO / "build" / "homologation"
 OUT = REPO / "bench" / "results" / "homologation-synth-cpu2.json"
-BASELINE, HOMOLOGATED = "men-baseline", ("men-vtlp", "men-vtln", "men-vtln-vtlp")
+BASELINE, HOMOLOGATED = "men-baseline", ("men-vtlp", "men-vtln", "men-vtln-vtlp", "men-vtln-speaker",
+                                          "men-vtln-speaker-vtlp")
 BOTH = ("both-baseline", "both-vtln-vtlp")
 MEN_CER_TOLERANCE = 0.01  # the "not worse by more than 1 pt"
 # One synthesis seed per set, so utterance ids (synth-s<seed>-<i>) never collide in a combined manifest.

@@ -1,6 +1,6 @@
 """``parcero live``: transcribe while recording, from a microphone or a file played as if live.
 
-    parcero live [--input FILE [--speed X] | --device-index N] [--model NAME|DIR] [--policy auto|alignatt|agreement|ctc]
+    parcero live [--input FILE [--speed X] | --device-index N] [--model NAME|DIR] [--policy auto|stable|alignatt|agreement|ctc]
                  [--margin S] [--beam-size N] [--language es|auto|CODE] [--quantize none|int8|fp16|bf16]
                  [--device auto|cpu|cuda] [--output-dir DIR]
 
@@ -54,12 +54,13 @@ def add_live_parser(sub) -> None:
                    "else the bundled demo model")
     p.add_argument("--policy", default="auto", metavar="POLICY",
                    help=f"when a word is final: alignatt (once it ends --margin seconds before the audio heard), "
-                   f"agreement (once two passes in a row agree on it; about one update later), ctc (once the "
-                   f"model's CTC head reads the same word, --margin seconds before the end), or auto: the "
-                   f"model's own (alignatt for Whisper, ctc for a Speech-Transformer) "
+                   f"agreement (once two passes in a row agree on it; about one update later), stable (both: "
+                   f"behind the margin and read the same by the pass before), ctc (once the model's CTC head "
+                   f"reads the same word, --margin seconds before the end), or auto: the model's own (stable "
+                   f"for Whisper, ctc for a Speech-Transformer) "
                    f"(choices: {', '.join(POLICIES)}; default: auto)")
     p.add_argument("--margin", type=float, default=DEFAULT_MARGIN, metavar="S",
-                   help=f"alignatt: seconds a word must end before the end of the audio heard "
+                   help=f"alignatt, stable, ctc: seconds a word must end before the end of the audio heard "
                    f"(default: {DEFAULT_MARGIN})")
     p.add_argument("--beam-size", type=int, default=LIVE_BEAM_SIZE, metavar="N",
                    help=f"beam size (default: {LIVE_BEAM_SIZE}; every update decodes the words not yet final "

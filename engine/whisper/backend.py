@@ -24,7 +24,7 @@ class WhisperBackend(Backend):
     architecture = ARCHITECTURE
     tokenizer_file = TOKENIZER
     takes_prompt = True
-    live_policy = "alignatt"
+    live_policy = "stable"  # AlignAtt, and the pass before must agree (engine.live.policy.StableAlignAtt)
     uses_feature_config = False  # its own 30 s log-mel front end: no VTLN, VTLP or SpecAugment
     always_fine_tunes = True  # Whisper is never trained from nothing here
     default_peak_lr = 1e-5  # published Whisper fine-tuning recipes use 1e-5 and below

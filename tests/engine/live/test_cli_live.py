@@ -70,10 +70,10 @@ def test_whisper_live_from_a_file_prints_commits_and_saves_recording_and_transcr
     np.testing.assert_allclose(recorded, heard, atol=1 / 32768)
     document = json.loads(js.read_text(encoding="utf-8"))
     assert document["model"] == whisper_base_live.name
-    assert document["settings"]["policy"] == "alignatt" and document["settings"]["live"] is True
+    assert document["settings"]["policy"] == "stable" and document["settings"]["live"] is True
     assert document["source"] == str(wav) and document["duration"] == pytest.approx(sf.info(wav).duration, abs=0.01)
     assert " ".join(w["text"] for w in document["words"]) == " ".join(text.split())
-    assert err.startswith(f"parcero: {whisper_base_live.name}, policy alignatt: playing {clip} as if live at 3x")
+    assert err.startswith(f"parcero: {whisper_base_live.name}, policy stable: playing {clip} as if live at 3x")
     assert "Traceback" not in err
 
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from engine.live.policy import AlignAtt, CtcPrefix, LocalAgreement, make_policy, word_key
+from engine.live.policy import AlignAtt, CtcPrefix, LocalAgreement, StableAlignAtt, make_policy, word_key
 from engine.transcript import TimedText
 
 
@@ -51,6 +51,30 @@ def test_alignatt_commits_only_words_ending_before_the_margin():
     assert policy.commit(odd, audio_end=2.0) == 1
 
 
+def test_stable_alignatt_holds_back_a_word_this_pass_is_first_to_read():
+    # The pass before left "diligencia." open at the frontier; this one reads "de licencia." with more audio:
+    # AlignAtt alone commits the rewritten words at once, the stable rule waits for a pass that agrees.
+    before = [TimedText("premio", 0.0, 0.4), TimedText("diligencia.", 0.4, 1.0)]
+    now = [TimedText("premio", 0.0, 0.4), TimedText("de", 0.4, 0.5), TimedText("licencia.", 0.5, 1.0)]
+    assert AlignAtt(0.8).commit(now, audio_end=1.8) == 3
+    policy = StableAlignAtt(0.8)
+    assert policy.commit(before, audio_end=1.2) == 0  # first pass: nothing to agree with
+    assert policy.commit(now, audio_end=1.8) == 1  # "premio" agreed and is behind the frontier
+    # The caller passes only the words after "premio"; the next pass reads them as this one did.
+    again = [TimedText("de", 0.4, 0.5), TimedText("licencia.", 0.5, 1.0), TimedText("Pero", 1.9, 2.1)]
+    assert policy.commit(again, audio_end=2.4) == 2  # agreed, and behind the frontier (1.6); "Pero" is not
+
+
+def test_stable_alignatt_waits_for_the_frontier_even_when_passes_agree():
+    policy = StableAlignAtt(margin=1.0)
+    hyp = words("uno dos tres cuatro", step=0.5)  # ends 0.5, 1.0, 1.5, 2.0
+    assert policy.commit(hyp, audio_end=2.0) == 0
+    assert policy.commit(hyp, audio_end=2.0) == 2  # agreed on all four; the frontier (1.0) allows two
+    assert policy.commit(hyp[2:], audio_end=3.0) == 2
+    policy.reset()
+    assert policy.commit(words("otra vez"), audio_end=9.0) == 0  # after a reset there is no pass to agree with
+
+
 def test_ctc_prefix_commits_what_the_ctc_reading_confirms_before_the_margin():
     policy = CtcPrefix(margin=0.5)
     hyp = words("el señor Núñez", step=0.5)  # the attention decoder made up "el" from half an utterance
@@ -72,7 +96,8 @@ def test_make_policy_names_the_choices():
     assert isinstance(make_policy("auto", family_default="agreement"), LocalAgreement)
     assert isinstance(make_policy("ctc"), CtcPrefix) and make_policy("ctc").needs_ctc
     assert isinstance(make_policy("auto"), AlignAtt)
-    with pytest.raises(ValueError, match="auto, alignatt, agreement"):
+    assert isinstance(make_policy("stable", 0.5), StableAlignAtt) and make_policy("stable", 0.5).margin == 0.5
+    with pytest.raises(ValueError, match="auto, alignatt, stable, agreement"):
         make_policy("greedy")
     with pytest.raises(ValueError):
         make_policy("agreement-1")

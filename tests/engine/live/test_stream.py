@@ -55,7 +55,7 @@ def _feed_in_steps(t: LiveTranscriber, samples: np.ndarray, step_seconds: float)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("policy", ["alignatt", "agreement"])
+@pytest.mark.parametrize("policy", ["alignatt", "stable", "agreement"])
 def test_whisper_live_commits_what_offline_transcription_hears(whisper_base_live, spoken, policy):
     samples, reference = spoken
     t = LiveTranscriber(whisper_base_live, GREEDY, LiveOptions(policy=policy, trim_seconds=6.0))
