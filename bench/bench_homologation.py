@@ -138,7 +138,7 @@ def run_config(shared: dict, variant: dict, name: str, data: dict[str, Path], ru
     on = variant.get("train_on")
     if on not in ("men", "both"):
         raise ValueError(f"variants.{name}.train_on: expected \"men\" or \"both\", got {on!r}")
-    config = merged(shared, {k: v for k, v in variant.items() if k != "train_on"})
+    config = merged(shared, {k: v for k, v in variant.items() if k not in ("train_on", "default")})
     config = merged(config, {"run": {"name": f"homologation-{name}", "dir": str(run_dir)},
                              "data": {"train": str(data[f"train-{on}"]), "dev": str(data[f"dev-{on}"])}})
     if steps is not None:  # a reduced run: keep two evaluations and the warm-up's share
@@ -440,7 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     reduced = {k: v for k, v in {"steps": args.steps, "train_utterances": args.train_utterances,
                                  "test_utterances": args.test_utterances, "variants": args.variants}.items()
                if v is not None}
-    names = args.variants or list(variants)
+    # A variant with `default = false` runs only when named (--variants): the recipe stays under an hour.
+    names = args.variants or [n for n, v in variants.items() if v.get("default", True)]
     unknown = sorted(set(names) - set(variants))
     if unknown:
         raise SystemExit(f"unknown variant(s) {', '.join(unknown)}; known: {', '.join(variants)}")

@@ -213,9 +213,10 @@ def compute_features(
     warp : float
         A further frequency warp on top of VTLN (training's VTLP); 1 = none.
     vtln_factor : float, optional
-        The VTLN factor of the clip's speaker (:func:`engine.data.speaker_warp.speaker_warps`),
-        used with ``vtln == "speaker"`` only, and ignored otherwise. None: estimated from
-        the clip itself, as with "utterance".
+        The VTLN factor already known for this clip: its speaker's with ``vtln == "speaker"``
+        (:func:`engine.data.speaker_warp.speaker_warps`), or, with "utterance", its own
+        :func:`vtln_warp` kept from an earlier epoch. Ignored with ``vtln == "none"``.
+        None: estimated from the clip itself.
 
     Returns
     -------
@@ -228,7 +229,7 @@ def compute_features(
             f"compute_features expects one clip of shape (n,), got {tuple(waveform.shape)}"
         )
     waveform = waveform.detach().cpu()
-    if config.vtln == "speaker" and vtln_factor is not None:
+    if config.vtln != "none" and vtln_factor is not None:
         if not vtln_factor > 0:
             raise ValueError(f"vtln_factor must be positive, got {vtln_factor}")
         alpha = warp * float(vtln_factor)

@@ -26,7 +26,7 @@ from engine.data.manifest import Utterance
 from engine.data.speaker_warp import speaker_warps
 from engine.errors import AudioError, ParceroError
 from engine.feature_config import FeatureConfig, SpecAugmentConfig
-from engine.features import compute_features, spec_augment
+from engine.features import compute_features, spec_augment, vtln_warp
 from engine.losses import Batch, collate
 from engine.text import CharTokenizer
 
@@ -81,6 +81,9 @@ class SpeechDataset(Dataset):
         self.min_frames = min_frames
         self.epoch = 0
         self.speaker_factors: dict[str, float] = {}  # speaker -> VTLN factor, with vtln == "speaker"
+        # index -> the clip's own VTLN factor, estimated the first time it is read: it depends only on the
+        # audio, and every epoch reads it again (a loader worker that outlives the epoch keeps its share)
+        self._clip_factors: dict[int, float] = {}
         if feature_config.vtln == "speaker":
             self.speaker_factors = speaker_warps(self.utterances, self.base_dir, feature_config)
 
@@ -103,9 +106,8 @@ class SpeechDataset(Dataset):
                 # VTLP (Jaitly & Hinton 2013): a random vocal-tract length for this utterance this epoch.
                 u_warp = float(torch.rand(1, generator=g, dtype=torch.float64))
                 warp = augment.vtlp_min + (augment.vtlp_max - augment.vtlp_min) * u_warp
-            # None (no speaker, or none measured): the clip's own VTLN estimate
-            vtln_factor = self.speaker_factors.get(u.speaker) if u.speaker else None
-            feats = compute_features(samples, self.feature_config, warp=warp, vtln_factor=vtln_factor)
+            feats = compute_features(samples, self.feature_config, warp=warp,
+                                     vtln_factor=self._vtln_factor(index, u, samples))
             if feats.shape[0] < self.min_frames:
                 # The encoder's subsampling cannot take it: alone it raises, padded into a batch
                 # it has no encoder frame and its loss is NaN, throwing the whole batch away.
@@ -121,6 +123,19 @@ class SpeechDataset(Dataset):
         except (ParceroError, ValueError) as e:
             return (u.id, str(e))
         return Example(u.id, feats, tokens)
+
+
+    def _vtln_factor(self, index: int, u: Utterance, samples: np.ndarray) -> float | None:
+        """The VTLN factor of item ``index``: its speaker's, else its own (kept once estimated); None: no VTLN."""
+        fc = self.feature_config
+        if fc.vtln == "none":
+            return None
+        if fc.vtln == "speaker" and u.speaker in self.speaker_factors:
+            return self.speaker_factors[u.speaker]
+        factor = self._clip_factors.get(index)
+        if factor is None:
+            factor = self._clip_factors[index] = vtln_warp(samples, fc)
+        return factor
 
 
 def vtln_reference(

@@ -2,7 +2,8 @@
 # Issue 22's experiment: train tiny models on men's voices (and on both), with and
 # without homologation (VTLP, VTLN, both), and measure the women - men CER gap on
 # voices none of them heard. Run from the repository root after `make test` (or
-# `make run`) has created .venv; it needs espeak-ng. 47 min on 2 CPU cores (shared).
+# `make run`) has created .venv; it needs espeak-ng. 54 min on 2 CPU cores: seven
+# variants of about 7 min of training each (men-vtln-speaker only with --variants).
 #
 # Settings: homologation.toml (what every run shares) and homologation-variants.toml
 # (voices, sizes, variants). Scratch: build/homologation/ (data, runs, logs, eval

@@ -150,7 +150,7 @@ def test_evaluation_warps_each_clip_by_its_speakers_factor(tmp_path):
             assert not any(torch.equal(h, own) for h in heard), u.id
 
 
-def test_compute_features_takes_the_speakers_factor_only_in_speaker_mode():
+def test_compute_features_takes_a_known_factor_unless_vtln_is_off():
     x = vowels(1.17, 210.0, seconds_each=0.15)
     utterance = FeatureConfig(vtln="utterance", vtln_reference_hz=REFERENCE)
     alpha = homologate.estimate_warp(x, SR, REFERENCE)
@@ -164,8 +164,10 @@ def test_compute_features_takes_the_speakers_factor_only_in_speaker_mode():
     # ... and VTLP multiplies on top of it.
     assert torch.equal(compute_features(x, SPEAKER, warp=1.05, vtln_factor=1.1),
                        compute_features(x, FeatureConfig(), warp=1.05 * 1.1))
-    # Other modes ignore it; "none" stays bit for bit the unwarped features.
-    assert torch.equal(compute_features(x, utterance, vtln_factor=1.1), compute_features(x, utterance))
+    # "utterance" takes it too (the clip's own estimate, kept by the training dataset from an earlier epoch);
+    # "none" ignores it and stays bit for bit the unwarped features.
+    assert torch.equal(compute_features(x, utterance, vtln_factor=alpha), compute_features(x, utterance))
+    assert torch.equal(compute_features(x, utterance, vtln_factor=1.1), warped)
     assert torch.equal(compute_features(x, FeatureConfig(), vtln_factor=1.1), compute_features(x))
     with pytest.raises(ValueError, match="vtln_factor must be positive"):
         compute_features(x, SPEAKER, vtln_factor=0.0)

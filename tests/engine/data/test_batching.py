@@ -244,3 +244,28 @@ def test_vtln_reference_is_the_median_of_a_seeded_sample(tmp_path):
     assert vtln_reference(utts, tmp_path, FeatureConfig(), seed=3, max_clips=2) == \
         vtln_reference(utts, tmp_path, FeatureConfig(), seed=3, max_clips=2)
     assert vtln_reference(utts[3:], tmp_path, FeatureConfig()) == (homologate.DEFAULT_REFERENCE_HZ, 0)
+
+
+def test_vtln_factor_of_a_clip_is_estimated_once_and_features_stay_the_same(tmp_path, monkeypatch):
+    import engine.data.batching as batching
+    from engine.features import compute_features
+    from tests.engine.test_homologate import vowels
+
+    for i, scale in enumerate((0.9, 1.1)):
+        save_wav(tmp_path / f"{i}.wav", vowels(scale, 150.0, seed=i), 16000)
+    utts = [Utterance(f"u{i}", f"{i}.wav", 3.0, "a") for i in range(2)]
+    tok = CharTokenizer.build(["a"], TextConfig())
+    fc = FeatureConfig(vtln="utterance", vtln_reference_hz=1300.0)
+    calls = []
+    real = batching.vtln_warp
+    monkeypatch.setattr(batching, "vtln_warp", lambda samples, config: calls.append(1) or real(samples, config))
+    ds = SpeechDataset(utts, tmp_path, tok, fc, None)
+    first = [ds[i].feats for i in range(2)]
+    ds.epoch = 1
+    second = [ds[i].feats for i in range(2)]
+    assert len(calls) == 2  # one estimate a clip, not one a clip and epoch
+    for i in range(2):
+        assert torch.equal(first[i], second[i])
+        # The very features the clip gets when nothing is kept (transcription, evaluation of one clip).
+        assert torch.equal(first[i], compute_features(utts[i].load_samples(tmp_path, 16000), fc))
+    assert not torch.equal(first[0], compute_features(utts[0].load_samples(tmp_path, 16000), FeatureConfig()))
