@@ -198,7 +198,8 @@ class TrainForm(QWidget):
                                     self.tr("One warp per speaker: the average of the estimates from up to 20 of "
                                             "their recordings, grouped by the manifest's speaker field. Recordings "
                                             "without a speaker, and files being transcribed, are estimated on "
-                                            "their own"), tip)
+                                            "their own. Use it with Warp voices (VTLP) on: alone it gives the "
+                                            "model less variety to learn from"), tip)
         self.vtln_combo.setToolTip(self.tr("Warp each recording so its voice matches the training set's typical "
                                            "voice, estimated from the recording itself or from all of its "
                                            "speaker's; the model keeps that reference and does the same when it "

@@ -2012,8 +2012,8 @@ hipótesis: {hypothesis}</translation>
         <translation>Cada hablante</translation>
     </message>
     <message>
-        <source>One warp per speaker: the average of the estimates from up to 20 of their recordings, grouped by the manifest&apos;s speaker field. Recordings without a speaker, and files being transcribed, are estimated on their own</source>
-        <translation>Una deformación por hablante: la media de las estimaciones de hasta 20 de sus grabaciones, agrupadas por el campo de hablante del manifiesto. Las grabaciones sin hablante y los archivos que se transcriben se estiman por sí solos</translation>
+        <source>One warp per speaker: the average of the estimates from up to 20 of their recordings, grouped by the manifest&apos;s speaker field. Recordings without a speaker, and files being transcribed, are estimated on their own. Use it with Warp voices (VTLP) on: alone it gives the model less variety to learn from</source>
+        <translation>Una deformación por hablante: la media de las estimaciones de hasta 20 de sus grabaciones, agrupadas por el campo de hablante del manifiesto. Las grabaciones sin hablante y los archivos que se transcriben se estiman por sí solos. Úselo con Deformar voces (VTLP) activado: por sí solo da al modelo menos variedad de la que aprender</translation>
     </message>
     <message>
         <source>Warp each recording so its voice matches the training set&apos;s typical voice, estimated from the recording itself or from all of its speaker&apos;s; the model keeps that reference and does the same when it transcribes</source>
