@@ -47,6 +47,7 @@ POLICIES = ("auto", "alignatt", "stable", "agreement", "ctc")
 # 0.8 s (and beam 5) 1.90 s at 14.45 %: under the 2 s target, and 1.5 points more accurate. The stable rule
 # (fed 0.6 s a pass, bench_live_passes.py): 0.8 s 11.86 % WER, 0.5 s 13.19 %; in real time 0.8 s gives 1.73 s.
 DEFAULT_MARGIN = 0.8
+FAR_MARGINS = 2.0  # stable: a word this many margins behind the audio's end is final even without agreement
 # "auto": each family's own (Backend.live_policy): "stable" for Whisper, whose alignment heads time words
 # well and whose passes sometimes rewrite a word as it falls behind the frontier; the CTC-prefix rule for
 # the Speech-Transformer, whose attention decoder makes up words from a partial
@@ -140,6 +141,9 @@ class StableAlignAtt:
     both words were final at once. A word behind the frontier has nearly always been in the pass before,
     as its tentative tail, so the agreement seldom adds latency; it holds back the words a pass rewrites.
     Measured on the 10-minute file (docs/live.md): WER 14.17 % -> 11.86 % for 0.07 s more median latency.
+    Passes that keep disagreeing (slow passes in a busy window: one hears "fuera a insistir", the next
+    "fuera insistir") must not hold words back for ever: ``FAR_MARGINS`` margins behind the audio's end,
+    AlignAtt alone decides.
     """
 
     name = "stable"
@@ -154,6 +158,9 @@ class StableAlignAtt:
         k = 0
         if self._previous is not None:
             k = min(AlignAtt(self.margin).commit(hypothesis, audio_end), _common_prefix(keys, self._previous))
+        # Passes that keep disagreeing (one hears "fuera a insistir", the next "fuera insistir") must not hold
+        # a word back for ever: twice the margin behind the frontier, AlignAtt alone decides.
+        k = max(k, AlignAtt(FAR_MARGINS * self.margin).commit(hypothesis, audio_end))
         self._previous = keys[k:]
         return k
 

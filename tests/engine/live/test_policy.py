@@ -72,7 +72,17 @@ def test_stable_alignatt_waits_for_the_frontier_even_when_passes_agree():
     assert policy.commit(hyp, audio_end=2.0) == 2  # agreed on all four; the frontier (1.0) allows two
     assert policy.commit(hyp[2:], audio_end=3.0) == 2
     policy.reset()
-    assert policy.commit(words("otra vez"), audio_end=9.0) == 0  # after a reset there is no pass to agree with
+    assert policy.commit(words("otra vez", start=8.0), audio_end=9.5) == 0  # after a reset: no pass to agree with
+
+
+def test_stable_alignatt_commits_a_word_far_behind_the_frontier_even_when_passes_disagree():
+    policy = StableAlignAtt(margin=0.8)
+    assert policy.commit(words("fuera a insistir sobre"), audio_end=2.0) == 0  # nothing to agree with yet
+    # Three words are behind the frontier (1.5), but the passes agree on "fuera" only.
+    assert policy.commit(words("fuera insistir sobre tan"), audio_end=2.3) == 1
+    # Slow passes that keep disagreeing ("a" heard, then not) would hold words back for ever; twice the margin
+    # behind the audio's end (1.7 here) a word is final anyway: "a insistir" (ends 1.0, 1.5), not "sobre".
+    assert policy.commit(words("a insistir sobre tan", start=0.5), audio_end=3.3) == 2
 
 
 def test_ctc_prefix_commits_what_the_ctc_reading_confirms_before_the_margin():
