@@ -222,14 +222,15 @@ def voice_frequency(samples: np.ndarray, sr: int) -> float | None:
     return g * (float(np.median(f0)) / F0_NORM) ** F0_EXPONENT
 
 
-def estimate_warp(samples: np.ndarray, sr: int, reference_hz: float = DEFAULT_REFERENCE_HZ) -> float:
+def estimate_warp(samples: np.ndarray, sr: int, reference_hz: float = DEFAULT_REFERENCE_HZ,
+                  unvoiced: float | None = 1.0) -> float | None:
     """The factor that brings this voice onto ``reference_hz``: ``reference_hz / voice_frequency``.
 
-    Clipped to [ALPHA_MIN, ALPHA_MAX]; 1.0 when the clip has no voiced speech.
+    Clipped to [ALPHA_MIN, ALPHA_MAX]; ``unvoiced`` (1.0: no warp) when the clip has no voiced speech.
     """
     v = voice_frequency(samples, sr)
     if v is None or not v > 0:
-        return 1.0
+        return unvoiced
     return float(np.clip(reference_hz / v, ALPHA_MIN, ALPHA_MAX))
 
 

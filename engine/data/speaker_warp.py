@@ -49,11 +49,7 @@ def clip_warp(samples: np.ndarray, sr: int, reference_hz: float) -> float | None
     samples : np.ndarray
         shape ``(n,)``, mono at ``sr``.
     """
-    v = homologate.voice_frequency(samples, sr)
-    if v is None or not v > 0:
-        return None
-    # estimate_warp's own formula, so a voiced clip gets exactly the factor it gets alone
-    return float(np.clip(reference_hz / v, homologate.ALPHA_MIN, homologate.ALPHA_MAX))
+    return homologate.estimate_warp(samples, sr, reference_hz, unvoiced=None)
 
 
 def speaker_clips(utterances: Sequence[Utterance]) -> dict[str, list[int]]:
