@@ -11,11 +11,15 @@ Two detectors give a speech probability per 32 ms frame (512 samples at 16 kHz):
 :func:`speech_spans` turns the probabilities into spans of speech (hysteresis:
 speech starts above ``threshold``, ends below ``threshold - 0.15``; spans shorter than
 250 ms are dropped; pauses shorter than ``min_silence`` do not split; each span is
-padded by ``pad`` seconds). :func:`group_spans` packs consecutive spans into
-pieces of at most 30 s of contiguous audio, never holding a pause longer than
-``max_gap`` seconds: Whisper never sees a long silence, so it cannot make text up
-there. :func:`pack_pieces` then joins consecutive pieces, the long pauses cut out,
-into groups of at most 30 s, which :mod:`engine.whisper.batched` decodes several at a time.
+padded by ``pad`` seconds, and a pause shorter than two pads is shared at its middle, as
+faster-whisper does, so neighbouring spans touch but stay apart). Whisper's own
+reading of a file (one window after another) skips the silence through
+:func:`speech_pieces`: :func:`group_spans` joins consecutive spans into pieces of at
+most 30 s of contiguous audio, never holding a pause longer than ``max_gap`` seconds,
+so Whisper never sees a long silence and cannot make text up there. Batched decoding
+(:mod:`engine.whisper.batched`) uses :func:`speech_groups`: the spans themselves,
+each at most 30 s, joined end to end in order (:func:`pack_pieces`) into groups of at
+most 30 s of speech, the pauses between them cut out.
 """
 
 from __future__ import annotations
@@ -42,7 +46,9 @@ class VadOptions:
     threshold: float = 0.5  # a frame above this probability starts speech
     min_speech: float = 0.25  # seconds; shorter bursts are dropped
     min_silence: float = 0.16  # seconds of pause that end a span (faster-whisper's batched mode: 160 ms)
-    pad: float = 0.2  # seconds added before and after each span
+    # seconds added before and after each span (faster-whisper's 0.4 s: with 0.2 s the hour-long file's WER
+    # was 10.44 %, with 0.4 s and spans packed one by one 9.8 %; docs/benchmarks.md)
+    pad: float = 0.4
     max_gap: float = 2.0  # seconds: a longer pause is never inside a piece given to the model
 
 
@@ -165,14 +171,32 @@ def speech_spans(probs: np.ndarray, n_samples: int, options: VadOptions = VadOpt
     if start is not None:
         spans.append([start, quiet_from if quiet_from is not None else n_samples])
     pad = int(options.pad * SAMPLE_RATE)
-    kept = [[max(0, a - pad), min(n_samples, b + pad)] for a, b in spans if b - a >= options.min_speech * SAMPLE_RATE]
-    merged: list[list[int]] = []
-    for a, b in kept:  # padding may make neighbours touch
-        if merged and a <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], b)
-        else:
-            merged.append([a, b])
-    return [(a, b) for a, b in merged]
+    kept = [(a, b) for a, b in spans if b - a >= options.min_speech * SAMPLE_RATE]
+    padded: list[tuple[int, int]] = []
+    for i, (a, b) in enumerate(kept):
+        # A pause shorter than two pads is shared at its middle: the neighbours touch, each keeps its half.
+        start = max(0, a - pad) if i == 0 else max(a - pad, (kept[i - 1][1] + a) // 2)
+        end = min(n_samples, b + pad) if i == len(kept) - 1 else min(b + pad, (b + kept[i + 1][0]) // 2)
+        padded.append((start, end))
+    return padded
+
+
+def cut_long_spans(spans: list[tuple[int, int]], probs: np.ndarray,
+                   max_seconds: float = 30.0) -> list[tuple[int, int]]:
+    """``spans`` with every span longer than ``max_seconds`` cut, at its least speech-like frame in the
+    second half of each ``max_seconds``; the parts touch, nothing is lost."""
+    limit = int(max_seconds * SAMPLE_RATE)
+    cut: list[tuple[int, int]] = []
+    for a, b in spans:
+        while b - a > limit:
+            lo, hi = (a + limit // 2) // FRAME, (a + limit) // FRAME
+            window = probs[lo:hi]
+            at = (lo + int(np.argmin(window))) * FRAME if len(window) else a + limit
+            at = min(max(at, a + FRAME), a + limit)
+            cut.append((a, at))
+            a = at
+        cut.append((a, b))
+    return cut
 
 
 def group_spans(spans: list[tuple[int, int]], probs: np.ndarray, max_seconds: float = 30.0,
@@ -185,18 +209,8 @@ def group_spans(spans: list[tuple[int, int]], probs: np.ndarray, max_seconds: fl
     """
     limit = int(max_seconds * SAMPLE_RATE)
     gap = int(max_gap * SAMPLE_RATE)
-    cut: list[tuple[int, int]] = []
-    for a, b in spans:
-        while b - a > limit:
-            lo, hi = (a + limit // 2) // FRAME, (a + limit) // FRAME
-            window = probs[lo:hi]
-            at = (lo + int(np.argmin(window))) * FRAME if len(window) else a + limit
-            at = min(max(at, a + FRAME), a + limit)
-            cut.append((a, at))
-            a = at
-        cut.append((a, b))
     pieces: list[tuple[int, int]] = []
-    for a, b in cut:
+    for a, b in cut_long_spans(spans, probs, max_seconds):
         if pieces and b - pieces[-1][0] <= limit and a - pieces[-1][1] <= gap:
             pieces[-1] = (pieces[-1][0], b)
         else:
@@ -209,6 +223,20 @@ def speech_pieces(samples: np.ndarray, method: str, options: VadOptions = VadOpt
     """Pieces of ``samples`` (16 kHz) holding speech, each at most ``max_seconds`` of contiguous audio."""
     probs = probabilities(samples, method)
     return group_spans(speech_spans(probs, len(samples), options), probs, max_seconds, options.max_gap)
+
+
+def speech_groups(samples: np.ndarray, method: str, options: VadOptions = VadOptions(),
+                  max_seconds: float = 30.0) -> list[list[tuple[int, int]]]:
+    """The speech of ``samples`` as groups of spans, each group at most ``max_seconds`` of speech.
+
+    The spans (each at most ``max_seconds``) are packed one by one, in order, as faster-whisper's
+    batched mode packs them: a window ends between two sentences, and is filled. Packing the
+    contiguous pieces of :func:`speech_pieces` instead left windows part-empty (a 20 s piece
+    does not fit after 15 s) and cost the hour-long file 0.5 WER points (docs/benchmarks.md).
+    """
+    probs = probabilities(samples, method)
+    spans = cut_long_spans(speech_spans(probs, len(samples), options), probs, max_seconds)
+    return pack_pieces(spans, max_seconds)
 
 
 def pack_pieces(pieces: list[tuple[int, int]], max_seconds: float = 30.0) -> list[list[tuple[int, int]]]:

@@ -3,14 +3,13 @@
 Whisper's own algorithm (:func:`engine.whisper.decoding.transcribe_whisper`) reads
 one 30 s window after another, each prompted with the text before it, so a
 window waits for the one before. Here the speech is first found by voice-activity
-detection (:mod:`engine.vad`) and cut into pieces of at most 30 s of contiguous
-audio, never holding a long pause; then ``batch_size`` pieces are encoded together
-and decoded together, ``batch_size`` x ``beam_size`` rows at each step of one beam
-search. On a CPU that is one large matrix product where there were many small
-ones; on a GPU it fills the device. This is faster-whisper's
-``BatchedInferencePipeline`` idea, in our own code, with two differences measured
-in ``docs/benchmarks.md``: pieces are contiguous audio (pauses of up to 2 s kept,
-so times and heatmaps are those of the file), and a piece whose text fails
+detection (:mod:`engine.vad`) and its stretches packed, in order, into pieces of at
+most 30 s of speech, the pauses between them cut out (the times are mapped back to the
+file); then ``batch_size`` pieces are encoded together and decoded together,
+``batch_size`` x ``beam_size`` rows at each step of one beam search. On a CPU that is
+one large matrix product where there were many small ones; on a GPU it fills the
+device. This is faster-whisper's ``BatchedInferencePipeline`` idea, in our own code,
+with one difference measured in ``docs/benchmarks.md``: a piece whose text fails
 Whisper's checks is decoded again at the fallback temperatures.
 
 Pieces are independent: no piece is prompted with the text of another (only the
@@ -30,7 +29,7 @@ import torch
 
 from engine.decode import StepInfo
 from engine.transcript import Chunk, Transcript
-from engine.vad import VadOptions, pack_pieces, speech_pieces
+from engine.vad import VadOptions, speech_groups
 from engine.whisper.audio import FRAMES_PER_SECOND, N_FRAMES, N_SAMPLES, SAMPLE_RATE, log_mel, pad_or_trim
 from engine.whisper.decoding import (
     WhisperOptions, _is_silence, _param, compression_ratio, decode_windows, decode_with_fallback, language_probs,
@@ -77,7 +76,7 @@ def transcribe_batched(
     """Transcribe ``samples`` (mono float32, 16 kHz) ``batch_size`` pieces of speech at a time.
 
     ``vad`` is "silero", "energy" or "off" (consecutive 30 s pieces). A piece is a group of
-    stretches of speech joined end to end (:func:`engine.vad.pack_pieces`); its times are
+    stretches of speech joined end to end (:func:`engine.vad.speech_groups`); its times are
     mapped back to the recording. ``on_step`` follows the first piece of the batch being
     decoded; ``on_chunk`` gets each piece's transcript, in order, times in the whole audio.
     Either may raise to stop.
@@ -89,7 +88,7 @@ def transcribe_batched(
     param = _param(model)
     options = replace(options, timestamps=False)  # one segment per piece: its words carry the times
     groups = ([[p] for p in fixed_pieces(len(samples))] if vad == "off"
-              else pack_pieces(speech_pieces(samples, vad, vad_options)))
+              else speech_groups(samples, vad, vad_options))
     language = options.language if tok.is_multilingual else "en"
     language_probability = None
     prompt = tok.encode(" " + options.initial_prompt.strip()) if options.initial_prompt else []

@@ -14,7 +14,9 @@ import pytest
 
 from engine import vad
 from engine.errors import ParceroError
-from engine.vad import FRAME, SAMPLE_RATE, VadOptions, group_spans, resolve_method, speech_pieces, speech_spans
+from engine.vad import (
+    FRAME, SAMPLE_RATE, VadOptions, group_spans, resolve_method, speech_groups, speech_pieces, speech_spans,
+)
 
 CAJAL = Path(__file__).resolve().parents[3] / "shared" / "data" / "cajal-es"
 SR = SAMPLE_RATE
@@ -55,6 +57,41 @@ def test_spans_are_padded_but_never_past_the_audio():
     x, _ = bursts([("speech", 1.0), ("sil", 2.0)])
     [(a, b)] = speech_spans(vad.energy_probabilities(x), len(x), VadOptions(pad=0.3))
     assert a == 0 and b / SR == pytest.approx(1.3, abs=0.15)
+
+
+def test_a_pause_shorter_than_two_pads_is_shared_at_its_middle():
+    x, truth = bursts([("sil", 1.0), ("speech", 2.0), ("sil", 0.5), ("speech", 2.0), ("sil", 2.0)])
+    spans = speech_spans(vad.energy_probabilities(x), len(x), VadOptions(pad=0.4))
+    assert len(spans) == 2  # the neighbours stay apart, as two stretches of speech
+    (a1, b1), (a2, b2) = spans
+    assert b1 == a2  # touching: nothing of the pause is lost, nothing heard twice
+    assert b1 / SR == pytest.approx((truth[0][1] + truth[1][0]) / 2, abs=0.1)
+    assert a1 / SR == pytest.approx(truth[0][0] - 0.4, abs=0.1) and b2 / SR == pytest.approx(truth[1][1] + 0.4, abs=0.1)
+
+
+def test_speech_groups_fill_each_window_and_end_between_sentences():
+    # Twelve 7 s "sentences" 0.5 s apart: contiguous audio, 90 s. Packed sentence by sentence, a window
+    # takes four (about 30 s), ends in a pause, and the next starts with the next sentence.
+    layout = [("sil", 1.0)]
+    for _ in range(12):
+        layout += [("speech", 6.6), ("sil", 0.5)]
+    x, truth = bursts(layout)
+    groups = speech_groups(x, "energy")
+    assert sum(len(g) for g in groups) == 12
+    assert [len(g) for g in groups] == [4, 4, 4]
+    for g in groups:
+        assert sum(b - a for a, b in g) <= 30 * SR
+    ends = [g[-1][1] / SR for g in groups[:-1]]
+    pauses = [(truth[i][1], truth[i + 1][0]) for i in range(len(truth) - 1)]
+    assert all(any(lo - 0.05 <= e <= hi + 0.05 for lo, hi in pauses) for e in ends)  # never inside a sentence
+
+
+def test_speech_groups_cut_a_span_longer_than_a_window():
+    x, _ = bursts([("sil", 1.0), ("speech", 70.0), ("sil", 1.0)])
+    groups = speech_groups(x, "energy")
+    runs = [r for g in groups for r in g]
+    assert all(sum(b - a for a, b in g) <= 30 * SR for g in groups) and len(groups) == 3
+    assert all(p[1] == q[0] for p, q in zip(runs, runs[1:]))  # nothing lost between the parts
 
 
 def test_pieces_hold_at_most_30_s_and_never_a_long_pause():
