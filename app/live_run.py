@@ -38,6 +38,7 @@ class LiveRun(TranscriptionRun):
         self.behind = False
         self.committed_words = 0
         self.heard = 0.0  # seconds of recording the last pass heard
+        self.live_beam = LIVE_BEAM_SIZE
         self._connections += ((engine.live_text, self.on_engine_live_text),)
         engine.live_text.connect(self.on_engine_live_text)
         views.progress.hide()  # no end to be measured against while recording
@@ -53,7 +54,9 @@ class LiveRun(TranscriptionRun):
         """
         load_job, job = session.submit(choice, Live, options=options, live=live, attention=("decoder_cross",),
                                        heads="all")
-        return cls(session.engine, views, load_job, job, audio, settings, parent)
+        run = cls(session.engine, views, load_job, job, audio, settings, parent)
+        run.live_beam = options.beam_size  # the page's beam box shows it while the run lasts
+        return run
 
     @Slot(object)
     def feed(self, samples) -> None:
@@ -136,11 +139,27 @@ def recording_stopped(page, path: str) -> None:
         page._update_controls()
 
 
+def live_weights(page) -> str:
+    """How the live passes hold the model's weights: the person's CPU weights, except float32 on a CPU that
+    multiplies bfloat16 in hardware, where live text uses bfloat16.
+
+    Measured in the window (``bench/bench_live_window.py``, Whisper base, 2 cores): float32 passes take
+    about 2 s and words are final about 5 s after they are spoken; bfloat16 passes 0.8 s, words 2.2 s.
+    A GPU keeps its own precision.
+    """
+    from engine.device import pick_device
+    from engine.quantize import cpu_has_bf16
+
+    on_cpu = page.device != "cuda" and pick_device(page.device).type == "cpu"  # as the engine will decide
+    return "bf16" if on_cpu and page.cpu_weights == "none" and cpu_has_bf16() else page._quantize()
+
+
 def start_live(page, path: Path) -> LiveRun | None:
     """The Transcribe page's live transcription of the recording just started at ``path``; None when none.
 
     Without a model, or with the engine down, the recording goes on and the page says why there is no
-    live text. The live beam (LIVE_BEAM_SIZE) without fallback: a pass must take well under a second or two.
+    live text. The live beam (LIVE_BEAM_SIZE) without fallback, and :func:`live_weights`: a pass must take
+    well under a second or two.
     """
     from dataclasses import replace
 
@@ -154,7 +173,7 @@ def start_live(page, path: Path) -> LiveRun | None:
     options = replace(page.decode_options(), beam_size=LIVE_BEAM_SIZE, temperature_fallback=False)
     settings = {**page.options.recorded_settings(options), "live": True}
     try:
-        run = LiveRun.start(page.session, ModelChoice(model, page.device, page._quantize()), options,
+        run = LiveRun.start(page.session, ModelChoice(model, page.device, live_weights(page)), options,
                             page.run_views, audio=path, settings=settings, parent=page)
     except ParceroError as error:  # the engine is not running
         page.show_error(error_text(error))

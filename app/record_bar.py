@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QPushButton, QW
 from app.audio_io import Recorder, audio_backend_status, list_input_devices
 from app.i18n import translate
 from app.widgets.level_meter import LevelMeter
+from engine.live.options import LIVE_BEAM_SIZE
 
 LIVE_SECONDS = 10  # the scrolling waveform while recording shows this many seconds
 LIVE_REDRAW_SECONDS = 0.25
@@ -54,7 +55,9 @@ class RecordBar(QWidget):
         self.live_check = QCheckBox(translate("TranscribePage", "Live text"))
         self.live_check.setToolTip(translate("TranscribePage", "Transcribe while recording: final words in black, "
                                              "the guess after them in grey, the model's attention as you speak. "
-                                             "The recording is saved as usual."))
+                                             "The recording is saved as usual. To keep up with the voice, live "
+                                             "passes use beam %1, and bfloat16 weights on a CPU that has them."
+                                             ).replace("%1", str(LIVE_BEAM_SIZE)))
         available, reason = audio_backend_status("input")
         for index, name in list_input_devices() if available else []:
             self.device_combo.addItem(name, index)

@@ -49,6 +49,7 @@ class TranscribeOptions(QObject):
         self.beam_spin.setRange(1, 16)
         self.beam_spin.setPrefix(translate("TranscribePage", "beam "))
         self.beam_spin.setToolTip(translate("TranscribePage", "Beam size: 1 = greedy (fastest)"))
+        self._own_beam: int | None = None  # the person's beam, kept while the box shows the live one
         self.language_combo = QComboBox()
         for code, name in LANGUAGES:
             self.language_combo.addItem(translate("TranscribePage", name), code)
@@ -122,6 +123,27 @@ class TranscribeOptions(QObject):
             "TranscribePage", "The language spoken; detecting it reports the language found and how sure the model is"))
         self.task_combo.setToolTip(why or translate(
             "TranscribePage", "Write what is said, or translate the speech into English"))
+
+    def show_live_beam(self, live_beam: int | None) -> None:
+        """While live text runs, the beam box shows the beam its passes use (``live_beam``), greyed out; None:
+        the person's own beam again, as it was. The box never says one beam while the engine uses another."""
+        box = self.beam_spin
+        if live_beam is not None and self._own_beam is None:
+            self._own_beam = box.value()
+            box.blockSignals(True)  # the person's stored beam is not changed by live text
+            box.setValue(live_beam)
+            box.blockSignals(False)
+            box.setEnabled(False)
+            box.setToolTip(translate(
+                "TranscribePage", "Live text uses beam %1, fast enough to keep up with the voice; "
+                "your beam applies when you transcribe a file").replace("%1", str(live_beam)))
+        elif live_beam is None and self._own_beam is not None:
+            box.blockSignals(True)
+            box.setValue(self._own_beam)
+            box.blockSignals(False)
+            self._own_beam = None
+            box.setEnabled(True)
+            box.setToolTip(translate("TranscribePage", "Beam size: 1 = greedy (fastest)"))
 
     @Slot(int)
     def on_beam_spin_value_changed(self, value: int) -> None:

@@ -472,6 +472,7 @@ class TranscribePage(QWidget):
         # Never a silent translation: the button says what it will do.
         self.transcribe_button.setText(self.tr("Translate") if self.options.translating() else self.tr("Transcribe"))
         self.options.update_choices()
+        self.options.show_live_beam(self.run.live_beam if busy and hasattr(self.run, "live_beam") else None)
         self.cancel_button.setEnabled(busy)
         has_text = self.result is not None and self.result.has_text  # nothing found: nothing to save
         self.export_button.setEnabled(has_text)

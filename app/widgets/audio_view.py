@@ -147,7 +147,7 @@ class AudioView(QWidget):
         plot = self.waveform_plot
         style_plot(plot, self._text_color, time_axis=False)
         plot.showGrid(x=True, y=False, alpha=0.15)
-        plot.setYRange(-1.0, 1.0, padding=0)
+        plot.setYRange(-1.25, 1.25, padding=0)  # with room: the "-1.0" tick is not drawn over the spectrogram's "7k"
         self.waveform_curve = plot.plot(pen=pg.mkPen(self._wave_color, width=1))
 
     def _build_spectrogram_plot(self) -> None:

@@ -2493,8 +2493,8 @@ hipótesis: {hypothesis}</translation>
         <translation>Texto en vivo</translation>
     </message>
     <message>
-        <source>Transcribe while recording: final words in black, the guess after them in grey, the model&apos;s attention as you speak. The recording is saved as usual.</source>
-        <translation>Transcribir mientras se graba: las palabras definitivas en negro, la conjetura que las sigue en gris, la atención del modelo mientras habla. La grabación se guarda como siempre.</translation>
+        <source>Transcribe while recording: final words in black, the guess after them in grey, the model&apos;s attention as you speak. The recording is saved as usual. To keep up with the voice, live passes use beam %1, and bfloat16 weights on a CPU that has them.</source>
+        <translation>Transcribir mientras se graba: las palabras definitivas en negro, la conjetura que las sigue en gris, la atención del modelo mientras habla. La grabación se guarda como siempre. Para seguir el ritmo de la voz, las pasadas en vivo usan el haz %1 y, en una CPU que los admita, pesos bfloat16.</translation>
     </message>
     <message>
         <source>▶ Play</source>
@@ -2543,6 +2543,10 @@ hipótesis: {hypothesis}</translation>
     <message>
         <source>Shift+drag on the waveform to select a stretch</source>
         <translation>Mayús+arrastrar sobre la forma de onda para seleccionar un tramo</translation>
+    </message>
+    <message>
+        <source>Live text uses beam %1, fast enough to keep up with the voice; your beam applies when you transcribe a file</source>
+        <translation>El texto en vivo usa el haz %1, lo bastante rápido para seguir la voz; su haz se aplica cuando transcribe un archivo</translation>
     </message>
     <message>
         <source>Transcribe</source>

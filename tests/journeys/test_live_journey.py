@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from engine.audio import load_audio
+from engine.live.options import LIVE_BEAM_SIZE
 from engine.metrics import error_rates
 from tests.journeys.conftest import choose_model, snapshot, wait_until
 
@@ -52,8 +53,11 @@ def test_live_text_while_recording_then_everything_saved_and_exported(qtbot, jou
     choose_model(page.model_picker, whisper_base)
     assert page.record_bar.live_check.isEnabled()
     page.record_bar.live_check.setChecked(True)
+    page.beam_spin.setValue(2)  # the person's beam, for files
     page.record_button.click()
     assert page.recorder.is_recording and page.run is not None
+    # The beam box says which beam the live passes use, and cannot be changed under them.
+    assert page.beam_spin.value() == LIVE_BEAM_SIZE and not page.beam_spin.isEnabled()
     # Words become final while the person is still speaking, and the heatmap follows the voice.
     wait_until(qtbot, lambda: len(page.transcript_view.words) >= 5, 60, "live words committed while recording")
     assert page.recorder.is_recording
@@ -65,6 +69,7 @@ def test_live_text_while_recording_then_everything_saved_and_exported(qtbot, jou
     with qtbot.waitSignal(page.transcription_finished, timeout=120000):
         page.record_button.click()  # stop: the last words are finalised, nothing is dropped
     assert page.result is not None and page.run is None
+    assert page.beam_spin.value() == 2 and page.beam_spin.isEnabled()  # the person's own beam, back
     text = page.result.transcript.text
     assert error_rates([reference], [text]).wer < 0.3, text
     shown = page.transcript_view.plain_text()
