@@ -33,12 +33,12 @@ class LiveRun(TranscriptionRun):
     behind_changed = Signal(bool)  # True: passes take too long for the voice (fewer updates now)
 
     def __init__(self, engine, views: RunViews, load_job: int | None, job: int, audio: Path | None,
-                 settings: dict | None = None, parent: QObject | None = None):
+                 settings: dict | None = None, parent: QObject | None = None, live_beam: int = LIVE_BEAM_SIZE):
         super().__init__(engine, views, load_job, job, 0.0, audio, settings, parent)
         self.behind = False
         self.committed_words = 0
         self.heard = 0.0  # seconds of recording the last pass heard
-        self.live_beam = LIVE_BEAM_SIZE
+        self.live_beam = live_beam  # the page's beam box shows it while the run lasts
         self._connections += ((engine.live_text, self.on_engine_live_text),)
         engine.live_text.connect(self.on_engine_live_text)
         views.progress.hide()  # no end to be measured against while recording
@@ -54,9 +54,7 @@ class LiveRun(TranscriptionRun):
         """
         load_job, job = session.submit(choice, Live, options=options, live=live, attention=("decoder_cross",),
                                        heads="all")
-        run = cls(session.engine, views, load_job, job, audio, settings, parent)
-        run.live_beam = options.beam_size  # the page's beam box shows it while the run lasts
-        return run
+        return cls(session.engine, views, load_job, job, audio, settings, parent, live_beam=options.beam_size)
 
     @Slot(object)
     def feed(self, samples) -> None:

@@ -12,7 +12,7 @@ The text here belongs to the Transcribe page: it is translated in the
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, QSettings, Signal, Slot
+from PySide6.QtCore import QObject, QSettings, QSignalBlocker, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QLineEdit, QSpinBox, QWidget
 
 from app.decode_options import DecodeOptionsDialog, recorded_settings
@@ -48,7 +48,8 @@ class TranscribeOptions(QObject):
         self.beam_spin = QSpinBox()
         self.beam_spin.setRange(1, 16)
         self.beam_spin.setPrefix(translate("TranscribePage", "beam "))
-        self.beam_spin.setToolTip(translate("TranscribePage", "Beam size: 1 = greedy (fastest)"))
+        self._beam_tip = translate("TranscribePage", "Beam size: 1 = greedy (fastest)")
+        self.beam_spin.setToolTip(self._beam_tip)
         self._own_beam: int | None = None  # the person's beam, kept while the box shows the live one
         self.language_combo = QComboBox()
         for code, name in LANGUAGES:
@@ -127,23 +128,16 @@ class TranscribeOptions(QObject):
     def show_live_beam(self, live_beam: int | None) -> None:
         """While live text runs, the beam box shows the beam its passes use (``live_beam``), greyed out; None:
         the person's own beam again, as it was. The box never says one beam while the engine uses another."""
-        box = self.beam_spin
-        if live_beam is not None and self._own_beam is None:
-            self._own_beam = box.value()
-            box.blockSignals(True)  # the person's stored beam is not changed by live text
-            box.setValue(live_beam)
-            box.blockSignals(False)
-            box.setEnabled(False)
-            box.setToolTip(translate(
-                "TranscribePage", "Live text uses beam %1, fast enough to keep up with the voice; "
-                "your beam applies when you transcribe a file").replace("%1", str(live_beam)))
-        elif live_beam is None and self._own_beam is not None:
-            box.blockSignals(True)
-            box.setValue(self._own_beam)
-            box.blockSignals(False)
-            self._own_beam = None
-            box.setEnabled(True)
-            box.setToolTip(translate("TranscribePage", "Beam size: 1 = greedy (fastest)"))
+        if (live_beam is None) == (self._own_beam is None):
+            return  # already showing what it should
+        box, live = self.beam_spin, live_beam is not None
+        own, self._own_beam = self._own_beam, (box.value() if live else None)
+        with QSignalBlocker(box):  # the person's stored beam is not changed by live text
+            box.setValue(live_beam if live else own)
+        box.setEnabled(not live)
+        box.setToolTip(translate("TranscribePage", "Live text uses beam %1, fast enough to keep up with the voice; "
+                                 "your beam applies when you transcribe a file").replace("%1", str(live_beam))
+                       if live else self._beam_tip)
 
     @Slot(int)
     def on_beam_spin_value_changed(self, value: int) -> None:

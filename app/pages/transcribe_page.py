@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 from app.audio_io import Player, Recorder
 from app.engine_messages import error_text
 from app.i18n import QT_TRANSLATE_NOOP, translate
-from app.live_run import recording_stopped, start_live
+from app.live_run import LiveRun, recording_stopped, start_live
 from app.model_session import ModelChoice, ModelSession
 from app.record_bar import RecordBar
 from app.settings_dialog import load_settings
@@ -472,7 +472,7 @@ class TranscribePage(QWidget):
         # Never a silent translation: the button says what it will do.
         self.transcribe_button.setText(self.tr("Translate") if self.options.translating() else self.tr("Transcribe"))
         self.options.update_choices()
-        self.options.show_live_beam(self.run.live_beam if busy and hasattr(self.run, "live_beam") else None)
+        self.options.show_live_beam(self.run.live_beam if isinstance(self.run, LiveRun) else None)
         self.cancel_button.setEnabled(busy)
         has_text = self.result is not None and self.result.has_text  # nothing found: nothing to save
         self.export_button.setEnabled(has_text)

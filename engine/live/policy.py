@@ -158,9 +158,7 @@ class StableAlignAtt:
         k = 0
         if self._previous is not None:
             k = min(AlignAtt(self.margin).commit(hypothesis, audio_end), _common_prefix(keys, self._previous))
-        # Passes that keep disagreeing (one hears "fuera a insistir", the next "fuera insistir") must not hold
-        # a word back for ever: twice the margin behind the frontier, AlignAtt alone decides.
-        k = max(k, AlignAtt(FAR_MARGINS * self.margin).commit(hypothesis, audio_end))
+        k = max(k, AlignAtt(FAR_MARGINS * self.margin).commit(hypothesis, audio_end))  # the backstop (docstring)
         self._previous = keys[k:]
         return k
 
