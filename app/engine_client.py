@@ -27,8 +27,8 @@ from app.i18n import translate
 from engine.client import EngineClient
 from engine.errors import ParceroError
 from engine.protocol import (
-    AttentionFrame, Cancelled, ChunkAttention, ChunkResult, Command, EngineInfo, EvalResult, Event, Failed, Finished,
-    LiveText, PartialTranscript, Progress, Ready, Started, TrainMetrics, WorkerExited,
+    AttentionFrame, Cancelled, ChunkResult, Command, EngineInfo, EvalResult, Event, Failed, Finished, LiveText,
+    PartialTranscript, Progress, Ready, Started, TrainMetrics, WorkerExited,
 )
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,6 @@ class QtEngineClient(QObject):
     progress_changed = Signal(int, float, float, str)  # job id, done, total, unit ("seconds", "utterances", "steps")
     partial_transcript = Signal(int, object)  # job id, PartialTranscript (tokens and text so far in a chunk)
     attention_frame = Signal(int, object)  # job id, AttentionFrame (float16 matrix)
-    chunk_attention = Signal(int, object)  # job id, ChunkAttention (a whole chunk's cross-attention at once)
     chunk_finished = Signal(int, object)  # job id, ChunkResult (text and word times of one chunk)
     live_text = Signal(int, object)  # job id, LiveText (words committed by a live pass, the tentative tail)
     train_metrics = Signal(int, dict)  # job id, one metrics.jsonl record or "live" point
@@ -192,8 +191,6 @@ class QtEngineClient(QObject):
             self.chunk_finished.emit(job, event)
         elif isinstance(event, LiveText):
             self.live_text.emit(job, event)
-        elif isinstance(event, ChunkAttention):
-            self.chunk_attention.emit(job, event)
         elif isinstance(event, TrainMetrics):
             self.train_metrics.emit(job, event.record)
         elif isinstance(event, EvalResult):

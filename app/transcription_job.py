@@ -101,7 +101,6 @@ class TranscriptionRun(QObject):
             (engine.job_stopped_early, self.on_engine_job_stopped_early),
             (engine.partial_transcript, self.on_engine_partial_transcript),
             (engine.attention_frame, self.on_engine_attention_frame),
-            (engine.chunk_attention, self.on_engine_chunk_attention),
             (engine.chunk_finished, self.on_engine_chunk_finished),
             (engine.progress_changed, self.on_engine_progress_changed),
             (engine.worker_exited, self.on_engine_worker_exited),
@@ -290,17 +289,6 @@ class TranscriptionRun(QObject):
         text, special = labels[event.step] if event.step < len(labels) else (END_MARK, True)
         for head, row in heads:
             view.add_row(event.layer, head, event.step, row, text, special)
-
-    @Slot(int, object)
-    def on_engine_chunk_attention(self, job: int, event) -> None:
-        """A chunk's whole cross-attention at once (a live pass's): shown in place of the one before."""
-        if job != self.job:
-            return
-        self._partial_chunk = event.chunk
-        texts, special = list(event.token_texts), list(event.special or (False,) * len(event.token_texts))
-        extra = event.matrix.shape[2] - len(texts)  # the end of the text, after the tokens
-        self.views.attention.set_attention(event.matrix, texts + [END_MARK] * extra, event.frame_seconds,
-                                           event.chunk_start + self.offset, special + [True] * extra, event.averaged)
 
     @Slot(int, object)
     def on_engine_chunk_finished(self, job: int, event) -> None:

@@ -48,7 +48,6 @@ class Backend(ABC):
     takes_prompt = False  # DecodeOptions.initial_prompt applies (text that came before the audio)
     live_policy = "ctc"  # what live transcription's "auto" policy means (engine.live.policy)
     uses_feature_config = True  # [features] and [spec_augment] (VTLN, VTLP) shape what the model hears
-    keeps_decoded_attention = False  # with capture_attention, decoded_attention() finds every token's attention
 
     # ---- model files ---------------------------------------------------------------
 
@@ -108,15 +107,6 @@ class Backend(ABC):
     @abstractmethod
     def token_labels(self, loaded: LoadedModel, tokens: Sequence[int]) -> tuple[tuple[str, ...], tuple[bool, ...]]:
         """Each token's text as a heatmap row label, and whether it is special (not text)."""
-
-    def decoded_attention(self, loaded: LoadedModel, transcript: Transcript) -> tuple[list[int], np.ndarray] | None:
-        """A one-chunk transcript's tokens and the cross-attention of each, when decoding leaves them behind.
-
-        Returns (token ids, float16 (layers, H, len(ids) + 1, T) whose last row is the end of the text), or None
-        when there is none (``capture_attention`` off, more than one chunk, no text). A family that keeps them
-        (``keeps_decoded_attention``) lets a live pass decode without per-step attention and send its heatmap once.
-        """
-        return None
 
     # ---- evaluation ------------------------------------------------------------------
 

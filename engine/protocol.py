@@ -68,9 +68,8 @@ class Transcribe(Command):
 class Live(Command):
     """Transcribe audio while it arrives (:class:`LiveAudio`), until :class:`StopLive` or :class:`Cancel`.
 
-    Sends :class:`LiveText` after every pass and the cross-attention of the pass's hypothesis:
-    one :class:`ChunkAttention` after the text where the family keeps it (Whisper), else
-    AttentionFrames step by step like Transcribe; ends with Finished (the whole transcript) on StopLive, having
+    Sends :class:`LiveText` after every pass and, like Transcribe, the cross-attention of
+    the pass's hypothesis; ends with Finished (the whole transcript) on StopLive, having
     decoded every sample sent, or Cancelled (the text committed so far) on Cancel.
     """
 
@@ -197,22 +196,6 @@ class AttentionFrame(Event):
     chunk: int = 0
     chunk_start: float = 0.0
     frame_seconds: float = 0.04  # seconds per encoder frame, to align with the audio
-
-
-@dataclass(frozen=True)
-class ChunkAttention(Event):
-    """A chunk's whole decoder cross-attention at once, e.g. a live pass's hypothesis (from its word-timing
-    pass), in place of one :class:`AttentionFrame` per step: one event per pass, drawn once."""
-
-    chunk: int
-    chunk_start: float  # seconds: where the chunk starts in the audio
-    # float16 (layers, H, rows, T_enc), every head; the rows are the tokens, then the end of the text. With
-    # ``averaged`` H is 1: the heads' mean. T_enc counts the frames that hold audio, as AttentionFrame's.
-    matrix: np.ndarray = field(repr=False)
-    token_texts: tuple[str, ...] = ()  # one heatmap label per token (PartialTranscript's), not the end's
-    special: tuple[bool, ...] = ()
-    averaged: bool = False
-    frame_seconds: float = 0.04
 
 
 @dataclass(frozen=True)

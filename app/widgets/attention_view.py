@@ -357,18 +357,14 @@ class AttentionView(_HeatmapPanel):
             self._draw_timer.start()
 
     def set_attention(self, attention: np.ndarray, texts: list[str], frame_seconds: float = 0.04,
-                      chunk_start: float = 0.0, special: list[bool] | None = None, averaged: bool = False) -> None:
-        """Show a finished result at once, e.g. ``Transcript.cross_attention`` or a live pass's.
+                      chunk_start: float = 0.0, special: list[bool] | None = None) -> None:
+        """Show a finished result at once, e.g. ``Transcript.cross_attention``.
 
-        ``attention`` has shape = (n_layers, n_heads, n_tokens, n_frames); ``averaged``: its one
-        head is the mean of the heads, and the pickers offer only the average.
+        ``attention`` has shape = (n_layers, n_heads, n_tokens, n_frames).
         """
         n_layers, n_heads, n_tokens, n_frames = attention.shape
-        self.reset(n_frames, n_layers, 0 if averaged else n_heads, frame_seconds, chunk_start)
+        self.reset(n_frames, n_layers, n_heads, frame_seconds, chunk_start)
         for layer in range(n_layers):
-            if averaged:
-                self._rows[(layer, None)] = (attention[layer, 0].astype(np.float16), np.ones(n_tokens, bool))
-                continue
             for head in range(n_heads):
                 self._rows[(layer, head)] = (attention[layer, head].astype(np.float16), np.ones(n_tokens, bool))
             self._sums[layer] = attention[layer].astype(np.float32).sum(axis=0), np.full(n_tokens, n_heads, np.float32)

@@ -11,11 +11,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-import numpy as np
-
 from engine.errors import JobCancelled, ParceroError
 from engine.live.stream import LiveSession, LiveStatus, LiveTranscriber, LiveUpdate
-from engine.protocol import Cancelled, ChunkAttention, Finished, Live, LiveText
+from engine.protocol import Cancelled, Finished, Live, LiveText
 from engine.transcribe import check_decode_options
 from engine.transcription_job import TranscriptionJob, model_identity
 
@@ -31,23 +29,13 @@ class LiveJob(TranscriptionJob):
         super().__init__(job.command, loaded, job.cancel, send)
         self.job = job
         self.session: LiveSession | None = None
-        self.transcriber: LiveTranscriber | None = None
-        self.after_pass = False  # the heatmap is sent once per pass (ChunkAttention), not step by step
 
     def run(self):
         c: Live = self.command
         self._check_live()
-        heatmap = "decoder_cross" in c.attention
-        # A family whose decoding leaves each token's attention behind (Whisper's word timings) sends a pass's
-        # heatmap once, after its text: computing and sending it at every step of the beam search, as a file's
-        # transcription does, held live text back by a quarter of a second (docs/live.md).
-        self.after_pass = heatmap and self.backend.keeps_decoded_attention
-        options = dataclasses.replace(c.options, step_attention=heatmap and not self.after_pass,
-                                      capture_attention=self.after_pass)
-        # The step hook also stops a pass when the job is cancelled, so it is there even without attention.
-        on_step = self._check_cancel if self.after_pass else self._on_step
-        transcriber = LiveTranscriber(self.loaded, options, c.live, on_step=on_step)
-        self.transcriber = transcriber
+        options = dataclasses.replace(c.options, step_attention="decoder_cross" in c.attention)
+        # _on_step also stops a pass when the job is cancelled, so it is there even without attention.
+        transcriber = LiveTranscriber(self.loaded, options, c.live, on_step=self._on_step)
         session = LiveSession(transcriber, self._on_update)
         with self.job.lock:  # audio that came while the job waited in the queue goes first
             for samples in self.job.inbox:
@@ -85,26 +73,6 @@ class LiveJob(TranscriptionJob):
         self.send(LiveText(self.command.job_id, _timed(update.committed), _timed(update.tentative),
                            round(update.audio_end, 3), round(status.backlog, 3), status.behind,
                            round(update.decode_seconds, 3), update.final, update.forced))
-        if self.after_pass and self.transcriber.last_pass is not None:  # the text first: it is what is waited for
-            self._send_pass_attention(*self.transcriber.last_pass)
-
-    def _check_cancel(self, chunk, info) -> None:
-        if self.cancel.is_set():
-            raise JobCancelled()
-
-    def _send_pass_attention(self, chunk, transcript) -> None:
-        found = self.backend.decoded_attention(self.loaded, transcript)
-        if found is None:  # the pass read more than one window, or heard nothing
-            return
-        tokens, attention = found
-        n = self._audio_frames(chunk)
-        matrix = np.asarray(attention)[..., :n]
-        averaged = self.command.heads == "average"
-        if averaged:
-            matrix = matrix.astype(np.float32).mean(axis=1, keepdims=True)
-        texts, special = self._token_labels(tokens)
-        self.send(ChunkAttention(self.command.job_id, chunk.index, chunk.start, matrix.astype(np.float16),
-                                 texts, special, averaged, self.frame_seconds))
 
     def _cancelled(self, transcriber: LiveTranscriber) -> Cancelled:
         partial = transcriber.transcript()

@@ -84,9 +84,6 @@ class LiveTranscriber:
         self.passes = 0
         self._buffer = np.zeros(0, np.float32)
         self._buffer_start = 0  # sample of the recording where the buffer starts
-        # The last update's pass: its chunk (index = pass, times in the recording) and transcript (times in the
-        # buffer; with the cross-attention when options.capture_attention); None when the update decoded nothing.
-        self.last_pass: tuple[Chunk, Transcript] | None = None
 
     @property
     def buffered_samples(self) -> int:
@@ -107,7 +104,6 @@ class LiveTranscriber:
     def update(self, final: bool = False) -> LiveUpdate:
         """Decode the buffer; commit what the policy allows (``final``: everything)."""
         audio_end = self.received / self.sample_rate
-        self.last_pass = None
         if len(self._buffer) < MIN_PASS_SECONDS * self.sample_rate:
             committed = self.tentative if final else []
             self.committed += committed
@@ -164,7 +160,6 @@ class LiveTranscriber:
                 self.on_step(Chunk(self.passes, offset + chunk.start, offset + chunk.end, 0), info)
         result = transcribe_long(self.loaded, self._buffer, options, max_chunk_seconds=seconds + 5.0,
                                  on_step=on_step)
-        self.last_pass = Chunk(self.passes, offset, offset + seconds, 0), result
         return [w for w in shifted(result, offset).words if w.text.strip()]
 
     def _new_words(self, hypothesis: list[TimedText]) -> list[TimedText]:

@@ -26,7 +26,6 @@ class WhisperBackend(Backend):
     takes_prompt = True
     live_policy = "stable"  # AlignAtt, and the pass before must agree (engine.live.policy.StableAlignAtt)
     uses_feature_config = False  # its own 30 s log-mel front end: no VTLN, VTLP or SpecAugment
-    keeps_decoded_attention = True  # the word-timing pass's, teacher-forced over the text
     always_fine_tunes = True  # Whisper is never trained from nothing here
     default_peak_lr = 1e-5  # published Whisper fine-tuning recipes use 1e-5 and below
 
@@ -85,14 +84,6 @@ class WhisperBackend(Backend):
         from engine.whisper.decoding import token_pieces
 
         return token_pieces(loaded.tokenizer, list(tokens))
-
-    def decoded_attention(self, loaded, transcript):
-        # The word-timing pass (teacher-forced over the text tokens) keeps every head's attention.
-        attention = getattr(transcript, "cross_attention", None)
-        if attention is None:
-            return None
-        eot = loaded.tokenizer.eot
-        return [t for s in transcript.segments for t in s.tokens if t < eot], attention
 
     def evaluate(self, loaded, utterances, base_dir, options, on_progress=None):
         # 30 s windows and its own front end: one utterance at a time, scored like any transcript.

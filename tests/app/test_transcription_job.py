@@ -18,7 +18,6 @@ from PySide6.QtCore import SIGNAL
 from app.model_session import ModelChoice, ModelSession
 from app.transcript_result import TranscriptResult
 from app.transcription_job import TranscriptionRun
-from app.widgets.attention_view import END_MARK
 from engine.audio import save_wav
 from engine.protocol import AttentionFrame, ChunkResult, PartialTranscript
 from engine.transcript import DecodeOptions, TimedText, Transcript
@@ -66,35 +65,6 @@ def test_a_window_decoded_again_says_so_and_its_heatmap_starts_afresh(engine, vi
     assert views.attention.n_tokens == 1  # the old attempt's rows are gone
     step(1, "ho", 0.4)
     assert views.attention.n_tokens == 2
-    run.abandon()
-
-
-def test_a_live_pass_heatmap_arrives_whole_and_replaces_the_one_before(engine, views):
-    from engine.protocol import ChunkAttention
-
-    run, _ = follow(engine, views)
-
-    def chunk_attention(chunk, start, texts, job=JOB, heads=8):
-        m = np.zeros((2, heads, len(texts) + 1, 40), np.float16)
-        for row in range(len(texts) + 1):
-            m[:, :, row, 5 * row] = 1  # each token looks a little later
-        return ChunkAttention(job, chunk, start, m, tuple(texts), (False,) * len(texts), heads == 1, 0.02)
-
-    engine.chunk_attention.emit(JOB + 1, chunk_attention(0, 0.0, [" otro"]))  # another job's: not drawn
-    assert views.attention.n_tokens == 0
-    engine.chunk_attention.emit(JOB, chunk_attention(0, 1.0, [" Pre", "f", "ieren"]))
-    view = views.attention
-    assert view.tokens() == [" Pre", "f", "ieren", END_MARK]
-    assert view.shown_tokens() == [" Pre", "f", "ieren"]  # the end of the text is special: hidden
-    assert view.chunk_start == 1.0 and view.chunk_end == pytest.approx(1.8)
-    assert view.matrix(1, 3)[2].argmax() == 10 and view.matrix(1, None)[1].argmax() == 5
-    view.select(1, 3)  # the person looks at layer 1, head 3
-    engine.chunk_attention.emit(JOB, chunk_attention(1, 2.5, [" el", " libro"]))  # the next pass replaces it
-    assert view.shown_tokens() == [" el", " libro"] and view.chunk_start == 2.5
-    assert view.selected() == (1, 3)  # and the person's choice stays
-    engine.chunk_attention.emit(JOB, chunk_attention(2, 3.0, [" a"], heads=1))  # heads averaged by the engine
-    assert view.shown_tokens() == [" a"] and view.selected() == (1, None)
-    assert view.matrix(0, None)[0].argmax() == 0
     run.abandon()
 
 

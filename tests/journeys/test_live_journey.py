@@ -64,9 +64,6 @@ def test_live_text_while_recording_then_everything_saved_and_exported(qtbot, jou
     assert streams[0].active, "text came only after the voice ended"
     wait_until(qtbot, lambda: len(page.attention_view.shown_rows()) > 0, 30, "the heatmap's rows")
     assert page.attention_view.chunk_start > 0 or len(page.transcript_view.words) < 40  # it moves with the voice
-    # Its rows are the pass's words (Whisper's pieces), every head of every layer to pick from.
-    assert any(label.strip().isalpha() for label in page.attention_view.shown_tokens())
-    assert page.attention_view.layer_combo.count() == 6 and page.attention_view.head_combo.count() >= 9
     snapshot(window, "journey-live-while-recording")
     wait_until(qtbot, lambda: streams[0].finished.is_set(), 60, "the whole recording played")
     with qtbot.waitSignal(page.transcription_finished, timeout=120000):
