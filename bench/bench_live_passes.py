@@ -45,6 +45,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--quantize", default="none")
     p.add_argument("--seconds", type=float, help="only the first N seconds (the reference is then not used)")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--attention", choices=("none", "steps", "after"), default="none",
+                   help="the heatmap's attention: none, computed at every step of the search (the window before "
+                        "2026-12-06), or kept from the word-timing pass (the window since)")
     p.add_argument("--out", type=Path)
     return p.parse_args(argv)
 
@@ -73,7 +76,10 @@ def main(argv: list[str] | None = None) -> int:
         reference_path.is_file() else None
 
     live = LiveOptions(policy=args.policy, margin=margin)
-    transcriber = LiveTranscriber(loaded, DecodeOptions(beam_size=beam, temperature_fallback=False), live)
+    options = DecodeOptions(beam_size=beam, temperature_fallback=False, step_attention=args.attention == "steps",
+                            capture_attention=args.attention == "after")
+    on_step = (lambda chunk, info: None) if args.attention == "steps" else None
+    transcriber = LiveTranscriber(loaded, options, live, on_step=on_step)
     step = max(1, int(args.step * 16000))
     latencies: list[float] = []
     t0 = time.perf_counter()
@@ -88,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     report = {
         "benchmark": "live-passes", "audio": str(args.audio), "audio_seconds": round(len(samples) / 16000, 1),
         "model": loaded.name, "quantize": args.quantize, "policy": transcriber.policy.name, "margin": margin,
-        "beam_size": beam, "step_s": args.step, "passes": transcriber.passes,
+        "beam_size": beam, "step_s": args.step, "attention": args.attention, "passes": transcriber.passes,
         "wer_live_vs_reference": None if rates is None else round(rates.wer * 100, 2),
         "cer_live_vs_reference": None if rates is None else round(rates.cer * 100, 2),
         "median_latency_from_own_end_s": percentile(latencies, 0.5),
