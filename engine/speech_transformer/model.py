@@ -194,6 +194,7 @@ class SpeechTransformer(nn.Module):
         self.decoder = nn.ModuleList(DecoderLayer(c, p) for p in layer_skip_probs(c.n_dec_layers, c.stochastic_depth))
         self.dec_ln = nn.LayerNorm(c.d_model)
         self.ctc_head = nn.Linear(c.d_model, c.vocab_size) if c.ctc else None
+        self.output_layer: nn.Module | None = None  # inference's own vocabulary projection (set_output_layer)
         self.drop = nn.Dropout(c.dropout)
 
     def encode(
@@ -274,7 +275,17 @@ class SpeechTransformer(nn.Module):
                 recorder.record("decoder_cross", i, w_cross)
         if cache is not None:
             cache.length += L
+        if self.output_layer is not None:  # inference's own copy of the projection (engine.quantize)
+            return self.output_layer(self.dec_ln(x))
         return self.dec_ln(x) @ self.embed.weight.T  # tied input and output embeddings
+
+    def tied_output_weight(self) -> Tensor:
+        """The output projection's weight (V, D): the token embedding's."""
+        return self.embed.weight
+
+    def set_output_layer(self, layer: nn.Module | None) -> None:
+        """Project onto the vocabulary with ``layer`` (the tied weight's copy, e.g. packed); None: the tied weight."""
+        self.output_layer = layer
 
     def ctc_log_probs(self, xa: Tensor) -> Tensor:
         """(B, T, D) -> (B, T, V) log-probabilities of the CTC head."""

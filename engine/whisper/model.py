@@ -161,6 +161,7 @@ class Whisper(nn.Module):
         self.config = config
         self.encoder = WhisperEncoder(config)
         self.decoder = WhisperDecoder(config)
+        self.output_layer: nn.Module | None = None  # inference's own vocabulary projection (set_output_layer)
         # Heads whose cross-attention follows the audio (used for word timings by DTW);
         # (layer, head) pairs. Default as Whisper's: every head of the upper half of the decoder.
         self.alignment_heads: list[tuple[int, int]] = [
@@ -211,6 +212,10 @@ class Whisper(nn.Module):
                 recorder.record("decoder_self", i, w_self)
             if need_cross:
                 recorder.record("decoder_cross", i, w_cross)
+        if self.output_layer is not None:  # inference's own copy of the projection (engine.quantize)
+            if cache is not None:
+                cache.length += L
+            return self.output_layer(d.ln(x)).float()
         if cache is not None:
             cache.length += L
             # Incremental decoding projects a few rows onto 51865 tokens. On the CPU, MKL runs that
@@ -219,6 +224,14 @@ class Whisper(nn.Module):
             h = d.ln(x).reshape(-1, x.shape[-1])  # (B * L, D)
             return (d.token_embedding.weight.to(x.dtype) @ h.T).T.reshape(*tokens.shape, -1).float()
         return (d.ln(x) @ d.token_embedding.weight.to(x.dtype).T).float()
+
+    def tied_output_weight(self) -> Tensor:
+        """The output projection's weight (V, D): the token embedding's."""
+        return self.decoder.token_embedding.weight
+
+    def set_output_layer(self, layer: nn.Module | None) -> None:
+        """Project onto the vocabulary with ``layer`` (the tied weight's copy, e.g. packed); None: the tied weight."""
+        self.output_layer = layer
 
     def ctc_log_probs(self, xa: Tensor) -> Tensor:
         raise RuntimeError("Whisper has no CTC head")

@@ -17,12 +17,12 @@ from engine.transcript import DecodeOptions
 from engine.errors import ParceroError
 from engine.metrics import error_rates
 from engine.models.io import load_model
-from engine.models.attention import MultiHeadAttention
+from engine.models.attention import KVCache, MultiHeadAttention
 from engine.speech_transformer.config import preset_config
 from engine.speech_transformer.model import SpeechTransformer
 from engine.quantize import (
-    HalfWeightLinear, Int8Linear, check_quantize, fbgemm_sums_8_bits_exactly, half_weights, int8_weights,
-    is_quantized, quantize_model,
+    HalfWeightLinear, Int8Linear, PackedLinear, check_quantize, fbgemm_sums_8_bits_exactly, half_weights,
+    int8_weights, is_quantized, onednn_packing_works, quantize_model,
 )
 from tests.conftest import OVERFIT_TEXTS
 from tests.helpers import collate, compute_features, tone_speech
@@ -60,10 +60,14 @@ def test_int8_model_transcribes_the_tone_data_as_float32_does(saved_model_dir, o
     assert (error <= layer.scale[:, None] / 2 + 1e-6).all()
 
 
-def test_none_leaves_the_model_alone_and_bad_requests_are_refused():
+def test_none_keeps_float32_and_bad_requests_are_refused():
     model = torch.nn.Sequential(torch.nn.Linear(4, 4)).eval()
+    x = torch.randn(3, 4)
+    before = model(x)
+    assert quantize_model(model, None) is model and type(model[0]) is torch.nn.Linear
+    assert quantize_model(model, "none", "cuda") is model and type(model[0]) is torch.nn.Linear  # CPU layouts only
     assert quantize_model(model, "none") is model and not is_quantized(model)
-    assert quantize_model(model, None) is model and not is_quantized(model)
+    assert torch.allclose(model(x), before, atol=1e-6) and model(x).dtype == torch.float32
     # (bf16 is being added beside this change: the message lists it where it is)
     with pytest.raises(ParceroError, match=r"quantize: expected one of none, int8, fp16(, bf16)?, got 'int4'"):
         quantize_model(model, "int4")
@@ -108,6 +112,44 @@ def test_worker_loads_an_int8_model_and_streams_no_attention_nobody_asked_for(sa
         assert not [e for e in events if isinstance(e, AttentionFrame)]  # ... attention does not
     finally:
         client.close()
+
+
+def test_packed_linear_is_the_float32_layer_for_any_number_of_rows():
+    if not onednn_packing_works():
+        pytest.skip("this PyTorch cannot lay out weights for oneDNN")
+    torch.manual_seed(0)
+    for bias in (True, False):
+        linear = torch.nn.Linear(64, 96, bias=bias)
+        for plain in (None, linear.weight.detach()):  # one row: F.linear on the original weight, when given
+            packed = PackedLinear(linear.weight, linear.bias, plain=plain)
+            for shape in ((1, 64), (5, 1, 64), (3, 1500, 64), (0, 64)):
+                x = torch.randn(*shape)
+                y = packed(x)
+                assert y.shape == (*shape[:-1], 96) and y.dtype == torch.float32
+                assert torch.allclose(y, linear(x), atol=1e-5)
+            strided = torch.randn(10, 64)[::2]  # every other row: not contiguous
+            assert torch.allclose(packed(strided), linear(strided), atol=1e-5)
+
+
+def test_float32_packs_a_large_tied_output_projection_only(monkeypatch):
+    if not onednn_packing_works():
+        pytest.skip("this PyTorch cannot lay out weights for oneDNN")
+    torch.manual_seed(3)
+    model = SpeechTransformer(preset_config("tiny", 300, n_enc_layers=1, n_dec_layers=2)).eval()
+    feats, lens = torch.randn(1, 120, 80), torch.tensor([120])
+    tokens = torch.tensor([[2, 5, 7]] * 5)  # five beams, as a step of beam search
+    with torch.inference_mode():
+        xa, enc_lens = model.encode(feats, lens)
+        plain = model.decode(tokens, xa, enc_lens)
+    assert quantize_model(model, "none") is model and model.output_layer is None  # 300 x 256: faster as it is
+    monkeypatch.setattr("engine.quantize.PACK_MIN_ELEMENTS", 1000)
+    embedding = model.embed.weight.detach().clone()
+    assert quantize_model(model, "none") is model and isinstance(model.output_layer, PackedLinear)
+    assert not is_quantized(model) and all(type(m) is not PackedLinear for m in model.decoder.modules())
+    assert torch.equal(model.embed.weight, embedding)  # the input's lookups read the original, kept
+    with torch.inference_mode():
+        torch.testing.assert_close(model.decode(tokens, xa, enc_lens), plain, rtol=1e-5, atol=1e-5)
+        torch.testing.assert_close(model.decode(tokens[:1], xa, enc_lens), plain[:1], rtol=1e-5, atol=1e-5)
 
 
 @pytest.mark.parametrize("options", [DecodeOptions(), DecodeOptions(beam_size=4, ctc_weight=0.3)])
@@ -271,6 +313,34 @@ def test_int8_whisper_base_keeps_float32s_predictions_on_a_real_clip(whisper_bas
     assert ((q_xa - xa).norm() / xa.norm()).item() < 0.15
     assert kl.mean().item() < 0.01 and kl.max().item() < 0.1, (kl.mean().item(), kl.max().item())
     assert (log_p.argmax(-1) == q_log_p.argmax(-1)).float().mean().item() >= 0.95
+
+
+@pytest.mark.slow
+def test_whisper_base_packed_for_onednn_gives_float32s_numbers_on_a_real_clip(whisper_base_dir):
+    from engine.whisper.audio import N_FRAMES, log_mel, pad_or_trim
+
+    if not onednn_packing_works():
+        pytest.skip("this PyTorch cannot lay out weights for oneDNN")
+    loaded = load_model(whisper_base_dir)
+    packed = quantize_model(copy.deepcopy(loaded.model), "none")
+    assert isinstance(packed.output_layer, PackedLinear) and loaded.model.output_layer is None
+    tok = loaded.tokenizer
+    mel = pad_or_trim(log_mel(load_audio(CAJAL / "wavs" / f"{CLIP}.wav", 16000)), N_FRAMES)[None]
+    prompt = tok.sot_sequence("es", "transcribe", timestamps=False)
+    tokens = torch.tensor([prompt + tok.encode(" " + CLIP_TEXT) + [tok.eot]])
+    with torch.inference_mode():
+        outputs = []
+        for model in (loaded.model, packed):
+            xa, enc_lens = model.encode(mel, torch.tensor([N_FRAMES]))
+            full = model.decode(tokens, xa, enc_lens)[0].log_softmax(-1)
+            cache = KVCache()  # and step by step, as decoding runs it (the last row of each step)
+            model.decode(tokens[:, :-1], xa, enc_lens, cache)
+            step = model.decode(tokens[:, -1:], xa, enc_lens, cache)[0, -1].log_softmax(-1)
+            outputs.append((xa, full, step))
+    (xa, log_p, step), (p_xa, p_log_p, p_step) = outputs
+    assert (p_xa - xa).abs().max().item() < 1e-3
+    assert (p_log_p - log_p).abs().max().item() < 1e-3 and torch.equal(p_log_p.argmax(-1), log_p.argmax(-1))
+    assert (p_step - step).abs().max().item() < 1e-3 and torch.allclose(step, log_p[-1], atol=1e-3)
 
 
 @pytest.mark.slow
