@@ -46,8 +46,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument("--seconds", type=float, help="only the first N seconds (the reference is then not used)")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--attention", choices=("none", "steps", "after"), default="none",
-                   help="the heatmap's attention: none, computed at every step of the search (the window before "
-                        "2026-12-06), or kept from the word-timing pass (the window since)")
+                   help="the heatmap's attention: none, computed at every step of the search (what the window "
+                        "asks), or kept from the word-timing pass (tried and rejected, docs/live.md)")
     p.add_argument("--out", type=Path)
     return p.parse_args(argv)
 

@@ -287,20 +287,26 @@ def whisper_base_dir(tmp_path_factory):
     return save_whisper(tmp_path_factory.mktemp("whisper") / "base", import_whisper(folders))
 
 
+def _clip_and_its_text(tok):
+    """The real clip's log-mel window (1, 3000, 80), Whisper's prompt, and prompt + its text + <eot> as (1, L)."""
+    from engine.whisper.audio import N_FRAMES, log_mel, pad_or_trim
+
+    mel = pad_or_trim(log_mel(load_audio(CAJAL / "wavs" / f"{CLIP}.wav", 16000)), N_FRAMES)[None]
+    prompt = tok.sot_sequence("es", "transcribe", timestamps=False)
+    return mel, prompt, torch.tensor([prompt + tok.encode(" " + CLIP_TEXT) + [tok.eot]])
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("fbgemm", KERNELS)
 def test_int8_whisper_base_keeps_float32s_predictions_on_a_real_clip(whisper_base_dir, fbgemm):
-    from engine.whisper.audio import N_FRAMES, log_mel, pad_or_trim
+    from engine.whisper.audio import N_FRAMES
 
     _kernel(fbgemm)
     loaded = load_model(whisper_base_dir)
     int8 = int8_weights(copy.deepcopy(loaded.model), fbgemm=fbgemm)
     assert is_quantized(int8) and not is_quantized(loaded.model)
     assert not any(type(m) is torch.nn.Linear for m in int8.modules())
-    tok = loaded.tokenizer
-    mel = pad_or_trim(log_mel(load_audio(CAJAL / "wavs" / f"{CLIP}.wav", 16000)), N_FRAMES)[None]  # (1, 3000, 80)
-    prompt = tok.sot_sequence("es", "transcribe", timestamps=False)
-    tokens = torch.tensor([prompt + tok.encode(" " + CLIP_TEXT) + [tok.eot]])
+    mel, prompt, tokens = _clip_and_its_text(loaded.tokenizer)
     with torch.inference_mode():
         outputs = []
         for model in (loaded.model, int8):
@@ -317,17 +323,14 @@ def test_int8_whisper_base_keeps_float32s_predictions_on_a_real_clip(whisper_bas
 
 @pytest.mark.slow
 def test_whisper_base_packed_for_onednn_gives_float32s_numbers_on_a_real_clip(whisper_base_dir):
-    from engine.whisper.audio import N_FRAMES, log_mel, pad_or_trim
+    from engine.whisper.audio import N_FRAMES
 
     if not onednn_packing_works():
         pytest.skip("this PyTorch cannot lay out weights for oneDNN")
     loaded = load_model(whisper_base_dir)
     packed = quantize_model(copy.deepcopy(loaded.model), "none")
     assert isinstance(packed.output_layer, PackedLinear) and loaded.model.output_layer is None
-    tok = loaded.tokenizer
-    mel = pad_or_trim(log_mel(load_audio(CAJAL / "wavs" / f"{CLIP}.wav", 16000)), N_FRAMES)[None]
-    prompt = tok.sot_sequence("es", "transcribe", timestamps=False)
-    tokens = torch.tensor([prompt + tok.encode(" " + CLIP_TEXT) + [tok.eot]])
+    mel, _, tokens = _clip_and_its_text(loaded.tokenizer)
     with torch.inference_mode():
         outputs = []
         for model in (loaded.model, packed):
