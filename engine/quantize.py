@@ -106,9 +106,10 @@ def quantize_model(model: nn.Module, mode: str | None, device: torch.device | st
             module.fuse_qkv()
     if mode == "bf16":  # every weight and activation in bfloat16; logits and scores stay float32
         return model.eval().to(torch.bfloat16)
+    # fp16 and int8 leave the projection tied to the float32 embedding: it is packed as in float32.
     if mode == "fp16":
-        return half_weights(model.eval())
-    return int8_weights(model.eval())
+        return packed_output(half_weights(model.eval()))
+    return packed_output(int8_weights(model.eval()))
 
 
 def check_quantize(mode: str | None, device: torch.device | str = "cpu") -> None:

@@ -143,6 +143,11 @@ def test_float32_packs_a_large_tied_output_projection_only(monkeypatch):
         plain = model.decode(tokens, xa, enc_lens)
     assert quantize_model(model, "none") is model and model.output_layer is None  # 300 x 256: faster as it is
     monkeypatch.setattr("engine.quantize.PACK_MIN_ELEMENTS", 1000)
+    for mode in ("int8", "fp16"):  # their projection stays tied to the float32 embedding: packed the same way
+        m = quantize_model(copy.deepcopy(model), mode)
+        assert isinstance(m.output_layer, PackedLinear) and is_quantized(m)
+        with torch.inference_mode():
+            torch.testing.assert_close(m.decode(tokens, xa, enc_lens), plain, rtol=0.05, atol=0.05)
     embedding = model.embed.weight.detach().clone()
     assert quantize_model(model, "none") is model and isinstance(model.output_layer, PackedLinear)
     assert not is_quantized(model) and all(type(m) is not PackedLinear for m in model.decoder.modules())
