@@ -3,6 +3,7 @@
 "none" keeps float32 and, on the CPU, gives a model whose large output projection is tied to its
 token embedding (Whisper's, 51865 x 512) a copy in oneDNN's blocked layout (``PackedLinear``):
 the decoding step's costliest product, twice as fast there, the same numbers to float32 rounding.
+"int8" and "fp16" keep that projection in float32 too, and pack it the same way.
 
 Decoding one utterance at a time multiplies a single row by every weight matrix
 of the decoder at every step, so the CPU spends its time reading weights from
