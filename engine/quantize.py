@@ -316,12 +316,13 @@ class PackedLinear(nn.Module):
     arithmetic, summed in another order (logits move by about 1e-5 relative).
     """
 
-    def __init__(self, weight: Tensor, bias: Tensor | None = None, plain: Tensor | None = None,
-                 rows_hint: int = 8):
+    ROWS_HINT = 8  # oneDNN lays the weight out for about this many rows a call (a step's beams)
+
+    def __init__(self, weight: Tensor, bias: Tensor | None = None, plain: Tensor | None = None):
         super().__init__()
         self.out_features, self.in_features = weight.shape
         w = weight.detach().float().contiguous()
-        self.register_buffer("packed_weight", torch.ops.mkldnn._reorder_linear_weight(w, rows_hint))
+        self.register_buffer("packed_weight", torch.ops.mkldnn._reorder_linear_weight(w, self.ROWS_HINT))
         self.register_buffer("bias", None if bias is None else bias.detach().float().contiguous())
         self.plain = plain  # not a buffer: the model holds it already (e.g. the tied embedding)
 
