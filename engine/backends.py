@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # types only: importing them here would import torch and ever
     from engine.decode import StepInfo
     from engine.transcript import DecodeOptions
     from engine.evaluate import EvalReport
+    from engine.models.attention import AttentionRecorder
     from engine.models.io import LoadedModel
     from engine.transcript import Chunk, Transcript
 
@@ -38,6 +39,8 @@ FAMILIES: dict[str, str] = {
 
 StepHook = Callable[["Chunk", "StepInfo"], None]
 ChunkHook = Callable[["Chunk", "Transcript"], None]
+# Asked before a chunk's audio is encoded: a recorder for that encoding's attention, or None.
+EncodeHook = Callable[["Chunk"], "AttentionRecorder | None"]
 
 
 class Backend(ABC):
@@ -87,8 +90,13 @@ class Backend(ABC):
     @abstractmethod
     def transcribe(self, loaded: LoadedModel, samples: np.ndarray, options: DecodeOptions, *,
                    max_chunk_seconds: float, on_step: StepHook | None = None, on_chunk: ChunkHook | None = None,
-                   source: str | Path | None = None) -> Transcript:
-        """Transcribe audio of any length (mono float32 at :meth:`sample_rate`)."""
+                   source: str | Path | None = None, on_encode: EncodeHook | None = None) -> Transcript:
+        """Transcribe audio of any length (mono float32 at :meth:`sample_rate`).
+
+        ``on_encode(chunk)`` is asked before a chunk is encoded alone; the recorder it returns
+        records that encoding's self-attention (the heatmap's, at no second encoder pass). A
+        family that encodes several chunks at once does not ask.
+        """
 
     def transcribe_file(self, loaded: LoadedModel, path: str | Path, options: DecodeOptions, *,
                         max_chunk_seconds: float, on_step: StepHook | None = None) -> Transcript:

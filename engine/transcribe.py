@@ -6,13 +6,14 @@ check the options, then hand the audio to the model's backend.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import fields
 from pathlib import Path
 from typing import Callable
 
 import numpy as np
 
-from engine.backends import backend_of
+from engine.backends import EncodeHook, backend_of
 from engine.decode import StepCallback, StepInfo
 from engine.transcript import DecodeOptions
 from engine.errors import ParceroError
@@ -81,13 +82,25 @@ def transcribe_long(
     on_step: Callable[[Chunk, StepInfo], None] | None = None,
     on_chunk: Callable[[Chunk, Transcript], None] | None = None,
     source: str | Path | None = None,
+    on_encode: EncodeHook | None = None,
 ) -> Transcript:
     """Transcribe audio of any length (mono float32 at the model's sample rate).
 
     ``on_step(chunk, step_info)`` streams tokens and attention of the chunk being
     decoded; ``on_chunk(chunk, transcript)`` gets each chunk's result with times
     already shifted to the whole audio. A callback may raise (e.g. JobCancelled)
-    to stop the work.
+    to stop the work. ``on_encode(chunk)`` may return an AttentionRecorder for the
+    encoding of a chunk (see :meth:`engine.backends.Backend.transcribe`).
     """
-    return backend_of(loaded).transcribe(loaded, samples, options, max_chunk_seconds=max_chunk_seconds,
-                                         on_step=on_step, on_chunk=on_chunk, source=source)
+    backend = backend_of(loaded)
+    # A family whose transcribe does not take on_encode is not asked (the caller then records the
+    # encoder's attention its own way): one written before the hook still works.
+    extra = {"on_encode": on_encode} if on_encode is not None and _takes(backend.transcribe, "on_encode") else {}
+    return backend.transcribe(loaded, samples, options, max_chunk_seconds=max_chunk_seconds,
+                              on_step=on_step, on_chunk=on_chunk, source=source, **extra)
+
+
+def _takes(function, name: str) -> bool:
+    """Whether ``function`` accepts the keyword argument ``name``."""
+    parameters = inspect.signature(function).parameters
+    return name in parameters or any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())

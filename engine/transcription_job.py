@@ -29,6 +29,14 @@ def model_identity(loaded) -> dict[str, str]:
     return {"model": loaded.name, "model_path": str(loaded.path)}
 
 
+def frame_matrix(weights: torch.Tensor, heads: str) -> torch.Tensor:
+    """What one attention frame carries of ``weights`` (H, ...): the heads' mean ("average") or every head, float16.
+
+    One frame holds all the heads ("all"): a step of Whisper base is 6 events, not 48.
+    """
+    return weights.float().mean(dim=0).half() if heads == "average" else weights.half()
+
+
 class TranscriptionJob:
     """One Transcribe command: audio in; partial transcripts, attention and chunk results out."""
 
@@ -43,6 +51,8 @@ class TranscriptionJob:
         self.samples = np.zeros(0, dtype=np.float32)
         self.duration = 0.0
         self.encoded_chunks: set[int] = set()
+        # The encoder self-attention recorded as the newest chunk was encoded: (chunk index, recorder).
+        self.encoder_recorded: tuple[int, AttentionRecorder] | None = None
         self.done: list[Transcript] = []  # each chunk's transcript, times in the whole audio
         self.done_until = 0.0  # seconds of audio transcribed so far
 
@@ -53,9 +63,11 @@ class TranscriptionJob:
         self.duration = len(self.samples) / self.sample_rate
         # Cross-attention is computed per step only when it is to be streamed (no listener, no cost).
         options = dataclasses.replace(c.options, step_attention="decoder_cross" in c.attention)
+        on_encode = self._on_encode if "encoder_self" in c.attention else None
         try:
             transcript = transcribe_long(self.loaded, self.samples, options, max_chunk_seconds=c.max_chunk_seconds,
-                                         on_step=self._on_step, on_chunk=self._on_chunk, source=c.path)
+                                         on_step=self._on_step, on_chunk=self._on_chunk, source=c.path,
+                                         on_encode=on_encode)
         except JobCancelled:
             return self._stopped_early()
         # A sliver of silence at the very end is skipped without a chunk result; still end at 100 %.
@@ -107,7 +119,11 @@ class TranscriptionJob:
         c = self.command
         if "encoder_self" in c.attention and chunk.index not in self.encoded_chunks:
             self.encoded_chunks.add(chunk.index)
-            self._send_encoder_attention(chunk)
+            recorded, self.encoder_recorded = self.encoder_recorded, None
+            if recorded is not None and recorded[0] == chunk.index:
+                self._send_recorded_encoder_attention(recorded[1], chunk)
+            else:  # a family that encodes several chunks at once records none: one more pass
+                self._send_encoder_attention(chunk)
         tokens = info.tokens[0]
         texts, special = self._token_labels(tokens)
         self.send(PartialTranscript(c.job_id, chunk.index, tuple(tokens), self.loaded.tokenizer.decode(tokens),
@@ -125,29 +141,48 @@ class TranscriptionJob:
         """Encoder frames of ``chunk`` that hold its audio (None: all of them)."""
         return self.backend.audio_frames(self.loaded, chunk.end - chunk.start)
 
+    def _encoder_recorder(self, chunk: Chunk) -> AttentionRecorder:
+        """A recorder of a chunk's encoder self-attention that keeps each layer as its frame will carry it.
+
+        Every head of every layer of a 30 s Whisper window is 432 MB of float32; reduced as each
+        layer is recorded, no more than one layer's weights exist at a time.
+        """
+        n = self._audio_frames(chunk)
+        heads = self.command.encoder_heads or self.command.heads
+        return AttentionRecorder(("encoder_self",), reduce=lambda kind, w: frame_matrix(w[0, :, :n, :n], heads),
+                                 mean_heads=heads == "average")
+
+    def _on_encode(self, chunk: Chunk) -> AttentionRecorder:
+        # The chunk's own encoding records its attention, sent at its first decoding step: a
+        # second encoder pass cost Whisper base a third of a window's time on long recordings.
+        recorder = self._encoder_recorder(chunk)
+        self.encoder_recorded = (chunk.index, recorder)
+        return recorder
+
     def _send_encoder_attention(self, chunk: Chunk) -> None:
-        # Decoding never needs the encoder's self-attention, so it is not kept;
-        # one more encoder pass (a few percent of the chunk's time) records it.
+        """Encode ``chunk`` again to record its self-attention, and send it (decoding did not record it)."""
         a, b = round(chunk.start * self.sample_rate), round(chunk.end * self.sample_rate)
         feats = self.backend.encoder_input(self.loaded, self.samples[a:b])  # (T_in, n_mels)
         device = self.loaded.device
-        recorder = AttentionRecorder(("encoder_self",))
+        recorder = self._encoder_recorder(chunk)
         with torch.inference_mode():
             self.loaded.model.encode(feats[None].to(device), torch.tensor([feats.shape[0]], device=device), recorder)
-        n = self._audio_frames(chunk)
-        for layer, w in enumerate(recorder.of_kind("encoder_self")):  # w: (B=1, H, T, T)
-            self._send_frames("encoder_self", layer, 0, w[0, :, :n, :n], chunk,
-                              self.command.encoder_heads or self.command.heads)
+        self._send_recorded_encoder_attention(recorder, chunk)
+
+    def _send_recorded_encoder_attention(self, recorder: AttentionRecorder, chunk: Chunk) -> None:
+        heads = self.command.encoder_heads or self.command.heads
+        for layer, matrix in enumerate(recorder.of_kind("encoder_self")):  # as frame_matrix made them
+            self._send_matrix("encoder_self", layer, 0, matrix, chunk, heads)
 
     def _send_frames(self, kind: str, layer: int, step: int, weights: torch.Tensor, chunk: Chunk,
                      heads: str) -> None:
         """Send ``weights`` (H, ...) of one layer as one frame: the heads' mean ("average") or all of them."""
+        self._send_matrix(kind, layer, step, frame_matrix(weights, heads), chunk, heads)
+
+    def _send_matrix(self, kind: str, layer: int, step: int, matrix: torch.Tensor, chunk: Chunk, heads: str) -> None:
         c = self.command
-        if heads == "average":
-            head, matrix = None, weights.float().mean(dim=0).half().cpu().numpy()
-        else:  # one frame for all the heads: a step of Whisper base is 6 events, not 48
-            head, matrix = ALL_HEADS, weights.half().cpu().numpy()
-        self.send(AttentionFrame(c.job_id, kind, layer, head, step, matrix, chunk.index, chunk.start,
+        head = None if heads == "average" else ALL_HEADS
+        self.send(AttentionFrame(c.job_id, kind, layer, head, step, matrix.cpu().numpy(), chunk.index, chunk.start,
                                  self.frame_seconds))
 
     def _stopped_early(self) -> Cancelled:

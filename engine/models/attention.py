@@ -10,6 +10,7 @@ Shapes use B = batch, T = frames, L = tokens, D = d_model, H = heads.
 from __future__ import annotations
 
 import math
+from typing import Callable
 
 import torch
 import torch.nn.functional as F
@@ -21,17 +22,35 @@ class AttentionRecorder:
 
     ``frames`` holds ``(kind, layer, weights)`` with kind one of "encoder_self",
     "decoder_self", "decoder_cross" and weights of shape (B, H, T_q, T_k).
+
+    ``reduce(kind, weights)``, when given, is what is kept of each layer's weights (e.g.
+    the heads' mean), taken as the layer is recorded: a 30 s Whisper window's encoder
+    self-attention is 432 MB with every head of every layer, 4.5 MB a layer as a float16 mean.
+
+    ``mean_heads``: the heads' mean is all that is wanted, so a model may record a layer's
+    weights already averaged, (B, 1, T_q, T_k), which long inputs compute faster (see
+    :func:`attention_with_weights`).
     """
 
-    def __init__(self, kinds: tuple[str, ...] = ("encoder_self", "decoder_self", "decoder_cross")):
+    def __init__(self, kinds: tuple[str, ...] = ("encoder_self", "decoder_self", "decoder_cross"),
+                 reduce: Callable[[str, Tensor], Tensor] | None = None, mean_heads: bool = False):
         self.kinds = kinds
+        self.reduce = reduce
+        self.mean_heads = mean_heads
         self.frames: list[tuple[str, int, Tensor]] = []
 
     def wants(self, kind: str) -> bool:
         return kind in self.kinds
 
+    def need(self, kind: str) -> bool | str:
+        """What an attention module is asked for (its ``need_weights``): False, True, or "mean" (heads averaged)."""
+        if kind not in self.kinds:
+            return False
+        return "mean" if self.mean_heads else True
+
     def record(self, kind: str, layer: int, weights: Tensor) -> None:
-        self.frames.append((kind, layer, weights.detach()))
+        weights = weights.detach()
+        self.frames.append((kind, layer, self.reduce(kind, weights) if self.reduce is not None else weights))
 
     def of_kind(self, kind: str) -> list[Tensor]:
         """Weights of one kind, in layer order."""
@@ -94,6 +113,44 @@ class KVCache:
             else:
                 moved[m] = (k.index_select(0, index), v.index_select(0, index), n)
         self.store = moved
+
+
+# Attention weights of this many query rows or more are computed apart from the output (see attention_with_weights).
+LONG_QUERIES = 64
+WEIGHT_ROWS = 128  # query rows a block when they are
+
+
+def attention_with_weights(q: Tensor, k: Tensor, v: Tensor, mask: Tensor | None = None,
+                           need: bool | str = True) -> tuple[Tensor, Tensor]:
+    """Attention (B, H, T_q, hd) and its weights: (B, H, T_q, T_k), or (B, 1, T_q, T_k) the heads' mean for "mean".
+
+    ``mask`` is boolean, True where a query may attend, broadcastable to (B, H, T_q, T_k).
+    A decoding step's few query rows are computed explicitly: one softmax serves the output
+    and the weights. Long queries (an encoder's: 1500 x 1500 a head for Whisper's 30 s) get
+    the output from the fused kernel, the same numbers as without weights, and the weights
+    apart, ``WEIGHT_ROWS`` query rows at a time so that each block's scores stay in the cache:
+    a Whisper base encoder layer's weights, heads averaged, 122 -> 35 ms on 2 cores.
+    """
+    scale = math.sqrt(q.shape[-1])
+    T_q = q.shape[-2]
+    if T_q < LONG_QUERIES:
+        scores = (q @ k.transpose(-2, -1)) / scale
+        if mask is not None:
+            scores = scores.masked_fill(~mask, float("-inf"))
+        w = scores.float().softmax(-1).to(q.dtype)
+        return w @ v, (w.mean(dim=1, keepdim=True) if need == "mean" else w)
+    y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
+    B, H, T_k = q.shape[0], q.shape[1], k.shape[-2]
+    w = q.new_empty(B, 1 if need == "mean" else H, T_q, T_k)
+    kt = k.transpose(-2, -1)
+    for a in range(0, T_q, WEIGHT_ROWS):
+        scores = (q[:, :, a:a + WEIGHT_ROWS] @ kt).div_(scale)
+        if mask is not None:
+            rows = mask if mask.shape[-2] == 1 else mask[..., a:a + WEIGHT_ROWS, :]
+            scores.masked_fill_(~rows, float("-inf"))
+        block = scores.float().softmax(-1).to(q.dtype)
+        w[:, :, a:a + WEIGHT_ROWS] = block.mean(dim=1, keepdim=True) if need == "mean" else block
+    return y, w
 
 
 def split_heads(t: Tensor, n_head: int) -> Tensor:
@@ -189,7 +246,9 @@ class MultiHeadAttention(nn.Module):
             k, v = keys_and_values(self, x, xa, cache)
         q = split_heads(q, self.n_head)
         p = self.dropout if self.training else 0.0
-        if need_weights:
+        if need_weights and not self.training:
+            y, weights = attention_with_weights(q, k, v, mask, need_weights)
+        elif need_weights:
             # The fused kernel does not return weights, so compute them explicitly.
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(q.shape[-1])  # (B, H, T_q, T_k)
             if mask is not None:

@@ -56,9 +56,10 @@ class SpeechTransformerBackend(Backend):
             raise ParceroError(f"{loaded.name}: {', '.join(whisper_only)} "
                                f"{'applies' if len(whisper_only) == 1 else 'apply'} to Whisper models only")
 
-    def transcribe(self, loaded, samples, options, *, max_chunk_seconds, on_step=None, on_chunk=None, source=None):
+    def transcribe(self, loaded, samples, options, *, max_chunk_seconds, on_step=None, on_chunk=None, source=None,
+                   on_encode=None):
         return st.transcribe(loaded, samples, options, max_chunk_seconds=max_chunk_seconds, on_step=on_step,
-                             on_chunk=on_chunk, source=source)
+                             on_chunk=on_chunk, source=source, on_encode=on_encode)
 
     def transcribe_file(self, loaded, path, options, *, max_chunk_seconds, on_step=None):
         return st.transcribe_file(loaded, path, options, max_chunk_seconds=max_chunk_seconds, on_step=on_step)

@@ -220,7 +220,7 @@ class SpeechTransformer(nn.Module):
         x = self.drop(x * math.sqrt(d) + sinusoids(x.shape[1], d, device=x.device).to(x.dtype))
         pad = torch.arange(x.shape[1], device=x.device)[None, :] >= enc_lens[:, None]  # (B, T)
         mask = ~pad[:, None, None, :]  # (B, 1, 1, T)
-        need = recorder is not None and recorder.wants("encoder_self")
+        need = recorder.need("encoder_self") if recorder is not None else False
         for i, layer in enumerate(self.encoder):
             x, w = layer(x, mask, pad, need_weights=need)
             if need and w is not None:

@@ -19,6 +19,7 @@ from engine.decode import Hypothesis, StepCallback, decode_encoded
 from engine.transcript import DecodeOptions
 from engine.errors import AudioError
 from engine.features import compute_features
+from engine.models.attention import AttentionRecorder
 from engine.speech_transformer.timing import Span, attention_spans, ctc_forced_align, uniform_spans
 from engine.transcript import Chunk, TimedText, Transcript, join_transcripts, shifted, words_from_characters
 
@@ -54,11 +55,14 @@ def transcribe_file(loaded, path: str | Path, options: DecodeOptions, *, max_chu
 
 
 def transcribe(loaded, samples: np.ndarray, options: DecodeOptions, *, max_chunk_seconds: float, on_step=None,
-               on_chunk=None, source: str | Path | None = None) -> Transcript:
-    """Cut ``samples`` at silences into chunks of at most ``max_chunk_seconds``, decode each, join."""
+               on_chunk=None, source: str | Path | None = None, on_encode=None) -> Transcript:
+    """Cut ``samples`` at silences into chunks of at most ``max_chunk_seconds``, decode each, join.
+
+    ``on_encode(chunk)`` may return an AttentionRecorder for that chunk's encoding.
+    """
     sr = loaded.feature_config.sample_rate
     ranges = split_at_silences(samples, sr, max_chunk_seconds)
-    parts = _decode_ranges(loaded, samples, ranges, options, on_step, on_chunk, source)
+    parts = _decode_ranges(loaded, samples, ranges, options, on_step, on_chunk, source, on_encode=on_encode)
     joined = join_transcripts(parts, len(samples) / sr)
     joined.source = str(source) if source is not None else None
     if len(parts) == 1:
@@ -67,7 +71,7 @@ def transcribe(loaded, samples: np.ndarray, options: DecodeOptions, *, max_chunk
 
 
 def _decode_ranges(loaded, samples, ranges, options, on_step=None, on_chunk=None, source=None,
-                   offset: int = 0) -> list[Transcript]:
+                   offset: int = 0, on_encode=None) -> list[Transcript]:
     """Decode ``samples[a:b]`` for each range, with times in the whole audio (``offset`` samples before ``samples``)."""
     sr = loaded.feature_config.sample_rate
     min_samples = (loaded.model.MIN_FRAMES - 1) * loaded.feature_config.hop_length
@@ -78,7 +82,8 @@ def _decode_ranges(loaded, samples, ranges, options, on_step=None, on_chunk=None
             continue  # a sliver at the very end: nothing to hear
         step = (lambda info, chunk=chunk: on_step(chunk, info)) if on_step is not None else None
         paths = [source] if len(ranges) == 1 else None
-        [t] = transcribe_samples(loaded, [samples[a:b]], options, step, paths=paths)
+        recorder = on_encode(chunk) if on_encode is not None else None
+        [t] = transcribe_samples(loaded, [samples[a:b]], options, step, paths=paths, encoder_recorder=recorder)
         t = shifted(t, chunk.start)
         parts.append(t)
         if on_chunk is not None:
@@ -92,6 +97,7 @@ def transcribe_samples(
     options: DecodeOptions = DecodeOptions(),
     on_step: StepCallback | None = None,
     paths: Sequence[str | Path | None] | None = None,
+    encoder_recorder: AttentionRecorder | None = None,
 ) -> list[Transcript]:
     """Transcribe clips as one batch.
 
@@ -99,6 +105,7 @@ def transcribe_samples(
     ----------
     clips : mono float32 arrays of shape (n,), at the model's sample rate.
     on_step : called after each decoding step (see :class:`engine.decode.StepInfo`).
+    encoder_recorder : records the encoder's self-attention of the batch as it is encoded.
     """
     fc = loaded.feature_config
     hop = fc.hop_length / fc.sample_rate
@@ -123,7 +130,7 @@ def transcribe_samples(
     if options.ctc_weight > 0 and not has_ctc:
         raise ValueError("ctc_weight > 0 needs a model with a CTC head")
     with torch.inference_mode():
-        xa, enc_lens = loaded.model.encode(batch.to(device), lens.to(device))
+        xa, enc_lens = loaded.model.encode(batch.to(device), lens.to(device), encoder_recorder)
         ctc_lp = loaded.model.ctc_log_probs(xa) if has_ctc else None
     hyps = decode_encoded(
         loaded.model, xa, enc_lens, tok.sos_id, tok.eos_id, options,

@@ -60,13 +60,14 @@ class WhisperBackend(Backend):
             raise ParceroError(f"{names['language']} {options.language!r}: {loaded.name} knows {', '.join(known)} "
                                "(or auto to detect it)")
 
-    def transcribe(self, loaded, samples, options, *, max_chunk_seconds, on_step=None, on_chunk=None, source=None):
+    def transcribe(self, loaded, samples, options, *, max_chunk_seconds, on_step=None, on_chunk=None, source=None,
+                   on_encode=None):
         # Whisper reads its own 30 s windows and seeks by its timestamps: max_chunk_seconds does not apply.
         from engine.vad import VadOptions, resolve_method, speech_pieces
 
         batched = options.batch_size > 1
         vad = resolve_method(options.vad, batched)
-        if batched:
+        if batched:  # pieces are encoded several at a time: on_encode is not asked
             from engine.whisper.batched import transcribe_batched
 
             return transcribe_batched(loaded, samples, whisper_options(options), batch_size=options.batch_size,
@@ -78,7 +79,7 @@ class WhisperBackend(Backend):
         if vad != "off":  # Whisper's own algorithm on the speech only, as faster-whisper's vad_filter
             pieces = speech_pieces(samples, vad, VadOptions(threshold=options.vad_threshold))
         return transcribe_whisper(loaded, samples, whisper_options(options), on_step=on_step, on_chunk=on_chunk,
-                                  source=source, pieces=pieces)
+                                  source=source, pieces=pieces, on_encode=on_encode)
 
     def token_labels(self, loaded, tokens):
         from engine.whisper.decoding import token_pieces

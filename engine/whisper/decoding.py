@@ -39,6 +39,7 @@ import torch
 from torch import Tensor
 
 from engine.decode import StepCallback, StepInfo, decode_encoded
+from engine.models.attention import AttentionRecorder
 from engine.transcript import DecodeOptions
 from engine.transcript import Chunk, Transcript
 from engine.whisper.audio import (
@@ -357,6 +358,7 @@ def transcribe_whisper(
     on_chunk: Callable[[Chunk, Transcript], None] | None = None,
     source: str | Path | None = None,
     pieces: list[tuple[int, int]] | None = None,
+    on_encode: Callable[[Chunk], AttentionRecorder | None] | None = None,
 ) -> WhisperTranscript:
     """Transcribe audio of any length the way Whisper does.
 
@@ -378,6 +380,8 @@ def transcribe_whisper(
     pieces : sample ranges [start, end) to read (the speech that voice-activity detection
         found, :mod:`engine.vad`), in order; the text carries over from one to the next as
         a prompt. None: the whole audio.
+    on_encode : ``(chunk) -> recorder or None`` before a window is encoded; a recorder
+        records that encoding's self-attention (for a heatmap, without a second pass).
     """
     model, tok = loaded.model, loaded.tokenizer
     stored = getattr(loaded, "extra", None) or {}
@@ -419,8 +423,9 @@ def transcribe_whisper(
             seek, index = seek + segment_size, index + 1
             continue
         window = pad_or_trim(mel[seek: seek + segment_size]).to(param.device, param.dtype)
+        recorder = on_encode(chunk) if on_encode is not None else None
         with torch.inference_mode():
-            xa, _ = model.encode(window[None], torch.tensor([N_FRAMES], device=param.device))
+            xa, _ = model.encode(window[None], torch.tensor([N_FRAMES], device=param.device), recorder)
         if language is None:
             language, language_probability = next(iter(language_probs(model, tok, xa).items()))
         step = (lambda info, chunk=chunk: on_step(chunk, info)) if on_step is not None else None

@@ -24,7 +24,9 @@ from torch import Tensor, nn
 
 from engine import configio
 from engine.errors import ConfigError
-from engine.models.attention import AttentionRecorder, KVCache, fold_beams, keys_and_values, split_heads
+from engine.models.attention import (
+    AttentionRecorder, KVCache, attention_with_weights, fold_beams, keys_and_values, split_heads,
+)
 
 
 @dataclass
@@ -91,13 +93,8 @@ class WhisperAttention(nn.Module):
             return fold_beams(self, x, xa, mask, cache, need_weights)
         q = split_heads(self.query(x), self.n_head)
         k, v = keys_and_values(self, x, xa, cache)  # (B, H, T_k, hd)
-        hd = D // self.n_head
-        if need_weights:
-            scores = (q @ k.transpose(-2, -1)) / math.sqrt(hd)  # (B, H, T_q, T_k)
-            if mask is not None:
-                scores = scores.masked_fill(~mask, float("-inf"))
-            w = scores.float().softmax(-1).to(q.dtype)
-            y = w @ v
+        if need_weights:  # True, or "mean" for the heads' mean
+            y, w = attention_with_weights(q, k, v, mask, need_weights)
         else:
             y = F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
             w = None
@@ -182,7 +179,7 @@ class Whisper(nn.Module):
         if x.shape[1] > e.positional_embedding.shape[0]:
             raise ValueError(f"input of {feats.shape[1]} frames is longer than Whisper's 30 s window")
         x = x + e.positional_embedding[: x.shape[1]].to(x.dtype)
-        need = recorder is not None and recorder.wants("encoder_self")
+        need = recorder.need("encoder_self") if recorder is not None else False
         for i, block in enumerate(e.blocks):
             x, w, _ = block(x, need_self=need)
             if need:

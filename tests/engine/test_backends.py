@@ -119,3 +119,18 @@ def test_an_unknown_family_is_named_with_the_file(saved_model_dir, tmp_path):
     with pytest.raises(ParceroError, match=r"config\.json.*unknown architecture 'rnn-t'"):
         load_model(folder)
     assert "rnn-t" not in backends.FAMILIES
+
+
+def test_a_family_without_the_encoding_hook_is_not_asked_for_it(third_family, ctc_only_dir, tmp_path):
+    """The window asks for the encoder's heatmap; a family whose transcribe predates ``on_encode`` still transcribes."""
+    from engine.transcription_job import TranscriptionJob
+
+    assert "on_encode" not in inspect.signature(third_family.transcribe).parameters
+    loaded = load_model(ctc_only_dir)
+    wav = tmp_path / "sí.wav"
+    save_wav(wav, tone_speech(OVERFIT_TEXTS[5], seed=6), 16000)
+    command = Transcribe(8, path=str(wav), attention=("decoder_cross", "encoder_self"), heads="all",
+                         encoder_heads="average")
+    end = TranscriptionJob(command, loaded, threading.Event(), lambda event: None).run()
+    assert isinstance(end, Finished), end
+    assert error_rates([OVERFIT_TEXTS[5]], [end.result["text"]]).cer < 0.2

@@ -101,3 +101,55 @@ def test_the_worker_sends_token_labels_and_every_head_of_the_audio_frames(whispe
     windows = {f.chunk for f in decoder}
     assert len(encoder) == N_LAYERS * len(windows)
     assert all(f.head is None and f.matrix.shape == (audio_frames(f),) * 2 for f in encoder)
+
+
+def test_the_encoder_heatmap_comes_from_the_window_s_own_encoding_one_pass_a_window(whisper_folder):
+    """The heatmap of a window's encoder self-attention is what the decoder heard, at no second encoder pass.
+
+    It used to be recorded by encoding each window again (a third of a window's time for Whisper base);
+    now the window's own encoding records it, each layer reduced to its frame as it is recorded.
+    """
+    import threading
+
+    import torch
+
+    from engine.models.attention import AttentionRecorder
+    from engine.models.io import load_model
+    from engine.protocol import AttentionFrame, Finished, Transcribe
+    from engine.transcript import DecodeOptions
+    from engine.transcription_job import TranscriptionJob
+    from engine.whisper.audio import N_FRAMES, N_SAMPLES, log_mel, pad_or_trim
+
+    loaded = load_model(whisper_folder, device="cpu")
+    samples = (0.1 * np.random.default_rng(5).standard_normal(16000 * 45)).astype(np.float32)  # two windows at least
+    encode, passes = loaded.model.encode, []
+
+    def counted(*args, **kwargs):
+        passes.append(args[0].shape[0])
+        return encode(*args, **kwargs)
+
+    loaded.model.encode = counted
+    events = []
+    command = Transcribe(1, samples=samples, options=DecodeOptions(beam_size=1), heads="all", encoder_heads="average",
+                         attention=("decoder_cross", "encoder_self"))
+    assert isinstance(TranscriptionJob(command, loaded, threading.Event(), events.append).run(), Finished)
+
+    encoder = [e for e in events if isinstance(e, AttentionFrame) and e.kind == "encoder_self"]
+    windows = sorted({f.chunk for f in encoder})
+    assert len(windows) >= 2 and len(encoder) == N_LAYERS * len(windows)
+    assert len(passes) == len(windows)  # one encoder pass a window: the decoding's own
+    mel = log_mel(samples, loaded.model.config.n_mels, padding=N_SAMPLES)  # as the decoding reads the file
+    for chunk in windows:
+        frames = [f for f in encoder if f.chunk == chunk]
+        seek = round(frames[0].chunk_start * 100)
+        size = min(N_FRAMES, mel.shape[0] - N_FRAMES - seek)
+        n = frames[0].matrix.shape[0]
+        assert n == math.ceil(size / 2) and all(f.head is None and f.matrix.shape == (n, n) for f in frames)
+        recorder = AttentionRecorder(("encoder_self",))
+        with torch.inference_mode():
+            encode(pad_or_trim(mel[seek: seek + size])[None], torch.tensor([N_FRAMES]), recorder)
+        for frame, weights in zip(frames, recorder.of_kind("encoder_self")):
+            expected = weights[0, :, :n, :n].float().mean(dim=0).numpy()
+            np.testing.assert_allclose(frame.matrix.astype(np.float32), expected, atol=2e-3)
+            rows = frame.matrix.astype(np.float32).sum(axis=1)  # a softmax's rows, the silent padding cut off
+            assert frame.matrix.min() > 0 and (rows <= 1.01).all()
