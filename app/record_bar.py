@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QPushButton, QWidget
 
 from app.audio_io import Recorder, audio_backend_status, list_input_devices
@@ -25,6 +25,9 @@ from engine.live.options import LIVE_BEAM_SIZE
 
 LIVE_SECONDS = 10  # the scrolling waveform while recording shows this many seconds
 LIVE_REDRAW_SECONDS = 0.25
+# After a recording stops by itself (a file played as if live ended), Record stays disabled this long:
+# a Stop click aimed at it, landing just after, must not start a new recording from the microphone.
+STOPPED_BY_ITSELF_GRACE_MS = 1000
 
 
 class RecordBar(QWidget):
@@ -119,8 +122,17 @@ class RecordBar(QWidget):
 
     @Slot(str)
     def on_recorder_stopped(self, _path: str) -> None:
+        by_itself = self.button.isChecked()  # a Stop click unchecks the button before the recorder stops
         self.button.setChecked(False)  # it stopped by itself (a file played as if live ended): Record again
-        self.button.setEnabled(self.available)
+        if by_itself:
+            self.button.setEnabled(False)
+            QTimer.singleShot(STOPPED_BY_ITSELF_GRACE_MS, self._after_grace)
+        else:
+            self.button.setEnabled(self.available)
+
+    def _after_grace(self) -> None:
+        if not self.recorder.is_recording:  # a new recording (another file played live) set its own state
+            self.button.setEnabled(self.available)
 
     @Slot(str)
     def on_recorder_failed(self, _message: str) -> None:

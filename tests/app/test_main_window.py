@@ -163,6 +163,36 @@ def test_recording_through_a_fake_microphone_is_saved_and_loaded(qtbot, engine, 
     qtbot.waitUntil(lambda: page.player.state in ("playing", "stopped"), timeout=3000)
 
 
+def test_a_late_stop_click_after_a_file_played_live_ends_starts_no_new_recording(qtbot, engine, monkeypatch,
+                                                                                tmp_path):
+    """A file played as if live stops by itself at its end; the person's Stop click, a moment late, lands on
+    "● Record": for a second that starts nothing, then Record works as before."""
+    from app.record_bar import STOPPED_BY_ITSELF_GRACE_MS
+    from engine.live.capture import FileInputStream
+
+    fake_sd = types.SimpleNamespace(
+        query_devices=lambda: [{"name": "Micrófono de prueba", "max_input_channels": 1, "max_output_channels": 2}],
+    )
+    monkeypatch.setattr(audio_io, "_sounddevice", lambda: fake_sd)
+    microphone = tone_speech("hola", seed=3)
+    monkeypatch.setattr(audio_io, "_input_stream_factory", lambda **kw: FakeInputStream(microphone, **kw))
+    w = MainWindow(device_text="CPU", engine=engine, recordings_folder=tmp_path / "grab")
+    qtbot.addWidget(w)
+    bar, button = w.transcribe_page.record_bar, w.transcribe_page.record_button
+    played = tone_speech("sí", seed=4)
+    with qtbot.waitSignal(bar.recorder.stopped, timeout=10000):
+        bar.record_from(lambda **kw: FileInputStream(played, speed=20.0, **kw), tmp_path / "en-vivo.wav")
+        assert bar.recorder.is_recording and button.isChecked()
+    assert not button.isChecked() and not button.isEnabled()
+    button.click()  # the Stop meant for the file, arriving late
+    assert not bar.recorder.is_recording and not button.isChecked()
+    qtbot.waitUntil(button.isEnabled, timeout=STOPPED_BY_ITSELF_GRACE_MS + 3000)
+    button.click()  # now a deliberate Record: the microphone
+    assert bar.recorder.is_recording and button.isChecked()
+    button.click()
+    assert not bar.recorder.is_recording and button.isEnabled()  # a Stop click: Record at once
+
+
 def test_window_state_is_remembered(qtbot, engine, tmp_path):
     first = MainWindow(device_text="CPU", engine=engine, recordings_folder=tmp_path)
     qtbot.addWidget(first)
