@@ -25,6 +25,24 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+# The instruction sets that change which of our modes are fast: a virtual machine's CPU is often
+# named only "Intel(R) Xeon(R) Processor", and bfloat16 runs in hardware only with AMX or AVX-512 BF16.
+SPEED_FLAGS = ("avx2", "avx512f", "avx512_vnni", "avx512_bf16", "amx_tile", "amx_bf16", "amx_int8")
+
+
+def cpu_flags() -> list[str]:
+    """Which of :data:`SPEED_FLAGS` the CPU has (Linux /proc/cpuinfo; [] where unknown)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    have = set(line.split(":", 1)[1].split())
+                    return [flag for flag in SPEED_FLAGS if flag in have]
+    except OSError:
+        pass
+    return []
+
+
 def load_average() -> list[float]:
     """1, 5 and 15 minute load averages (runnable processes), or [] where the system has none."""
     try:
@@ -40,7 +58,7 @@ def machine_info(device: str = "cpu") -> dict:
     from engine.device import describe_device
 
     info = {
-        "cpu": cpu_model(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
+        "cpu": cpu_model(), "cpu_flags": cpu_flags(), "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
         "device": describe_device(device), "torch": torch.__version__, "python": sys.version.split()[0],
         "load_average_start": load_average(),
     }
