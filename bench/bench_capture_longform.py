@@ -31,10 +31,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script from anywhere
 
 from bench.bench_longform import ours_model_dir  # noqa: E402
+from bench.bench_worker import Counter  # noqa: E402
 from bench.machine import load_average, machine_info  # noqa: E402
 from engine.client import EngineClient  # noqa: E402
 from engine.metrics import error_rates  # noqa: E402
-from engine.protocol import AttentionFrame, Finished, LoadModel, Transcribe  # noqa: E402
+from engine.protocol import Finished, LoadModel, Transcribe  # noqa: E402
 from engine.transcript import DecodeOptions  # noqa: E402
 
 MODES = {
@@ -44,27 +45,15 @@ MODES = {
 }
 
 
-class Tally:
-    """Attention frames and bytes that reach the client's callback."""
-
-    def __init__(self) -> None:
-        self.frames = self.bytes = 0
-
-    def __call__(self, event) -> None:
-        if isinstance(event, AttentionFrame):
-            self.frames += 1
-            self.bytes += event.matrix.nbytes
-
-
 def process_cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of process ``pid`` so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def one_run(client: EngineClient, tally: Tally, path: Path, mode: str, options: DecodeOptions,
+def one_run(client: EngineClient, tally: Counter, path: Path, mode: str, options: DecodeOptions,
             reference: str | None) -> dict:
-    tally.frames = tally.bytes = 0
+    tally.reset()
     worker_cpu0, client_cpu0 = process_cpu_seconds(client.pid), time.process_time()
     t0 = time.perf_counter()
     *_, done = client.wait(client.submit(Transcribe, path=str(path), options=options, **MODES[mode]), timeout=7200)
@@ -74,10 +63,10 @@ def one_run(client: EngineClient, tally: Tally, path: Path, mode: str, options: 
     text = done.result["text"]
     out = {"wall_s": round(wall, 2), "worker_cpu_s": round(process_cpu_seconds(client.pid) - worker_cpu0, 2),
            "client_cpu_s": round(time.process_time() - client_cpu0, 2), "attention_frames": tally.frames,
-           "attention_mb": round(tally.bytes / 1e6, 1), "load_average": load_average()[0], "text": text}
+           "attention_mb": round(tally.attention_bytes / 1e6, 1), "load_average": load_average()[0], "text": text}
     if reference is not None:
         out["wer"] = round(error_rates([reference], [text]).wer, 4)
-    print(f"{mode}: {wall:.1f} s, {tally.frames} frames, {tally.bytes / 1e6:.0f} MB", file=sys.stderr)
+    print(f"{mode}: {wall:.1f} s, {tally.frames} frames, {tally.attention_bytes / 1e6:.0f} MB", file=sys.stderr)
     return out
 
 
@@ -97,7 +86,7 @@ def main() -> None:
                                   "word_timestamps": args.word_timestamps, "modes": args.modes,
                                   "rounds": args.rounds, "through": "engine process (EngineClient), as the window"}
     runs: dict[str, list[dict]] = {m: [] for m in args.modes}
-    tally = Tally()
+    tally = Counter()  # attention frames and bytes that reach the client's callback
     with EngineClient(on_event=tally) as client:
         client.wait(client.submit(LoadModel, path=str(ours_model_dir())), timeout=300)
         for r in range(args.rounds):
