@@ -176,6 +176,18 @@ def _current(model: nn.Module) -> nn.Module:
     return quantize_model(model, "int8")
 
 
+def _projection(model: nn.Module, exact: int | None) -> nn.Module:
+    """--quantize int8 with the vocabulary's projection in float32 (None; packed, as before 2026-12-07) or in
+    int8 with each row's best ``exact`` logits recomputed in float32 (0: none)."""
+    from engine.quantize import Int8Projection, PackedLinear
+
+    model = _current(model)
+    weight = model.tied_output_weight()
+    model.set_output_layer(PackedLinear(weight, None, plain=weight.detach()) if exact is None
+                           else Int8Projection(weight, exact=exact))
+    return model
+
+
 def _one_scale_rows(model: nn.Module, rows: int) -> nn.Module:
     for m in model.modules():
         if isinstance(m, Int8Linear):
@@ -226,8 +238,13 @@ CONFIGS: dict[str, tuple[str, Callable[[nn.Module], nn.Module]]] = {
                                   "activation scale per call", lambda m: replace_linears(m, FewRows7BitInt8Linear)),
     "int8-one-scale-few-rows": ("int8 below, but <= 8 rows (decoding steps) share one activation scale",
                                 lambda m: _one_scale_rows(_current(m), 8)),
+    "int8-float32-projection": ("int8 below, the vocabulary's projection in float32 (--quantize int8 before "
+                                "2026-12-07)", lambda m: _projection(m, None)),
+    "int8-projection-not-rescored": ("int8 below, the vocabulary's projection in int8 as every other layer",
+                                     lambda m: _projection(m, 0)),
     "int8": ("--quantize int8 now, on this CPU (engine.quantize.Int8Linear): fbgemm with 8-bit activations (its "
-             "product is exact on VNNI CPUs), per-channel weights, each row divided by its max |x| first", _current),
+             "product is exact on VNNI CPUs), per-channel weights, each row divided by its max |x| first; the vocabulary's projection in int8, each row's 16 best logits "
+             "recomputed in float32 (engine.quantize.Int8Projection)", _current),
 }
 
 

@@ -42,16 +42,25 @@ class WhisperLogitsFilter:
         self.ts_begin = tokenizer.timestamp_begin
         self.suppress_ids = sorted(int(t) for t in suppress_ids)
         self.blank_ids = sorted(int(t) for t in blank_ids) if blank_ids else []
+        self._removed_first = sorted(set(self.blank_ids) | set(self.suppress_ids))  # at the first step, once each
         self.timestamps = timestamps
         self.max_initial = max_initial_timestamp_index
 
     def __call__(self, tokens: Tensor, logp: Tensor) -> None:
         """Apply the rules to ``logp`` (N, V) in place, given ``tokens`` (N, L) with the prompt."""
         n_sampled = tokens.shape[1] - self.sample_begin
-        if n_sampled == 0 and self.blank_ids:
-            logp[:, self.blank_ids] = NEG_INF
-        if self.suppress_ids:
-            logp[:, self.suppress_ids] = NEG_INF
+        removed = self._removed_first if n_sampled == 0 else self.suppress_ids
+        if not self.timestamps and removed:
+            # Only these columns go: what is left sums to 1 minus their probability (logp is a
+            # log-softmax), found from them alone. The vocabulary's logsumexp cost a batched step
+            # of 40 rows 1.6 ms (4 %); it is kept below for rows where the subtraction would lose digits.
+            gone = logp[:, removed].exp().sum(-1, keepdim=True)  # (N, 1)
+            logp[:, removed] = NEG_INF
+            if bool((gone < 0.5).all()):
+                logp.sub_(torch.log1p(-gone))
+                return
+        elif removed:
+            logp[:, removed] = NEG_INF
         if self.timestamps:
             self._timestamp_rules(tokens[:, self.sample_begin:], logp)
         # Renormalise: the beam adds these up, and Whisper masks before its softmax. A row with

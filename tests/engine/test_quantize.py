@@ -21,7 +21,7 @@ from engine.models.attention import KVCache, MultiHeadAttention
 from engine.speech_transformer.config import preset_config
 from engine.speech_transformer.model import SpeechTransformer
 from engine.quantize import (
-    HalfWeightLinear, Int8Linear, PackedLinear, check_quantize, fbgemm_sums_8_bits_exactly, half_weights,
+    HalfWeightLinear, Int8Linear, Int8Projection, PackedLinear, check_quantize, fbgemm_sums_8_bits_exactly, half_weights,
     int8_weights, is_quantized, onednn_packing_works, quantize_model,
 )
 from tests.conftest import OVERFIT_TEXTS
@@ -131,6 +131,28 @@ def test_packed_linear_is_the_float32_layer_for_any_number_of_rows():
             assert torch.allclose(packed(strided), linear(strided), atol=1e-5)
 
 
+def test_int8_projection_gives_each_rows_best_logits_as_float32_does():
+    torch.manual_seed(4)
+    weight = torch.randn(3000, 64) * 0.1  # a vocabulary of 3000, rows of 64
+    exact = Int8Projection(weight, exact=16)
+    rough = Int8Projection(weight, exact=0)  # every logit from the int8 product
+    for shape in ((1, 64), (5, 64), (40, 1, 64)):
+        x = torch.randn(*shape)
+        want = x @ weight.T
+        got, int8 = exact(x), rough(x)
+        assert got.shape == want.shape == int8.shape and got.dtype == torch.float32
+        top = want.topk(10, dim=-1).indices  # what a beam of 5 chooses among
+        torch.testing.assert_close(got.gather(-1, top), want.gather(-1, top), rtol=1e-5, atol=1e-5)
+        assert torch.equal(got.argmax(-1), want.argmax(-1))
+        assert (int8.gather(-1, top) - want.gather(-1, top)).abs().max() > 1e-4  # int8 alone is not float32 ...
+        torch.testing.assert_close(int8, want, rtol=0.05, atol=0.05)  # ... but close everywhere
+        torch.testing.assert_close(got, want, rtol=0.05, atol=0.05)
+        # log-probabilities of the best tokens: the softmax's sum is held by them, so float32's too
+        torch.testing.assert_close(got.log_softmax(-1).gather(-1, top), want.log_softmax(-1).gather(-1, top),
+                                   rtol=1e-3, atol=1e-3)
+    assert "int8" in repr(exact) and exact.plain.data_ptr() == weight.data_ptr()  # the float32 weight not copied
+
+
 def test_float32_packs_a_large_tied_output_projection_only(monkeypatch):
     if not onednn_packing_works():
         pytest.skip("this PyTorch cannot lay out weights for oneDNN")
@@ -143,9 +165,9 @@ def test_float32_packs_a_large_tied_output_projection_only(monkeypatch):
         plain = model.decode(tokens, xa, enc_lens)
     assert quantize_model(model, "none") is model and model.output_layer is None  # 300 x 256: faster as it is
     monkeypatch.setattr("engine.quantize.PACK_MIN_ELEMENTS", 1000)
-    for mode in ("int8", "fp16"):  # their projection stays tied to the float32 embedding: packed the same way
+    for mode, layer in (("int8", Int8Projection), ("fp16", PackedLinear)):  # fp16's stays float32, packed
         m = quantize_model(copy.deepcopy(model), mode)
-        assert isinstance(m.output_layer, PackedLinear) and is_quantized(m)
+        assert isinstance(m.output_layer, layer) and is_quantized(m)
         with torch.inference_mode():
             torch.testing.assert_close(m.decode(tokens, xa, enc_lens), plain, rtol=0.05, atol=0.05)
     embedding = model.embed.weight.detach().clone()

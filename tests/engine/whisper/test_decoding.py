@@ -63,6 +63,24 @@ def test_first_token_is_an_early_timestamp():
     assert _apply(3, [], timestamps=False) == set(range(30)) - {0, 5, 10, *range(11, 19)}
 
 
+def test_without_timestamps_the_rules_renormalise_as_a_softmax_over_what_is_left():
+    """The fast path (the removed tokens' mass subtracted) gives the logsumexp's numbers, blanks only first."""
+    torch.manual_seed(0)
+    suppress, blanks = [5, *range(11, 19)], [0, 5, 10]  # 5 in both lists: removed once
+    for dtype in (torch.float32, torch.float64):
+        logits = torch.randn(6, 30, dtype=dtype) * 3
+        logits[5, 11:19] = 20.0  # this row's mass is nearly all on suppressed tokens: the slow path's job
+        for sampled in ([], [1]):
+            tokens = torch.tensor([[1, 1] + sampled] * 6)
+            logp = logits.log_softmax(-1)
+            WhisperLogitsFilter(TOY, 2, suppress, blanks, timestamps=False)(tokens, logp)
+            gone = set(blanks) | set(suppress) if not sampled else set(suppress)
+            want = logits.clone()
+            want[:, sorted(gone)] = NEG
+            torch.testing.assert_close(logp, want.log_softmax(-1))
+            assert {i for i in range(30) if logp[0, i] > NEG} == set(range(30)) - gone
+
+
 def test_timestamps_come_in_pairs_and_never_go_back():
     # After "<|t3|> text": more text, the end, or a later timestamp (segments are never empty).
     assert _apply(2, [23, 1]) == {0, 1, 2, 3, 4, 6, 7, 8, 9, 10, *range(24, 30)}
