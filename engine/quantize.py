@@ -339,6 +339,28 @@ class PackedLinear(nn.Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, float32 packed for oneDNN"
 
 
+def best_columns(y: Tensor, k: int, block: int = 128) -> Tensor:
+    """The columns of each row's ``k`` largest values of ``y`` (rows, V), in no order: ``y.topk(k).indices``'s set.
+
+    ``topk`` over Whisper's 51865 columns cost 0.5-2 ms for 5 rows (a tenth of a decoding step). Here the
+    row is cut into blocks of ``block`` columns: a value among the row's k largest lies in one of the k
+    blocks with the largest maxima (else k blocks would each hold a larger value), so only those k blocks,
+    and the columns after the last whole block, are searched.
+    """
+    n_rows, V = y.shape
+    whole = V // block
+    if whole <= 2 * k:  # small rows: no gain
+        return y.topk(k, dim=-1, sorted=False).indices
+    maxima = y[:, :whole * block].reshape(n_rows, whole, block).amax(-1)  # (rows, whole): a view, no copy
+    blocks = maxima.topk(k, dim=-1, sorted=False).indices  # (rows, k)
+    columns = (blocks[:, :, None] * block + torch.arange(block, device=y.device)).reshape(n_rows, -1)
+    if whole * block < V:  # the columns after the last whole block, for every row
+        tail = torch.arange(whole * block, V, device=y.device).expand(n_rows, -1)
+        columns = torch.cat([columns, tail], dim=1)
+    chosen = y.gather(1, columns).topk(k, dim=-1, sorted=False).indices
+    return columns.gather(1, chosen)
+
+
 class Int8Projection(nn.Module):
     """The projection onto a large vocabulary in int8, each row's best logits recomputed in float32.
 
@@ -367,7 +389,7 @@ class Int8Projection(nn.Module):
         x2 = x.reshape(-1, self.in_features).float()  # (rows, K)
         y = self.int8(x2)  # (rows, V)
         if self.exact:
-            best = y.topk(self.exact, dim=-1, sorted=False).indices  # (rows, exact)
+            best = best_columns(y, self.exact)  # (rows, exact)
             rows = self.plain.float()[best]  # (rows, exact, K): float32 weights of those tokens
             y.scatter_(1, best, torch.bmm(rows, x2[:, :, None])[:, :, 0])
         return y.reshape(*x.shape[:-1], self.out_features)

@@ -154,6 +154,22 @@ def test_beam_search_reorders_cache_consistently():
     torch.testing.assert_close(step[:, -1], full[:, -1], atol=1e-5, rtol=1e-5)
 
 
+def test_reordering_beams_in_place_moves_rows_that_replace_each_other():
+    # Rows that swap, a row copied twice and one kept, behind a shared prefix (<sos>, left in place):
+    # every cached row must still equal recomputation from scratch of its new tokens.
+    model = _random_model(seed=3)
+    feats, lens = torch.randn(1, 60, 80), torch.tensor([60])
+    xa, enc_lens = model.encode(feats, lens)
+    tokens = torch.tensor([[2, 5, 6], [2, 7, 8], [2, 9, 4], [2, 3, 3]])
+    cache = KVCache()
+    model.decode(tokens, xa, enc_lens, cache)  # four beams of one utterance
+    index = torch.tensor([2, 0, 0, 3])  # row 0 takes row 2's place, rows 1 and 2 row 0's, row 3 stays
+    cache.reorder(index, shared=1)
+    step = model.decode(torch.tensor([[9]] * 4), xa, enc_lens, cache)
+    full = model.decode(torch.cat([tokens[index], torch.tensor([[9]] * 4)], 1), xa, enc_lens)
+    torch.testing.assert_close(step[:, -1], full[:, -1], atol=1e-5, rtol=1e-5)
+
+
 def test_invalid_beam_size_is_refused():
     model = _random_model()
     with pytest.raises(ValueError, match="beam_size"):

@@ -21,7 +21,7 @@ from engine.models.attention import KVCache, MultiHeadAttention
 from engine.speech_transformer.config import preset_config
 from engine.speech_transformer.model import SpeechTransformer
 from engine.quantize import (
-    HalfWeightLinear, Int8Linear, Int8Projection, PackedLinear, check_quantize, fbgemm_sums_8_bits_exactly, half_weights,
+    HalfWeightLinear, Int8Linear, Int8Projection, PackedLinear, best_columns, check_quantize, fbgemm_sums_8_bits_exactly, half_weights,
     int8_weights, is_quantized, onednn_packing_works, quantize_model,
 )
 from tests.conftest import OVERFIT_TEXTS
@@ -129,6 +129,19 @@ def test_packed_linear_is_the_float32_layer_for_any_number_of_rows():
                 assert torch.allclose(y, linear(x), atol=1e-5)
             strided = torch.randn(10, 64)[::2]  # every other row: not contiguous
             assert torch.allclose(packed(strided), linear(strided), atol=1e-5)
+
+
+@pytest.mark.parametrize("n_rows, width, k, block", [(1, 51865, 16, 128), (5, 51865, 16, 128), (40, 3000, 16, 64),
+                                                     (3, 3000, 5, 7), (2, 100, 16, 64), (4, 40, 16, 8)])
+def test_best_columns_are_the_columns_of_topk(n_rows, width, k, block):
+    torch.manual_seed(width + k)
+    y = torch.randn(n_rows, width) * 3
+    y[0, -1] = 100.0  # the best of row 0 in the columns after the last whole block
+    y[-1, :block] = 50.0 + torch.arange(block, dtype=torch.float32)  # a row's best all in one block
+    got = best_columns(y, k, block)
+    assert got.shape == (n_rows, k)
+    want = y.topk(k, dim=-1).indices
+    assert [sorted(r) for r in got.tolist()] == [sorted(r) for r in want.tolist()]
 
 
 def test_int8_projection_gives_each_rows_best_logits_as_float32_does():
