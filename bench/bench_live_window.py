@@ -138,7 +138,7 @@ def main() -> None:
     from engine.audio import load_audio
     from engine.metrics import error_rates
     from engine.models.io import load_model
-    from engine.quantize import quantize_model
+    from engine.quantize import cpu_has_bf16, quantize_model
     from engine.transcribe import transcribe_long
     from engine.transcript import DecodeOptions
 
@@ -148,13 +148,15 @@ def main() -> None:
     reference_path = args.audio.with_suffix(".txt")
     reference = (reference_path.read_text(encoding="utf-8").strip()
                  if args.seconds is None and reference_path.is_file() else None)
-    # When each word was spoken: an offline transcript's word times (bf16: the same words, sooner).
+    # When each word was spoken: an offline transcript's word times (bf16, or int8 on a CPU without
+    # bfloat16 instructions: the same words as float32, sooner).
+    offline_weights = "bf16" if cpu_has_bf16() else "int8"
     loaded = load_model(model_dir)
-    quantize_model(loaded.model, "bf16")
+    quantize_model(loaded.model, offline_weights)
     offline = transcribe_long(loaded, samples, DecodeOptions(beam_size=5), max_chunk_seconds=30.0)
     del loaded
     report = {"benchmark": "live-window", "audio": str(args.audio), "audio_seconds": round(len(samples) / 16000, 1),
-              "model": "whisper-base", "machine": machine_info("cpu"), "runs": {}}
+              "model": "whisper-base", "machine": machine_info("cpu"), "offline_weights": offline_weights, "runs": {}}
     for weights in args.weights:
         with tempfile.TemporaryDirectory() as recordings:
             load0 = load_average()
@@ -168,7 +170,7 @@ def main() -> None:
             "p90_commit_latency_s": percentile(latencies, 0.9),
             "median_latency_by_own_word_end_s": percentile(own, 0.5),
             "words_committed": len(run["commits"]), "words_timed_by_offline": len(latencies),
-            "wer_live_vs": "reference" if reference else "offline (bf16, beam 5)",
+            "wer_live_vs": "reference" if reference else f"offline ({offline_weights}, beam 5)",
             "wer_live": round(rates.wer * 100, 2), "cer_live": round(rates.cer * 100, 2),
             **pass_statistics(run["pass_seconds"]),
             "backlog_max_s": round(max(run["backlog"], default=0.0), 2),
