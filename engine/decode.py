@@ -244,9 +244,16 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
     trace = _AttentionTrace(keep=opts.capture_attention)
     finished: list[list[Hypothesis]] = [[] for _ in range(B)]
     done = [False] * B
+    # The utterances still searched, in the order of their rows: an utterance whose search has ended
+    # leaves the batch (its rows, its encoder output, its cached keys and values), so the others'
+    # steps no longer carry it. In a batch of Whisper pieces one of 8 ends early, and the rest with
+    # it, 12 % of the rows of a 10-minute file's steps (docs/benchmarks.md).
+    live = list(range(B))
 
     for step in range(int(max_lens.max())):
         recorder = AttentionRecorder(kinds) if kinds else None
+        B = len(live)
+        N = B * K
         if step == 0:
             # Every beam starts from the same prefix (Whisper's can be 200 tokens of earlier text):
             # run it once per utterance and copy the result to the beams.
@@ -281,14 +288,14 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
         top_scores, top_idx = total.topk(min(2 * K, K * P), dim=-1)  # (B, 2K)
         next_src, next_tok, next_scores, next_p = [], [], [], []
         top_scores, top_idx = top_scores.tolist(), top_idx.tolist()
-        for b in range(B):
+        for c, b in enumerate(live):  # c: the utterance's place in the batch now, b: in the caller's
             kept = []
-            for s, i in zip(top_scores[b], top_idx[b]):
-                src, p = b * K + i // P, i % P
+            for s, i in zip(top_scores[c], top_idx[c]):
+                src, p = c * K + i // P, i % P
                 tok = cand_ids[src][p]
                 if s == NEG_INF:
                     break
-                if tok == eos_id or step + 1 >= int(max_lens[b]):
+                if tok == eos_id or step + 1 >= int(max_lens[c]):
                     if not done[b]:
                         seq = tokens[src, P0:].tolist() + ([] if tok == eos_id else [tok])
                         finished[b].append(_hypothesis(seq, s, opts, trace.history(src, step + 1)))
@@ -300,19 +307,19 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
                 # Nothing can be extended (e.g. CTC allows no more tokens than frames):
                 # the live hypotheses as they stand are the answer.
                 for k in range(K):
-                    if scores[b, k] > NEG_INF:
-                        seq = tokens[b * K + k, P0:].tolist()
-                        attn = trace.history(trace.parents[-1][b * K + k], step) if trace.keep and step else None
-                        finished[b].append(_hypothesis(seq, float(scores[b, k]), opts, attn))
+                    if scores[c, k] > NEG_INF:
+                        seq = tokens[c * K + k, P0:].tolist()
+                        attn = trace.history(trace.parents[-1][c * K + k], step) if trace.keep and step else None
+                        finished[b].append(_hypothesis(seq, float(scores[c, k]), opts, attn))
             # Stop once K hypotheses have ended and no live one can still beat the best of
             # them: log-probabilities only fall as tokens are added. (Counting finished
             # hypotheses alone lets a short wrong one end the search first.)
             best_live = max((s for _, _, s, _ in kept), default=NEG_INF)
             beaten = finished[b] and best_live < max(h.log_prob for h in finished[b])
-            if (len(finished[b]) >= K and beaten) or step + 1 >= int(max_lens[b]) or not kept:
+            if (len(finished[b]) >= K and beaten) or step + 1 >= int(max_lens[c]) or not kept:
                 done[b] = True
             while len(kept) < K:  # dead slots keep shapes fixed; their score is -inf
-                kept.append((b * K, eos_id, NEG_INF, 0))
+                kept.append((c * K, eos_id, NEG_INF, 0))
             for src, tok, s, p in kept:
                 next_src.append(src)
                 next_tok.append(tok)
@@ -336,9 +343,20 @@ def _beam_search(model, xa, enc_lens, ctc_lp, prefix, eos_id, opts, banned_ids, 
             r = r_new[src_idx, :, :, p_idx]
             psi_prev = psi[src_idx, p_idx]
         if on_step is not None:
-            _report_step(on_step, step, tokens[:, P0 - 1:], scores, trace, finished, done, K, eos_id)
+            _report_step(on_step, step, tokens[:, P0 - 1:], scores, trace, finished, done, K, eos_id, live)
         if all(done):
             break
+        stay = [c for c, b in enumerate(live) if not done[b]]
+        if len(stay) < len(live):
+            rows = [c * K + k for c in stay for k in range(K)]
+            keep, keep_rows = torch.tensor(stay, device=device), torch.tensor(rows, device=device)
+            cache.keep(keep_rows, keep)
+            trace.keep_rows(rows)
+            xa, enc_lens, max_lens = xa[keep], enc_lens[keep], max_lens[keep]
+            tokens, scores = tokens[keep_rows], scores[keep]
+            if use_ctc:
+                x, r, psi_prev = x[keep_rows], r[keep_rows], psi_prev[keep_rows]
+            live = [live[c] for c in stay]
     return [max(f, key=lambda h: h.score) if f else Hypothesis([], NEG_INF, NEG_INF) for f in finished]
 
 
@@ -404,7 +422,7 @@ def _sample_search(model, xa, enc_lens, prefix, eos_id, opts, banned_ids, on_ste
                                   dtype=torch.float64).view(B, K)
             done = [not any(alive[b * K:(b + 1) * K]) for b in range(B)]
             _report_step(on_step, step, tokens[:, P0 - 1:], scores, trace, finished, done, K, eos_id,
-                         opts.temperature)
+                         temperature=opts.temperature)
         if not any(alive):
             break
     return [max(f, key=lambda h: h.score) if f else Hypothesis([], NEG_INF, NEG_INF) for f in finished]
@@ -434,6 +452,11 @@ class _AttentionTrace:
         if self.steps:
             self.parents.append(src)
 
+    def keep_rows(self, rows: list[int]) -> None:
+        """Only ``rows`` (after the newest reordering) go on, in that order (utterances that ended leave)."""
+        if self.steps:
+            self.parents[-1] = [self.parents[-1][r] for r in rows]
+
     def newest(self, rows: list[int]) -> Tensor:
         """(n_layers, len(rows), H, T): the newest step's attention of ``rows``, counted after its reordering."""
         return self.steps[-1][:, [self.parents[-1][r] for r in rows]]
@@ -458,19 +481,30 @@ def _hypothesis(seq, log_prob, opts, attn: Tensor | None) -> Hypothesis:
     return Hypothesis(tokens=[int(t) for t in seq], score=float(score), log_prob=float(log_prob), cross_attention=cross)
 
 
-def _report_step(on_step, step, tokens, scores, trace, finished, done, K, eos_id, temperature=0.0):
-    B = scores.shape[0]
+def _report_step(on_step, step, tokens, scores, trace, finished, done, K, eos_id, live=None, temperature=0.0):
+    """Call ``on_step`` with each utterance's best tokens so far and, when traced, its newest attention.
+
+    ``live`` lists the caller's utterances that rows of ``tokens`` and ``scores`` still hold, in order
+    (None: all of them); the others have ended, and report their best hypothesis and zero attention.
+    """
+    live = list(range(scores.shape[0])) if live is None else live
+    place = {b: c for c, b in enumerate(live)}
     best_tokens, rows = [], []
-    for b in range(B):
-        k = int(scores[b].argmax())
+    for b in range(len(done)):
+        c = place.get(b)
+        k = int(scores[c].argmax()) if c is not None else 0
         if done[b] and finished[b]:
             best_tokens.append(max(finished[b], key=lambda h: h.score).tokens)
         else:
-            best_tokens.append([t for t in tokens[b * K + k, 1:].tolist() if t != eos_id])
-        rows.append(b * K + k)
+            best_tokens.append([t for t in tokens[c * K + k, 1:].tolist() if t != eos_id])
+        rows.append(c * K + k if c is not None else None)
     attn = None
     if trace.steps:
-        last = trace.newest(rows)  # (n_layers, B, H, T)
+        last = trace.newest([row if row is not None else 0 for row in rows])  # (n_layers, B, H, T)
+        ended = [i for i, row in enumerate(rows) if row is None]
+        if ended:
+            last = last.clone()
+            last[:, ended] = 0
         attn = [last[i].float() for i in range(last.shape[0])]
     on_step(StepInfo(step=step, tokens=best_tokens, cross_attention=attn, finished=list(done),
                      temperature=temperature))

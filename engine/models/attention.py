@@ -123,6 +123,14 @@ class KVCache:
         self.store = moved
 
 
+    def keep(self, rows: Tensor, utterances: Tensor) -> None:
+        """Keep only ``rows`` (B',) of the self-attention entries and ``utterances`` (B_a',) of the
+        cross-attention ones, in that order: the search drops the rows of utterances that have ended."""
+        self.store = {m: (k.index_select(0, rows), v.index_select(0, rows), n) for m, (k, v, n) in self.store.items()}
+        self.cross = {m: (k.index_select(0, utterances), v.index_select(0, utterances))
+                      for m, (k, v) in self.cross.items()}
+
+
 # Attention weights of this many query rows or more are computed apart from the output (see attention_with_weights).
 LONG_QUERIES = 64
 WEIGHT_ROWS = 128  # query rows a block when they are

@@ -99,6 +99,38 @@ def test_batching_does_not_change_results(options):
         assert alone.score == pytest.approx(batched[i].score, abs=1e-4)
 
 
+@pytest.mark.parametrize("options", [DecodeOptions(beam_size=3, capture_attention=True),
+                                     DecodeOptions(beam_size=2, ctc_weight=0.4, capture_attention=True)])
+def test_an_utterance_whose_search_ended_leaves_the_batch_and_the_others_do_not_change(options):
+    model = _random_model(seed=1)
+    feats, lens = torch.randn(3, 80, 80), torch.tensor([80, 24, 64])  # the second ends far sooner
+    rows_fed, decode = [], model.decode
+
+    def counting(tokens, *args, **kwargs):
+        rows_fed.append(tokens.shape[0])
+        return decode(tokens, *args, **kwargs)
+
+    model.decode = counting
+    steps = []
+    batched = decode_batch(model, feats, lens, 2, EOS, options, banned_ids=(0, 2), on_step=steps.append)
+    K = options.beam_size
+    assert rows_fed[1] == 3 * K and min(rows_fed) < 3 * K  # the rows of the one that ended went
+    for i in range(3):
+        n = int(lens[i])
+        [alone] = decode_batch(model, feats[i: i + 1, :n], lens[i: i + 1], 2, EOS, options, banned_ids=(0, 2))
+        assert alone.tokens == batched[i].tokens
+        assert alone.score == pytest.approx(batched[i].score, abs=1e-4)
+        frames = alone.cross_attention.shape[-1]  # the batch's are padded with frames it never attends
+        np.testing.assert_allclose(alone.cross_attention.astype(np.float32),
+                                   batched[i].cross_attention[..., :frames].astype(np.float32), atol=2e-3)
+    # every step reports all three, in the caller's order; one that ended keeps its final text
+    assert all(len(s.tokens) == 3 and len(s.finished) == 3 for s in steps)
+    assert all(rows.shape[0] == 3 for s in steps for rows in s.cross_attention)
+    ended_at = next(i for i, s in enumerate(steps) if s.finished[1])
+    assert ended_at < len(steps) - 1 and all(s.tokens[1] == batched[1].tokens for s in steps[ended_at:])
+    assert steps[-1].finished == [True, True, True]
+
+
 @pytest.mark.parametrize(
     "options",
     [
