@@ -122,7 +122,6 @@ class KVCache:
                 moved[m] = (k.index_select(0, index), v.index_select(0, index), n)
         self.store = moved
 
-
     def keep(self, rows: Tensor, utterances: Tensor) -> None:
         """Keep only ``rows`` (B',) of the self-attention entries and ``utterances`` (B_a',) of the
         cross-attention ones, in that order: the search drops the rows of utterances that have ended."""
