@@ -177,7 +177,7 @@ def _current(model: nn.Module) -> nn.Module:
 
 
 def _projection(model: nn.Module, exact: int | None) -> nn.Module:
-    """--quantize int8 with the vocabulary's projection in float32 (None; packed, as before 2026-12-07) or in
+    """--quantize int8 with the vocabulary's projection in float32 (None; packed, as before 2026-12-06) or in
     int8 with each row's best ``exact`` logits recomputed in float32 (0: none)."""
     from engine.quantize import Int8Projection, PackedLinear
 
@@ -239,7 +239,7 @@ CONFIGS: dict[str, tuple[str, Callable[[nn.Module], nn.Module]]] = {
     "int8-one-scale-few-rows": ("int8 below, but <= 8 rows (decoding steps) share one activation scale",
                                 lambda m: _one_scale_rows(_current(m), 8)),
     "int8-float32-projection": ("int8 below, the vocabulary's projection in float32 (--quantize int8 before "
-                                "2026-12-07)", lambda m: _projection(m, None)),
+                                "2026-12-06)", lambda m: _projection(m, None)),
     "int8-projection-not-rescored": ("int8 below, the vocabulary's projection in int8 as every other layer",
                                      lambda m: _projection(m, 0)),
     "int8": ("--quantize int8 now, on this CPU (engine.quantize.Int8Linear): fbgemm with 8-bit activations (its "
