@@ -128,7 +128,10 @@ class TranscriptionJob:
         texts, special = self._token_labels(tokens)
         self.send(PartialTranscript(c.job_id, chunk.index, tuple(tokens), self.loaded.tokenizer.decode(tokens),
                                     chunk.start, info.temperature, texts, special))
-        if "decoder_cross" in c.attention and info.cross_attention:
+        # In a batch (Whisper's --batch-size) the followed piece may end its search while the others go
+        # on: those steps hold no row of its (the search reports zeros for it), so nothing is drawn.
+        ended_in_batch = len(info.finished) > 1 and info.finished[0]
+        if "decoder_cross" in c.attention and info.cross_attention and not ended_in_batch:
             n = self._audio_frames(chunk)
             for layer, w in enumerate(info.cross_attention):  # w: (B=1, H, T)
                 self._send_frames("decoder_cross", layer, info.step, w[0, :, :n], chunk, c.heads)

@@ -103,6 +103,39 @@ def test_the_worker_sends_token_labels_and_every_head_of_the_audio_frames(whispe
     assert all(f.head is None and f.matrix.shape == (audio_frames(f),) * 2 for f in encoder)
 
 
+def test_in_a_batch_the_followed_piece_draws_no_attention_once_its_search_has_ended(whisper_folder):
+    """A batch's steps go on after its first piece (the one the window follows) has ended: its text stays,
+    but no heatmap row is sent for steps that are not its; a piece decoded alone still sends its last step."""
+    import threading
+
+    import torch
+
+    from engine.decode import StepInfo
+    from engine.models.io import load_model
+    from engine.protocol import AttentionFrame, PartialTranscript, Transcribe
+    from engine.transcript import Chunk, DecodeOptions
+    from engine.transcription_job import TranscriptionJob
+
+    loaded = load_model(whisper_folder, device="cpu")
+    events = []
+    command = Transcribe(1, samples=np.zeros(16000 * 3, np.float32), options=DecodeOptions(beam_size=1),
+                         heads="all", attention=("decoder_cross",))
+    job = TranscriptionJob(command, loaded, threading.Event(), events.append)
+    chunk = Chunk(0, 0.0, SECONDS, 2)
+    rows = [torch.rand(2, N_HEADS, 1500) for _ in range(N_LAYERS)]  # (pieces, heads, frames) per layer
+    steps = [StepInfo(step=3, tokens=[[5, 6], [7]], cross_attention=rows, finished=[False, False]),
+             StepInfo(step=4, tokens=[[5, 6], [7, 8]], cross_attention=rows, finished=[True, False]),
+             StepInfo(step=5, tokens=[[5, 6], [7, 8, 9]], cross_attention=rows, finished=[True, False])]
+    for info in steps:
+        job._on_step(chunk, info)
+    frames = [e for e in events if isinstance(e, AttentionFrame)]
+    assert [f.step for f in frames] == [3] * N_LAYERS  # none for steps 4 and 5: the piece had ended
+    assert [e.tokens for e in events if isinstance(e, PartialTranscript)] == [(5, 6)] * 3  # its text stays
+    events.clear()
+    job._on_step(chunk, StepInfo(step=2, tokens=[[5, 6]], cross_attention=[r[:1] for r in rows], finished=[True]))
+    assert len([e for e in events if isinstance(e, AttentionFrame)]) == N_LAYERS  # alone: its last step is drawn
+
+
 def test_the_encoder_heatmap_comes_from_the_window_s_own_encoding_one_pass_a_window(whisper_folder):
     """The heatmap of a window's encoder self-attention is what the decoder heard, at no second encoder pass.
 
