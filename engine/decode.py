@@ -491,10 +491,12 @@ def _report_step(on_step, step, tokens, scores, trace, finished, done, K, eos_id
     place = {b: c for c, b in enumerate(live)}
     best_tokens, rows = [], []
     for b in range(len(done)):
-        c = place.get(b)
+        c = place.get(b)  # None: it has left the batch (and so is done)
         k = int(scores[c].argmax()) if c is not None else 0
         if done[b] and finished[b]:
             best_tokens.append(max(finished[b], key=lambda h: h.score).tokens)
+        elif c is None:  # ended with no hypothesis: nothing to show
+            best_tokens.append([])
         else:
             best_tokens.append([t for t in tokens[c * K + k, 1:].tolist() if t != eos_id])
         rows.append(c * K + k if c is not None else None)

@@ -383,10 +383,10 @@ class Int8Projection(nn.Module):
 
     def __init__(self, weight: Tensor, exact: int = EXACT):
         super().__init__()
-        linear = nn.Linear(weight.shape[1], weight.shape[0], bias=False)
+        linear = nn.Linear(weight.shape[1], weight.shape[0], bias=False, device="meta")  # no random init to discard
         linear.weight = nn.Parameter(weight.detach().float(), requires_grad=False)
         self.int8 = Int8Linear(linear)
-        self.plain = weight.detach()  # not a buffer: the model holds it already (the tied embedding)
+        self.plain = weight.detach().float()  # not a buffer: the model holds it already (the tied embedding)
         self.exact = min(exact, weight.shape[0])
         self.in_features, self.out_features = linear.in_features, linear.out_features
 
@@ -395,7 +395,7 @@ class Int8Projection(nn.Module):
         y = self.int8(x2)  # (rows, V)
         if self.exact:
             best = best_columns(y, self.exact)  # (rows, exact)
-            rows = self.plain.float()[best]  # (rows, exact, K): float32 weights of those tokens
+            rows = self.plain[best]  # (rows, exact, K): float32 weights of those tokens
             y.scatter_(1, best, torch.bmm(rows, x2[:, :, None])[:, :, 0])
         return y.reshape(*x.shape[:-1], self.out_features)
 

@@ -144,6 +144,11 @@ class TranscriptionJob:
         """Encoder frames of ``chunk`` that hold its audio (None: all of them)."""
         return self.backend.audio_frames(self.loaded, chunk.end - chunk.start)
 
+    @property
+    def _encoder_heads(self) -> str:
+        """"average" or "all" for the encoder's frames: ``encoder_heads``, else ``heads``."""
+        return self.command.encoder_heads or self.command.heads
+
     def _encoder_recorder(self, chunk: Chunk) -> AttentionRecorder:
         """A recorder of a chunk's encoder self-attention that keeps each layer as its frame will carry it.
 
@@ -151,7 +156,7 @@ class TranscriptionJob:
         layer is recorded, no more than one layer's weights exist at a time.
         """
         n = self._audio_frames(chunk)
-        heads = self.command.encoder_heads or self.command.heads
+        heads = self._encoder_heads
         return AttentionRecorder(("encoder_self",), reduce=lambda kind, w: frame_matrix(w[0, :, :n, :n], heads),
                                  mean_heads=heads == "average")
 
@@ -173,7 +178,7 @@ class TranscriptionJob:
         self._send_recorded_encoder_attention(recorder, chunk)
 
     def _send_recorded_encoder_attention(self, recorder: AttentionRecorder, chunk: Chunk) -> None:
-        heads = self.command.encoder_heads or self.command.heads
+        heads = self._encoder_heads
         for layer, matrix in enumerate(recorder.of_kind("encoder_self")):  # as frame_matrix made them
             self._send_matrix("encoder_self", layer, 0, matrix, chunk, heads)
 
